@@ -1,0 +1,63 @@
+// Creates the three tables when they are missing, waits until they are active, and writes the initial
+// aggregate of the counter (value 0, version 0), as Terraform does on AWS. It never alters a table that exists.
+
+import {
+  CreateTableCommand,
+  DescribeTableCommand,
+  ResourceInUseException,
+  ResourceNotFoundException,
+  waitUntilTableExists,
+  type DynamoDBClient,
+} from "@aws-sdk/client-dynamodb";
+import { PutCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { newAggregate } from "../services/ledger/aggregate";
+import { COUNTERS, tableDefinitions, type TableNames } from "../services/ledger/tables";
+
+/** How long a table may take to become active; DynamoDB Local is immediate, AWS takes seconds. */
+const TABLE_ACTIVE_WAIT_SECONDS_MAX = 120;
+
+async function tableExists(client: DynamoDBClient, tableName: string): Promise<boolean> {
+  try {
+    await client.send(new DescribeTableCommand({ TableName: tableName }));
+    return true;
+  } catch (error) {
+    if (error instanceof ResourceNotFoundException) return false;
+    throw error;
+  }
+}
+
+/** Returns the names of the tables it created. */
+export async function ensureTables(
+  documentClient: DynamoDBDocumentClient,
+  names: TableNames,
+  counterId: string,
+): Promise<string[]> {
+  const client = documentClient as unknown as DynamoDBClient;
+  const created: string[] = [];
+  for (const definition of tableDefinitions(names)) {
+    const tableName = definition.TableName ?? "";
+    if (await tableExists(client, tableName)) continue;
+    try {
+      await client.send(new CreateTableCommand(definition));
+      created.push(tableName);
+    } catch (error) {
+      if (!(error instanceof ResourceInUseException)) throw error;
+    }
+    await waitUntilTableExists(
+      { client, maxWaitTime: TABLE_ACTIVE_WAIT_SECONDS_MAX },
+      { TableName: tableName },
+    );
+  }
+  try {
+    await documentClient.send(
+      new PutCommand({
+        TableName: names.counters,
+        Item: { ...newAggregate(counterId) },
+        ConditionExpression: `attribute_not_exists(${COUNTERS.partitionKey})`,
+      }),
+    );
+  } catch (error) {
+    if (!(error instanceof Error && error.name === "ConditionalCheckFailedException")) throw error;
+  }
+  return created;
+}

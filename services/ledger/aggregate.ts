@@ -1,0 +1,37 @@
+// The aggregate item of the counters table and its codec. Written only by the command path.
+
+import { z } from "zod";
+import type { CounterState } from "./domain";
+import { VALUE_MAX, VALUE_MIN } from "./limits";
+
+export const aggregateSchema = z.object({
+  counterId: z.string().min(1),
+  value: z.number().int().min(VALUE_MIN).max(VALUE_MAX),
+  version: z.number().int().min(0),
+  updatedAt: z.iso.datetime().nullable().optional(),
+  lastEventId: z.string().nullable().optional(),
+});
+
+export interface Aggregate extends CounterState {
+  readonly counterId: string;
+  readonly updatedAt: string | null;
+  readonly lastEventId: string | null;
+}
+
+/** The aggregate of a counter nobody has written yet (API.md: a new counter starts at 0, version 0). */
+export function newAggregate(counterId: string): Aggregate {
+  return { counterId, value: 0, version: 0, updatedAt: null, lastEventId: null };
+}
+
+/** Decodes a stored aggregate; a missing item is a new counter. Throws on a malformed item (a bug). */
+export function aggregateFromItem(counterId: string, item: Record<string, unknown> | undefined): Aggregate {
+  if (item === undefined) return newAggregate(counterId);
+  const parsed = aggregateSchema.parse(item);
+  return {
+    counterId: parsed.counterId,
+    value: parsed.value,
+    version: parsed.version,
+    updatedAt: parsed.updatedAt ?? null,
+    lastEventId: parsed.lastEventId ?? null,
+  };
+}

@@ -1,0 +1,82 @@
+// The one definition of the three tables: names of keys and indexes, and the CreateTable inputs that the
+// local bootstrap runs, the tests use, and the infra tests check the Terraform against.
+// Nothing here talks to DynamoDB.
+
+import type { CreateTableCommandInput } from "@aws-sdk/client-dynamodb";
+
+export interface TableNames {
+  readonly ledger: string;
+  readonly counters: string;
+  readonly readModel: string;
+}
+
+export const DEFAULT_TABLE_NAMES: TableNames = {
+  ledger: "counter-ledger-ledger",
+  counters: "counter-ledger-counters",
+  readModel: "counter-ledger-read-model",
+};
+
+export function tableNamesWithPrefix(prefix: string): TableNames {
+  return { ledger: `${prefix}-ledger`, counters: `${prefix}-counters`, readModel: `${prefix}-read-model` };
+}
+
+/** Ledger: one item per accepted command, keyed by `<counterId>#<idempotencyKey>`. */
+export const LEDGER = {
+  partitionKey: "eventId",
+  /** GSI (counterId, version): the ledger of one counter in version order, for replay. */
+  byVersionIndex: { name: "byVersion", partitionKey: "counterId", sortKey: "version" },
+  streamViewType: "NEW_IMAGE",
+} as const;
+
+/** Counters: the aggregate, one item per counter. */
+export const COUNTERS = { partitionKey: "counterId" } as const;
+
+/**
+ * Read model: per counter, the projected state at sort key 0 and one audit entry per version at sort key n,
+ * so that history is one Query in either order.
+ */
+export const READ_MODEL = { partitionKey: "counterId", sortKey: "entry", stateEntry: 0 } as const;
+
+export function tableDefinitions(names: TableNames): CreateTableCommandInput[] {
+  return [
+    {
+      TableName: names.ledger,
+      BillingMode: "PAY_PER_REQUEST",
+      AttributeDefinitions: [
+        { AttributeName: LEDGER.partitionKey, AttributeType: "S" },
+        { AttributeName: LEDGER.byVersionIndex.partitionKey, AttributeType: "S" },
+        { AttributeName: LEDGER.byVersionIndex.sortKey, AttributeType: "N" },
+      ],
+      KeySchema: [{ AttributeName: LEDGER.partitionKey, KeyType: "HASH" }],
+      GlobalSecondaryIndexes: [
+        {
+          IndexName: LEDGER.byVersionIndex.name,
+          KeySchema: [
+            { AttributeName: LEDGER.byVersionIndex.partitionKey, KeyType: "HASH" },
+            { AttributeName: LEDGER.byVersionIndex.sortKey, KeyType: "RANGE" },
+          ],
+          Projection: { ProjectionType: "ALL" },
+        },
+      ],
+      StreamSpecification: { StreamEnabled: true, StreamViewType: LEDGER.streamViewType },
+    },
+    {
+      TableName: names.counters,
+      BillingMode: "PAY_PER_REQUEST",
+      AttributeDefinitions: [{ AttributeName: COUNTERS.partitionKey, AttributeType: "S" }],
+      KeySchema: [{ AttributeName: COUNTERS.partitionKey, KeyType: "HASH" }],
+    },
+    {
+      TableName: names.readModel,
+      BillingMode: "PAY_PER_REQUEST",
+      AttributeDefinitions: [
+        { AttributeName: READ_MODEL.partitionKey, AttributeType: "S" },
+        { AttributeName: READ_MODEL.sortKey, AttributeType: "N" },
+      ],
+      KeySchema: [
+        { AttributeName: READ_MODEL.partitionKey, KeyType: "HASH" },
+        { AttributeName: READ_MODEL.sortKey, KeyType: "RANGE" },
+      ],
+    },
+  ];
+}

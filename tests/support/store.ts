@@ -1,0 +1,34 @@
+// Per-file isolation on the shared DynamoDB Local: each call makes a fresh set of tables with a unique
+// prefix, so test files never see each other's writes.
+
+import { randomUUID } from "node:crypto";
+import { inject } from "vitest";
+import { ensureTables } from "../../local/bootstrap";
+import { createDocumentClient } from "../../services/ledger/clients";
+import { loadLedgerConfig, type LedgerConfig } from "../../services/ledger/config";
+import { tableNamesWithPrefix } from "../../services/ledger/tables";
+import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+
+export interface TestStore {
+  readonly config: LedgerConfig;
+  readonly client: DynamoDBDocumentClient;
+  /** The environment a handler or the local runtime reads to reach these tables. */
+  readonly environment: Record<string, string>;
+}
+
+export async function createTestStore(overrides: Record<string, string> = {}): Promise<TestStore> {
+  const endpoint = inject("dynamoDbEndpoint");
+  const tables = tableNamesWithPrefix(`test-${randomUUID().slice(0, 8)}`);
+  const environment: Record<string, string> = {
+    DYNAMODB_ENDPOINT: endpoint,
+    AWS_REGION: "us-east-1",
+    LEDGER_TABLE: tables.ledger,
+    COUNTERS_TABLE: tables.counters,
+    READ_MODEL_TABLE: tables.readModel,
+    ...overrides,
+  };
+  const config = loadLedgerConfig(environment);
+  const client = createDocumentClient(config);
+  await ensureTables(client, config.tables, config.counterId);
+  return { config, client, environment };
+}

@@ -85,7 +85,10 @@ export async function startDynamoDbLocal(options: DynamoDbLocalOptions = {}): Pr
   };
 
   const endpoint = `http://127.0.0.1:${port}`;
-  const client = new DynamoDBClient({ ...dynamoDbClientConfig({ endpoint, region: "us-east-1" }), maxAttempts: 1 });
+  const client = new DynamoDBClient({
+    ...dynamoDbClientConfig({ endpoint, region: "us-east-1" }),
+    maxAttempts: 1,
+  });
   const deadline = Date.now() + STARTUP_TIMEOUT_MS;
   try {
     for (;;) {
@@ -112,4 +115,3 @@ export async function startDynamoDbLocal(options: DynamoDbLocalOptions = {}): Pr
   }
   return { endpoint, stop };
 }
-

@@ -5,7 +5,9 @@ import { DynamoDBClient, type DynamoDBClientConfig } from "@aws-sdk/client-dynam
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import type { LedgerConfig } from "./config";
 
-export function dynamoDbClientConfig(config: Pick<LedgerConfig, "endpoint" | "region">): DynamoDBClientConfig {
+export function dynamoDbClientConfig(
+  config: Pick<LedgerConfig, "endpoint" | "region">,
+): DynamoDBClientConfig {
   if (config.endpoint === undefined) return { region: config.region };
   return {
     region: config.region,
@@ -14,7 +16,9 @@ export function dynamoDbClientConfig(config: Pick<LedgerConfig, "endpoint" | "re
   };
 }
 
-export function createDocumentClient(config: Pick<LedgerConfig, "endpoint" | "region">): DynamoDBDocumentClient {
+export function createDocumentClient(
+  config: Pick<LedgerConfig, "endpoint" | "region">,
+): DynamoDBDocumentClient {
   return DynamoDBDocumentClient.from(new DynamoDBClient(dynamoDbClientConfig(config)), {
     marshallOptions: { removeUndefinedValues: true },
   });

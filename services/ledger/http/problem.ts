@@ -42,7 +42,10 @@ export interface ProblemOptions {
 /** A problem whose status asks the client to come back later gets Retry-After. */
 const RETRY_LATER_STATUSES: ReadonlySet<number> = new Set([429, 503]);
 
-export function problemResponse(name: ProblemName, options: ProblemOptions): APIGatewayProxyStructuredResultV2 {
+export function problemResponse(
+  name: ProblemName,
+  options: ProblemOptions,
+): APIGatewayProxyStructuredResultV2 {
   const kind = PROBLEMS[name];
   const headers: Record<string, string> = { ...options.headers };
   if (RETRY_LATER_STATUSES.has(kind.status) && headers["Retry-After"] === undefined) {

@@ -1,0 +1,263 @@
+// The local stand-in for API Gateway (HTTP API, payload format 2.0): turns each HTTP request into the event
+// API Gateway would send (shapes: shared/fixtures/aws-events), calls the same handler functions that run on
+// Lambda, and turns their result back into a response. It also serves the built web UI at `/`.
+// It defends itself like the real edge: size limits, timeouts, and never a stack trace to a client.
+
+import { randomBytes } from "node:crypto";
+import { createReadStream } from "node:fs";
+import { stat } from "node:fs/promises";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { extname, join, normalize, resolve, sep } from "node:path";
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
+import { problemResponse } from "../services/ledger/http/problem";
+import { matchRoute, routeKeyOf, type LambdaName } from "../services/ledger/http/routes";
+import { GATEWAY_BODY_BYTES_MAX } from "../services/ledger/limits";
+
+export type HttpHandler = (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyStructuredResultV2>;
+
+export interface GatewayOptions {
+  readonly handlers: Readonly<Record<LambdaName, HttpHandler>>;
+  /** Directory of the built web UI, served for GET paths that are not API routes. */
+  readonly webRoot?: string | undefined;
+  /** Origins allowed to call the API from a browser (CORS); same-origin needs none. */
+  readonly corsOrigins?: readonly string[];
+}
+
+/** Limits of the local edge, comparable to API Gateway's: a slow or huge request is cut off. */
+const HEADERS_TIMEOUT_MS = 10_000;
+const REQUEST_TIMEOUT_MS = 30_000;
+const HEADER_BYTES_MAX = 16 * 1024;
+const KEEP_ALIVE_TIMEOUT_MS = 5_000;
+
+const CORS_EXPOSED_HEADERS =
+  "ETag, Idempotency-Key, Idempotent-Replayed, Location, Retry-After, X-Request-Id";
+const CORS_ALLOWED_HEADERS = "Content-Type, Idempotency-Key, If-None-Match";
+const CORS_MAX_AGE_SECONDS = 600;
+
+const STATIC_CONTENT_TYPES: Readonly<Record<string, string>> = {
+  ".html": "text/html; charset=utf-8",
+  ".js": "text/javascript; charset=utf-8",
+  ".css": "text/css; charset=utf-8",
+  ".svg": "image/svg+xml",
+  ".png": "image/png",
+  ".ico": "image/x-icon",
+  ".json": "application/json; charset=utf-8",
+  ".map": "application/json; charset=utf-8",
+  ".txt": "text/plain; charset=utf-8",
+  ".webmanifest": "application/manifest+json",
+};
+
+/** An id in the style of API Gateway's (e.g. "JKJaXmPLvHcESHA="), unique per request. */
+export function newRequestId(): string {
+  return randomBytes(10).toString("base64");
+}
+
+class BodyTooLargeError extends Error {}
+
+async function readBody(request: IncomingMessage): Promise<Buffer> {
+  const declared = Number(request.headers["content-length"] ?? 0);
+  if (declared > GATEWAY_BODY_BYTES_MAX) throw new BodyTooLargeError();
+  const chunks: Buffer[] = [];
+  let bytes = 0;
+  for await (const chunk of request as AsyncIterable<Buffer>) {
+    bytes += chunk.length;
+    if (bytes > GATEWAY_BODY_BYTES_MAX) throw new BodyTooLargeError();
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks);
+}
+
+function isUtf8(bytes: Buffer): boolean {
+  try {
+    new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Builds the payload 2.0 event: lower-case header names, repeated headers joined by commas, cookies apart. */
+export function toApiGatewayEvent(
+  request: IncomingMessage,
+  body: Buffer,
+  requestId: string,
+  routeKey: string,
+  pathParameters: Record<string, string> | undefined,
+): APIGatewayProxyEventV2 {
+  const url = new URL(request.url ?? "/", "http://localhost");
+  const headers: Record<string, string> = {};
+  let cookies: string[] | undefined;
+  for (let index = 0; index + 1 < request.rawHeaders.length; index += 2) {
+    const name = (request.rawHeaders[index] ?? "").toLowerCase();
+    const value = request.rawHeaders[index + 1] ?? "";
+    if (name === "cookie") {
+      cookies = [...(cookies ?? []), ...value.split(";").map((cookie) => cookie.trim())];
+      continue;
+    }
+    headers[name] = headers[name] === undefined ? value : `${headers[name]},${value}`;
+  }
+  const queryStringParameters: Record<string, string> = {};
+  for (const [name, value] of url.searchParams) {
+    queryStringParameters[name] =
+      queryStringParameters[name] === undefined ? value : `${queryStringParameters[name]},${value}`;
+  }
+  const now = new Date();
+  const textBody = isUtf8(body);
+  const event: APIGatewayProxyEventV2 = {
+    version: "2.0",
+    routeKey,
+    rawPath: url.pathname,
+    rawQueryString: url.search.slice(1),
+    headers,
+    requestContext: {
+      accountId: "000000000000",
+      apiId: "local",
+      domainName: headers.host ?? "localhost",
+      domainPrefix: (headers.host ?? "localhost").split(".")[0] ?? "localhost",
+      http: {
+        method: request.method ?? "GET",
+        path: url.pathname,
+        protocol: `HTTP/${request.httpVersion}`,
+        sourceIp: request.socket.remoteAddress ?? "127.0.0.1",
+        userAgent: headers["user-agent"] ?? "",
+      },
+      requestId,
+      routeKey,
+      stage: "$default",
+      time: now.toISOString(),
+      timeEpoch: now.getTime(),
+    },
+    isBase64Encoded: body.length > 0 && !textBody,
+  };
+  if (cookies !== undefined) event.cookies = cookies;
+  if (Object.keys(queryStringParameters).length > 0) event.queryStringParameters = queryStringParameters;
+  if (pathParameters !== undefined && Object.keys(pathParameters).length > 0)
+    event.pathParameters = pathParameters;
+  if (body.length > 0) event.body = textBody ? body.toString("utf8") : body.toString("base64");
+  return event;
+}
+
+function send(
+  response: ServerResponse,
+  result: APIGatewayProxyStructuredResultV2,
+  requestId: string,
+  extraHeaders: Record<string, string>,
+): void {
+  const headers: Record<string, string> = { "X-Request-Id": requestId, ...extraHeaders };
+  for (const [name, value] of Object.entries(result.headers ?? {})) headers[name] = String(value);
+  const body =
+    result.body === undefined
+      ? undefined
+      : Buffer.from(result.body, result.isBase64Encoded ? "base64" : "utf8");
+  if (body !== undefined) headers["Content-Length"] = String(body.length);
+  response.writeHead(result.statusCode ?? 200, headers);
+  response.end(body);
+}
+
+async function serveStatic(webRoot: string, path: string, response: ServerResponse): Promise<boolean> {
+  const root = resolve(webRoot);
+  let relative: string;
+  try {
+    relative = normalize(decodeURIComponent(path));
+  } catch {
+    return false;
+  }
+  let file = join(root, relative);
+  if (file !== root && !file.startsWith(root + sep)) return false;
+  let info = await stat(file).catch(() => undefined);
+  if (info?.isDirectory() === true) {
+    file = join(file, "index.html");
+    info = await stat(file).catch(() => undefined);
+  }
+  if (info === undefined || !info.isFile()) return false;
+  const immutable = relative.includes(`${sep}assets${sep}`);
+  response.writeHead(200, {
+    "Content-Type": STATIC_CONTENT_TYPES[extname(file)] ?? "application/octet-stream",
+    "Content-Length": String(info.size),
+    "Cache-Control": immutable ? "public, max-age=31536000, immutable" : "no-cache",
+    "X-Content-Type-Options": "nosniff",
+  });
+  createReadStream(file).pipe(response);
+  return true;
+}
+
+function corsHeaders(origin: string | undefined, corsOrigins: readonly string[]): Record<string, string> {
+  if (origin === undefined || !corsOrigins.includes(origin)) return {};
+  return {
+    "Access-Control-Allow-Origin": origin,
+    "Access-Control-Expose-Headers": CORS_EXPOSED_HEADERS,
+    Vary: "Origin",
+  };
+}
+
+export function createGateway(options: GatewayOptions): Server {
+  const corsOrigins = options.corsOrigins ?? [];
+  const server = createServer(
+    {
+      headersTimeout: HEADERS_TIMEOUT_MS,
+      requestTimeout: REQUEST_TIMEOUT_MS,
+      maxHeaderSize: HEADER_BYTES_MAX,
+    },
+    (request, response) => {
+      void handle(request, response).catch(() => {
+        if (!response.headersSent) {
+          const requestId = newRequestId();
+          send(
+            response,
+            problemResponse("internal", { requestId, detail: "An internal error occurred." }),
+            requestId,
+            {},
+          );
+        } else {
+          response.destroy();
+        }
+      });
+    },
+  );
+  server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
+
+  async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const requestId = newRequestId();
+    const method = request.method ?? "GET";
+    const path = new URL(request.url ?? "/", "http://localhost").pathname;
+    const origin = request.headers.origin;
+    const cors = corsHeaders(origin, corsOrigins);
+
+    if (method === "OPTIONS" && cors["Access-Control-Allow-Origin"] !== undefined) {
+      response.writeHead(204, {
+        ...cors,
+        "Access-Control-Allow-Methods": "GET, POST",
+        "Access-Control-Allow-Headers": CORS_ALLOWED_HEADERS,
+        "Access-Control-Max-Age": String(CORS_MAX_AGE_SECONDS),
+        "X-Request-Id": requestId,
+      });
+      response.end();
+      return;
+    }
+
+    let body: Buffer;
+    try {
+      body = await readBody(request);
+    } catch (error) {
+      if (!(error instanceof BodyTooLargeError)) throw error;
+      response.setHeader("Connection", "close");
+      const tooLarge = problemResponse("payloadTooLarge", { requestId, detail: "The body is too large." });
+      send(response, tooLarge, requestId, cors);
+      request.resume();
+      return;
+    }
+
+    const match = matchRoute(method, path);
+    if (match.kind === "notFound" && method === "GET" && options.webRoot !== undefined) {
+      if (await serveStatic(options.webRoot, path, response)) return;
+    }
+    const lambda: LambdaName = match.kind === "found" ? match.route.lambda : "query";
+    const routeKey = match.kind === "found" ? routeKeyOf(match.route) : "$default";
+    const pathParameters = match.kind === "found" ? match.pathParameters : undefined;
+    const event = toApiGatewayEvent(request, body, requestId, routeKey, pathParameters);
+    const result = await options.handlers[lambda](event);
+    send(response, result, requestId, cors);
+  }
+
+  return server;
+}

@@ -1,0 +1,64 @@
+// The whole system in one process, on an existing DynamoDB: the real command and query handlers behind the
+// local gateway (and, as they land, the stream poller feeding the real projector). Used by `npm start` and by
+// tests that need the HTTP runtime. It does not start DynamoDB Local: main.ts does, and tests share one.
+
+import type { AddressInfo } from "node:net";
+import { Committer } from "../services/command/committer";
+import { createCommandHandler } from "../services/command/handler";
+import { createDocumentClient } from "../services/ledger/clients";
+import { loadLedgerConfig, type LedgerConfig } from "../services/ledger/config";
+import { createLogger } from "../services/ledger/log";
+import { createQueryHandler } from "../services/query/handler";
+import { createGateway } from "./gateway";
+
+export interface LocalSystemOptions {
+  /** Environment to read configuration from (table names, endpoint, bounds…); defaults to process.env. */
+  readonly environment?: Readonly<Record<string, string | undefined>>;
+  /** Port to listen on; 0 picks a free one. */
+  readonly port?: number;
+  readonly host?: string;
+  /** Directory of built static files served at `/`. */
+  readonly webRoot?: string | undefined;
+}
+
+export interface LocalSystem {
+  readonly url: string;
+  readonly config: LedgerConfig;
+  readonly stop: () => Promise<void>;
+}
+
+function corsOriginsFrom(environment: Readonly<Record<string, string | undefined>>): string[] {
+  return (environment.CORS_ORIGINS ?? "")
+    .split(",")
+    .map((origin) => origin.trim())
+    .filter((origin) => origin !== "");
+}
+
+export async function startLocalSystem(options: LocalSystemOptions = {}): Promise<LocalSystem> {
+  const environment = options.environment ?? process.env;
+  const config = loadLedgerConfig(environment);
+  const client = createDocumentClient(config);
+  const committer = new Committer({ client, config });
+  const gateway = createGateway({
+    handlers: {
+      command: createCommandHandler({ committer, config, log: createLogger("command", environment) }),
+      query: createQueryHandler({ client, config, log: createLogger("query", environment) }),
+    },
+    webRoot: options.webRoot,
+    corsOrigins: corsOriginsFrom(environment),
+  });
+  const host = options.host ?? "127.0.0.1";
+  await new Promise<void>((resolveListen, reject) => {
+    gateway.once("error", reject);
+    gateway.listen(options.port ?? 0, host, () => resolveListen());
+  });
+  const { port } = gateway.address() as AddressInfo;
+  const stop = async (): Promise<void> => {
+    await new Promise<void>((resolveClose) => {
+      gateway.close(() => resolveClose());
+      gateway.closeAllConnections();
+    });
+    client.destroy();
+  };
+  return { url: `http://${host === "0.0.0.0" ? "localhost" : host}:${port}`, config, stop };
+}

@@ -1,0 +1,129 @@
+// The Lambda handler of POST /number: a thin adapter. It parses the API Gateway event, asks the committer,
+// and maps the outcome to a response through one table. It must never let an exception or an internal
+// name reach the client.
+
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
+import { createDocumentClient } from "../ledger/clients";
+import { loadLedgerConfig, type LedgerConfig } from "../ledger/config";
+import { viewOfEvent, type LedgerEvent } from "../ledger/event";
+import { problemResponse } from "../ledger/http/problem";
+import { jsonResponse, requestIdOf, withRequestId } from "../ledger/http/response";
+import { createLogger, describeError, type Logger } from "../ledger/log";
+import { Committer, type CommitOutcome } from "./committer";
+import { StoreUnavailableError } from "../ledger/errors";
+import { parseCommandRequest, type CommandRequest } from "./request";
+
+export type CommandHandler = (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyStructuredResultV2>;
+
+export interface CommandHandlerDependencies {
+  readonly committer: Pick<Committer, "commit">;
+  readonly config: LedgerConfig;
+  readonly log?: Logger;
+}
+
+/** The body of an applied command; a replay answers the very same body, rebuilt from the stored event. */
+function appliedBody(event: LedgerEvent): unknown {
+  return { value: event.valueAfter, version: event.version, event: viewOfEvent(event) };
+}
+
+function eventHeaders(request: CommandRequest): Record<string, string> {
+  return {
+    "Idempotency-Key": request.idempotencyKey,
+    Location: `/number/events/${request.idempotencyKey}`,
+  };
+}
+
+function responseOf(
+  outcome: CommitOutcome,
+  request: CommandRequest,
+  requestId: string,
+): APIGatewayProxyStructuredResultV2 {
+  switch (outcome.kind) {
+    case "applied":
+      return jsonResponse(200, appliedBody(outcome.event), eventHeaders(request));
+    case "replayed":
+      return jsonResponse(200, appliedBody(outcome.event), {
+        ...eventHeaders(request),
+        "Idempotent-Replayed": "true",
+      });
+    case "keyReused":
+      return problemResponse("idempotencyKeyReused", {
+        requestId,
+        detail: "This Idempotency-Key was already used for a different request.",
+        headers: { "Idempotency-Key": request.idempotencyKey },
+      });
+    case "outOfBounds":
+      return problemResponse("outOfBounds", {
+        requestId,
+        detail: `The ${request.action} would take the value past its bound of ${outcome.bound}.`,
+        extensions: { value: outcome.value, bound: outcome.bound },
+        headers: { "Idempotency-Key": request.idempotencyKey },
+      });
+    case "contention":
+      return problemResponse("contention", {
+        requestId,
+        detail: "The counter is too busy right now; retry with the same Idempotency-Key.",
+        headers: { "Idempotency-Key": request.idempotencyKey },
+      });
+  }
+}
+
+export function createCommandHandler(dependencies: CommandHandlerDependencies): CommandHandler {
+  const { committer, config } = dependencies;
+  const log = dependencies.log ?? createLogger("command");
+  return async (event) => {
+    const startedAtMs = Date.now();
+    const requestId = requestIdOf(event);
+    let outcomeKind = "invalid";
+    let result: APIGatewayProxyStructuredResultV2;
+    try {
+      const parsed = parseCommandRequest(event);
+      if (parsed.kind === "invalid") {
+        result = problemResponse(parsed.problem, { requestId, detail: parsed.detail });
+      } else {
+        const { request } = parsed;
+        const outcome = await committer.commit({
+          action: request.action,
+          counterId: config.counterId,
+          idempotencyKey: request.idempotencyKey,
+          requestFingerprint: request.requestFingerprint,
+          requestId,
+        });
+        outcomeKind = outcome.kind;
+        result = responseOf(outcome, request, requestId);
+      }
+    } catch (error) {
+      const unavailable = error instanceof StoreUnavailableError;
+      outcomeKind = unavailable ? "unavailable" : "internal";
+      log({ level: "error", message: "command failed", requestId, ...describeError(error) });
+      result = unavailable
+        ? problemResponse("unavailable", {
+            requestId,
+            detail: "The store is unavailable right now; retry with the same Idempotency-Key.",
+          })
+        : problemResponse("internal", { requestId, detail: "An internal error occurred." });
+    }
+    log({
+      level: "info",
+      message: "request",
+      requestId,
+      route: "POST /number",
+      outcome: outcomeKind,
+      status: result.statusCode,
+      latencyMs: Date.now() - startedAtMs,
+    });
+    return withRequestId(result, requestId);
+  };
+}
+
+let defaultHandler: CommandHandler | undefined;
+
+/** The Lambda entry point: configuration and clients are made once per execution environment. */
+export const handler: CommandHandler = async (event) => {
+  if (defaultHandler === undefined) {
+    const config = loadLedgerConfig();
+    const committer = new Committer({ client: createDocumentClient(config), config });
+    defaultHandler = createCommandHandler({ committer, config });
+  }
+  return defaultHandler(event);
+};

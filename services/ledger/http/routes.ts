@@ -1,0 +1,62 @@
+// The route table of API.md: which method and path go to which Lambda. One definition, used by the local
+// gateway to dispatch, by the query Lambda's `$default` route to answer 404 and 405, and checked against
+// the Terraform routes and openapi.json.
+
+export type LambdaName = "command" | "query";
+
+export interface Route {
+  readonly method: "GET" | "POST";
+  /** API Gateway route path; `{name}` is a path parameter of one segment. */
+  readonly path: string;
+  readonly lambda: LambdaName;
+}
+
+export const ROUTES: readonly Route[] = [
+  { method: "GET", path: "/number", lambda: "query" },
+  { method: "POST", path: "/number", lambda: "command" },
+  { method: "GET", path: "/number/events/{key}", lambda: "query" },
+  { method: "GET", path: "/number/history", lambda: "query" },
+  { method: "GET", path: "/number/verify", lambda: "query" },
+  { method: "GET", path: "/health", lambda: "query" },
+  { method: "GET", path: "/openapi.json", lambda: "query" },
+];
+
+export type RouteMatch =
+  | { readonly kind: "found"; readonly route: Route; readonly pathParameters: Record<string, string> }
+  | { readonly kind: "methodNotAllowed"; readonly allow: readonly string[] }
+  | { readonly kind: "notFound" };
+
+/** Matches one path against a route path; parameters are returned as they appear (still encoded). */
+function matchPath(routePath: string, path: string): Record<string, string> | undefined {
+  const routeSegments = routePath.split("/");
+  const segments = path.split("/");
+  if (routeSegments.length !== segments.length) return undefined;
+  const parameters: Record<string, string> = {};
+  for (const [index, routeSegment] of routeSegments.entries()) {
+    const segment = segments[index] ?? "";
+    const parameter = /^\{(\w+)\}$/.exec(routeSegment)?.[1];
+    if (parameter !== undefined) {
+      if (segment === "") return undefined;
+      parameters[parameter] = segment;
+    } else if (routeSegment !== segment) {
+      return undefined;
+    }
+  }
+  return parameters;
+}
+
+export function matchRoute(method: string, path: string): RouteMatch {
+  const allow: string[] = [];
+  for (const route of ROUTES) {
+    const pathParameters = matchPath(route.path, path);
+    if (pathParameters === undefined) continue;
+    if (route.method === method) return { kind: "found", route, pathParameters };
+    allow.push(route.method);
+  }
+  return allow.length > 0 ? { kind: "methodNotAllowed", allow } : { kind: "notFound" };
+}
+
+/** The API Gateway route key of a route, e.g. `GET /number/events/{key}`. */
+export function routeKeyOf(route: Route): string {
+  return `${route.method} ${route.path}`;
+}

@@ -1,0 +1,75 @@
+// Consistent reads of the aggregate and of one ledger event, shared by the command and query paths.
+// Every store failure comes out as StoreUnavailableError, so callers answer a safe 503.
+
+import { GetCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { aggregateFromItem, type Aggregate } from "./aggregate";
+import { StoreUnavailableError } from "./errors";
+import { ledgerEventSchema, type LedgerEvent } from "./event";
+import { COUNTERS, LEDGER, type TableNames } from "./tables";
+
+/** Client errors (HTTP 4xx) that mean "come back later" rather than "this request is wrong". */
+const RETRYABLE_CLIENT_ERRORS: ReadonlySet<string> = new Set([
+  "ProvisionedThroughputExceededException",
+  "ThrottlingException",
+  "RequestLimitExceeded",
+  "TransactionInProgressException",
+  "TransactionConflictException",
+  "LimitExceededException",
+]);
+
+/**
+ * Sorts a store failure: throttling, 5xx and network failures are StoreUnavailableError (503, retry);
+ * any other 4xx means our request was wrong — a bug, rethrown as it is so that it ends in a 500.
+ */
+export function classifyStoreError(error: unknown): Error {
+  const name = error instanceof Error ? error.name : "";
+  const status = (error as { $metadata?: { httpStatusCode?: number } } | undefined)?.$metadata
+    ?.httpStatusCode;
+  const isClientError = status !== undefined && status >= 400 && status < 500;
+  if (isClientError && !RETRYABLE_CLIENT_ERRORS.has(name)) {
+    return error instanceof Error ? error : new Error(String(error));
+  }
+  return new StoreUnavailableError("store call failed", { cause: error });
+}
+
+/** Runs one store call, sorting its failure with classifyStoreError. */
+export async function storeCall<T>(call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    throw classifyStoreError(error);
+  }
+}
+
+export class LedgerReader {
+  constructor(
+    private readonly client: DynamoDBDocumentClient,
+    private readonly tables: TableNames,
+  ) {}
+
+  async readAggregate(counterId: string): Promise<Aggregate> {
+    const output = await storeCall(() =>
+      this.client.send(
+        new GetCommand({
+          TableName: this.tables.counters,
+          Key: { [COUNTERS.partitionKey]: counterId },
+          ConsistentRead: true,
+        }),
+      ),
+    );
+    return aggregateFromItem(counterId, output.Item);
+  }
+
+  async readEvent(eventId: string): Promise<LedgerEvent | undefined> {
+    const output = await storeCall(() =>
+      this.client.send(
+        new GetCommand({
+          TableName: this.tables.ledger,
+          Key: { [LEDGER.partitionKey]: eventId },
+          ConsistentRead: true,
+        }),
+      ),
+    );
+    return output.Item === undefined ? undefined : ledgerEventSchema.parse(output.Item);
+  }
+}

@@ -32,7 +32,7 @@ export async function ensureTables(
   names: TableNames,
   counterId: string,
 ): Promise<string[]> {
-  const client = documentClient as unknown as DynamoDBClient;
+  const client: DynamoDBClient = documentClient;
   const created: string[] = [];
   for (const definition of tableDefinitions(names)) {
     const tableName = definition.TableName ?? "";

@@ -13,15 +13,14 @@ import { loadLocalConfig } from "./config";
 
 async function main(): Promise<void> {
   const local = loadLocalConfig(process.env, process.argv.slice(2));
-  let dynamoDb: DynamoDbLocal | undefined;
-  let system: LocalSystem | undefined;
+  const running: { dynamoDb?: DynamoDbLocal; system?: LocalSystem } = {};
   let stopping = false;
   const stop = async (signal: string): Promise<void> => {
     if (stopping) return;
     stopping = true;
     console.log(JSON.stringify({ level: "info", message: `stopping on ${signal}` }));
-    await system?.stop();
-    await dynamoDb?.stop();
+    await running.system?.stop();
+    await running.dynamoDb?.stop();
     process.exit(0);
   };
   process.on("SIGINT", (signal) => void stop(signal));
@@ -29,9 +28,10 @@ async function main(): Promise<void> {
 
   const environment: Record<string, string | undefined> = { ...process.env };
   if (local.dynamoDbEndpoint === undefined) {
-    dynamoDb = await startDynamoDbLocal({
+    const dynamoDb = await startDynamoDbLocal({
       dataDirectory: local.inMemory ? undefined : join(local.dataDirectory, "dynamodb"),
     });
+    running.dynamoDb = dynamoDb;
     environment.DYNAMODB_ENDPOINT = dynamoDb.endpoint;
     environment.AWS_REGION ??= "us-east-1";
   }
@@ -41,12 +41,13 @@ async function main(): Promise<void> {
   client.destroy();
 
   const webRoot = resolve("web/dist");
-  system = await startLocalSystem({
+  const system = await startLocalSystem({
     environment,
     port: local.port,
     host: local.host,
     webRoot: existsSync(webRoot) ? webRoot : undefined,
   });
+  running.system = system;
   console.log(
     JSON.stringify({
       level: "info",

@@ -23,7 +23,7 @@ type Environment = Readonly<Record<string, string | undefined>>;
 function text(env: Environment, name: string, fallback: string): string {
   const raw = env[name];
   if (raw === undefined || raw === "") return fallback;
-  if (!/^[A-Za-z0-9_.\-]{1,255}$/.test(raw)) {
+  if (!/^[A-Za-z0-9_.-]{1,255}$/.test(raw)) {
     throw new ConfigurationError(`${name} must be 1-255 characters of A-Z a-z 0-9 _ . - (got "${raw}")`);
   }
   return raw;

@@ -1,0 +1,137 @@
+// The audit trail as a table, newest first and paged with the API's cursor, under a chart of the same
+// events. It shows what the projector has written so far and says so when it is behind the number.
+
+import { idempotencyKeyOf, type HistoryEntry } from "../api";
+import { formatDateTime, formatDelta, formatInteger, formatTime } from "../format";
+import { HISTORY_PAGE_SIZE, type FollowedHistory } from "../use-history";
+import { HistoryChart } from "./history-chart";
+
+export interface HistoryPanelProps {
+  readonly history: FollowedHistory;
+  /** The aggregate's version as last seen, to tell when the audit trail lags behind it. */
+  readonly knownVersion: number | null;
+}
+
+export function HistoryPanel({ history, knownVersion }: HistoryPanelProps) {
+  const { page, pageNumber, failure } = history;
+  const lagging = page !== null && knownVersion !== null && page.projectedVersion < knownVersion;
+  return (
+    <section className="card history-card" aria-labelledby="history-heading" aria-busy={history.loading}>
+      <div className="card-header">
+        <h2 id="history-heading" className="card-title">
+          History
+        </h2>
+        <p className="card-note" aria-live="polite">
+          {lagging
+            ? `Audit trail catching up: version ${formatInteger(page.projectedVersion)} of ${formatInteger(knownVersion)}`
+            : page === null
+              ? ""
+              : `Audit trail up to version ${formatInteger(page.projectedVersion)}`}
+        </p>
+      </div>
+
+      {failure === null ? null : (
+        <p className="message message-refused" role="alert">
+          The history could not be loaded: {failure}
+        </p>
+      )}
+
+      {page === null ? (
+        <div className="chart chart-loading skeleton" />
+      ) : (
+        <HistoryChart entries={page.items} />
+      )}
+
+      <div className="table-scroll" tabIndex={0} role="region" aria-labelledby="history-heading">
+        <table className="history-table">
+          <caption className="visually-hidden">Audit trail, newest first, page {pageNumber}</caption>
+          <thead>
+            <tr>
+              <th scope="col">Version</th>
+              <th scope="col">Time</th>
+              <th scope="col">Action</th>
+              <th scope="col">Value</th>
+              <th scope="col">Key</th>
+            </tr>
+          </thead>
+          <tbody>
+            {page === null ? (
+              <SkeletonRows />
+            ) : page.items.length === 0 ? (
+              <tr>
+                <td colSpan={5} className="history-empty">
+                  {pageNumber === 1
+                    ? "No events yet. Increment the number to write the first."
+                    : "No older events."}
+                </td>
+              </tr>
+            ) : (
+              page.items.map((entry) => <HistoryRow key={entry.version} entry={entry} />)
+            )}
+          </tbody>
+        </table>
+      </div>
+
+      <nav className="pager" aria-label="History pages">
+        <button
+          type="button"
+          className="secondary-button"
+          disabled={history.showNewer === null}
+          onClick={history.showNewer ?? undefined}
+        >
+          ← Newer
+        </button>
+        <span className="pager-page">Page {pageNumber}</span>
+        <button
+          type="button"
+          className="secondary-button"
+          disabled={history.showOlder === null}
+          onClick={history.showOlder ?? undefined}
+        >
+          Older →
+        </button>
+      </nav>
+    </section>
+  );
+}
+
+function HistoryRow({ entry }: { readonly entry: HistoryEntry }) {
+  const key = idempotencyKeyOf(entry.eventId);
+  return (
+    <tr data-testid="history-row">
+      <td className="cell-number">{formatInteger(entry.version)}</td>
+      <td>
+        <time dateTime={entry.at} title={formatDateTime(entry.at)}>
+          {formatTime(entry.at)}
+        </time>
+      </td>
+      <td>
+        <span className={`action action-${entry.action}`}>
+          <span aria-hidden="true">{formatDelta(entry.delta)} </span>
+          {entry.action}
+        </span>
+      </td>
+      <td className="cell-number">
+        {formatInteger(entry.valueBefore)} <span aria-label="to">→</span> {formatInteger(entry.valueAfter)}
+      </td>
+      <td className="cell-key">
+        <code title={key}>{key}</code>
+      </td>
+    </tr>
+  );
+}
+
+/** Placeholder rows of the final height, so the table does not jump when the first page arrives. */
+function SkeletonRows() {
+  return (
+    <>
+      {Array.from({ length: Math.min(HISTORY_PAGE_SIZE, 5) }, (_, index) => (
+        <tr key={index} aria-hidden="true">
+          <td colSpan={5}>
+            <span className="skeleton skeleton-text" />
+          </td>
+        </tr>
+      ))}
+    </>
+  );
+}

@@ -1,0 +1,127 @@
+// The Verify panel: one button that replays the whole ledger on the API (`GET /number/verify`) and shows
+// the report — ok with its totals, or every problem with the version where it happens. It only reports
+// what the API found; it never judges the ledger itself.
+
+import { useState } from "react";
+import type { CounterApi, VerificationReport } from "../api";
+import { formatInteger } from "../format";
+
+type Verification =
+  | { readonly kind: "idle" }
+  | { readonly kind: "running" }
+  | { readonly kind: "report"; readonly report: VerificationReport }
+  | { readonly kind: "failed"; readonly reason: string };
+
+export function VerifyPanel({ api }: { readonly api: CounterApi }) {
+  const [verification, setVerification] = useState<Verification>({ kind: "idle" });
+  const running = verification.kind === "running";
+
+  async function verify(): Promise<void> {
+    if (running) return;
+    setVerification({ kind: "running" });
+    const answer = await api.verify();
+    switch (answer.kind) {
+      case "report":
+        setVerification({ kind: "report", report: answer.report });
+        break;
+      case "problem":
+        setVerification({ kind: "failed", reason: answer.problem.detail });
+        break;
+      case "unreachable":
+        setVerification({ kind: "failed", reason: `The API did not answer (${answer.reason}).` });
+        break;
+    }
+  }
+
+  return (
+    <section className="card verify-card" aria-labelledby="verify-heading" aria-busy={running}>
+      <div className="card-header">
+        <h2 id="verify-heading" className="card-title">
+          Verify
+        </h2>
+        <button
+          type="button"
+          className="secondary-button"
+          aria-disabled={running || undefined}
+          onClick={() => void verify()}
+        >
+          {running ? <span className="spinner" aria-hidden="true" /> : null}
+          {running ? "Verifying…" : "Verify the ledger"}
+        </button>
+      </div>
+      <p className="card-hint">
+        Replays every event of the ledger and checks that it adds up to the number, version by version, and
+        that the audit trail matches it.
+      </p>
+      <div role="status" aria-live="polite" data-testid="verify-result">
+        <VerificationResult verification={verification} />
+      </div>
+    </section>
+  );
+}
+
+function VerificationResult({ verification }: { readonly verification: Verification }) {
+  switch (verification.kind) {
+    case "idle":
+    case "running":
+      return null;
+    case "failed":
+      return <p className="message message-refused">Could not verify: {verification.reason}</p>;
+    case "report":
+      return <ReportView report={verification.report} />;
+  }
+}
+
+function ReportView({ report }: { readonly report: VerificationReport }) {
+  return (
+    <div className={`report ${report.ok ? "report-ok" : "report-failed"}`}>
+      <p className="report-verdict">
+        <span className="report-mark" aria-hidden="true">
+          {report.ok ? "✓" : "✗"}
+        </span>
+        {report.ok
+          ? "Verified: the ledger proves the number."
+          : `Not verified: ${report.problems.length} ${report.problems.length === 1 ? "problem" : "problems"} found.`}
+      </p>
+      <dl className="report-totals">
+        <div>
+          <dt>Events</dt>
+          <dd>{formatInteger(report.events)}</dd>
+        </div>
+        <div>
+          <dt>Ledger sum</dt>
+          <dd>{formatInteger(report.ledgerSum)}</dd>
+        </div>
+        <div>
+          <dt>Number</dt>
+          <dd>
+            {formatInteger(report.aggregate.value)}{" "}
+            <small>version {formatInteger(report.aggregate.version)}</small>
+          </dd>
+        </div>
+        <div>
+          <dt>Audit trail</dt>
+          <dd>
+            {formatInteger(report.readModel.value)}{" "}
+            <small>version {formatInteger(report.readModel.version)}</small>
+          </dd>
+        </div>
+        <div>
+          <dt>Took</dt>
+          <dd>{formatInteger(Math.round(report.durationMs))} ms</dd>
+        </div>
+      </dl>
+      {report.problems.length > 0 ? (
+        <ul className="report-problems" aria-label={report.ok ? "Notes" : "Problems"}>
+          {report.problems.map((problem, index) => (
+            <li key={index}>
+              <strong>{problem.kind}</strong>
+              {problem.version === undefined ? "" : ` at version ${formatInteger(problem.version)}`}:{" "}
+              {problem.detail}
+            </li>
+          ))}
+        </ul>
+      ) : null}
+    </div>
+  );
+}

@@ -38,6 +38,8 @@ export interface CommitterDependencies {
   /** Uniform in [0, 1); the jitter of the backoff. */
   readonly random?: () => number;
   readonly sleep?: (milliseconds: number) => Promise<void>;
+  /** The domain's decider; replaceable only so that tests can prove the database guard on its own. */
+  readonly decide?: typeof decide;
 }
 
 /** Statistics a benchmark or a log line can read; never used for decisions. */
@@ -57,6 +59,7 @@ export class Committer {
   private readonly random: () => number;
   private readonly sleep: (milliseconds: number) => Promise<void>;
   private readonly reader: LedgerReader;
+  private readonly decide: typeof decide;
 
   constructor(dependencies: CommitterDependencies) {
     this.client = dependencies.client;
@@ -64,6 +67,7 @@ export class Committer {
     this.clock = dependencies.clock ?? (() => new Date());
     this.random = dependencies.random ?? Math.random;
     this.sleep = dependencies.sleep ?? sleepFor;
+    this.decide = dependencies.decide ?? decide;
     this.reader = new LedgerReader(dependencies.client, dependencies.config.tables);
   }
 
@@ -72,7 +76,7 @@ export class Committer {
     const startedAtMs = Date.now();
     let state: CounterState = await this.reader.readAggregate(command.counterId);
     for (let attempt = 1; attempt <= COMMIT_ATTEMPTS_MAX; attempt++) {
-      const decision = decide(command.action, state, this.config.bounds);
+      const decision = this.decide(command.action, state, this.config.bounds);
       if (decision.kind === "outOfBounds") {
         // The key may already be applied (the retry of a command that reached the bound): settle it first.
         const existing = await this.reader.readEvent(eventIdOf(command.counterId, command.idempotencyKey));

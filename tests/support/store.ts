@@ -25,6 +25,7 @@ export async function createTestStore(overrides: Record<string, string> = {}): P
     LEDGER_TABLE: tables.ledger,
     COUNTERS_TABLE: tables.counters,
     READ_MODEL_TABLE: tables.readModel,
+    LOG_LEVEL: process.env.LOG_LEVEL ?? "silent",
     ...overrides,
   };
   const config = loadLedgerConfig(environment);

@@ -1,0 +1,216 @@
+// The command handler against DynamoDB Local, called with real API Gateway envelopes: every outcome of
+// POST /number in API.md, and what each leaves in the ledger and the aggregate.
+
+import { ScanCommand } from "@aws-sdk/lib-dynamodb";
+import { beforeAll, describe, expect, it } from "vitest";
+import { Committer } from "../../services/command/committer";
+import { createCommandHandler, type CommandHandler } from "../../services/command/handler";
+import { LedgerReader } from "../../services/ledger/store";
+import { commandEvent, httpEvent } from "../support/fixtures";
+import { createTestStore, type TestStore } from "../support/store";
+
+interface Problem {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  requestId: string;
+  [extension: string]: unknown;
+}
+
+function json<T>(body: string | undefined): T {
+  return JSON.parse(body ?? "null") as T;
+}
+
+async function ledgerSize(store: TestStore): Promise<number> {
+  const output = await store.client.send(
+    new ScanCommand({ TableName: store.config.tables.ledger, Select: "COUNT" }),
+  );
+  return output.Count ?? 0;
+}
+
+let store: TestStore;
+let handle: CommandHandler;
+let reader: LedgerReader;
+
+beforeAll(async () => {
+  store = await createTestStore({ COUNTER_MAX: "3" });
+  const committer = new Committer({ client: store.client, config: store.config });
+  handle = createCommandHandler({ committer, config: store.config, log: () => undefined });
+  reader = new LedgerReader(store.client, store.config.tables);
+});
+
+describe("POST /number against DynamoDB Local", () => {
+  it("applies an increment: 200 with the event, the key echoed, Location, and one ledger event", async () => {
+    const before = await reader.readAggregate(store.config.counterId);
+    const result = await handle(commandEvent("increment", "apply-1"));
+    expect(result.statusCode).toBe(200);
+    expect(result.headers).toMatchObject({
+      "Idempotency-Key": "apply-1",
+      Location: "/number/events/apply-1",
+      "X-Request-Id": expect.any(String) as unknown,
+    });
+    const body = json<{ value: number; version: number; event: Record<string, unknown> }>(result.body);
+    expect(body).toMatchObject({ value: before.value + 1, version: before.version + 1 });
+    expect(body.event).toMatchObject({
+      id: "apply-1",
+      action: "increment",
+      delta: 1,
+      valueBefore: before.value,
+      valueAfter: before.value + 1,
+      version: before.version + 1,
+    });
+    expect(body.event.at).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+    const aggregate = await reader.readAggregate(store.config.counterId);
+    expect(aggregate).toMatchObject({ value: before.value + 1, version: before.version + 1 });
+    expect(aggregate.lastEventId).toBe(`${store.config.counterId}#apply-1`);
+    expect(await reader.readEvent(`${store.config.counterId}#apply-1`)).toMatchObject({ schemaVersion: 1 });
+  });
+
+  it("I4: replays a repeated key with the same request: the original body, Idempotent-Replayed, no change", async () => {
+    const first = await handle(commandEvent("increment", "replay-1"));
+    const eventsAfterFirst = await ledgerSize(store);
+    const aggregateAfterFirst = await reader.readAggregate(store.config.counterId);
+    const second = await handle(commandEvent("increment", "replay-1"));
+    expect(second.statusCode).toBe(200);
+    expect(second.body).toBe(first.body);
+    expect(second.headers?.["Idempotent-Replayed"]).toBe("true");
+    expect(first.headers?.["Idempotent-Replayed"]).toBeUndefined();
+    expect(await ledgerSize(store)).toBe(eventsAfterFirst);
+    expect(await reader.readAggregate(store.config.counterId)).toEqual(aggregateAfterFirst);
+  });
+
+  it("I4: accepts the quoted structured-field form as the same key", async () => {
+    const first = await handle(commandEvent("decrement", "quoted-1"));
+    const second = await handle(commandEvent("decrement", '"quoted-1"'));
+    expect(second.headers?.["Idempotent-Replayed"]).toBe("true");
+    expect(second.body).toBe(first.body);
+  });
+
+  it("I4: refuses a repeated key with another action as 422 and changes nothing", async () => {
+    await handle(commandEvent("increment", "reuse-1"));
+    const eventsBefore = await ledgerSize(store);
+    const aggregateBefore = await reader.readAggregate(store.config.counterId);
+    const result = await handle(commandEvent("decrement", "reuse-1"));
+    expect(result.statusCode).toBe(422);
+    expect(result.headers?.["Content-Type"]).toMatch(/^application\/problem\+json/);
+    expect(json<Problem>(result.body).type).toMatch(/\/idempotency-key-reused$/);
+    expect(await ledgerSize(store)).toBe(eventsBefore);
+    expect(await reader.readAggregate(store.config.counterId)).toEqual(aggregateBefore);
+  });
+
+  it("makes a key when none is sent, and never deduplicates such requests", async () => {
+    const first = await handle(commandEvent("decrement"));
+    const second = await handle(commandEvent("increment"));
+    const firstKey = first.headers?.["Idempotency-Key"];
+    expect(firstKey).toMatch(/^[0-9a-f-]{36}$/);
+    expect(second.headers?.["Idempotency-Key"]).not.toBe(firstKey);
+    expect(json<{ event: { id: string } }>(first.body).event.id).toBe(firstKey);
+  });
+});
+
+describe("bounds", () => {
+  it("refuses a change past the bound with 409, value and bound, and writes nothing", async () => {
+    const bounded = await createTestStore({ COUNTER_MAX: "1" });
+    const committer = new Committer({ client: bounded.client, config: bounded.config });
+    const handleBounded = createCommandHandler({ committer, config: bounded.config, log: () => undefined });
+    expect((await handleBounded(commandEvent("decrement", "low"))).statusCode).toBe(409);
+    const low = json<Problem>((await handleBounded(commandEvent("decrement", "low-2"))).body);
+    expect(low).toMatchObject({ status: 409, value: 0, bound: 0 });
+    expect(low.type).toMatch(/\/out-of-bounds$/);
+    expect((await handleBounded(commandEvent("increment", "up"))).statusCode).toBe(200);
+    const high = await handleBounded(commandEvent("increment", "up-2"));
+    expect(json<Problem>(high.body)).toMatchObject({ status: 409, value: 1, bound: 1 });
+    expect(await ledgerSize(bounded)).toBe(1);
+    const aggregate = await new LedgerReader(bounded.client, bounded.config.tables).readAggregate(
+      bounded.config.counterId,
+    );
+    expect(aggregate).toMatchObject({ value: 1, version: 1 });
+  });
+
+  it("replays, not refuses, the retry of the command that reached the bound", async () => {
+    const bounded = await createTestStore({ COUNTER_MAX: "1" });
+    const committer = new Committer({ client: bounded.client, config: bounded.config });
+    const handleBounded = createCommandHandler({ committer, config: bounded.config, log: () => undefined });
+    const first = await handleBounded(commandEvent("increment", "to-the-top"));
+    const retry = await handleBounded(commandEvent("increment", "to-the-top"));
+    expect(retry.statusCode).toBe(200);
+    expect(retry.body).toBe(first.body);
+    expect(retry.headers?.["Idempotent-Replayed"]).toBe("true");
+    const reused = await handleBounded(commandEvent("decrement", "to-the-top"));
+    expect(reused.statusCode).toBe(422);
+  });
+
+  it("decides a 409 afresh on a later retry with the same key", async () => {
+    const bounded = await createTestStore({ COUNTER_MAX: "1" });
+    const committer = new Committer({ client: bounded.client, config: bounded.config });
+    const handleBounded = createCommandHandler({ committer, config: bounded.config, log: () => undefined });
+    expect((await handleBounded(commandEvent("decrement", "later"))).statusCode).toBe(409);
+    await handleBounded(commandEvent("increment", "lift"));
+    const retry = await handleBounded(commandEvent("decrement", "later"));
+    expect(retry.statusCode).toBe(200);
+    expect(retry.headers?.["Idempotent-Replayed"]).toBeUndefined();
+  });
+
+  it("the database itself refuses a value past the bound, even when the domain is wrong", async () => {
+    const bounded = await createTestStore({ COUNTER_MAX: "1" });
+    const command = (idempotencyKey: string) => ({
+      action: "increment" as const,
+      counterId: bounded.config.counterId,
+      idempotencyKey,
+      requestFingerprint: "fingerprint",
+      requestId: "request",
+    });
+    await new Committer({ client: bounded.client, config: bounded.config }).commit(command("honest"));
+    // A broken decider that ignores the bounds: only the transaction's condition stands in the way.
+    const broken = new Committer({
+      client: bounded.client,
+      config: bounded.config,
+      decide: (action, state) => ({
+        kind: "applied",
+        change: {
+          version: state.version + 1,
+          action,
+          delta: 1,
+          valueBefore: state.value,
+          valueAfter: state.value + 1,
+        },
+      }),
+    });
+    await expect(broken.commit(command("past-the-bound"))).rejects.toThrow(/I3/);
+    expect(await ledgerSize(bounded)).toBe(1);
+    const reader = new LedgerReader(bounded.client, bounded.config.tables);
+    expect(await reader.readAggregate(bounded.config.counterId)).toMatchObject({ value: 1, version: 1 });
+  });
+});
+
+describe("refusals before any I/O", () => {
+  it.each([
+    ["malformed JSON", { "content-type": "application/json" }, "{", 400],
+    ["an unknown field", { "content-type": "application/json" }, '{"action":"increment","x":1}', 400],
+    ["a bad action", { "content-type": "application/json" }, '{"action":"double"}', 400],
+    [
+      "a bad key",
+      { "content-type": "application/json", "idempotency-key": "bad key" },
+      '{"action":"increment"}',
+      400,
+    ],
+    ["a non-JSON content type", { "content-type": "text/plain" }, '{"action":"increment"}', 415],
+    [
+      "an oversize body",
+      { "content-type": "application/json" },
+      `{"action":"increment","p":"${"x".repeat(1100)}"}`,
+      413,
+    ],
+  ])("refuses %s with a safe problem and writes nothing", async (_, headers, body, status) => {
+    const eventsBefore = await ledgerSize(store);
+    const result = await handle(httpEvent({ method: "POST", path: "/number", headers, body }));
+    expect(result.statusCode).toBe(status);
+    expect(result.headers?.["Content-Type"]).toMatch(/^application\/problem\+json/);
+    const problem = json<Problem>(result.body);
+    expect(problem).toMatchObject({ status, requestId: expect.any(String) as unknown });
+    expect(Object.keys(problem).sort()).toEqual(["detail", "requestId", "status", "title", "type"]);
+    expect(result.body).not.toMatch(/Exception|arn:|test-|at .*\.ts|counter-ledger-/);
+    expect(await ledgerSize(store)).toBe(eventsBefore);
+  });
+});

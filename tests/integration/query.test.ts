@@ -1,0 +1,159 @@
+// The query handler against DynamoDB Local, with real API Gateway envelopes: the read routes of API.md,
+// the `$default` route's 404 and 405, and a safe 503 when the store cannot be reached.
+
+import { beforeAll, describe, expect, it } from "vitest";
+import { Committer } from "../../services/command/committer";
+import { createCommandHandler } from "../../services/command/handler";
+import { createDocumentClient } from "../../services/ledger/clients";
+import { loadLedgerConfig } from "../../services/ledger/config";
+import { createQueryHandler, ifNoneMatchHits, type QueryHandler } from "../../services/query/handler";
+import { freePort } from "../../local/dynamodb-local";
+import { commandEvent, httpEvent } from "../support/fixtures";
+import { createTestStore, type TestStore } from "../support/store";
+
+let store: TestStore;
+let query: QueryHandler;
+
+function get(path: string, routeKey: string, extra: Partial<Parameters<typeof httpEvent>[0]> = {}) {
+  return query(httpEvent({ method: "GET", path, routeKey, ...extra }));
+}
+
+beforeAll(async () => {
+  store = await createTestStore();
+  query = createQueryHandler({ client: store.client, config: store.config, log: () => undefined });
+  const committer = new Committer({ client: store.client, config: store.config });
+  const command = createCommandHandler({ committer, config: store.config, log: () => undefined });
+  await command(commandEvent("increment", "seen-1"));
+  await command(commandEvent("increment", "seen-2"));
+});
+
+describe("GET /number", () => {
+  it("answers the aggregate, strongly consistent, with ETag and no-store", async () => {
+    const result = await get("/number", "GET /number");
+    expect(result.statusCode).toBe(200);
+    expect(result.headers).toMatchObject({ ETag: '"2"', "Cache-Control": "no-store" });
+    expect(JSON.parse(result.body ?? "")).toMatchObject({
+      value: 2,
+      version: 2,
+      updatedAt: expect.any(String) as unknown,
+    });
+  });
+
+  it("answers 304 without a body when If-None-Match names the current ETag", async () => {
+    const result = await get("/number", "GET /number", { headers: { "if-none-match": '"2"' } });
+    expect(result.statusCode).toBe(304);
+    expect(result.body).toBeUndefined();
+    expect(result.headers?.ETag).toBe('"2"');
+  });
+
+  it("answers 200 when If-None-Match names an older version", async () => {
+    const result = await get("/number", "GET /number", { headers: { "if-none-match": '"1"' } });
+    expect(result.statusCode).toBe(200);
+  });
+
+  it("starts a new counter at value 0, version 0, updatedAt null", async () => {
+    const fresh = await createTestStore();
+    const freshQuery = createQueryHandler({
+      client: fresh.client,
+      config: fresh.config,
+      log: () => undefined,
+    });
+    const result = await freshQuery(httpEvent({ method: "GET", path: "/number" }));
+    expect(JSON.parse(result.body ?? "")).toEqual({ value: 0, version: 0, updatedAt: null });
+  });
+});
+
+describe("If-None-Match", () => {
+  it("compares weakly, in lists, and with *", () => {
+    expect(ifNoneMatchHits('W/"3"', '"3"')).toBe(true);
+    expect(ifNoneMatchHits('"1", "3"', '"3"')).toBe(true);
+    expect(ifNoneMatchHits("*", '"3"')).toBe(true);
+    expect(ifNoneMatchHits('"31"', '"3"')).toBe(false);
+    expect(ifNoneMatchHits(undefined, '"3"')).toBe(false);
+  });
+});
+
+describe("GET /number/events/{key}", () => {
+  it("answers the event recorded under a key", async () => {
+    const result = await get("/number/events/seen-2", "GET /number/events/{key}", {
+      pathParameters: { key: "seen-2" },
+    });
+    expect(result.statusCode).toBe(200);
+    expect(JSON.parse(result.body ?? "")).toMatchObject({
+      id: "seen-2",
+      version: 2,
+      valueBefore: 1,
+      valueAfter: 2,
+    });
+  });
+
+  it("answers 404 problem for a key never used, and for a malformed key, without echoing it", async () => {
+    for (const key of ["never-used", "bad key", "x".repeat(300)]) {
+      const result = await get(`/number/events/${encodeURIComponent(key)}`, "GET /number/events/{key}", {
+        pathParameters: { key },
+      });
+      expect(result.statusCode).toBe(404);
+      expect(result.headers?.["Content-Type"]).toMatch(/^application\/problem\+json/);
+      expect(result.body).not.toContain("x".repeat(65));
+    }
+  });
+});
+
+describe("the $default route", () => {
+  it("answers 404 problem for an unknown path", async () => {
+    const result = await get("/nothing/here", "$default");
+    expect(result.statusCode).toBe(404);
+    expect(JSON.parse(result.body ?? "")).toMatchObject({
+      status: 404,
+      type: expect.stringMatching(/\/not-found$/) as unknown,
+    });
+  });
+
+  it("answers 405 with Allow for a known path and a wrong method", async () => {
+    const result = await query(httpEvent({ method: "DELETE", path: "/number", routeKey: "$default" }));
+    expect(result.statusCode).toBe(405);
+    expect(result.headers?.Allow).toBe("GET, POST");
+  });
+
+  it("serves a routed GET that reached it through $default", async () => {
+    const result = await get("/health", "$default");
+    expect(result.statusCode).toBe(200);
+  });
+});
+
+describe("GET /health and GET /openapi.json", () => {
+  it("answers ok once the store answers", async () => {
+    const result = await get("/health", "GET /health");
+    expect(JSON.parse(result.body ?? "")).toEqual({ status: "ok" });
+  });
+
+  it("serves the OpenAPI document", async () => {
+    const result = await get("/openapi.json", "GET /openapi.json");
+    expect(result.statusCode).toBe(200);
+    expect(JSON.parse(result.body ?? "")).toMatchObject({
+      openapi: expect.stringMatching(/^3\.1/) as unknown,
+    });
+  });
+});
+
+describe("an unreachable store", () => {
+  it("gives 503 problems with Retry-After and no internal names, on reads and on commands", async () => {
+    const port = await freePort();
+    const config = loadLedgerConfig({ ...store.environment, DYNAMODB_ENDPOINT: `http://127.0.0.1:${port}` });
+    const client = createDocumentClient(config);
+    const unreachableQuery = createQueryHandler({ client, config, log: () => undefined });
+    const committer = new Committer({ client, config });
+    const unreachableCommand = createCommandHandler({ committer, config, log: () => undefined });
+    const results = [
+      await unreachableQuery(httpEvent({ method: "GET", path: "/health" })),
+      await unreachableQuery(httpEvent({ method: "GET", path: "/number" })),
+      await unreachableCommand(commandEvent("increment", "nowhere")),
+    ];
+    for (const result of results) {
+      expect(result.statusCode).toBe(503);
+      expect(result.headers?.["Retry-After"]).toBe("1");
+      expect(result.body).not.toMatch(/ECONNREFUSED|Exception|127\.0\.0\.1|test-|arn:/);
+    }
+    client.destroy();
+  });
+});

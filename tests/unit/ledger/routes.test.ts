@@ -1,0 +1,29 @@
+// The route table: matching, path parameters, and the 404/405 split.
+
+import { describe, expect, it } from "vitest";
+import { matchRoute } from "../../../services/ledger/http/routes";
+
+describe("matchRoute", () => {
+  it("finds each lambda by method and path", () => {
+    expect(matchRoute("POST", "/number")).toMatchObject({ kind: "found", route: { lambda: "command" } });
+    expect(matchRoute("GET", "/number")).toMatchObject({ kind: "found", route: { lambda: "query" } });
+  });
+
+  it("extracts the key of /number/events/{key}", () => {
+    expect(matchRoute("GET", "/number/events/abc-1")).toMatchObject({
+      kind: "found",
+      pathParameters: { key: "abc-1" },
+    });
+  });
+
+  it("says 405 with the allowed methods for a known path", () => {
+    expect(matchRoute("DELETE", "/number")).toEqual({ kind: "methodNotAllowed", allow: ["GET", "POST"] });
+    expect(matchRoute("POST", "/health")).toEqual({ kind: "methodNotAllowed", allow: ["GET"] });
+  });
+
+  it("says 404 for unknown paths, empty parameters and extra segments", () => {
+    for (const path of ["/", "/numbers", "/number/events/", "/number/events/a/b", "/number/"]) {
+      expect(matchRoute("GET", path), path).toEqual({ kind: "notFound" });
+    }
+  });
+});

@@ -1,0 +1,104 @@
+# The HTTP API of API.md on API Gateway (HTTP API, payload format 2.0). The route table is
+# services/ledger/http/routes.ts `ROUTES` — the infra tests check that the keys below are the same. The query
+# Lambda also takes `$default`, where it answers 404 and 405 problems (API.md, Anything else).
+#
+# API Gateway HTTP APIs cannot have a WAF web ACL; the API's guard is the stage throttling below.
+
+locals {
+  api_routes = {
+    "POST /number"             = "command"
+    "GET /number"              = "query"
+    "GET /number/events/{key}" = "query"
+    "GET /number/history"      = "query"
+    "GET /number/verify"       = "query"
+    "GET /health"              = "query"
+    "GET /openapi.json"        = "query"
+    "$default"                 = "query"
+  }
+
+  # CORS for the web UI's origin only (the CloudFront distribution of web.tf), nothing else.
+  site_origin = "https://${aws_cloudfront_distribution.web.domain_name}"
+}
+
+resource "aws_apigatewayv2_api" "http" {
+  name          = var.project
+  protocol_type = "HTTP"
+
+  # API Gateway answers the preflight itself, for this origin only.
+  cors_configuration {
+    allow_origins  = [local.site_origin]
+    allow_methods  = ["GET", "POST"]
+    allow_headers  = ["content-type", "idempotency-key", "if-none-match"]
+    expose_headers = ["etag", "idempotency-key", "idempotent-replayed", "location", "retry-after", "x-request-id"]
+    max_age        = 3600
+  }
+}
+
+resource "aws_apigatewayv2_integration" "lambda" {
+  for_each = toset(["command", "query"])
+
+  api_id                 = aws_apigatewayv2_api.http.id
+  integration_type       = "AWS_PROXY"
+  integration_uri        = aws_lambda_function.service[each.key].invoke_arn
+  payload_format_version = "2.0"
+}
+
+resource "aws_apigatewayv2_route" "route" {
+  for_each = local.api_routes
+
+  api_id    = aws_apigatewayv2_api.http.id
+  route_key = each.key
+  target    = "integrations/${aws_apigatewayv2_integration.lambda[each.value].id}"
+}
+
+resource "aws_cloudwatch_log_group" "api_access" {
+  name              = "/aws/apigateway/${var.project}"
+  retention_in_days = var.log_retention_days
+}
+
+resource "aws_apigatewayv2_stage" "default" {
+  api_id      = aws_apigatewayv2_api.http.id
+  name        = "$default"
+  auto_deploy = true
+
+  # Applies to every route; a request over the bucket is answered 429 by API Gateway before any Lambda runs.
+  default_route_settings {
+    throttling_rate_limit  = var.api_throttle_rate_per_second
+    throttling_burst_limit = var.api_throttle_burst_requests
+    # Per-route metrics: the command 5xx alarm watches POST /number alone.
+    detailed_metrics_enabled = true
+  }
+
+  # One JSON line per request; no headers, no body, no query string (which could carry a cursor).
+  access_log_settings {
+    destination_arn = aws_cloudwatch_log_group.api_access.arn
+    format = jsonencode({
+      requestId          = "$context.requestId"
+      requestTime        = "$context.requestTime"
+      routeKey           = "$context.routeKey"
+      status             = "$context.status"
+      latencyMs          = "$context.responseLatency"
+      integrationLatency = "$context.integrationLatency"
+      integrationError   = "$context.integrationErrorMessage"
+      sourceIp           = "$context.identity.sourceIp"
+      responseLength     = "$context.responseLength"
+    })
+  }
+}
+
+# Only this API may invoke the functions; the command only through its one route.
+resource "aws_lambda_permission" "api_command" {
+  statement_id  = "AllowApiGatewayPostNumber"
+  action        = "lambda:InvokeFunction"
+  function_name = aws_lambda_function.service["command"].function_name
+  principal     = "apigateway.amazonaws.com"
+  source_arn    = "${aws_apigatewayv2_api.http.execution_arn}/*/POST/number"
+}
+
+resource "aws_lambda_permission" "api_query" {
+  statement_id  = "AllowApiGatewayQueryRoutes"
+  action        = "lambda:InvokeFunction"
+  function_name = aws_lambda_function.service["query"].function_name
+  principal     = "apigateway.amazonaws.com"
+  source_arn    = "${aws_apigatewayv2_api.http.execution_arn}/*/*"
+}

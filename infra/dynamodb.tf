@@ -1,0 +1,118 @@
+# The three tables of services/ledger/tables.ts, as they run on AWS, and the counter's initial aggregate.
+# Keys, attribute types, the byVersion index and the stream view must match tableDefinitions() exactly: the
+# infra tests compare them. Every table is on-demand (nothing to pay at rest but storage), has point-in-time
+# recovery (35 days of restore points: the ledger is the system of record), deletion protection (a
+# `terraform destroy` or a console slip cannot drop it) and encryption under the AWS managed KMS key
+# (aws/dynamodb), so key use shows in CloudTrail without a customer key to run.
+
+resource "aws_dynamodb_table" "ledger" {
+  name         = local.table_names.ledger
+  billing_mode = "PAY_PER_REQUEST"
+  hash_key     = "eventId"
+
+  attribute {
+    name = "eventId"
+    type = "S"
+  }
+
+  attribute {
+    name = "counterId"
+    type = "S"
+  }
+
+  attribute {
+    name = "version"
+    type = "N"
+  }
+
+  # (counterId, version): one counter's ledger in version order, for replay and verification.
+  global_secondary_index {
+    name            = "byVersion"
+    hash_key        = "counterId"
+    range_key       = "version"
+    projection_type = "ALL"
+  }
+
+  # The projector needs only the new image of an INSERT; the ledger is never updated.
+  stream_enabled   = true
+  stream_view_type = "NEW_IMAGE"
+
+  point_in_time_recovery {
+    enabled = true
+  }
+
+  server_side_encryption {
+    enabled = true
+  }
+
+  deletion_protection_enabled = true
+}
+
+resource "aws_dynamodb_table" "counters" {
+  name         = local.table_names.counters
+  billing_mode = "PAY_PER_REQUEST"
+  hash_key     = "counterId"
+
+  attribute {
+    name = "counterId"
+    type = "S"
+  }
+
+  point_in_time_recovery {
+    enabled = true
+  }
+
+  server_side_encryption {
+    enabled = true
+  }
+
+  deletion_protection_enabled = true
+}
+
+resource "aws_dynamodb_table" "read_model" {
+  name         = local.table_names.read_model
+  billing_mode = "PAY_PER_REQUEST"
+  hash_key     = "counterId"
+  # entry 0 is the projected state, entry n the audit entry of version n.
+  range_key = "entry"
+
+  attribute {
+    name = "counterId"
+    type = "S"
+  }
+
+  attribute {
+    name = "entry"
+    type = "N"
+  }
+
+  point_in_time_recovery {
+    enabled = true
+  }
+
+  server_side_encryption {
+    enabled = true
+  }
+
+  deletion_protection_enabled = true
+}
+
+# The counter starts at value 0, version 0 (API.md). The provider creates it with a condition
+# `attribute_not_exists`, so it never overwrites a live aggregate; but on every later plan it would read the
+# live value back and "correct" it to 0 — hence ignore_changes. prevent_destroy: destroying this resource
+# would delete the aggregate while the ledger stays, breaking invariant I1.
+resource "aws_dynamodb_table_item" "initial_aggregate" {
+  table_name = aws_dynamodb_table.counters.name
+  hash_key   = aws_dynamodb_table.counters.hash_key
+
+  item = jsonencode({
+    counterId = { S = var.counter_id }
+    value     = { N = "0" }
+    version   = { N = "0" }
+  })
+
+  lifecycle {
+    ignore_changes  = [item]
+    prevent_destroy = true
+  }
+}

@@ -1,0 +1,233 @@
+# One execution role per Lambda, each allowed exactly what its handler does and nothing else
+# (DESIGN.md, Tables). Never widen one role to make another work; never grant an action on `*`.
+#
+# IAM has no `dynamodb:TransactWriteItems` action: a transaction is authorised by the item actions inside it.
+# So the command role holds `PutItem` on the ledger and `UpdateItem` on counters only under the condition
+# `dynamodb:EnclosingOperation = TransactWriteItems`: outside a transaction neither is allowed. Every role also
+# carries an explicit deny of `UpdateItem` and `DeleteItem` on the ledger, which no later allow can override:
+# the ledger is append-only, whatever anyone grants.
+
+data "aws_iam_policy_document" "lambda_assume_role" {
+  statement {
+    sid     = "LambdaService"
+    effect  = "Allow"
+    actions = ["sts:AssumeRole"]
+
+    principals {
+      type        = "Service"
+      identifiers = ["lambda.amazonaws.com"]
+    }
+  }
+}
+
+# --- command: POST /number ---------------------------------------------------------------------------
+
+data "aws_iam_policy_document" "command" {
+  statement {
+    sid       = "ReadAggregateAndLedgerEvent"
+    effect    = "Allow"
+    actions   = ["dynamodb:GetItem"]
+    resources = [aws_dynamodb_table.counters.arn, aws_dynamodb_table.ledger.arn]
+  }
+
+  statement {
+    sid       = "AppendLedgerEventInTransaction"
+    effect    = "Allow"
+    actions   = ["dynamodb:PutItem"]
+    resources = [aws_dynamodb_table.ledger.arn]
+
+    condition {
+      test     = "StringEquals"
+      variable = "dynamodb:EnclosingOperation"
+      values   = ["TransactWriteItems"]
+    }
+  }
+
+  statement {
+    sid       = "MoveAggregateInTransaction"
+    effect    = "Allow"
+    actions   = ["dynamodb:UpdateItem"]
+    resources = [aws_dynamodb_table.counters.arn]
+
+    condition {
+      test     = "StringEquals"
+      variable = "dynamodb:EnclosingOperation"
+      values   = ["TransactWriteItems"]
+    }
+  }
+
+  statement {
+    sid       = "WriteOwnLogs"
+    effect    = "Allow"
+    actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+    resources = ["${aws_cloudwatch_log_group.lambda["command"].arn}:*"]
+  }
+
+  statement {
+    sid       = "LedgerIsAppendOnly"
+    effect    = "Deny"
+    actions   = ["dynamodb:UpdateItem", "dynamodb:DeleteItem"]
+    resources = [aws_dynamodb_table.ledger.arn]
+  }
+}
+
+# --- query: GET routes and $default -----------------------------------------------------------------
+
+data "aws_iam_policy_document" "query" {
+  statement {
+    sid     = "ReadOnlyWhatItServes"
+    effect  = "Allow"
+    actions = ["dynamodb:GetItem", "dynamodb:Query"]
+    # The aggregate (GET /number), one ledger event (GET /number/events/{key}), the ledger in version order
+    # through the byVersion index (GET /number/verify), and the read model (history, verify).
+    resources = [
+      aws_dynamodb_table.counters.arn,
+      aws_dynamodb_table.ledger.arn,
+      "${aws_dynamodb_table.ledger.arn}/index/byVersion",
+      aws_dynamodb_table.read_model.arn,
+    ]
+  }
+
+  statement {
+    sid       = "WriteOwnLogs"
+    effect    = "Allow"
+    actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+    resources = ["${aws_cloudwatch_log_group.lambda["query"].arn}:*"]
+  }
+
+  statement {
+    sid       = "LedgerIsAppendOnly"
+    effect    = "Deny"
+    actions   = ["dynamodb:UpdateItem", "dynamodb:DeleteItem"]
+    resources = [aws_dynamodb_table.ledger.arn]
+  }
+}
+
+# --- projector: ledger stream → read model ------------------------------------------------------------
+
+data "aws_iam_policy_document" "projector" {
+  # The event source mapping polls the stream with the function's own role.
+  statement {
+    sid     = "ReadLedgerStream"
+    effect  = "Allow"
+    actions = ["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"]
+    resources = [
+      aws_dynamodb_table.ledger.stream_arn,
+    ]
+  }
+
+  statement {
+    sid       = "ListLedgerStreams"
+    effect    = "Allow"
+    actions   = ["dynamodb:ListStreams"]
+    resources = ["${aws_dynamodb_table.ledger.arn}/stream/*"]
+  }
+
+  statement {
+    sid       = "WriteReadModel"
+    effect    = "Allow"
+    actions   = ["dynamodb:PutItem", "dynamodb:UpdateItem"]
+    resources = [aws_dynamodb_table.read_model.arn]
+  }
+
+  # The mapping's on-failure destination sends with the function's role too.
+  statement {
+    sid       = "SendToFailureQueue"
+    effect    = "Allow"
+    actions   = ["sqs:SendMessage"]
+    resources = [aws_sqs_queue.projector_failures.arn]
+  }
+
+  statement {
+    sid       = "WriteOwnLogs"
+    effect    = "Allow"
+    actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+    resources = ["${aws_cloudwatch_log_group.lambda["projector"].arn}:*"]
+  }
+
+  statement {
+    sid       = "LedgerIsAppendOnly"
+    effect    = "Deny"
+    actions   = ["dynamodb:UpdateItem", "dynamodb:DeleteItem"]
+    resources = [aws_dynamodb_table.ledger.arn]
+  }
+}
+
+locals {
+  lambda_policies = {
+    command   = data.aws_iam_policy_document.command.json
+    query     = data.aws_iam_policy_document.query.json
+    projector = data.aws_iam_policy_document.projector.json
+  }
+}
+
+resource "aws_iam_role" "lambda" {
+  for_each = local.lambda_policies
+
+  # The `-lambda-` infix is what the CI role's IAM rights are scoped to; the CI role itself is not under it.
+  name                 = "${var.project}-lambda-${each.key}"
+  assume_role_policy   = data.aws_iam_policy_document.lambda_assume_role.json
+  permissions_boundary = aws_iam_policy.lambda_boundary.arn
+}
+
+resource "aws_iam_role_policy" "lambda" {
+  for_each = local.lambda_policies
+
+  name   = "${var.project}-${each.key}"
+  role   = aws_iam_role.lambda[each.key].id
+  policy = each.value
+}
+
+# The most any Lambda role of this project can ever be allowed, whatever its own policy says. The CI role may
+# create and change Lambda roles only with this boundary attached, so a change pushed to main cannot grant a
+# function (and through it, the pipeline) more than the project's own tables, stream, queue and logs.
+data "aws_iam_policy_document" "lambda_boundary" {
+  statement {
+    sid    = "ProjectTables"
+    effect = "Allow"
+    actions = [
+      "dynamodb:GetItem",
+      "dynamodb:Query",
+      "dynamodb:PutItem",
+      "dynamodb:UpdateItem",
+      "dynamodb:DescribeStream",
+      "dynamodb:GetRecords",
+      "dynamodb:GetShardIterator",
+      "dynamodb:ListStreams",
+    ]
+    resources = [
+      aws_dynamodb_table.ledger.arn,
+      "${aws_dynamodb_table.ledger.arn}/index/byVersion",
+      "${aws_dynamodb_table.ledger.arn}/stream/*",
+      aws_dynamodb_table.counters.arn,
+      aws_dynamodb_table.read_model.arn,
+    ]
+  }
+
+  statement {
+    sid       = "FailureQueue"
+    effect    = "Allow"
+    actions   = ["sqs:SendMessage"]
+    resources = [aws_sqs_queue.projector_failures.arn]
+  }
+
+  statement {
+    sid       = "ProjectLogs"
+    effect    = "Allow"
+    actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+    resources = [for group in aws_cloudwatch_log_group.lambda : "${group.arn}:*"]
+  }
+
+  statement {
+    sid       = "LedgerIsAppendOnly"
+    effect    = "Deny"
+    actions   = ["dynamodb:UpdateItem", "dynamodb:DeleteItem"]
+    resources = [aws_dynamodb_table.ledger.arn]
+  }
+}
+
+resource "aws_iam_policy" "lambda_boundary" {
+  name        = "${var.project}-lambda-boundary"
+  description = "Permissions boundary of every ${var.project} Lambda role."
+  policy      = data.aws_iam_policy_document.lambda_boundary.json
+}

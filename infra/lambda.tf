@@ -1,0 +1,63 @@
+# The three Lambdas, from the zips that `npm run build` writes (scripts/build.ts: `index.mjs` exporting
+# `handler`). nodejs22.x on arm64 (Graviton: about 20% cheaper per GB-second than x86 for the same work).
+# Each has its own log group with a retention, created here so that it is not left to grow forever, and its
+# own role (iam-lambda.tf).
+
+locals {
+  lambdas = {
+    # 512 MB: CPU grows with memory, and a command is one consistent read plus one transaction, dominated by
+    # SDK start-up on a cold start; 512 MB halves that against 128 MB for little more per invocation.
+    # 10 s: the conflict-retry budget is 2 s (services/ledger/limits.ts COMMIT_RETRY_BUDGET_MS) plus a few
+    # DynamoDB round trips with SDK retries; a hung call ends well before API Gateway's 30 s limit.
+    command = { memory_size_mb = 512, timeout_seconds = 10 }
+    # 1024 MB, 29 s: GET /number/verify replays the whole ledger and is CPU-bound on decoding; 29 s is the
+    # most that API Gateway's 30 s integration timeout lets a client see an answer from.
+    query = { memory_size_mb = 1024, timeout_seconds = 29 }
+    # 256 MB, 60 s: a batch is at most 100 records of two small writes each (about 2 s); the rest is room for
+    # throttled writes. A timeout fails the batch, which is then bisected and retried (stream.tf).
+    projector = { memory_size_mb = 256, timeout_seconds = 60 }
+  }
+
+  lambda_environment = {
+    LEDGER_TABLE     = aws_dynamodb_table.ledger.name
+    COUNTERS_TABLE   = aws_dynamodb_table.counters.name
+    READ_MODEL_TABLE = aws_dynamodb_table.read_model.name
+    COUNTER_ID       = var.counter_id
+    # Stack traces through the bundle's source map (index.mjs.map, built by scripts/build.ts).
+    NODE_OPTIONS = "--enable-source-maps"
+  }
+}
+
+resource "aws_cloudwatch_log_group" "lambda" {
+  for_each = local.lambdas
+
+  name              = "/aws/lambda/${var.project}-${each.key}"
+  retention_in_days = var.log_retention_days
+}
+
+resource "aws_lambda_function" "service" {
+  for_each = local.lambdas
+
+  function_name    = "${var.project}-${each.key}"
+  role             = aws_iam_role.lambda[each.key].arn
+  runtime          = "nodejs22.x"
+  architectures    = ["arm64"]
+  handler          = "index.handler"
+  filename         = "${path.module}/${var.artifacts_directory}/${each.key}.zip"
+  source_code_hash = filebase64sha256("${path.module}/${var.artifacts_directory}/${each.key}.zip")
+  memory_size      = each.value.memory_size_mb
+  timeout          = each.value.timeout_seconds
+
+  environment {
+    variables = local.lambda_environment
+  }
+
+  logging_config {
+    # The handlers already write one JSON line per request or batch (services/ledger/log.ts).
+    log_format = "Text"
+    log_group  = aws_cloudwatch_log_group.lambda[each.key].name
+  }
+
+  # The role's policy must exist before the function first runs, or its first invocations fail.
+  depends_on = [aws_iam_role_policy.lambda]
+}

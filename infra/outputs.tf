@@ -1,0 +1,31 @@
+# What a deployment tells its operator and the deploy workflow.
+
+output "api_url" {
+  description = "Base URL of the HTTP API (API.md's routes hang off it)."
+  value       = aws_apigatewayv2_stage.default.invoke_url
+}
+
+output "site_url" {
+  description = "URL of the web UI."
+  value       = local.site_origin
+}
+
+output "web_bucket" {
+  description = "Bucket the deploy workflow syncs web/dist into."
+  value       = aws_s3_bucket.web.id
+}
+
+output "web_distribution_id" {
+  description = "CloudFront distribution the deploy workflow invalidates."
+  value       = aws_cloudfront_distribution.web.id
+}
+
+output "deploy_role_arn" {
+  description = "Role the GitHub workflow assumes (set it as the repository variable AWS_DEPLOY_ROLE_ARN)."
+  value       = aws_iam_role.github_deploy.arn
+}
+
+output "projector_failure_queue_url" {
+  description = "Where ledger records the projector gave up on wait for a person."
+  value       = aws_sqs_queue.projector_failures.url
+}

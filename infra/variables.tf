@@ -1,0 +1,106 @@
+# The knobs of a deployment. Every one has a default that works for a first deploy except those that only
+# the deployer can know: the GitHub repository and the Terraform state bucket.
+
+variable "project" {
+  description = "Name prefix of every resource, and the value of the Project tag that scopes the CI role."
+  type        = string
+  default     = "counter-ledger"
+
+  validation {
+    # Table, function, role and queue names all derive from it; 20 characters leaves room for suffixes.
+    condition     = can(regex("^[a-z][a-z0-9-]{1,19}$", var.project))
+    error_message = "project must be 2-20 characters of a-z, 0-9 and -, starting with a letter."
+  }
+}
+
+variable "region" {
+  description = "AWS region of everything except the CloudFront WAF web ACL (always us-east-1)."
+  type        = string
+  default     = "us-east-1"
+}
+
+variable "counter_id" {
+  description = "The counter the handlers serve (COUNTER_ID); its aggregate item is created at 0, version 0."
+  type        = string
+  default     = "default"
+}
+
+variable "artifacts_directory" {
+  description = "Where `npm run build` wrote the Lambda zips, relative to this directory."
+  type        = string
+  default     = "../dist"
+}
+
+variable "log_retention_days" {
+  description = "Retention of the Lambda and API access log groups."
+  type        = number
+  # A month covers an incident investigation; longer is cheap but rarely read.
+  default = 30
+}
+
+variable "api_throttle_rate_per_second" {
+  description = "Stage-wide steady request rate of the HTTP API."
+  type        = number
+  # One counter's aggregate item takes about 500 transactional commits a second (DESIGN.md, Scale); staying
+  # well below it leaves headroom for reads and bounds what abuse can cost.
+  default = 100
+}
+
+variable "api_throttle_burst_requests" {
+  description = "Stage-wide burst of the HTTP API (token bucket size)."
+  type        = number
+  default     = 200
+}
+
+variable "waf_rate_limit_per_5_minutes" {
+  description = "Requests one IP address may make to the web UI in a 5-minute window before WAF blocks it."
+  type        = number
+  # A person loading the UI makes a handful of requests; 1000 in 5 minutes is a script, not a reader.
+  default = 1000
+}
+
+variable "projector_iterator_age_alarm_ms" {
+  description = "Alarm when the oldest unprojected ledger record is older than this."
+  type        = number
+  # The projector normally runs seconds behind; a minute means it is stuck or failing.
+  default = 60000
+}
+
+variable "alarm_topic_arn" {
+  description = "SNS topic that alarms notify; empty means alarms only change state in CloudWatch."
+  type        = string
+  default     = ""
+}
+
+variable "github_repository" {
+  description = "owner/name of the GitHub repository whose main branch may deploy through the OIDC role."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$", var.github_repository))
+    error_message = "github_repository must look like owner/name."
+  }
+}
+
+variable "create_github_oidc_provider" {
+  description = "Create the account's GitHub OIDC identity provider; false if the account already has one."
+  type        = bool
+  default     = true
+}
+
+variable "state_bucket" {
+  description = "S3 bucket of the Terraform state (the same as in `terraform init -backend-config`)."
+  type        = string
+}
+
+variable "state_key" {
+  description = "Key of the Terraform state object in the state bucket."
+  type        = string
+  default     = "counter-ledger/terraform.tfstate"
+}
+
+variable "state_lock_table" {
+  description = "DynamoDB table that locks the Terraform state."
+  type        = string
+  default     = "counter-ledger-terraform-locks"
+}

@@ -35,3 +35,50 @@ export const PROBLEM_ECHO_CHARACTERS_MAX = 64;
 
 /** A DynamoDB transaction holds at most 100 actions: 99 ledger Puts plus the aggregate Update. */
 export const TRANSACTION_ITEMS_MAX = 100;
+
+/** Ledger records one projector invocation writes at once: enough to hide latency, gentle on the table. */
+export const PROJECTOR_RECORDS_IN_FLIGHT_MAX = 8;
+
+/** Records per projector invocation, as the Lambda event source mapping's default batch size. */
+export const STREAM_BATCH_RECORDS_DEFAULT = 100;
+/** GetRecords returns at most 1 000 records, so a local batch can never be larger. */
+export const STREAM_BATCH_RECORDS_MAX = 1_000;
+/**
+ * Deliveries of one record before the local poller gives up on it and writes it to the failure log. On AWS the
+ * event source mapping's MaximumRetryAttempts plays this part; a poison record must never block a shard for good.
+ */
+export const STREAM_DELIVERY_ATTEMPTS_DEFAULT = 5;
+export const STREAM_DELIVERY_ATTEMPTS_MAX = 100;
+/** Exponential backoff between deliveries of a failed batch: 100 ms, 200 ms, 400 ms… at most 5 s. */
+export const STREAM_RETRY_BACKOFF_BASE_MS = 100;
+export const STREAM_RETRY_BACKOFF_CAP_MS = 5_000;
+/** The pause after an empty GetRecords: the projection catches up within a fraction of a second, never spins. */
+export const STREAM_IDLE_PAUSE_MS = 150;
+/** How often the poller asks DescribeStream for new shards (children of shards that closed). */
+export const STREAM_SHARD_DISCOVERY_INTERVAL_MS = 1_000;
+/** Shards read at once; DynamoDB Local has one open shard, a busy AWS table a handful. */
+export const STREAM_SHARDS_IN_FLIGHT_MAX = 16;
+/** DescribeStream pages read per discovery (100 shards a page). */
+export const STREAM_DESCRIBE_PAGES_MAX = 100;
+
+/** History pages: API.md allows 1–100 entries, 20 by default. */
+export const HISTORY_PAGE_ENTRIES_DEFAULT = 20;
+export const HISTORY_PAGE_ENTRIES_MAX = 100;
+/** A history cursor we issue is about 40 characters; anything much longer is not ours. */
+export const HISTORY_CURSOR_CHARACTERS_MAX = 128;
+
+/** Ledger events (and audit entries) read per page by the replay: one page of each is all it holds. */
+export const REPLAY_PAGE_EVENTS_MAX = 1_000;
+/** Violations listed in one verification report; the rest are counted, so a ruined ledger stays readable. */
+export const VERIFY_PROBLEMS_LISTED_MAX = 200;
+/**
+ * Re-reads of the ledger's tail when the aggregate is ahead of what the (eventually consistent) index showed:
+ * an event committed during the replay, or one not yet in the index, appears within milliseconds.
+ */
+export const VERIFY_TAIL_READS_MAX = 5;
+export const VERIFY_TAIL_PAUSE_MS = 200;
+/**
+ * An audit entry missing below the projected version is lag, not a violation, while its event is younger than
+ * this: across stream shards on AWS the projector may write version n before version n−1.
+ */
+export const PROJECTION_LAG_GRACE_MS = 30_000;

@@ -113,16 +113,9 @@ data "aws_iam_policy_document" "deploy_delivery" {
   }
 
   statement {
-    sid    = "WebUploadObjects"
-    effect = "Allow"
-    # Tagging: the provider's default_tags tag config.json.
-    actions = [
-      "s3:GetObject",
-      "s3:PutObject",
-      "s3:DeleteObject",
-      "s3:GetObjectTagging",
-      "s3:PutObjectTagging",
-    ]
+    sid       = "WebUploadObjects"
+    effect    = "Allow"
+    actions   = ["s3:PutObject", "s3:DeleteObject"]
     resources = ["${aws_s3_bucket.web.arn}/*"]
   }
 

@@ -1,6 +1,6 @@
 # The web UI: a private S3 bucket that only CloudFront can read (origin access control), served over HTTPS
-# with security headers, behind a WAF web ACL. The deploy workflow syncs web/dist into the bucket and
-# invalidates the distribution; Terraform writes `config.json`, from which the UI learns the API's URL.
+# with security headers, behind a WAF web ACL. The deploy workflow builds the UI with the API's URL
+# (VITE_API_BASE_URL = output api_url), syncs web/dist into the bucket and invalidates the distribution.
 
 resource "aws_s3_bucket" "web" {
   # The account id makes the globally unique name predictable, so the CI role can be scoped to it.
@@ -78,15 +78,6 @@ resource "aws_s3_bucket_policy" "web" {
   policy = data.aws_iam_policy_document.web_bucket.json
 
   depends_on = [aws_s3_bucket_public_access_block.web]
-}
-
-# Where the UI finds the API: fetched at start-up, never cached, so the same build works on any deployment.
-resource "aws_s3_object" "web_config" {
-  bucket        = aws_s3_bucket.web.id
-  key           = "config.json"
-  content       = jsonencode({ apiBaseUrl = aws_apigatewayv2_stage.default.invoke_url })
-  content_type  = "application/json"
-  cache_control = "no-store"
 }
 
 resource "aws_cloudfront_origin_access_control" "web" {

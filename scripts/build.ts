@@ -1,7 +1,9 @@
 // `npm run build`: the artifacts that infra/ deploys. Each Lambda is bundled by esbuild into one minified ESM
 // file with its source map and packed as `dist/<name>.zip` (`index.mjs` + `index.mjs.map`, handler
 // `index.handler`); the web UI is built by Vite into `web/dist` when `web/` exists. Each artifact's size is
-// printed. The zips are byte-for-byte reproducible (fixed timestamps, fixed order), so Terraform's
+// printed. `--only lambdas` or `--only web` builds one half: the deploy workflow bundles the Lambdas before
+// `terraform apply` and builds the UI after it, with the API's URL in VITE_API_BASE_URL (web/vite.config.ts).
+// The zips are byte-for-byte reproducible (fixed timestamps, fixed order), so Terraform's
 // `source_code_hash` changes only when the code does. This script never deploys anything.
 //
 // The AWS SDK is bundled rather than left to the one the nodejs22.x runtime ships: bundling pins the exact
@@ -198,10 +200,24 @@ function kibibytes(bytes: number): string {
   return `${(bytes / 1024).toFixed(1)} KiB`;
 }
 
-async function main(): Promise<number> {
+type BuildPart = "lambdas" | "web";
+
+/** Reads `--only lambdas|web`; no flag means both. A bad flag stops the build with what it expects. */
+function partsToBuild(argv: readonly string[]): ReadonlySet<BuildPart> {
+  const onlyIndex = argv.indexOf("--only");
+  if (onlyIndex === -1) return new Set(["lambdas", "web"]);
+  const part = argv[onlyIndex + 1];
+  if (part !== "lambdas" && part !== "web") {
+    throw new Error(`--only takes "lambdas" or "web" (got ${part === undefined ? "nothing" : `"${part}"`})`);
+  }
+  return new Set([part]);
+}
+
+async function main(argv: readonly string[]): Promise<number> {
+  const parts = partsToBuild(argv);
   const outDirectory = join(REPOSITORY_ROOT, "dist");
   const missing: string[] = [];
-  for (const entry of LAMBDA_ENTRIES) {
+  for (const entry of parts.has("lambdas") ? LAMBDA_ENTRIES : []) {
     try {
       const artifact = await buildLambda(entry, outDirectory);
       console.log(
@@ -213,8 +229,10 @@ async function main(): Promise<number> {
       missing.push(error.message);
     }
   }
-  const web = await buildWeb();
-  if (web === undefined) {
+  const web = parts.has("web") ? await buildWeb() : undefined;
+  if (!parts.has("web")) {
+    // --only lambdas: nothing to say about the UI.
+  } else if (web === undefined) {
     console.log("web/vite.config.ts does not exist: no web UI built");
   } else {
     console.log(
@@ -231,5 +249,11 @@ async function main(): Promise<number> {
 }
 
 if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  process.exitCode = await main();
+  try {
+    process.exitCode = await main(process.argv.slice(2));
+  } catch (error) {
+    // A failed bundle or UI build: esbuild and Vite have already printed where; say what stopped.
+    console.error(`build failed: ${error instanceof Error ? error.message : String(error)}`);
+    process.exitCode = 1;
+  }
 }

@@ -5,6 +5,8 @@ import { ScanCommand } from "@aws-sdk/lib-dynamodb";
 import { beforeAll, describe, expect, it } from "vitest";
 import { Committer } from "../../services/command/committer";
 import { createCommandHandler, type CommandHandler } from "../../services/command/handler";
+import { createDocumentClient } from "../../services/ledger/clients";
+import { COMMIT_ATTEMPTS_MAX } from "../../services/ledger/limits";
 import { LedgerReader } from "../../services/ledger/store";
 import { commandEvent, httpEvent } from "../support/fixtures";
 import { createTestStore, type TestStore } from "../support/store";
@@ -212,5 +214,55 @@ describe("refusals before any I/O", () => {
     expect(Object.keys(problem).sort()).toEqual(["detail", "requestId", "status", "title", "type"]);
     expect(result.body).not.toMatch(/Exception|arn:|test-|at .*\.ts|counter-ledger-/);
     expect(await ledgerSize(store)).toBe(eventsBefore);
+  });
+});
+
+describe("contention", () => {
+  it("retries on a moved aggregate, then gives 503 with Retry-After once the budget is spent, writing nothing", async () => {
+    const contended = await createTestStore();
+    const competitor = new Committer({ client: contended.client, config: contended.config });
+    const victimClient = createDocumentClient(contended.config);
+    let competitorWrites = 0;
+    // Before each of the victim's transactions, another writer moves the aggregate: every attempt conflicts.
+    victimClient.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (context.commandName === "TransactWriteItemsCommand") {
+          competitorWrites += 1;
+          await competitor.commit({
+            action: "increment",
+            counterId: contended.config.counterId,
+            idempotencyKey: `competitor-${competitorWrites}`,
+            requestFingerprint: "competitor",
+            requestId: "competitor",
+          });
+        }
+        return next(args);
+      },
+      { step: "initialize", name: "competingWriter" },
+    );
+    const victim = new Committer({
+      client: victimClient,
+      config: contended.config,
+      sleep: () => Promise.resolve(),
+    });
+    const handleVictim = createCommandHandler({
+      committer: victim,
+      config: contended.config,
+      log: () => undefined,
+    });
+    const result = await handleVictim(commandEvent("increment", "victim"));
+    expect(result.statusCode).toBe(503);
+    expect(result.headers?.["Retry-After"]).toBe("1");
+    expect(JSON.parse(result.body ?? "")).toMatchObject({
+      type: expect.stringMatching(/\/contention$/) as unknown,
+    });
+    expect(competitorWrites).toBe(COMMIT_ATTEMPTS_MAX);
+    expect(victim.statistics.conflicts).toBe(COMMIT_ATTEMPTS_MAX);
+    expect(
+      await new LedgerReader(contended.client, contended.config.tables).readEvent(
+        `${contended.config.counterId}#victim`,
+      ),
+    ).toBeUndefined();
+    victimClient.destroy();
   });
 });

@@ -123,10 +123,12 @@ data "aws_iam_policy_document" "projector" {
     resources = ["${aws_dynamodb_table.ledger.arn}/stream/*"]
   }
 
+  # Put the audit entry and move the state forward; GetItem only to compare an existing audit entry with a
+  # redelivered event (services/projector/projection.ts). Nothing outside the read model.
   statement {
     sid       = "WriteReadModel"
     effect    = "Allow"
-    actions   = ["dynamodb:PutItem", "dynamodb:UpdateItem"]
+    actions   = ["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:GetItem"]
     resources = [aws_dynamodb_table.read_model.arn]
   }
 

@@ -42,6 +42,7 @@ export function App({
           <NumberPanel
             api={api}
             snapshot={number.snapshot}
+            connection={number.connection}
             acceptSnapshot={number.acceptSnapshot}
             createKey={createKey}
             {...(commandOptions === undefined ? {} : { commandOptions })}

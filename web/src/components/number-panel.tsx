@@ -3,11 +3,12 @@
 // While a command is on its way the buttons refuse further clicks — they stay focusable, so a keyboard
 // user keeps their place — and at a bound the button that would cross it is disabled outright.
 
-import { useState } from "react";
+import { useState, type CSSProperties } from "react";
 import { VALUE_MAX, VALUE_MIN } from "../../../services/ledger/limits";
 import { problemName, type Action, type CounterApi, type NumberSnapshot } from "../api";
 import { runCommand, type CommandOptions, type CommandResult } from "../command";
 import { formatDateTime, formatInteger } from "../format";
+import type { Connection } from "../use-number";
 
 type CommandState =
   | { readonly kind: "idle" }
@@ -17,6 +18,7 @@ type CommandState =
 export interface NumberPanelProps {
   readonly api: CounterApi;
   readonly snapshot: NumberSnapshot | null;
+  readonly connection: Connection;
   readonly acceptSnapshot: (snapshot: NumberSnapshot) => void;
   readonly createKey: () => string;
   readonly commandOptions?: CommandOptions;
@@ -25,7 +27,14 @@ export interface NumberPanelProps {
 const PAST_TENSE: Record<Action, string> = { increment: "Incremented", decrement: "Decremented" };
 const PROGRESSIVE: Record<Action, string> = { increment: "Incrementing", decrement: "Decrementing" };
 
-export function NumberPanel({ api, snapshot, acceptSnapshot, createKey, commandOptions }: NumberPanelProps) {
+export function NumberPanel({
+  api,
+  snapshot,
+  connection,
+  acceptSnapshot,
+  createKey,
+  commandOptions,
+}: NumberPanelProps) {
   const [command, setCommand] = useState<CommandState>({ kind: "idle" });
   const pending = command.kind === "pending";
 
@@ -48,20 +57,24 @@ export function NumberPanel({ api, snapshot, acceptSnapshot, createKey, commandO
     setCommand({ kind: "finished", action, result });
   }
 
+  const shown = snapshot === null ? "" : formatInteger(snapshot.value);
   const atLowerBound = snapshot !== null && snapshot.value <= VALUE_MIN;
   const atUpperBound = snapshot !== null && snapshot.value >= VALUE_MAX;
 
   return (
     <section className="card number-card" aria-labelledby="number-heading" aria-busy={pending}>
-      <h2 id="number-heading" className="card-title">
-        The number
-      </h2>
-      <p className="number-value" data-testid="number-value">
-        {snapshot === null ? (
-          <span className="skeleton skeleton-number" aria-label="Loading" />
-        ) : (
-          formatInteger(snapshot.value)
-        )}
+      <div className="card-header">
+        <h2 id="number-heading" className="card-title">
+          The number
+        </h2>
+        <LiveIndicator connection={connection} />
+      </div>
+      <p
+        className="number-value"
+        data-testid="number-value"
+        style={{ "--characters": shown.length } as CSSProperties}
+      >
+        {snapshot === null ? <span className="skeleton skeleton-number" aria-label="Loading" /> : shown}
       </p>
       <p className="number-meta">
         {snapshot === null ? (
@@ -118,6 +131,19 @@ export function NumberPanel({ api, snapshot, acceptSnapshot, createKey, commandO
         <CommandMessage command={command} />
       </div>
     </section>
+  );
+}
+
+/** A small dot and word: whether the number on screen is following the API right now. */
+function LiveIndicator({ connection }: { readonly connection: Connection }) {
+  const words = { connecting: "Connecting…", online: "Live", unreachable: "Offline" }[connection.kind];
+  return (
+    <span
+      className={`live live-${connection.kind}`}
+      title="Whether the number follows changes made elsewhere"
+    >
+      {words}
+    </span>
   );
 }
 

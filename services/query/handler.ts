@@ -14,6 +14,8 @@ import { matchRoute } from "../ledger/http/routes";
 import { IDEMPOTENCY_KEY_PATTERN } from "../ledger/limits";
 import { createLogger, describeError, type Logger } from "../ledger/log";
 import { LedgerReader } from "../ledger/store";
+import { createHistoryQuery } from "./history";
+import { createVerifyQuery } from "./verify";
 import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 
 export type QueryHandler = (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyStructuredResultV2>;
@@ -68,6 +70,8 @@ function createQueries(dependencies: QueryHandlerDependencies): Record<string, Q
       }
       return jsonResponse(200, viewOfEvent(event));
     },
+    "GET /number/history": createHistoryQuery(dependencies),
+    "GET /number/verify": createVerifyQuery(dependencies),
     "GET /health": async () => {
       await reader.readAggregate(config.counterId);
       return jsonResponse(200, { status: "ok" });

@@ -1,0 +1,174 @@
+// GET /number/history (API.md): the audit trail a page at a time, from the read model, with `projectedVersion`
+// saying how far the projector has come. The cursor is opaque to clients but not a secret: it names the last
+// version of the page and the order, and is validated strictly, so that no cursor a client sends — forged,
+// truncated or from another order — can become anything but a page or a 400. It never writes.
+
+import { GetCommand, QueryCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
+import { z } from "zod";
+import type { LedgerConfig } from "../ledger/config";
+import { echo, problemResponse } from "../ledger/http/problem";
+import { jsonResponse } from "../ledger/http/response";
+import {
+  HISTORY_CURSOR_CHARACTERS_MAX,
+  HISTORY_PAGE_ENTRIES_DEFAULT,
+  HISTORY_PAGE_ENTRIES_MAX,
+} from "../ledger/limits";
+import {
+  auditEntrySchema,
+  historyItemOf,
+  projectedStateFromItem,
+  stateEntryKey,
+  type HistoryItem,
+} from "../ledger/read-model";
+import { storeCall } from "../ledger/store";
+import { READ_MODEL } from "../ledger/tables";
+
+export type HistoryOrder = "asc" | "desc";
+
+export interface HistoryRequest {
+  readonly limit: number;
+  readonly order: HistoryOrder;
+  /** The last version of the previous page; the page starts after it in the request's order. */
+  readonly afterVersion: number | undefined;
+}
+
+export type HistoryRequestReading =
+  | { readonly kind: "valid"; readonly request: HistoryRequest }
+  | { readonly kind: "invalid"; readonly detail: string };
+
+export interface HistoryPage {
+  readonly items: readonly HistoryItem[];
+  readonly nextCursor: string | null;
+  readonly projectedVersion: number;
+}
+
+/** Bumped if the cursor's content changes; a cursor of another format is refused, not guessed at. */
+const CURSOR_FORMAT = 1;
+
+const cursorSchema = z.strictObject({
+  format: z.literal(CURSOR_FORMAT),
+  order: z.enum(["asc", "desc"]),
+  version: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER),
+});
+
+type Cursor = z.infer<typeof cursorSchema>;
+
+export function encodeCursor(cursor: Omit<Cursor, "format">): string {
+  return Buffer.from(JSON.stringify({ format: CURSOR_FORMAT, ...cursor })).toString("base64url");
+}
+
+/** The cursor's content, or undefined for anything that is not exactly a cursor we issue. */
+export function decodeCursor(text: string): Cursor | undefined {
+  if (text.length > HISTORY_CURSOR_CHARACTERS_MAX || !/^[A-Za-z0-9_-]+$/.test(text)) return undefined;
+  const json = Buffer.from(text, "base64url").toString("utf8");
+  // Base64 that does not round-trip was altered or cut: refuse it rather than read what is left.
+  if (Buffer.from(json, "utf8").toString("base64url") !== text) return undefined;
+  let content: unknown;
+  try {
+    content = JSON.parse(json);
+  } catch {
+    return undefined;
+  }
+  const parsed = cursorSchema.safeParse(content);
+  return parsed.success ? parsed.data : undefined;
+}
+
+export function readHistoryRequest(
+  parameters: Readonly<Record<string, string | undefined>> | undefined,
+): HistoryRequestReading {
+  const rawLimit = parameters?.limit;
+  const rawOrder = parameters?.order;
+  const rawCursor = parameters?.cursor;
+  let limit = HISTORY_PAGE_ENTRIES_DEFAULT;
+  if (rawLimit !== undefined) {
+    limit = /^\d{1,3}$/.test(rawLimit) ? Number(rawLimit) : 0;
+    if (limit < 1 || limit > HISTORY_PAGE_ENTRIES_MAX) {
+      return {
+        kind: "invalid",
+        detail: `limit must be an integer from 1 to ${HISTORY_PAGE_ENTRIES_MAX} (got ${echo(rawLimit)}).`,
+      };
+    }
+  }
+  if (rawOrder !== undefined && rawOrder !== "asc" && rawOrder !== "desc") {
+    return { kind: "invalid", detail: `order must be asc or desc (got ${echo(rawOrder)}).` };
+  }
+  if (rawCursor === undefined) {
+    return { kind: "valid", request: { limit, order: rawOrder ?? "desc", afterVersion: undefined } };
+  }
+  const cursor = decodeCursor(rawCursor);
+  if (cursor === undefined) {
+    return { kind: "invalid", detail: "cursor is not one this API issued; pass nextCursor as it came." };
+  }
+  if (rawOrder !== undefined && rawOrder !== cursor.order) {
+    return { kind: "invalid", detail: `cursor belongs to a history in ${cursor.order} order.` };
+  }
+  return { kind: "valid", request: { limit, order: cursor.order, afterVersion: cursor.version } };
+}
+
+export interface HistoryDependencies {
+  readonly client: Pick<DynamoDBDocumentClient, "send">;
+  readonly config: Pick<LedgerConfig, "tables" | "counterId">;
+}
+
+/** Reads one page: a Query over the audit entries after the cursor, one entry more than asked to know if more follow. */
+export async function readHistoryPage(
+  dependencies: HistoryDependencies,
+  request: HistoryRequest,
+): Promise<HistoryPage> {
+  const { client, config } = dependencies;
+  const descending = request.order === "desc";
+  const lowest = descending ? 1 : (request.afterVersion ?? 0) + 1;
+  const highest = descending
+    ? (request.afterVersion ?? Number.MAX_SAFE_INTEGER + 1) - 1
+    : Number.MAX_SAFE_INTEGER;
+  const [entries, stateItem] = await Promise.all([
+    lowest > highest
+      ? Promise.resolve([])
+      : storeCall(() =>
+          client.send(
+            new QueryCommand({
+              TableName: config.tables.readModel,
+              KeyConditionExpression: "#counterId = :counterId AND #entry BETWEEN :lowest AND :highest",
+              ExpressionAttributeNames: {
+                "#counterId": READ_MODEL.partitionKey,
+                "#entry": READ_MODEL.sortKey,
+              },
+              ExpressionAttributeValues: {
+                ":counterId": config.counterId,
+                ":lowest": lowest,
+                ":highest": highest,
+              },
+              ScanIndexForward: !descending,
+              Limit: request.limit + 1,
+            }),
+          ),
+        ).then((output) => output.Items ?? []),
+    storeCall(() =>
+      client.send(
+        new GetCommand({ TableName: config.tables.readModel, Key: stateEntryKey(config.counterId) }),
+      ),
+    ).then((output) => output.Item),
+  ]);
+  const items = entries.slice(0, request.limit).map((entry) => historyItemOf(auditEntrySchema.parse(entry)));
+  const last = items.at(-1);
+  const nextCursor =
+    entries.length > request.limit && last !== undefined
+      ? encodeCursor({ order: request.order, version: last.version })
+      : null;
+  return { items, nextCursor, projectedVersion: projectedStateFromItem(stateItem).version };
+}
+
+export function createHistoryQuery(
+  dependencies: HistoryDependencies,
+): (context: {
+  readonly event: APIGatewayProxyEventV2;
+  readonly requestId: string;
+}) => Promise<APIGatewayProxyStructuredResultV2> {
+  return async ({ event, requestId }) => {
+    const reading = readHistoryRequest(event.queryStringParameters);
+    if (reading.kind === "invalid")
+      return problemResponse("badRequest", { requestId, detail: reading.detail });
+    return jsonResponse(200, await readHistoryPage(dependencies, reading.request));
+  };
+}

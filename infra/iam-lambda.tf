@@ -214,10 +214,14 @@ data "aws_iam_policy_document" "lambda_boundary" {
   }
 
   statement {
-    sid       = "ProjectLogs"
-    effect    = "Allow"
-    actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
-    resources = [for group in aws_cloudwatch_log_group.lambda : "${group.arn}:*"]
+    sid     = "ProjectLogs"
+    effect  = "Allow"
+    actions = ["logs:CreateLogStream", "logs:PutLogEvents"]
+    resources = [
+      "${aws_cloudwatch_log_group.lambda["command"].arn}:*",
+      "${aws_cloudwatch_log_group.lambda["query"].arn}:*",
+      "${aws_cloudwatch_log_group.lambda["projector"].arn}:*",
+    ]
   }
 
   statement {

@@ -55,6 +55,7 @@ export interface IamStatement {
   readonly actions: readonly string[];
   readonly resources: readonly string[];
   readonly conditions: readonly { test: string; variable: string; values: readonly string[] }[];
+  readonly principals: readonly { type: string; identifiers: readonly string[] }[];
 }
 
 export class Terraform {
@@ -119,6 +120,10 @@ export class Terraform {
           test: asString(condition.test, `${what} condition test`),
           variable: asString(condition.variable, `${what} condition variable`),
           values: asStrings(condition.values, `${what} condition values`),
+        })),
+        principals: blocks(statement.principals, `${what} principals`).map((principal) => ({
+          type: asString(principal.type, `${what} principal type`),
+          identifiers: asStrings(principal.identifiers, `${what} principal identifiers`),
         })),
       };
     });

@@ -9,7 +9,10 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
 export default defineConfig({
   test: {
     globalSetup: ["tests/support/global-setup.ts"],
-    env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true", LOG_LEVEL: process.env.LOG_LEVEL ?? "silent" },
+    env: {
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
+      LOG_LEVEL: process.env.LOG_LEVEL ?? "silent",
+    },
     testTimeout: 30_000,
     hookTimeout: 60_000,
     projects: [

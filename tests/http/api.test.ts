@@ -58,7 +58,7 @@ describe("POST /number over HTTP", () => {
     expect(first.headers.get("idempotency-key")).toBe("http-1");
     expect(first.headers.get("location")).toBe("/number/events/http-1");
     const firstBody = await first.text();
-    const before = await (await fetch(`${system.url}/number`)).json();
+    const before: unknown = await (await fetch(`${system.url}/number`)).json();
 
     const replay = await post('{"action":"increment"}', { "Idempotency-Key": "http-1" });
     expect(replay.status).toBe(200);
@@ -85,7 +85,7 @@ describe("POST /number over HTTP", () => {
 
   it("409 out of bounds with value and bound, and nothing written", async () => {
     for (let step = 0; step < 5; step++) await post('{"action":"increment"}');
-    const before = await (await fetch(`${system.url}/number`)).json();
+    const before: unknown = await (await fetch(`${system.url}/number`)).json();
     const problem = await expectProblem(
       await post('{"action":"increment"}', { "Idempotency-Key": "over" }),
       409,

@@ -56,7 +56,7 @@ describe("concurrent POST /number on DynamoDB Local", () => {
             { action: Action; applied: number; bodies: Set<string>; unknown: boolean }
           >();
           responses.forEach((response, index) => {
-            const key = response.headers?.["Idempotency-Key"] ?? `unanswered-${index}`;
+            const key = String(response.headers?.["Idempotency-Key"] ?? `unanswered-${index}`);
             const entry = outcomes.get(key) ?? {
               action: requests[index]!.action,
               applied: 0,

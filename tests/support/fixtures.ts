@@ -35,7 +35,7 @@ export function httpEvent(options: HttpEventOptions): APIGatewayProxyEventV2 {
     options.method === "POST" ? "apigw-http-v2-post.json" : "apigw-http-v2-get-default-route.json",
   );
   const routeKey = options.routeKey ?? `${options.method} ${options.path}`;
-  const headers: Record<string, string> = { ...template.headers };
+  const headers: Record<string, string | undefined> = { ...template.headers };
   for (const [name, value] of Object.entries(options.headers ?? {})) headers[name.toLowerCase()] = value;
   if (options.body !== undefined) headers["content-length"] = String(Buffer.byteLength(options.body));
   const event: APIGatewayProxyEventV2 = {

@@ -60,9 +60,11 @@ export function HistoryPanel({ history, knownVersion }: HistoryPanelProps) {
             ) : page.items.length === 0 ? (
               <tr>
                 <td colSpan={5} className="history-empty">
-                  {pageNumber === 1
-                    ? "No events yet. Increment the number to write the first."
-                    : "No older events."}
+                  {pageNumber > 1
+                    ? "No older events."
+                    : lagging
+                      ? "The first events are on their way to the audit trail…"
+                      : "No events yet. Increment the number to write the first."}
                 </td>
               </tr>
             ) : (

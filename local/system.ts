@@ -1,6 +1,6 @@
 // The whole system in one process, on an existing DynamoDB: the real command and query handlers behind the
-// local gateway (and, as they land, the stream poller feeding the real projector). Used by `npm start` and by
-// tests that need the HTTP runtime. It does not start DynamoDB Local: main.ts does, and tests share one.
+// local gateway, and the stream poller feeding the real projector. Used by `npm start` and by tests that need
+// the HTTP runtime. It does not start DynamoDB Local: main.ts does, and tests share one.
 
 import type { AddressInfo } from "node:net";
 import { Committer } from "../services/command/committer";
@@ -9,7 +9,9 @@ import { createDocumentClient } from "../services/ledger/clients";
 import { loadLedgerConfig, type LedgerConfig } from "../services/ledger/config";
 import { createLogger } from "../services/ledger/log";
 import { createQueryHandler } from "../services/query/handler";
+import { createProjectorHandler } from "../services/projector/handler";
 import { createGateway } from "./gateway";
+import { loadStreamPollerSettings, startStreamPoller } from "./poller";
 
 export interface LocalSystemOptions {
   /** Environment to read configuration from (table names, endpoint, bounds…); defaults to process.env. */
@@ -19,6 +21,8 @@ export interface LocalSystemOptions {
   readonly host?: string;
   /** Directory of built static files served at `/`. */
   readonly webRoot?: string | undefined;
+  /** Where the stream poller keeps its checkpoints and failure log; defaults to DATA_DIR, else `.data`. */
+  readonly dataDirectory?: string;
 }
 
 export interface LocalSystem {
@@ -47,17 +51,35 @@ export async function startLocalSystem(options: LocalSystemOptions = {}): Promis
     webRoot: options.webRoot,
     corsOrigins: corsOriginsFrom(environment),
   });
-  const host = options.host ?? "127.0.0.1";
-  await new Promise<void>((resolveListen, reject) => {
-    gateway.once("error", reject);
-    gateway.listen(options.port ?? 0, host, () => resolveListen());
+  const poller = startStreamPoller({
+    config,
+    handler: createProjectorHandler({
+      client,
+      tables: config.tables,
+      log: createLogger("projector", environment),
+    }),
+    dataDirectory: options.dataDirectory ?? environment.DATA_DIR ?? ".data",
+    log: createLogger("poller", environment),
+    ...loadStreamPollerSettings(environment),
   });
+  const host = options.host ?? "127.0.0.1";
+  try {
+    await new Promise<void>((resolveListen, reject) => {
+      gateway.once("error", reject);
+      gateway.listen(options.port ?? 0, host, () => resolveListen());
+    });
+  } catch (error) {
+    await poller.stop();
+    client.destroy();
+    throw error;
+  }
   const { port } = gateway.address() as AddressInfo;
   const stop = async (): Promise<void> => {
     await new Promise<void>((resolveClose) => {
       gateway.close(() => resolveClose());
       gateway.closeAllConnections();
     });
+    await poller.stop();
     client.destroy();
   };
   return { url: `http://${host === "0.0.0.0" ? "localhost" : host}:${port}`, config, stop };

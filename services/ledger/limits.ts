@@ -33,6 +33,12 @@ export const RETRY_AFTER_SECONDS = 1;
 /** Echoes of unvalidated input in a problem detail are cut to this many characters (API.md). */
 export const PROBLEM_ECHO_CHARACTERS_MAX = 64;
 
+/**
+ * Commands that may wait for one counter in one process before new ones are refused with 503: about a
+ * second of work at the measured group-commit throughput, so a client never waits long in a hidden queue.
+ */
+export const COMMIT_QUEUE_COMMANDS_MAX = 10_000;
+
 /** A DynamoDB transaction holds at most 100 actions: 99 ledger Puts plus the aggregate Update. */
 export const TRANSACTION_ITEMS_MAX = 100;
 
@@ -44,11 +50,11 @@ export const STREAM_BATCH_RECORDS_DEFAULT = 100;
 /** GetRecords returns at most 1 000 records, so a local batch can never be larger. */
 export const STREAM_BATCH_RECORDS_MAX = 1_000;
 /**
- * Deliveries of one record before the local poller gives up on it and writes it to the failure log. On AWS the
- * event source mapping's MaximumRetryAttempts plays this part; a poison record must never block a shard for good.
+ * Retries of a failing record before the local poller gives up on it and writes it to the failure log, as the
+ * event source mapping's MaximumRetryAttempts does on AWS: a poison record must never block a shard for good.
  */
-export const STREAM_DELIVERY_ATTEMPTS_DEFAULT = 5;
-export const STREAM_DELIVERY_ATTEMPTS_MAX = 100;
+export const STREAM_RETRY_ATTEMPTS_DEFAULT = 4;
+export const STREAM_RETRY_ATTEMPTS_MAX = 100;
 /** Exponential backoff between deliveries of a failed batch: 100 ms, 200 ms, 400 ms… at most 5 s. */
 export const STREAM_RETRY_BACKOFF_BASE_MS = 100;
 export const STREAM_RETRY_BACKOFF_CAP_MS = 5_000;

@@ -1,28 +1,24 @@
-// The committer: turns one validated command into at most one ledger event and one aggregate update, in a
-// single DynamoDB transaction (DESIGN.md, Command algorithm). It owns retries on contention; it never
-// writes an event that the domain did not decide, and never writes twice for one idempotency key.
+// The committer: turns validated commands into ledger events and aggregate updates, with group commit
+// (DESIGN.md, Command algorithm, step 5). Per counter, at most one transaction is in flight in this process;
+// commands arriving meanwhile join the next one (up to 99 events). Each command keeps its own answer. The
+// last committed aggregate is kept in memory as the expectation, so an uncontended command costs one round
+// trip; the version guard keeps several processes correct. It never writes an event the domain did not
+// decide, and never writes twice for one idempotency key.
 
-import {
-  TransactionCanceledException,
-  TransactionConflictException,
-  type CancellationReason,
-} from "@aws-sdk/client-dynamodb";
-import { TransactWriteCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
-import { unmarshall } from "@aws-sdk/util-dynamodb";
-import { createHash } from "node:crypto";
-import { aggregateFromItem } from "../ledger/aggregate";
+import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import type { LedgerConfig } from "../ledger/config";
 import { decide, type Command, type CounterState } from "../ledger/domain";
-import { createEvent, eventIdOf, ledgerEventSchema, type LedgerEvent } from "../ledger/event";
+import { createEvent, eventIdOf, stateAfter, type LedgerEvent } from "../ledger/event";
 import {
   COMMIT_ATTEMPTS_MAX,
   COMMIT_BACKOFF_BASE_MS,
   COMMIT_BACKOFF_CAP_MS,
+  COMMIT_QUEUE_COMMANDS_MAX,
   COMMIT_RETRY_BUDGET_MS,
+  TRANSACTION_ITEMS_MAX,
 } from "../ledger/limits";
-import { COUNTERS, LEDGER } from "../ledger/tables";
-import { StoreUnavailableError } from "../ledger/errors";
-import { classifyStoreError, LedgerReader } from "../ledger/store";
+import { LedgerReader } from "../ledger/store";
+import { writeBatch } from "./transaction";
 
 export type CommitOutcome =
   | { readonly kind: "applied"; readonly event: LedgerEvent }
@@ -40,26 +36,45 @@ export interface CommitterDependencies {
   readonly sleep?: (milliseconds: number) => Promise<void>;
   /** The domain's decider; replaceable only so that tests can prove the database guard on its own. */
   readonly decide?: typeof decide;
+  /** Events per transaction, 1 to 99; 1 turns group commit off (the per-request design, for comparison). */
+  readonly batchEventsMax?: number;
 }
 
-/** Statistics a benchmark or a log line can read; never used for decisions. */
+/** Counters a benchmark or a log line can read; never used for decisions. */
 export interface CommitterStatistics {
   transactions: number;
   conflicts: number;
+  eventsCommitted: number;
+}
+
+interface Pending {
+  readonly command: Command;
+  readonly resolve: (outcome: CommitOutcome) => void;
+  readonly reject: (error: unknown) => void;
+}
+
+/** The per-counter queue: what waits, whether a transaction is in flight, and the expected aggregate. */
+interface Lane {
+  readonly queue: Pending[];
+  inFlight: boolean;
+  /** The last aggregate this process knows to be committed; undefined means "read it first". */
+  expected: CounterState | undefined;
 }
 
 const sleepFor = (milliseconds: number): Promise<void> =>
   new Promise((wake) => setTimeout(wake, milliseconds));
 
 export class Committer {
-  readonly statistics: CommitterStatistics = { transactions: 0, conflicts: 0 };
+  readonly statistics: CommitterStatistics = { transactions: 0, conflicts: 0, eventsCommitted: 0 };
   private readonly client: DynamoDBDocumentClient;
   private readonly config: LedgerConfig;
   private readonly clock: () => Date;
   private readonly random: () => number;
   private readonly sleep: (milliseconds: number) => Promise<void>;
-  private readonly reader: LedgerReader;
   private readonly decide: typeof decide;
+  private readonly reader: LedgerReader;
+  private readonly batchEventsMax: number;
+  private readonly lanes = new Map<string, Lane>();
 
   constructor(dependencies: CommitterDependencies) {
     this.client = dependencies.client;
@@ -69,128 +84,179 @@ export class Committer {
     this.sleep = dependencies.sleep ?? sleepFor;
     this.decide = dependencies.decide ?? decide;
     this.reader = new LedgerReader(dependencies.client, dependencies.config.tables);
+    this.batchEventsMax = dependencies.batchEventsMax ?? TRANSACTION_ITEMS_MAX - 1;
+    if (
+      !Number.isInteger(this.batchEventsMax) ||
+      this.batchEventsMax < 1 ||
+      this.batchEventsMax > TRANSACTION_ITEMS_MAX - 1
+    ) {
+      throw new Error(`batchEventsMax must be 1 to ${TRANSACTION_ITEMS_MAX - 1}`);
+    }
   }
 
-  /** Applies one command at most once, or says why not. Throws StoreUnavailableError on store failure. */
-  async commit(command: Command): Promise<CommitOutcome> {
-    const startedAtMs = Date.now();
-    let state: CounterState = await this.reader.readAggregate(command.counterId);
-    for (let attempt = 1; attempt <= COMMIT_ATTEMPTS_MAX; attempt++) {
-      const decision = this.decide(command.action, state, this.config.bounds);
-      if (decision.kind === "outOfBounds") {
-        // The key may already be applied (the retry of a command that reached the bound): settle it first.
-        const existing = await this.reader.readEvent(eventIdOf(command.counterId, command.idempotencyKey));
-        return existing === undefined ? decision : settle(existing, command);
-      }
-      const event = createEvent(command, decision.change, this.clock());
-      const result = await this.transact(command, state, event);
-      if (result.kind === "committed") return { kind: "applied", event };
-      if (result.kind === "keyExists") return settle(result.existing, command);
-      this.statistics.conflicts++;
-      state = result.current ?? (await this.reader.readAggregate(command.counterId));
-      if (Date.now() - startedAtMs > COMMIT_RETRY_BUDGET_MS) return { kind: "contention", attempts: attempt };
-      await this.sleep(this.backoffMs(attempt));
+  /** Applies one command at most once, or says why not. Rejects with StoreUnavailableError on store failure. */
+  commit(command: Command): Promise<CommitOutcome> {
+    let lane = this.lanes.get(command.counterId);
+    if (lane === undefined) {
+      lane = { queue: [], inFlight: false, expected: undefined };
+      this.lanes.set(command.counterId, lane);
     }
-    return { kind: "contention", attempts: COMMIT_ATTEMPTS_MAX };
+    if (lane.queue.length >= COMMIT_QUEUE_COMMANDS_MAX)
+      return Promise.resolve({ kind: "contention", attempts: 0 });
+    const promise = new Promise<CommitOutcome>((resolve, reject) =>
+      lane.queue.push({ command, resolve, reject }),
+    );
+    if (!lane.inFlight) void this.drain(lane);
+    return promise;
+  }
+
+  private async drain(lane: Lane): Promise<void> {
+    lane.inFlight = true;
+    try {
+      while (lane.queue.length > 0) await this.commitBatch(lane, this.takeBatch(lane));
+    } finally {
+      lane.inFlight = false;
+    }
+  }
+
+  /**
+   * Takes up to batchEventsMax commands in arrival order. A command whose key is already in the batch stays
+   * queued for the next one, where the ledger settles it (replay or 422): never two events for one key.
+   */
+  private takeBatch(lane: Lane): Pending[] {
+    const batch: Pending[] = [];
+    const keys = new Set<string>();
+    const deferred: Pending[] = [];
+    while (lane.queue.length > 0 && batch.length < this.batchEventsMax) {
+      const pending = lane.queue.shift() as Pending;
+      if (keys.has(pending.command.idempotencyKey)) {
+        deferred.push(pending);
+        continue;
+      }
+      keys.add(pending.command.idempotencyKey);
+      batch.push(pending);
+    }
+    lane.queue.unshift(...deferred);
+    return batch;
+  }
+
+  /** Settles every command of the batch, one way or another; never throws. */
+  private async commitBatch(lane: Lane, batch: Pending[]): Promise<void> {
+    const startedAtMs = Date.now();
+    let remaining = batch;
+    let conflicts = 0;
+    try {
+      // Bounded: each pass either ends, removes at least one command (keys that exist), or spends a conflict.
+      for (let pass = 0; pass < COMMIT_ATTEMPTS_MAX + batch.length + 1; pass++) {
+        const expected = lane.expected ?? (await this.reader.readAggregate(remaining[0]!.command.counterId));
+        lane.expected = expected;
+        const { applied, refused, after } = this.decideInOrder(remaining, expected);
+        if (applied.length === 0) {
+          // Nothing to write proves the expectation fresh, so confirm it before refusing anyone with 409.
+          const current = await this.reader.readAggregate(remaining[0]!.command.counterId);
+          lane.expected = current;
+          if (current.version !== expected.version) continue;
+          await this.settleRefused(refused);
+          return;
+        }
+        this.statistics.transactions++;
+        const result = await writeBatch(this.client, this.config.tables, this.config.bounds, {
+          counterId: remaining[0]!.command.counterId,
+          expected,
+          events: applied.map(({ event }) => event),
+        });
+        if (result.kind === "committed") {
+          lane.expected = after;
+          this.statistics.eventsCommitted += applied.length;
+          for (const { pending, event } of applied) pending.resolve({ kind: "applied", event });
+          // The commit proves the state each refusal was decided on: the refusals stand.
+          await this.settleRefused(refused);
+          return;
+        }
+        if (result.kind === "keysExist") {
+          lane.expected = result.current ?? lane.expected;
+          const settled = new Set<Pending>();
+          for (const [index, stored] of result.existing) {
+            const { pending } = applied[index]!;
+            const existing =
+              stored ??
+              (await this.reader.readEvent(
+                eventIdOf(pending.command.counterId, pending.command.idempotencyKey),
+              ));
+            if (existing === undefined) throw new Error("a ledger key exists but its event cannot be read");
+            pending.resolve(settle(existing, pending.command));
+            settled.add(pending);
+          }
+          remaining = remaining.filter((pending) => !settled.has(pending));
+          if (remaining.length === 0) return;
+          continue;
+        }
+        this.statistics.conflicts++;
+        conflicts++;
+        lane.expected = result.current;
+        if (conflicts >= COMMIT_ATTEMPTS_MAX || Date.now() - startedAtMs > COMMIT_RETRY_BUDGET_MS) break;
+        await this.sleep(this.backoffMs(conflicts));
+      }
+      for (const pending of remaining) pending.resolve({ kind: "contention", attempts: conflicts });
+    } catch (error) {
+      // The outcome of a failed write is unknown: forget the expectation and let every client retry.
+      lane.expected = undefined;
+      for (const pending of remaining) pending.reject(error);
+    }
+  }
+
+  /** Decides each command in arrival order from the expected state: the batch is a little ledger of its own. */
+  private decideInOrder(
+    batch: readonly Pending[],
+    expected: CounterState,
+  ): {
+    applied: { pending: Pending; event: LedgerEvent }[];
+    refused: { pending: Pending; value: number; bound: number }[];
+    after: CounterState;
+  } {
+    const at = this.clock();
+    const applied: { pending: Pending; event: LedgerEvent }[] = [];
+    const refused: { pending: Pending; value: number; bound: number }[] = [];
+    let state = expected;
+    for (const pending of batch) {
+      const decision = this.decide(pending.command.action, state, this.config.bounds);
+      if (decision.kind === "outOfBounds") {
+        refused.push({ pending, value: decision.value, bound: decision.bound });
+        continue;
+      }
+      const event = createEvent(pending.command, decision.change, at);
+      applied.push({ pending, event });
+      state = stateAfter(event);
+    }
+    return { applied, refused, after: state };
+  }
+
+  /** A refusal may be the retry of a command that reached the bound: settle such keys from the ledger first. */
+  private async settleRefused(
+    refused: readonly { pending: Pending; value: number; bound: number }[],
+  ): Promise<void> {
+    await Promise.all(
+      refused.map(async ({ pending, value, bound }) => {
+        try {
+          const existing = await this.reader.readEvent(
+            eventIdOf(pending.command.counterId, pending.command.idempotencyKey),
+          );
+          pending.resolve(
+            existing === undefined
+              ? { kind: "outOfBounds", value, bound }
+              : settle(existing, pending.command),
+          );
+        } catch (error) {
+          pending.reject(error);
+        }
+      }),
+    );
   }
 
   /** Full-jitter exponential backoff: uniform in [0, min(cap, base · 2^attempt)). */
   private backoffMs(attempt: number): number {
     const windowMs = Math.min(COMMIT_BACKOFF_CAP_MS, COMMIT_BACKOFF_BASE_MS * 2 ** attempt);
     return Math.floor(this.random() * windowMs);
-  }
-
-  private async transact(
-    command: Command,
-    expected: CounterState,
-    event: LedgerEvent,
-  ): Promise<
-    | { kind: "committed" }
-    | { kind: "keyExists"; existing: LedgerEvent }
-    | { kind: "conflict"; current: CounterState | undefined }
-  > {
-    const { bounds } = this.config;
-    const versionGuard = "#version = :expected AND #value BETWEEN :lowest AND :highest";
-    // A counter nobody has written yet has no item; bootstrap normally creates it, but be robust without.
-    const condition =
-      expected.version === 0 ? `attribute_not_exists(#counterId) OR (${versionGuard})` : versionGuard;
-    this.statistics.transactions++;
-    try {
-      await this.client.send(
-        new TransactWriteCommand({
-          // Makes the SDK's own retry of an ambiguous failure idempotent for 10 minutes.
-          ClientRequestToken: transactionToken(event, expected.version),
-          TransactItems: [
-            {
-              Put: {
-                TableName: this.config.tables.ledger,
-                Item: event,
-                ConditionExpression: "attribute_not_exists(#eventId)",
-                ExpressionAttributeNames: { "#eventId": LEDGER.partitionKey },
-                ReturnValuesOnConditionCheckFailure: "ALL_OLD",
-              },
-            },
-            {
-              Update: {
-                TableName: this.config.tables.counters,
-                Key: { [COUNTERS.partitionKey]: command.counterId },
-                UpdateExpression:
-                  "SET #value = if_not_exists(#value, :zero) + :delta, " +
-                  "#version = if_not_exists(#version, :zero) + :one, " +
-                  "#updatedAt = :at, #lastEventId = :eventId",
-                ConditionExpression: condition,
-                ExpressionAttributeNames: {
-                  ...(expected.version === 0 ? { "#counterId": COUNTERS.partitionKey } : {}),
-                  "#value": "value",
-                  "#version": "version",
-                  "#updatedAt": "updatedAt",
-                  "#lastEventId": "lastEventId",
-                },
-                ExpressionAttributeValues: {
-                  ":zero": 0,
-                  ":one": 1,
-                  ":delta": event.delta,
-                  ":expected": expected.version,
-                  // The bound holds in the database even if the application were wrong: before + delta ∈ bounds.
-                  ":lowest": bounds.min - event.delta,
-                  ":highest": bounds.max - event.delta,
-                  ":at": event.at,
-                  ":eventId": event.eventId,
-                },
-                ReturnValuesOnConditionCheckFailure: "ALL_OLD",
-              },
-            },
-          ],
-        }),
-      );
-      return { kind: "committed" };
-    } catch (error) {
-      if (error instanceof TransactionCanceledException) {
-        const [ledgerReason, aggregateReason] = error.CancellationReasons ?? [];
-        if (ledgerReason?.Code === "ConditionalCheckFailed") {
-          const existing =
-            decodeEvent(ledgerReason) ??
-            (await this.reader.readEvent(eventIdOf(command.counterId, command.idempotencyKey)));
-          if (existing === undefined) throw new Error("ledger condition failed but the event is missing");
-          return { kind: "keyExists", existing };
-        }
-        if (aggregateReason?.Code === "ConditionalCheckFailed") {
-          const current = decodeAggregate(command.counterId, aggregateReason);
-          if (current !== undefined && current.version === expected.version) {
-            throw new Error(
-              `invariant I3 guarded by the database: version ${expected.version} unchanged but bounds refused`,
-            );
-          }
-          return { kind: "conflict", current };
-        }
-        if ([ledgerReason, aggregateReason].some((reason) => reason?.Code === "TransactionConflict")) {
-          return { kind: "conflict", current: undefined };
-        }
-        throw new StoreUnavailableError("transaction cancelled", { cause: error });
-      }
-      if (error instanceof TransactionConflictException) return { kind: "conflict", current: undefined };
-      throw classifyStoreError(error);
-    }
   }
 }
 
@@ -199,23 +265,4 @@ function settle(existing: LedgerEvent, command: Command): CommitOutcome {
   return existing.requestFingerprint === command.requestFingerprint
     ? { kind: "replayed", event: existing }
     : { kind: "keyReused" };
-}
-
-function decodeEvent(reason: CancellationReason): LedgerEvent | undefined {
-  return reason.Item === undefined ? undefined : ledgerEventSchema.parse(unmarshall(reason.Item));
-}
-
-function decodeAggregate(counterId: string, reason: CancellationReason): CounterState | undefined {
-  return reason.Item === undefined ? undefined : aggregateFromItem(counterId, unmarshall(reason.Item));
-}
-
-/**
- * ClientRequestToken: at most 36 characters, the same only for the very same transaction (the SDK's own
- * retry of one attempt), so that a later attempt with other content never meets a parameter mismatch.
- */
-function transactionToken(event: LedgerEvent, expectedVersion: number): string {
-  return createHash("sha256")
-    .update(`${JSON.stringify(event)}@${expectedVersion}`)
-    .digest("hex")
-    .slice(0, 36);
 }

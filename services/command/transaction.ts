@@ -1,0 +1,159 @@
+// One TransactWriteItems for a batch of decided events: a ledger Put per event (the key must be new) and one
+// aggregate Update (the version must be the expected one and the value must stay in bounds). It reports what
+// a cancellation means in domain terms; it never decides anything and never retries.
+
+import {
+  TransactionCanceledException,
+  TransactionConflictException,
+  type CancellationReason,
+} from "@aws-sdk/client-dynamodb";
+import { TransactWriteCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { unmarshall } from "@aws-sdk/util-dynamodb";
+import { createHash } from "node:crypto";
+import { aggregateFromItem } from "../ledger/aggregate";
+import type { Bounds, CounterState } from "../ledger/domain";
+import { StoreUnavailableError } from "../ledger/errors";
+import { ledgerEventSchema, type LedgerEvent } from "../ledger/event";
+import { TRANSACTION_ITEMS_MAX } from "../ledger/limits";
+import { classifyStoreError } from "../ledger/store";
+import { COUNTERS, LEDGER, type TableNames } from "../ledger/tables";
+
+export type TransactionResult =
+  | { readonly kind: "committed" }
+  /** Some ledger keys exist already: by index into the batch, with the stored event when it came back. */
+  | {
+      readonly kind: "keysExist";
+      readonly existing: ReadonlyMap<number, LedgerEvent | undefined>;
+      /** The current aggregate, when its guard failed too (so the next attempt starts from it). */
+      readonly current: CounterState | undefined;
+    }
+  /** The aggregate moved (or a transaction conflicted): the current state when it came back. */
+  | { readonly kind: "conflict"; readonly current: CounterState | undefined };
+
+export interface BatchTransaction {
+  readonly counterId: string;
+  readonly expected: CounterState;
+  /** Decided events in version order, expected.version + 1 onwards. */
+  readonly events: readonly LedgerEvent[];
+}
+
+/** Asserts the shape a batch must have before it is written: a bug here must never reach the table. */
+function assertBatch({ expected, events }: BatchTransaction): void {
+  if (events.length === 0 || events.length > TRANSACTION_ITEMS_MAX - 1) {
+    throw new Error(`a batch holds 1 to ${TRANSACTION_ITEMS_MAX - 1} events, not ${events.length}`);
+  }
+  let previous = expected;
+  for (const event of events) {
+    if (event.version !== previous.version + 1 || event.valueBefore !== previous.value) {
+      throw new Error(`invariant I2/I3 broken in a batch at version ${event.version}`);
+    }
+    previous = { value: event.valueAfter, version: event.version };
+  }
+}
+
+/**
+ * ClientRequestToken: the same only for the very same transaction (the SDK's own retry of one attempt), so
+ * that an ambiguous failure retried by the SDK is idempotent, and a later attempt never meets a mismatch.
+ */
+function transactionToken(transaction: BatchTransaction): string {
+  return createHash("sha256")
+    .update(JSON.stringify([transaction.expected, transaction.events]))
+    .digest("hex")
+    .slice(0, 36);
+}
+
+function decodeEvent(reason: CancellationReason | undefined): LedgerEvent | undefined {
+  return reason?.Item === undefined ? undefined : ledgerEventSchema.parse(unmarshall(reason.Item));
+}
+
+export async function writeBatch(
+  client: DynamoDBDocumentClient,
+  tables: TableNames,
+  bounds: Bounds,
+  transaction: BatchTransaction,
+): Promise<TransactionResult> {
+  assertBatch(transaction);
+  const { counterId, expected, events } = transaction;
+  const last = events[events.length - 1] as LedgerEvent;
+  const deltaSum = last.valueAfter - expected.value;
+  const versionGuard = "#version = :expected AND #value BETWEEN :lowest AND :highest";
+  // A counter nobody has written yet may have no item; bootstrap creates it, but stay correct without.
+  const isNew = expected.version === 0;
+  try {
+    await client.send(
+      new TransactWriteCommand({
+        ClientRequestToken: transactionToken(transaction),
+        TransactItems: [
+          ...events.map((event) => ({
+            Put: {
+              TableName: tables.ledger,
+              Item: event,
+              ConditionExpression: "attribute_not_exists(#eventId)",
+              ExpressionAttributeNames: { "#eventId": LEDGER.partitionKey },
+              ReturnValuesOnConditionCheckFailure: "ALL_OLD" as const,
+            },
+          })),
+          {
+            Update: {
+              TableName: tables.counters,
+              Key: { [COUNTERS.partitionKey]: counterId },
+              UpdateExpression:
+                "SET #value = if_not_exists(#value, :zero) + :delta, " +
+                "#version = if_not_exists(#version, :zero) + :count, " +
+                "#updatedAt = :at, #lastEventId = :eventId",
+              ConditionExpression: isNew
+                ? `attribute_not_exists(#counterId) OR (${versionGuard})`
+                : versionGuard,
+              ExpressionAttributeNames: {
+                ...(isNew ? { "#counterId": COUNTERS.partitionKey } : {}),
+                "#value": "value",
+                "#version": "version",
+                "#updatedAt": "updatedAt",
+                "#lastEventId": "lastEventId",
+              },
+              ExpressionAttributeValues: {
+                ":zero": 0,
+                ":count": events.length,
+                ":delta": deltaSum,
+                ":expected": expected.version,
+                // The bound holds in the database even if the application were wrong: before + Σdelta ∈ bounds.
+                ":lowest": bounds.min - deltaSum,
+                ":highest": bounds.max - deltaSum,
+                ":at": last.at,
+                ":eventId": last.eventId,
+              },
+              ReturnValuesOnConditionCheckFailure: "ALL_OLD" as const,
+            },
+          },
+        ],
+      }),
+    );
+    return { kind: "committed" };
+  } catch (error) {
+    if (error instanceof TransactionConflictException) return { kind: "conflict", current: undefined };
+    if (!(error instanceof TransactionCanceledException)) throw classifyStoreError(error);
+    const reasons = error.CancellationReasons ?? [];
+    const existing = new Map<number, LedgerEvent | undefined>();
+    events.forEach((_, index) => {
+      if (reasons[index]?.Code === "ConditionalCheckFailed") existing.set(index, decodeEvent(reasons[index]));
+    });
+    const aggregateReason = reasons[events.length];
+    const aggregateMoved = aggregateReason?.Code === "ConditionalCheckFailed";
+    const current =
+      aggregateMoved && aggregateReason.Item !== undefined
+        ? aggregateFromItem(counterId, unmarshall(aggregateReason.Item))
+        : undefined;
+    if (existing.size > 0) return { kind: "keysExist", existing, current };
+    if (aggregateMoved) {
+      if (current !== undefined && current.version === expected.version) {
+        throw new Error(
+          `invariant I3 guarded by the database: version ${expected.version} unchanged, bounds refused`,
+        );
+      }
+      return { kind: "conflict", current };
+    }
+    if (reasons.some((reason) => reason.Code === "TransactionConflict"))
+      return { kind: "conflict", current: undefined };
+    throw new StoreUnavailableError("transaction cancelled", { cause: error });
+  }
+}

@@ -4,7 +4,7 @@
 // the client could not see (503) is settled by asking for the event under its key.
 
 import fc from "fast-check";
-import { describe, expect, it } from "vitest";
+import { describe, it } from "vitest";
 import { Committer } from "../../services/command/committer";
 import { createCommandHandler, type CommandHandler } from "../../services/command/handler";
 import type { Action } from "../../services/ledger/domain";

@@ -28,6 +28,8 @@ export interface LocalSystemOptions {
 export interface LocalSystem {
   readonly url: string;
   readonly config: LedgerConfig;
+  /** The committer behind POST /number, for its statistics (benchmarks, logs). */
+  readonly committer: Committer;
   readonly stop: () => Promise<void>;
 }
 
@@ -82,5 +84,5 @@ export async function startLocalSystem(options: LocalSystemOptions = {}): Promis
     await poller.stop();
     client.destroy();
   };
-  return { url: `http://${host === "0.0.0.0" ? "localhost" : host}:${port}`, config, stop };
+  return { url: `http://${host === "0.0.0.0" ? "localhost" : host}:${port}`, config, committer, stop };
 }

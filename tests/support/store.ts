@@ -2,6 +2,9 @@
 // prefix, so test files never see each other's writes.
 
 import { randomUUID } from "node:crypto";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { inject } from "vitest";
 import { ensureTables } from "../../local/bootstrap";
 import { createDocumentClient } from "../../services/ledger/clients";
@@ -26,6 +29,8 @@ export async function createTestStore(overrides: Record<string, string> = {}): P
     COUNTERS_TABLE: tables.counters,
     READ_MODEL_TABLE: tables.readModel,
     LOG_LEVEL: process.env.LOG_LEVEL ?? "silent",
+    // The stream poller's checkpoints and failure log: never the developer's own .data/.
+    DATA_DIR: mkdtempSync(join(tmpdir(), "counter-ledger-test-")),
     ...overrides,
   };
   const config = loadLedgerConfig(environment);

@@ -277,7 +277,26 @@ describe("verify", () => {
     const totals = within(result)
       .getAllByRole("definition")
       .map((total) => total.textContent);
-    expect(totals).toEqual(["3", "1", "1 version 3", "1 version 3", "3 ms"]);
+    expect(totals).toEqual(["3", "1", "1 at version 3", "1 at version 3", "3 ms"]);
+  });
+
+  it("tells a projector that is merely behind apart from a fault: lag, with ok still true", async () => {
+    const fake = new FakeCounterApi();
+    fake.verificationReport = {
+      ok: true,
+      events: 5,
+      ledgerSum: 5,
+      aggregate: { value: 5, version: 5 },
+      readModel: { value: 3, version: 3 },
+      lag: { versions: 2, auditEntries: 2 },
+      problems: [],
+      durationMs: 4,
+    };
+    const { user } = renderApp(fake);
+    await user.click(screen.getByRole("button", { name: "Verify the ledger" }));
+    const result = screen.getByTestId("verify-result");
+    await waitFor(() => expect(result).toHaveTextContent("Verified: the ledger proves the number."));
+    expect(result).toHaveTextContent("The audit trail is 2 versions behind the ledger");
   });
 
   it("lists each problem with its version when the ledger does not prove the number", async () => {

@@ -73,6 +73,10 @@ export interface VerificationReport {
   readonly aggregate: { readonly value: number; readonly version: number };
   readonly readModel: { readonly value: number; readonly version: number };
   readonly problems: readonly VerificationProblem[];
+  /** How far the audit trail is behind the ledger: lag, not a violation (API.md). */
+  readonly lag?: { readonly versions: number; readonly auditEntries: number };
+  /** Problems beyond those listed, when the report was cut short. */
+  readonly problemsOmitted?: number;
   readonly durationMs: number;
 }
 

@@ -27,9 +27,18 @@ export function formatDateTime(iso: string): string {
   return dateTimeFormat.format(new Date(iso));
 }
 
-/** The time of day of an ISO 8601 instant, in the reader's time zone. */
-export function formatTime(iso: string): string {
-  return timeFormat.format(new Date(iso));
+const shortDateTimeFormat = new Intl.DateTimeFormat(undefined, {
+  month: "short",
+  day: "numeric",
+  hour: "2-digit",
+  minute: "2-digit",
+  second: "2-digit",
+});
+
+/** The time of day of an event today; the day too when it happened on another day. */
+export function formatEventTime(iso: string, now: Date): string {
+  const at = new Date(iso);
+  return at.toDateString() === now.toDateString() ? timeFormat.format(at) : shortDateTimeFormat.format(at);
 }
 
 /** "+1" or "−1", with a true minus sign. */

@@ -2,7 +2,7 @@
 // events. It shows what the projector has written so far and says so when it is behind the number.
 
 import { idempotencyKeyOf, type HistoryEntry } from "../api";
-import { formatDateTime, formatDelta, formatInteger, formatTime } from "../format";
+import { formatDateTime, formatDelta, formatEventTime, formatInteger } from "../format";
 import { HISTORY_PAGE_SIZE, type FollowedHistory } from "../use-history";
 import { HistoryChart } from "./history-chart";
 
@@ -42,7 +42,7 @@ export function HistoryPanel({ history, knownVersion }: HistoryPanelProps) {
         <HistoryChart entries={page.items} />
       )}
 
-      <div className="table-scroll" tabIndex={0} role="region" aria-labelledby="history-heading">
+      <div className="table-scroll" tabIndex={0} role="region" aria-label="History table">
         <table className="history-table">
           <caption className="visually-hidden">Audit trail, newest first, page {pageNumber}</caption>
           <thead>
@@ -101,19 +101,19 @@ function HistoryRow({ entry }: { readonly entry: HistoryEntry }) {
   const key = idempotencyKeyOf(entry.eventId);
   return (
     <tr data-testid="history-row">
-      <td className="cell-number">{formatInteger(entry.version)}</td>
-      <td>
+      <td className="cell-number cell-version">{formatInteger(entry.version)}</td>
+      <td className="cell-time">
         <time dateTime={entry.at} title={formatDateTime(entry.at)}>
-          {formatTime(entry.at)}
+          {formatEventTime(entry.at, new Date())}
         </time>
       </td>
-      <td>
+      <td className="cell-action">
         <span className={`action action-${entry.action}`}>
           <span aria-hidden="true">{formatDelta(entry.delta)} </span>
           {entry.action}
         </span>
       </td>
-      <td className="cell-number">
+      <td className="cell-number cell-value">
         {formatInteger(entry.valueBefore)} <span aria-label="to">→</span> {formatInteger(entry.valueAfter)}
       </td>
       <td className="cell-key">

@@ -73,6 +73,7 @@ function VerificationResult({ verification }: { readonly verification: Verificat
 }
 
 function ReportView({ report }: { readonly report: VerificationReport }) {
+  const problemCount = report.problems.length + (report.problemsOmitted ?? 0);
   return (
     <div className={`report ${report.ok ? "report-ok" : "report-failed"}`}>
       <p className="report-verdict">
@@ -81,7 +82,7 @@ function ReportView({ report }: { readonly report: VerificationReport }) {
         </span>
         {report.ok
           ? "Verified: the ledger proves the number."
-          : `Not verified: ${report.problems.length} ${report.problems.length === 1 ? "problem" : "problems"} found.`}
+          : `Not verified: ${problemCount} ${problemCount === 1 ? "problem" : "problems"} found.`}
       </p>
       <dl className="report-totals">
         <div>
@@ -96,14 +97,14 @@ function ReportView({ report }: { readonly report: VerificationReport }) {
           <dt>Number</dt>
           <dd>
             {formatInteger(report.aggregate.value)}{" "}
-            <small>version {formatInteger(report.aggregate.version)}</small>
+            <small>at version {formatInteger(report.aggregate.version)}</small>
           </dd>
         </div>
         <div>
           <dt>Audit trail</dt>
           <dd>
             {formatInteger(report.readModel.value)}{" "}
-            <small>version {formatInteger(report.readModel.version)}</small>
+            <small>at version {formatInteger(report.readModel.version)}</small>
           </dd>
         </div>
         <div>
@@ -111,6 +112,13 @@ function ReportView({ report }: { readonly report: VerificationReport }) {
           <dd>{formatInteger(Math.round(report.durationMs))} ms</dd>
         </div>
       </dl>
+      {report.lag !== undefined && report.lag.versions > 0 ? (
+        <p className="report-note">
+          The audit trail is {formatInteger(report.lag.versions)}{" "}
+          {report.lag.versions === 1 ? "version" : "versions"} behind the ledger: the projector is catching
+          up, which is lag, not a fault.
+        </p>
+      ) : null}
       {report.problems.length > 0 ? (
         <ul className="report-problems" aria-label={report.ok ? "Notes" : "Problems"}>
           {report.problems.map((problem, index) => (
@@ -121,6 +129,11 @@ function ReportView({ report }: { readonly report: VerificationReport }) {
             </li>
           ))}
         </ul>
+      ) : null}
+      {(report.problemsOmitted ?? 0) > 0 ? (
+        <p className="report-note">
+          …and {formatInteger(report.problemsOmitted ?? 0)} more problems not listed.
+        </p>
       ) : null}
     </div>
   );

@@ -111,7 +111,8 @@ export function documentedResponse(
   status: number,
 ): DocumentedResponse | undefined {
   const paths = isJsonObject(document.paths) ? document.paths : {};
-  const template = Object.keys(paths).find((candidate) => pathPattern(candidate).test(path));
+  const pathOnly = path.split("?")[0] ?? path;
+  const template = Object.keys(paths).find((candidate) => pathPattern(candidate).test(pathOnly));
   const operationPointer =
     template === undefined ? undefined : pointerOf("paths", template, method.toLowerCase());
   const responsesPointer =
@@ -128,6 +129,7 @@ export function documentedResponse(
 /** One request and the answer the server gave, body read as text. */
 export interface Exchange {
   readonly method: string;
+  /** The request's path, with its query string if it had one. */
   readonly path: string;
   readonly status: number;
   readonly headers: Headers;

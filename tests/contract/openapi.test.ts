@@ -4,11 +4,21 @@
 // A mismatch is a bug in the handlers or in the document; it is never fixed by loosening the check.
 
 import { randomUUID } from "node:crypto";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startLocalSystem, type LocalSystem } from "../../local/system";
 import { parseIdempotencyKey } from "../../services/command/request";
 import { ROUTES } from "../../services/ledger/http/routes";
-import { IDEMPOTENCY_KEY_PATTERN, VALUE_MAX, VALUE_MIN } from "../../services/ledger/limits";
+import {
+  HISTORY_CURSOR_CHARACTERS_MAX,
+  HISTORY_PAGE_ENTRIES_DEFAULT,
+  HISTORY_PAGE_ENTRIES_MAX,
+  IDEMPOTENCY_KEY_PATTERN,
+  VALUE_MAX,
+  VALUE_MIN,
+} from "../../services/ledger/limits";
 import { createTestStore, type TestStore } from "../support/store";
 import {
   contractViolations,
@@ -174,6 +184,20 @@ describe("openapi.json is a sound OpenAPI 3.1 document of API.md", () => {
     expect(schemaErrors(value, VALUE_MAX + 1)).not.toEqual([]);
   });
 
+  it("its history page limits are those of limits.ts", () => {
+    expect(valueAt("/components/parameters/HistoryLimit/schema")).toMatchObject({
+      minimum: 1,
+      maximum: HISTORY_PAGE_ENTRIES_MAX,
+      default: HISTORY_PAGE_ENTRIES_DEFAULT,
+    });
+    expect(valueAt("/components/schemas/HistoryPage/properties/items/maxItems")).toBe(
+      HISTORY_PAGE_ENTRIES_MAX,
+    );
+    expect(valueAt("/components/parameters/HistoryCursor/schema/maxLength")).toBe(
+      HISTORY_CURSOR_CHARACTERS_MAX,
+    );
+  });
+
   it("its Idempotency-Key patterns accept exactly the keys the command parser accepts", () => {
     const samples = [
       randomUUID(),
@@ -250,11 +274,14 @@ describe("the handlers answer as openapi.json documents", () => {
   /** A counter bounded at 0..1, so both bounds are one request away. */
   let boundedStore: TestStore;
   let boundedSystem: LocalSystem;
+  /** Where the systems' stream pollers keep their checkpoints, away from the repository's `.data`. */
+  let dataDirectory: string;
 
   beforeAll(async () => {
-    store = await createTestStore();
+    dataDirectory = await mkdtemp(join(tmpdir(), "contract-"));
+    store = await createTestStore({ DATA_DIR: join(dataDirectory, "main") });
     system = await startLocalSystem({ environment: store.environment, port: 0 });
-    boundedStore = await createTestStore({ COUNTER_MAX: "1" });
+    boundedStore = await createTestStore({ COUNTER_MAX: "1", DATA_DIR: join(dataDirectory, "bounded") });
     boundedSystem = await startLocalSystem({ environment: boundedStore.environment, port: 0 });
   });
 
@@ -263,6 +290,7 @@ describe("the handlers answer as openapi.json documents", () => {
     await boundedSystem?.stop();
     store?.client.destroy();
     boundedStore?.client.destroy();
+    if (dataDirectory !== undefined) await rm(dataDirectory, { recursive: true, force: true });
   });
 
   interface RequestParts {
@@ -400,6 +428,71 @@ describe("the handlers answer as openapi.json documents", () => {
 
   it("GET /number/events/{key} answers a 404 problem for a key with no event", async () => {
     expectDocumented(await send("GET", `/number/events/${randomUUID()}`), 404);
+  });
+
+  /** How long the projector may take to bring the read model up to a version it was just given. */
+  const PROJECTION_WAIT_MS_MAX = 15_000;
+  const PROJECTION_POLL_INTERVAL_MS = 100;
+
+  /** Pages of GET /number/history until `projectedVersion` reaches a version; each answer must conform. */
+  async function historyProjectedTo(version: number, query: string): Promise<Exchange> {
+    const deadlineMs = Date.now() + PROJECTION_WAIT_MS_MAX;
+    for (;;) {
+      const exchange = await send("GET", `/number/history${query}`);
+      expectDocumented(exchange, 200);
+      const page = JSON.parse(exchange.bodyText) as { projectedVersion: number };
+      if (page.projectedVersion >= version) return exchange;
+      if (Date.now() > deadlineMs) {
+        throw new Error(`projectedVersion stayed at ${page.projectedVersion}, below ${version}`);
+      }
+      await new Promise((resolveWait) => setTimeout(resolveWait, PROJECTION_POLL_INTERVAL_MS));
+    }
+  }
+
+  it("GET /number/history answers 200 with pages of projected items, and follows its own nextCursor", async () => {
+    await send("POST", "/number", command("increment", randomUUID()));
+    const last = await send("POST", "/number", command("increment", randomUUID()));
+    const { version } = JSON.parse(last.bodyText) as { version: number };
+
+    const firstPage = await historyProjectedTo(version, "?limit=1&order=asc");
+    const first = JSON.parse(firstPage.bodyText) as { items: unknown[]; nextCursor: string | null };
+    expect(first.items).toHaveLength(1);
+    expect(first.nextCursor).not.toBeNull();
+
+    const nextPage = await send(
+      "GET",
+      `/number/history?cursor=${encodeURIComponent(first.nextCursor ?? "")}`,
+    );
+    expectDocumented(nextPage, 200);
+    expect((JSON.parse(nextPage.bodyText) as { items: unknown[] }).items).not.toEqual([]);
+    expectDocumented(await send("GET", "/number/history"), 200);
+  });
+
+  it.each([
+    ["a limit of 0", "?limit=0"],
+    ["a limit over 100", "?limit=101"],
+    ["a limit that is not an integer", "?limit=1.5"],
+    ["an unknown order", "?order=sideways"],
+    ["a forged cursor", "?cursor=forged"],
+    ["a cursor over 128 characters", `?cursor=${"c".repeat(129)}`],
+  ])("GET /number/history answers a 400 problem for %s", async (_, query) => {
+    expectDocumented(await send("GET", `/number/history${query}`), 400);
+  });
+
+  it("GET /number/history answers a 400 problem for a truncated cursor", async () => {
+    const seeded = await send("POST", "/number", command("increment", randomUUID()));
+    await send("POST", "/number", command("increment", randomUUID()));
+    const { version } = JSON.parse(seeded.bodyText) as { version: number };
+    const page = await historyProjectedTo(version + 1, "?limit=1");
+    const { nextCursor } = JSON.parse(page.bodyText) as { nextCursor: string | null };
+    expect(nextCursor).not.toBeNull();
+    const truncated = (nextCursor ?? "").slice(0, -3);
+    expectDocumented(await send("GET", `/number/history?cursor=${encodeURIComponent(truncated)}`), 400);
+  });
+
+  it("GET /number/verify answers 200 with the report", async () => {
+    expectDocumented(await send("GET", "/number/verify"), 200);
+    expectDocumented(await send("GET", "/number/verify", {}, boundedSystem), 200);
   });
 
   it("GET /health answers 200 once the store answers", async () => {

@@ -1,0 +1,86 @@
+// A closed-loop HTTP load generator: N clients, each sending its next request as soon as the last one was
+// answered, for a fixed time. Records every latency; retries 429/503 with the same key, as a client must.
+// Bounded in time and in requests; it only ever talks to loopback addresses.
+
+export interface LoadResult {
+  readonly clients: number;
+  readonly durationMs: number;
+  /** Commands acknowledged as applied (200 without Idempotent-Replayed). */
+  readonly applied: number;
+  /** Retries the clients had to make (429, 503, network). */
+  readonly clientRetries: number;
+  readonly statuses: Readonly<Record<string, number>>;
+  readonly latenciesMs: readonly number[];
+}
+
+export interface LoadOptions {
+  readonly url: string;
+  readonly clients: number;
+  readonly durationMs: number;
+  /** Safety bound: no client sends more than this many requests. */
+  readonly requestsPerClientMax?: number;
+}
+
+const RETRY_PAUSE_MS = 5;
+const ATTEMPTS_PER_COMMAND_MAX = 50;
+
+export function percentile(sortedMs: readonly number[], fraction: number): number {
+  if (sortedMs.length === 0) return Number.NaN;
+  const index = Math.min(sortedMs.length - 1, Math.max(0, Math.ceil(fraction * sortedMs.length) - 1));
+  return sortedMs[index] as number;
+}
+
+export async function runClosedLoop(options: LoadOptions): Promise<LoadResult> {
+  const url = new URL(options.url);
+  if (!["127.0.0.1", "localhost", "[::1]"].includes(url.hostname))
+    throw new Error("the load only targets loopback");
+  const requestsMax = options.requestsPerClientMax ?? 1_000_000;
+  const latenciesMs: number[] = [];
+  const statuses: Record<string, number> = {};
+  let applied = 0;
+  let clientRetries = 0;
+  const startedAt = performance.now();
+  const deadline = startedAt + options.durationMs;
+
+  async function client(clientIndex: number): Promise<void> {
+    for (let sequence = 0; sequence < requestsMax && performance.now() < deadline; sequence++) {
+      const idempotencyKey = `bench-${clientIndex}-${sequence}-${startedAt.toFixed(0)}`;
+      for (let attempt = 1; attempt <= ATTEMPTS_PER_COMMAND_MAX; attempt++) {
+        const sentAt = performance.now();
+        let status = "network";
+        let replayed = false;
+        try {
+          const response = await fetch(url, {
+            method: "POST",
+            headers: { "Content-Type": "application/json", "Idempotency-Key": idempotencyKey },
+            body: '{"action":"increment"}',
+          });
+          await response.arrayBuffer();
+          status = String(response.status);
+          replayed = response.headers.get("idempotent-replayed") === "true";
+        } catch {
+          status = "network";
+        }
+        latenciesMs.push(performance.now() - sentAt);
+        statuses[status] = (statuses[status] ?? 0) + 1;
+        if (status === "200") {
+          if (!replayed) applied += 1;
+          break;
+        }
+        if (status !== "429" && status !== "503" && status !== "network") break;
+        clientRetries += 1;
+        await new Promise((wake) => setTimeout(wake, RETRY_PAUSE_MS));
+      }
+    }
+  }
+
+  await Promise.all(Array.from({ length: options.clients }, (_, index) => client(index)));
+  return {
+    clients: options.clients,
+    durationMs: performance.now() - startedAt,
+    applied,
+    clientRetries,
+    statuses,
+    latenciesMs,
+  };
+}

@@ -1,0 +1,425 @@
+// `npm run bench`: measures this design against the seed's on one DynamoDB Local, in one run, and prints
+// figures — never asserts them. Closed-loop HTTP clients (1, 16, 64) against (a) the local runtime with group
+// commit and (b) the seed's per-request design served by the same gateway; (c) the store's ceiling (one
+// writer, 99 events per transaction); projector lag under the 64-client load; replay verification speed on a
+// 100 000-event ledger. Checks I6 after every run and writes bench/results/latest.{json,md} and the README
+// table. Options: --seconds N (per run, default 10), --clients 1,16,64, --replay-events N, --no-readme.
+
+import { BatchWriteCommand, GetCommand } from "@aws-sdk/lib-dynamodb";
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { cpus, tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { ensureTables } from "../local/bootstrap";
+import { startDynamoDbLocal } from "../local/dynamodb-local";
+import { createGateway } from "../local/gateway";
+import { startLocalSystem } from "../local/system";
+import { createDocumentClient } from "../services/ledger/clients";
+import { loadLedgerConfig, type LedgerConfig } from "../services/ledger/config";
+import { auditEntryOf, projectedStateFromItem, stateEntryKey } from "../services/ledger/read-model";
+import { ledgerPages, verifyLedger } from "../services/ledger/replay";
+import { ledgerEventSchema } from "../services/ledger/event";
+import { COUNTERS, READ_MODEL, tableNamesWithPrefix } from "../services/ledger/tables";
+import { createQueryHandler } from "../services/query/handler";
+import { writeAtCeiling } from "./ceiling";
+import { percentile, runClosedLoop, type LoadResult } from "./load";
+import { createSeedCommandHandler } from "./seed-design";
+import type { AddressInfo } from "node:net";
+
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
+
+const { values: options } = parseArgs({
+  options: {
+    seconds: { type: "string", default: "10" },
+    clients: { type: "string", default: "1,16,64" },
+    "replay-events": { type: "string", default: "100000" },
+    "no-readme": { type: "boolean", default: false },
+  },
+});
+const durationMs = Number(options.seconds) * 1000;
+const clientLevels = options.clients.split(",").map(Number);
+const replayEvents = Number(options["replay-events"]);
+if (
+  !(durationMs > 0) ||
+  clientLevels.some((level) => !(level >= 1 && level <= 256)) ||
+  !(replayEvents >= 1)
+) {
+  throw new Error("usage: npm run bench -- [--seconds N] [--clients 1,16,64] [--replay-events N]");
+}
+
+const DRAIN_WAIT_MS_MAX = 60_000;
+const LAG_SAMPLE_INTERVAL_MS = 20;
+
+interface RunFigures {
+  readonly design: "ours" | "seed";
+  readonly clients: number;
+  readonly throughputPerSecond: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+  readonly applied: number;
+  readonly clientRetries: number;
+  readonly conflicts: number;
+  readonly transactions: number;
+  readonly i6Holds: boolean;
+  readonly statuses: Readonly<Record<string, number>>;
+}
+
+function figuresOf(
+  design: "ours" | "seed",
+  load: LoadResult,
+  extra: Pick<RunFigures, "conflicts" | "transactions" | "i6Holds">,
+): RunFigures {
+  const sorted = [...load.latenciesMs].sort((left, right) => left - right);
+  return {
+    design,
+    clients: load.clients,
+    throughputPerSecond: (load.applied * 1000) / load.durationMs,
+    p50Ms: percentile(sorted, 0.5),
+    p99Ms: percentile(sorted, 0.99),
+    applied: load.applied,
+    clientRetries: load.clientRetries,
+    statuses: load.statuses,
+    ...extra,
+  };
+}
+
+function log(line: string): void {
+  process.stderr.write(`${line}\n`);
+}
+
+async function freshTables(
+  endpoint: string,
+  prefix: string,
+): Promise<{ environment: Record<string, string>; config: LedgerConfig }> {
+  const tables = tableNamesWithPrefix(prefix);
+  const environment = {
+    DYNAMODB_ENDPOINT: endpoint,
+    AWS_REGION: "us-east-1",
+    LEDGER_TABLE: tables.ledger,
+    COUNTERS_TABLE: tables.counters,
+    READ_MODEL_TABLE: tables.readModel,
+    LOG_LEVEL: "silent",
+    DATA_DIR: mkdtempSync(join(tmpdir(), "counter-ledger-bench-")),
+  };
+  const config = loadLedgerConfig(environment);
+  const client = createDocumentClient(config);
+  await ensureTables(client, config.tables, config.counterId);
+  client.destroy();
+  return { environment, config };
+}
+
+async function readAggregateValue(config: LedgerConfig): Promise<{ value: number; version: number }> {
+  const client = createDocumentClient(config);
+  const output = await client.send(
+    new GetCommand({
+      TableName: config.tables.counters,
+      Key: { [COUNTERS.partitionKey]: config.counterId },
+      ConsistentRead: true,
+    }),
+  );
+  client.destroy();
+  return { value: Number(output.Item?.value ?? 0), version: Number(output.Item?.version ?? 0) };
+}
+
+/** Samples the projected state while a load runs: each time it moves, how long ago its event committed. */
+function startLagSampler(config: LedgerConfig): { stop: () => Promise<number[]> } {
+  const client = createDocumentClient(config);
+  const lagsMs: number[] = [];
+  let running = true;
+  let lastVersion = 0;
+  const loop = (async () => {
+    while (running) {
+      const output = await client.send(
+        new GetCommand({
+          TableName: config.tables.readModel,
+          Key: stateEntryKey(config.counterId),
+          ConsistentRead: true,
+        }),
+      );
+      const state = projectedStateFromItem(output.Item);
+      if (state.version > lastVersion && state.at !== null) {
+        lagsMs.push(Date.now() - Date.parse(state.at));
+        lastVersion = state.version;
+      }
+      await new Promise((wake) => setTimeout(wake, LAG_SAMPLE_INTERVAL_MS));
+    }
+  })();
+  return {
+    stop: async () => {
+      running = false;
+      await loop;
+      client.destroy();
+      return lagsMs;
+    },
+  };
+}
+
+async function waitForProjection(config: LedgerConfig, version: number): Promise<boolean> {
+  const client = createDocumentClient(config);
+  const deadline = Date.now() + DRAIN_WAIT_MS_MAX;
+  try {
+    while (Date.now() < deadline) {
+      const output = await client.send(
+        new GetCommand({
+          TableName: config.tables.readModel,
+          Key: stateEntryKey(config.counterId),
+          ConsistentRead: true,
+        }),
+      );
+      if (projectedStateFromItem(output.Item).version >= version) return true;
+      await new Promise((wake) => setTimeout(wake, 100));
+    }
+    return false;
+  } finally {
+    client.destroy();
+  }
+}
+
+async function runOurs(endpoint: string, clients: number, measureLag: boolean) {
+  const { environment, config } = await freshTables(endpoint, `bench-ours-${clients}`);
+  const system = await startLocalSystem({ environment, port: 0, dataDirectory: environment.DATA_DIR });
+  const sampler = measureLag ? startLagSampler(config) : undefined;
+  const load = await runClosedLoop({ url: `${system.url}/number`, clients, durationMs });
+  const lagsMs = (await sampler?.stop()) ?? [];
+  const aggregate = await readAggregateValue(config);
+  const drained = await waitForProjection(config, aggregate.version);
+  const verifyClient = createDocumentClient(config);
+  const report = await verifyLedger({
+    client: verifyClient,
+    tables: config.tables,
+    counterId: config.counterId,
+    bounds: config.bounds,
+  });
+  verifyClient.destroy();
+  const { transactions, conflicts } = system.committer.statistics;
+  await system.stop();
+  const i6Holds =
+    aggregate.value === load.applied && aggregate.version === load.applied && drained && report.ok;
+  return {
+    figures: figuresOf("ours", load, { transactions, conflicts, i6Holds }),
+    lagsMs,
+    verifyOk: report.ok,
+  };
+}
+
+async function runSeed(endpoint: string, clients: number) {
+  const { config } = await freshTables(endpoint, `bench-seed-${clients}`);
+  const client = createDocumentClient(config);
+  const gateway = createGateway({
+    handlers: {
+      command: createSeedCommandHandler(client, config),
+      query: createQueryHandler({ client, config, log: () => undefined }),
+    },
+  });
+  await new Promise<void>((resolveListen) => gateway.listen(0, "127.0.0.1", () => resolveListen()));
+  const { port } = gateway.address() as AddressInfo;
+  const load = await runClosedLoop({ url: `http://127.0.0.1:${port}/number`, clients, durationMs });
+  await new Promise<void>((resolveClose) => {
+    gateway.close(() => resolveClose());
+    gateway.closeAllConnections();
+  });
+  client.destroy();
+  const aggregate = await readAggregateValue(config);
+  return figuresOf("seed", load, {
+    transactions: load.applied,
+    conflicts: 0,
+    i6Holds: aggregate.value === load.applied,
+  });
+}
+
+async function runCeiling(endpoint: string) {
+  const { config } = await freshTables(endpoint, "bench-ceiling");
+  const client = createDocumentClient(config);
+  const result = await writeAtCeiling(client, config, { durationMs, eventsMax: Number.MAX_SAFE_INTEGER });
+  client.destroy();
+  return { eventsPerSecond: (result.events * 1000) / result.durationMs, ...result };
+}
+
+/** Fills a ledger and its read model with `events` events, then times the verification replay. */
+async function runReplay(endpoint: string, events: number) {
+  const { config } = await freshTables(endpoint, "bench-replay");
+  const client = createDocumentClient(config);
+  log(`replay: writing ${events} events…`);
+  await writeAtCeiling(client, config, { durationMs: Number.POSITIVE_INFINITY, eventsMax: events });
+  log("replay: projecting them into the read model…");
+  let last = undefined as ReturnType<typeof auditEntryOf> | undefined;
+  for await (const page of ledgerPages(client, config.tables, config.counterId, 0)) {
+    const entries = page.map((item) => auditEntryOf(ledgerEventSchema.parse(item)));
+    for (let start = 0; start < entries.length; start += 25) {
+      let requests = entries.slice(start, start + 25).map((entry) => ({ PutRequest: { Item: entry } }));
+      for (let attempt = 0; requests.length > 0 && attempt < 10; attempt++) {
+        const output = await client.send(
+          new BatchWriteCommand({ RequestItems: { [config.tables.readModel]: requests } }),
+        );
+        requests = (output.UnprocessedItems?.[config.tables.readModel] ?? []) as typeof requests;
+      }
+    }
+    last = entries[entries.length - 1] ?? last;
+  }
+  if (last !== undefined) {
+    await client.send(
+      new BatchWriteCommand({
+        RequestItems: {
+          [config.tables.readModel]: [
+            {
+              PutRequest: {
+                Item: {
+                  [READ_MODEL.partitionKey]: config.counterId,
+                  [READ_MODEL.sortKey]: READ_MODEL.stateEntry,
+                  value: last.valueAfter,
+                  version: last.version,
+                  at: last.at,
+                  eventId: last.eventId,
+                },
+              },
+            },
+          ],
+        },
+      }),
+    );
+  }
+  log("replay: verifying…");
+  const startedAt = performance.now();
+  const report = await verifyLedger({
+    client,
+    tables: config.tables,
+    counterId: config.counterId,
+    bounds: config.bounds,
+  });
+  const durationMsReplay = performance.now() - startedAt;
+  client.destroy();
+  return {
+    events: report.events,
+    ok: report.ok,
+    durationMs: durationMsReplay,
+    eventsPerSecond: (report.events * 1000) / durationMsReplay,
+  };
+}
+
+function round(value: number, digits = 0): number {
+  const factor = 10 ** digits;
+  return Math.round(value * factor) / factor;
+}
+
+async function main(): Promise<void> {
+  const dynamoDb = await startDynamoDbLocal();
+  try {
+    const runs: RunFigures[] = [];
+    let lagsMs: number[] = [];
+    for (const clients of clientLevels) {
+      log(`ours, ${clients} client(s)…`);
+      const ours = await runOurs(dynamoDb.endpoint, clients, clients === Math.max(...clientLevels));
+      runs.push(ours.figures);
+      if (ours.lagsMs.length > 0) lagsMs = ours.lagsMs;
+      log(`seed, ${clients} client(s)…`);
+      runs.push(await runSeed(dynamoDb.endpoint, clients));
+    }
+    log("ceiling…");
+    const ceiling = await runCeiling(dynamoDb.endpoint);
+    const replay = await runReplay(dynamoDb.endpoint, replayEvents);
+
+    const sortedLags = [...lagsMs].sort((left, right) => left - right);
+    const find = (design: "ours" | "seed", clients: number) =>
+      runs.find((run) => run.design === design && run.clients === clients);
+    const top = Math.max(...clientLevels);
+    const bottom = Math.min(...clientLevels);
+    const oursTop = find("ours", top);
+    const seedTop = find("seed", top);
+    const oursBottom = find("ours", bottom);
+    const seedBottom = find("seed", bottom);
+    const ratios = {
+      oursOverSeedAtTop: (oursTop?.throughputPerSecond ?? 0) / (seedTop?.throughputPerSecond ?? 1),
+      oursOverCeilingAtTop: (oursTop?.throughputPerSecond ?? 0) / ceiling.eventsPerSecond,
+      p50OursOverSeedAtBottom: (oursBottom?.p50Ms ?? 0) / (seedBottom?.p50Ms ?? 1),
+    };
+    const lag = {
+      p50Ms: percentile(sortedLags, 0.5),
+      p99Ms: percentile(sortedLags, 0.99),
+      samples: sortedLags.length,
+    };
+    const violations = runs.filter((run) => !run.i6Holds).length + (replay.ok ? 0 : 1);
+    const targets = [
+      {
+        target: `ours ≥ 3× seed throughput at ${top} clients`,
+        measured: `${round(ratios.oursOverSeedAtTop, 2)}×`,
+        met: ratios.oursOverSeedAtTop >= 3,
+      },
+      {
+        target: `ours ≥ 0.75 of the store ceiling at ${top} clients`,
+        measured: `${round(ratios.oursOverCeilingAtTop, 2)}`,
+        met: ratios.oursOverCeilingAtTop >= 0.75,
+      },
+      {
+        target: `ours p50 ≤ 1.2× seed p50 at ${bottom} client`,
+        measured: `${round(ratios.p50OursOverSeedAtBottom, 2)}×`,
+        met: ratios.p50OursOverSeedAtBottom <= 1.2,
+      },
+      {
+        target: "zero invariant violations (I6 after every run, verify ok)",
+        measured: String(violations),
+        met: violations === 0,
+      },
+      {
+        target: `projector lag p99 ≤ 1 s under ${top} clients`,
+        measured: `${round(lag.p99Ms)} ms`,
+        met: lag.p99Ms <= 1000,
+      },
+      {
+        target: "verification ≥ 20 000 events/s",
+        measured: `${round(replay.eventsPerSecond)} events/s`,
+        met: replay.eventsPerSecond >= 20_000,
+      },
+    ];
+    const result = {
+      date: new Date().toISOString(),
+      machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? "unknown", node: process.version },
+      secondsPerRun: durationMs / 1000,
+      runs,
+      ceiling,
+      lag,
+      replay,
+      ratios,
+      targets,
+    };
+
+    const lines = [
+      `Measured ${result.date.slice(0, 10)} on ${result.machine.cpus} cores (${result.machine.cpuModel}), Node ${result.machine.node}, one DynamoDB Local, ${result.secondsPerRun} s per run, increments with unique keys.`,
+      "",
+      "| design | clients | commands/s | p50 ms | p99 ms | transactions | conflicts | client retries | I6 |",
+      "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+      ...runs.map(
+        (run) =>
+          `| ${run.design === "ours" ? "this project (group commit)" : "seed design (per request)"} | ${run.clients} | ${round(run.throughputPerSecond)} | ${round(run.p50Ms, 1)} | ${round(run.p99Ms, 1)} | ${run.transactions} | ${run.conflicts} | ${run.clientRetries} | ${run.i6Holds ? "holds" : "**broken**"} |`,
+      ),
+      `| store ceiling (99 events + 1 update per transaction, 1 writer) | — | ${round(ceiling.eventsPerSecond)} | — | — | ${ceiling.transactions} | — | — | — |`,
+      "",
+      `Projector lag under ${top} clients (commit → read model): p50 ${round(lag.p50Ms)} ms, p99 ${round(lag.p99Ms)} ms (${lag.samples} samples). Replay verification of ${replay.events} events: ${round(replay.durationMs)} ms, ${round(replay.eventsPerSecond)} events/s, ok: ${replay.ok}.`,
+      "",
+      "| target | measured | met |",
+      "| --- | --- | --- |",
+      ...targets.map(
+        (target) => `| ${target.target} | ${target.measured} | ${target.met ? "yes" : "**no**"} |`,
+      ),
+    ];
+    const markdown = lines.join("\n");
+    mkdirSync("bench/results", { recursive: true });
+    writeFileSync("bench/results/latest.json", `${JSON.stringify(result, null, 2)}\n`);
+    writeFileSync("bench/results/latest.md", `${markdown}\n`);
+    if (!options["no-readme"]) {
+      const readme = readFileSync("README.md", "utf8");
+      const updated = readme.replace(
+        /<!-- bench:start -->[\s\S]*<!-- bench:end -->/,
+        `<!-- bench:start -->\n${markdown}\n<!-- bench:end -->`,
+      );
+      writeFileSync("README.md", updated);
+    }
+    console.log(markdown);
+  } finally {
+    await dynamoDb.stop();
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

@@ -4,9 +4,6 @@
 // A mismatch is a bug in the handlers or in the document; it is never fixed by loosening the check.
 
 import { randomUUID } from "node:crypto";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startLocalSystem, type LocalSystem } from "../../local/system";
 import { parseIdempotencyKey } from "../../services/command/request";
@@ -274,14 +271,11 @@ describe("the handlers answer as openapi.json documents", () => {
   /** A counter bounded at 0..1, so both bounds are one request away. */
   let boundedStore: TestStore;
   let boundedSystem: LocalSystem;
-  /** Where the systems' stream pollers keep their checkpoints, away from the repository's `.data`. */
-  let dataDirectory: string;
 
   beforeAll(async () => {
-    dataDirectory = await mkdtemp(join(tmpdir(), "contract-"));
-    store = await createTestStore({ DATA_DIR: join(dataDirectory, "main") });
+    store = await createTestStore();
     system = await startLocalSystem({ environment: store.environment, port: 0 });
-    boundedStore = await createTestStore({ COUNTER_MAX: "1", DATA_DIR: join(dataDirectory, "bounded") });
+    boundedStore = await createTestStore({ COUNTER_MAX: "1" });
     boundedSystem = await startLocalSystem({ environment: boundedStore.environment, port: 0 });
   });
 
@@ -290,7 +284,6 @@ describe("the handlers answer as openapi.json documents", () => {
     await boundedSystem?.stop();
     store?.client.destroy();
     boundedStore?.client.destroy();
-    if (dataDirectory !== undefined) await rm(dataDirectory, { recursive: true, force: true });
   });
 
   interface RequestParts {

@@ -21,7 +21,7 @@ export function HistoryPanel({ history, knownVersion }: HistoryPanelProps) {
         <h2 id="history-heading" className="card-title">
           History
         </h2>
-        <p className="card-note" aria-live="polite">
+        <p className="card-note">
           {lagging
             ? `Audit trail catching up: version ${formatInteger(page.projectedVersion)} of ${formatInteger(knownVersion)}`
             : page === null

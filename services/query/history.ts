@@ -111,52 +111,61 @@ export interface HistoryDependencies {
   readonly config: Pick<LedgerConfig, "tables" | "counterId">;
 }
 
-/** Reads one page: a Query over the audit entries after the cursor, one entry more than asked to know if more follow. */
+/**
+ * Reads one page: the projected state first, then a Query over the audit entries after the cursor and no
+ * higher than the projected version (one entry more than asked, to know whether more follow). Within a stream
+ * shard the projector writes audit entries before it moves the state, so a page never shows a version whose
+ * predecessors are still being written: paging stays contiguous while commands keep arriving.
+ */
 export async function readHistoryPage(
   dependencies: HistoryDependencies,
   request: HistoryRequest,
 ): Promise<HistoryPage> {
   const { client, config } = dependencies;
-  const descending = request.order === "desc";
-  const lowest = descending ? 1 : (request.afterVersion ?? 0) + 1;
-  const highest = descending
-    ? (request.afterVersion ?? Number.MAX_SAFE_INTEGER + 1) - 1
-    : Number.MAX_SAFE_INTEGER;
-  const [entries, stateItem] = await Promise.all([
-    lowest > highest
-      ? Promise.resolve([])
-      : storeCall(() =>
-          client.send(
-            new QueryCommand({
-              TableName: config.tables.readModel,
-              KeyConditionExpression: "#counterId = :counterId AND #entry BETWEEN :lowest AND :highest",
-              ExpressionAttributeNames: {
-                "#counterId": READ_MODEL.partitionKey,
-                "#entry": READ_MODEL.sortKey,
-              },
-              ExpressionAttributeValues: {
-                ":counterId": config.counterId,
-                ":lowest": lowest,
-                ":highest": highest,
-              },
-              ScanIndexForward: !descending,
-              Limit: request.limit + 1,
-            }),
-          ),
-        ).then((output) => output.Items ?? []),
-    storeCall(() =>
+  const stateItem = (
+    await storeCall(() =>
       client.send(
         new GetCommand({ TableName: config.tables.readModel, Key: stateEntryKey(config.counterId) }),
       ),
-    ).then((output) => output.Item),
-  ]);
+    )
+  ).Item;
+  const projectedVersion = projectedStateFromItem(stateItem).version;
+  const descending = request.order === "desc";
+  const after = request.afterVersion;
+  const lowest = descending || after === undefined ? 1 : after + 1;
+  const highest =
+    descending && after !== undefined ? Math.min(after - 1, projectedVersion) : projectedVersion;
+  const entries =
+    lowest > highest
+      ? []
+      : ((
+          await storeCall(() =>
+            client.send(
+              new QueryCommand({
+                TableName: config.tables.readModel,
+                KeyConditionExpression: "#counterId = :counterId AND #entry BETWEEN :lowest AND :highest",
+                ExpressionAttributeNames: {
+                  "#counterId": READ_MODEL.partitionKey,
+                  "#entry": READ_MODEL.sortKey,
+                },
+                ExpressionAttributeValues: {
+                  ":counterId": config.counterId,
+                  ":lowest": lowest,
+                  ":highest": highest,
+                },
+                ScanIndexForward: !descending,
+                Limit: request.limit + 1,
+              }),
+            ),
+          )
+        ).Items ?? []);
   const items = entries.slice(0, request.limit).map((entry) => historyItemOf(auditEntrySchema.parse(entry)));
   const last = items.at(-1);
   const nextCursor =
     entries.length > request.limit && last !== undefined
       ? encodeCursor({ order: request.order, version: last.version })
       : null;
-  return { items, nextCursor, projectedVersion: projectedStateFromItem(stateItem).version };
+  return { items, nextCursor, projectedVersion };
 }
 
 export function createHistoryQuery(

@@ -21,15 +21,13 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   BUNDLE_FILE_NAME,
   LAMBDA_ENTRIES,
-  REPOSITORY_ROOT,
   buildLambda,
   zipArchive,
   type LambdaName,
 } from "../../scripts/build";
+import { FIXTURES_DIRECTORY, commandEvent, httpEvent, readFixture } from "../support/fixtures";
 import { createTestStore, type TestStore } from "../support/store";
 import { readZip } from "./zip-reader";
-
-const FIXTURES_DIRECTORY = join(REPOSITORY_ROOT, "..", "shared", "fixtures", "aws-events");
 
 type HttpHandler = (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyStructuredResultV2>;
 type StreamHandler = (event: DynamoDBStreamEvent) => Promise<DynamoDBBatchResponse>;
@@ -39,39 +37,6 @@ let store: TestStore;
 const zips = new Map<LambdaName, Buffer>();
 const handlers = new Map<LambdaName, unknown>();
 const environmentBefore = { ...process.env };
-
-async function fixture<T>(fileName: string): Promise<T> {
-  return JSON.parse(await readFile(join(FIXTURES_DIRECTORY, fileName), "utf8")) as T;
-}
-
-/** The POST fixture made into a request of ours: route, path, method, headers and body changed, envelope kept. */
-async function httpEvent(
-  fileName: string,
-  request: {
-    routeKey: string;
-    method: string;
-    path: string;
-    headers?: Record<string, string>;
-    body?: string;
-  },
-): Promise<APIGatewayProxyEventV2> {
-  const event = await fixture<APIGatewayProxyEventV2>(fileName);
-  return {
-    ...event,
-    routeKey: request.routeKey,
-    rawPath: request.path,
-    rawQueryString: "",
-    headers: { ...event.headers, ...request.headers },
-    body: request.body,
-    isBase64Encoded: false,
-    requestContext: {
-      ...event.requestContext,
-      routeKey: request.routeKey,
-      requestId: randomUUID(),
-      http: { ...event.requestContext.http, method: request.method, path: request.path },
-    },
-  };
-}
 
 function handlerOf<T>(name: LambdaName): T {
   const handler = handlers.get(name);
@@ -153,8 +118,7 @@ describe("bundles answer real AWS events", () => {
 
   it("command: a POST /number with a malformed body is refused 400 problem+json before any write", async () => {
     const result = await handlerOf<HttpHandler>("command")(
-      await httpEvent("apigw-http-v2-post.json", {
-        routeKey: "POST /number",
+      httpEvent({
         method: "POST",
         path: "/number",
         headers: { "content-type": "application/json" },
@@ -167,48 +131,22 @@ describe("bundles answer real AWS events", () => {
   });
 
   it("command: POST /number increments the counter in the tables named by the environment", async () => {
-    const result = await handlerOf<HttpHandler>("command")(
-      await httpEvent("apigw-http-v2-post.json", {
-        routeKey: "POST /number",
-        method: "POST",
-        path: "/number",
-        headers: { "content-type": "application/json", "idempotency-key": idempotencyKey },
-        body: JSON.stringify({ action: "increment" }),
-      }),
-    );
+    const result = await handlerOf<HttpHandler>("command")(commandEvent("increment", idempotencyKey));
     expect(result.statusCode, result.body).toBe(200);
     expect(jsonBody(result)).toMatchObject({ value: 1, version: 1 });
   });
 
   it("query: GET /number reads that aggregate, GET /openapi.json serves the contract, $default answers 404", async () => {
     const query = handlerOf<HttpHandler>("query");
-    const number = await query(
-      await httpEvent("apigw-http-v2-get-default-route.json", {
-        routeKey: "GET /number",
-        method: "GET",
-        path: "/number",
-      }),
-    );
+    const number = await query(httpEvent({ method: "GET", path: "/number" }));
     expect(number.statusCode, number.body).toBe(200);
     expect(jsonBody(number)).toMatchObject({ value: 1, version: 1 });
 
-    const openapi = await query(
-      await httpEvent("apigw-http-v2-get-default-route.json", {
-        routeKey: "GET /openapi.json",
-        method: "GET",
-        path: "/openapi.json",
-      }),
-    );
+    const openapi = await query(httpEvent({ method: "GET", path: "/openapi.json" }));
     expect(openapi.statusCode).toBe(200);
     expect(jsonBody(openapi)).toHaveProperty("openapi");
 
-    const unknown = await query(
-      await httpEvent("apigw-http-v2-get-default-route.json", {
-        routeKey: "$default",
-        method: "GET",
-        path: "/nowhere",
-      }),
-    );
+    const unknown = await query(httpEvent({ method: "GET", path: "/nowhere", routeKey: "$default" }));
     expect(unknown.statusCode).toBe(404);
     expect(contentTypeOf(unknown)).toMatch(/^application\/problem\+json/);
   });
@@ -222,7 +160,7 @@ describe("bundles answer real AWS events", () => {
     expect(stored.Item).toBeDefined();
     const streamArn = (await store.client.send(new DescribeTableCommand({ TableName: ledger }))).Table
       ?.LatestStreamArn;
-    const template = await fixture<DynamoDBStreamEvent>("dynamodb-stream-insert-modify.json");
+    const template = readFixture<DynamoDBStreamEvent>("dynamodb-stream-insert-modify.json");
     const insert = template.Records.find((record) => record.eventName === "INSERT")!;
     const event: DynamoDBStreamEvent = {
       Records: [
@@ -252,7 +190,7 @@ describe("bundles answer real AWS events", () => {
   });
 
   it("projector: the fixture's foreign INSERT cannot be projected and is answered in batchItemFailures", async () => {
-    const template = await fixture<DynamoDBStreamEvent>("dynamodb-stream-insert-modify.json");
+    const template = readFixture<DynamoDBStreamEvent>("dynamodb-stream-insert-modify.json");
     const result = await handlerOf<StreamHandler>("projector")(template);
     const insert = template.Records.find((record) => record.eventName === "INSERT")!;
     expect(result).toEqual({ batchItemFailures: [{ itemIdentifier: insert.dynamodb?.SequenceNumber }] });

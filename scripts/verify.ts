@@ -1,7 +1,8 @@
-// `npm run verify [-- --json]`: replays the ledger of any deployment — DynamoDB Local (DYNAMODB_ENDPOINT) or
-// AWS (the usual credential chain and AWS_REGION), tables and counter from LEDGER_TABLE, COUNTERS_TABLE,
-// READ_MODEL_TABLE and COUNTER_ID — and prints the report of I1–I3 and I5. Exit 0 only when the ledger is
-// sound, 1 when it is not, 2 when it could not be verified. It only reads, and streams the ledger page by page.
+// `npm run verify [-- --json] [-- --url <api>]`: replays the ledger of any deployment — DynamoDB Local
+// (DYNAMODB_ENDPOINT) or AWS (the usual credential chain and AWS_REGION), tables and counter from LEDGER_TABLE,
+// COUNTERS_TABLE, READ_MODEL_TABLE and COUNTER_ID — and prints the report of I1–I3 and I5; with --url it asks
+// a running API's GET /number/verify instead. Exit 0 only when the ledger is sound, 1 when it is not, 2 when it
+// could not be verified. It only reads, and streams the ledger page by page.
 
 import { createDocumentClient } from "../services/ledger/clients";
 import { ConfigurationError, loadLedgerConfig } from "../services/ledger/config";
@@ -21,9 +22,10 @@ const EXIT_NOT_VERIFIED = 2;
 const PROGRESS_REDRAW_INTERVAL_MS = 100;
 const PROGRESS_BAR_CHARACTERS = 30;
 
-const USAGE = `usage: npm run verify [-- --json]
+const USAGE = `usage: npm run verify [-- --json] [-- --url <api base URL>]
   Replays the counter's ledger and checks I1–I3 and I5 (DESIGN.md).
-  --json   print the report exactly as GET /number/verify answers it
+  --json        print the report exactly as GET /number/verify answers it
+  --url <base>  ask a running API (e.g. http://localhost:3000 of npm start) to replay, instead of the tables
   Environment: DYNAMODB_ENDPOINT (else AWS with AWS_REGION and the default credentials),
                LEDGER_TABLE, COUNTERS_TABLE, READ_MODEL_TABLE, COUNTER_ID, COUNTER_MIN, COUNTER_MAX.
   Exit status: 0 sound, 1 violations found, 2 could not verify.`;
@@ -66,7 +68,8 @@ function describeReport(report: VerificationReport, counterId: string): string {
   ];
   for (const problem of report.problems) {
     const where = problem.version === undefined ? "" : ` at version ${problem.version}`;
-    lines.push(`  ✗ ${problem.kind}${where}: ${problem.detail}  (${PROBLEM_KINDS[problem.kind]})`);
+    const invariant = (PROBLEM_KINDS as Record<string, string | undefined>)[problem.kind] ?? "unknown kind";
+    lines.push(`  ✗ ${problem.kind}${where}: ${problem.detail}  (${invariant})`);
   }
   if (report.problemsOmitted > 0) lines.push(`  … and ${report.problemsOmitted} more violations not listed`);
   lines.push(
@@ -77,35 +80,72 @@ function describeReport(report: VerificationReport, counterId: string): string {
   return lines.join("\n");
 }
 
+interface Arguments {
+  readonly json: boolean;
+  readonly url: string | undefined;
+}
+
+function readArguments(argv: readonly string[]): Arguments | string {
+  let json = false;
+  let url: string | undefined;
+  for (let index = 0; index < argv.length; index++) {
+    const argument = argv[index];
+    if (argument === "--json") json = true;
+    else if (argument === "--url" && argv[index + 1] !== undefined) url = argv[++index];
+    else return `unknown argument ${argument}`;
+  }
+  return { json, url };
+}
+
+/** The report of a running API's GET /number/verify; the replay happens on the server. */
+async function reportFromApi(base: string): Promise<VerificationReport> {
+  const response = await fetch(new URL("/number/verify", base));
+  if (response.status !== 200) throw new Error(`GET /number/verify answered ${response.status}`);
+  const report = (await response.json()) as VerificationReport;
+  if (typeof report.ok !== "boolean" || !Array.isArray(report.problems)) {
+    throw new Error("GET /number/verify did not answer a verification report");
+  }
+  return report;
+}
+
+async function reportFromTables(counterId: string, onProgress: (progress: ReplayProgress) => void) {
+  const config = loadLedgerConfig(process.env);
+  const client = createDocumentClient(config);
+  try {
+    return await verifyLedger({
+      client,
+      tables: config.tables,
+      counterId,
+      bounds: config.bounds,
+      onProgress,
+    });
+  } finally {
+    client.destroy();
+  }
+}
+
 async function main(argv: readonly string[]): Promise<number> {
   if (argv.includes("--help") || argv.includes("-h")) {
     console.log(USAGE);
     return EXIT_SOUND;
   }
-  const unknown = argv.filter((argument) => argument !== "--json");
-  if (unknown.length > 0) {
-    console.error(`unknown argument ${unknown[0]}\n${USAGE}`);
+  const options = readArguments(argv);
+  if (typeof options === "string") {
+    console.error(`${options}\n${USAGE}`);
     return EXIT_NOT_VERIFIED;
   }
-  const config = loadLedgerConfig(process.env);
-  const client = createDocumentClient(config);
+  const counterId = loadLedgerConfig(process.env).counterId;
   const progress = progressBar(process.stderr);
   try {
-    const report = await verifyLedger({
-      client,
-      tables: config.tables,
-      counterId: config.counterId,
-      bounds: config.bounds,
-      onProgress: progress.update,
-    });
+    const report =
+      options.url === undefined
+        ? await reportFromTables(counterId, progress.update)
+        : await reportFromApi(options.url);
     progress.clear();
-    console.log(
-      argv.includes("--json") ? JSON.stringify(report, null, 2) : describeReport(report, config.counterId),
-    );
+    console.log(options.json ? JSON.stringify(report, null, 2) : describeReport(report, counterId));
     return report.ok ? EXIT_SOUND : EXIT_VIOLATIONS;
   } finally {
     progress.clear();
-    client.destroy();
   }
 }
 

@@ -6,9 +6,12 @@
 import { DeleteCommand, PutCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { execFile } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { resolve } from "node:path";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
 import { promisify } from "node:util";
 import { beforeAll, describe, expect, it } from "vitest";
+import { startLocalSystem } from "../../local/system";
 import { Committer } from "../../services/command/committer";
 import type { Action, Bounds } from "../../services/ledger/domain";
 import type { LedgerEvent } from "../../services/ledger/event";
@@ -293,5 +296,29 @@ describe("the report outside the library", () => {
     );
     expect("code" in corrupted ? corrupted.code : 0).toBe(1);
     expect(corrupted.stdout).toContain("deltaInvalid at version 9");
+  });
+
+  it("npm run verify -- --url asks a running system, with the same exit status", async () => {
+    const { counterId, events } = await soundCounter();
+    const environment = { ...store.environment, COUNTER_ID: counterId, LOG_LEVEL: "silent" };
+    const directory = await mkdtemp(join(tmpdir(), "verify-test-"));
+    const system = await startLocalSystem({ environment, port: 0, dataDirectory: directory });
+    try {
+      const tsx = resolve("node_modules/.bin/tsx");
+      const sound = await run(tsx, ["scripts/verify.ts", "--url", system.url], {
+        env: { ...process.env, ...environment },
+      });
+      expect(sound.stdout).toContain(`events      ${LENGTH}`);
+      await updateLedgerEvent(eventOf(events, 3), { valueAfter: 99 });
+      const corrupted = await run(tsx, ["scripts/verify.ts", "--json", "--url", system.url], {
+        env: { ...process.env, ...environment },
+      }).catch((error: { code: number; stdout: string }) => error);
+      expect("code" in corrupted ? corrupted.code : 0).toBe(1);
+      const report = JSON.parse(corrupted.stdout) as VerificationReport;
+      expect(versionsOf(report, "valueAfterWrong")).toEqual([3]);
+    } finally {
+      await system.stop();
+      await rm(directory, { recursive: true, force: true });
+    }
   });
 });

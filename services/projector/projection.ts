@@ -5,13 +5,13 @@
 // `batchItemFailures`, and it never overwrites an audit entry with another event.
 
 import { ConditionalCheckFailedException, type AttributeValue } from "@aws-sdk/client-dynamodb";
-import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { PutCommand, UpdateCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { unmarshall } from "@aws-sdk/util-dynamodb";
 import type { DynamoDBBatchResponse, DynamoDBRecord } from "aws-lambda";
 import { eventIdOf, ledgerEventSchema, type LedgerEvent } from "../ledger/event";
 import { PROJECTOR_RECORDS_IN_FLIGHT_MAX } from "../ledger/limits";
 import { describeError, type Logger } from "../ledger/log";
-import { auditDifferences, auditEntryKey, auditEntryOf, stateEntryKey } from "../ledger/read-model";
+import { auditDifferences, auditEntryOf, stateEntryKey } from "../ledger/read-model";
 import { classifyStoreError } from "../ledger/store";
 import { READ_MODEL, type TableNames } from "../ledger/tables";
 
@@ -160,30 +160,15 @@ export class Projector {
     }
   }
 
-  private async compareExistingEntry(
+  /** The entry that made the Put's condition fail comes back with it (ALL_OLD): no read, no GetItem right. */
+  private compareExistingEntry(
     event: LedgerEvent,
     returnedItem: Record<string, AttributeValue> | undefined,
-  ): Promise<RecordOutcome> {
-    let stored: Record<string, unknown> | undefined;
-    try {
-      stored =
-        returnedItem === undefined
-          ? (
-              await this.client.send(
-                new GetCommand({
-                  TableName: this.readModelTable,
-                  Key: auditEntryKey(event.counterId, event.version),
-                  ConsistentRead: true,
-                }),
-              )
-            ).Item
-          : unmarshall(returnedItem);
-    } catch (error) {
-      return storeFailure(error);
+  ): RecordOutcome {
+    if (returnedItem === undefined) {
+      return { kind: "storeFailed", detail: "the existing audit entry did not come back with the refusal" };
     }
-    if (stored === undefined)
-      return { kind: "storeFailed", detail: "the audit entry vanished while compared" };
-    const differences = auditDifferences(stored, event);
+    const differences = auditDifferences(unmarshall(returnedItem), event);
     if (differences.length === 0) return { kind: "alreadyProjected" };
     return {
       kind: "conflict",

@@ -247,6 +247,25 @@ export function firstFailedIndex(
   return found === -1 ? 0 : found;
 }
 
+/**
+ * The shards to start reading now, in the order listed: not finished, not being read, and with their parent
+ * finished — or gone from the stream already (trimmed), since nothing of it can be read any more.
+ */
+export function shardsReadyToRead(
+  shards: readonly Shard[],
+  isFinished: (shardId: string) => boolean,
+  reading: ReadonlySet<string>,
+): string[] {
+  const listed = new Set(shards.map((shard) => shard.ShardId));
+  const ready: string[] = [];
+  for (const { ShardId: shardId, ParentShardId: parent } of shards) {
+    if (shardId === undefined || reading.has(shardId) || isFinished(shardId)) continue;
+    if (parent !== undefined && listed.has(parent) && !isFinished(parent)) continue;
+    ready.push(shardId);
+  }
+  return ready;
+}
+
 export function startStreamPoller(options: StreamPollerOptions): StreamPoller {
   const defaults = loadStreamPollerSettings({});
   const batchSize = options.batchSize ?? defaults.batchSize;
@@ -438,16 +457,12 @@ export function startStreamPoller(options: StreamPollerOptions): StreamPoller {
     const discoverShards = async (): Promise<void> => {
       while (!stopping.signal.aborted) {
         try {
-          const shards = await listShards();
-          const listed = new Set(shards.map((shard) => shard.ShardId));
-          for (const shard of shards) {
-            const shardId = shard.ShardId;
-            if (shardId === undefined || workers.has(shardId) || checkpoints.of(shardId).finished === true)
-              continue;
-            const parent = shard.ParentShardId;
-            // A child waits for its parent, unless the parent is gone from the stream (trimmed) already.
-            if (parent !== undefined && listed.has(parent) && checkpoints.of(parent).finished !== true)
-              continue;
+          const ready = shardsReadyToRead(
+            await listShards(),
+            (shardId) => checkpoints.of(shardId).finished === true,
+            new Set(workers.keys()),
+          );
+          for (const shardId of ready) {
             if (workers.size >= STREAM_SHARDS_IN_FLIGHT_MAX) break;
             const worker = readShard(shardId)
               .catch((error: unknown) =>

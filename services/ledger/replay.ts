@@ -272,6 +272,8 @@ export async function verifyLedger(dependencies: VerificationDependencies): Prom
     ledgerSum: 0,
     lastVersion: 0,
     lastValueAfter: 0,
+    /** The previous version was unreadable, so valueBefore has nothing to be compared with. */
+    continuityUnknown: false,
     /** The eventId of the last version read, to check the aggregate's lastEventId. */
     lastEventId: "",
     auditEntriesPending: 0,
@@ -280,9 +282,17 @@ export async function verifyLedger(dependencies: VerificationDependencies): Prom
   const checkEvent = async (item: Record<string, unknown>): Promise<void> => {
     const parsed = replayedEventSchema.safeParse(item);
     if (!parsed.success) {
-      const version = typeof item.version === "number" ? item.version : undefined;
+      const version = Number.isSafeInteger(item.version) ? (item.version as number) : undefined;
       const fields = [...new Set(parsed.error.issues.map((issue) => issue.path.join(".")))].join(", ");
       problems.add("malformedEvent", `A ledger item cannot be read as an event (bad ${fields}).`, version);
+      // Still an event of the ledger: it counts, and it takes its version, so its neighbours are not misread.
+      replay.events++;
+      if (Number.isSafeInteger(item.delta)) replay.ledgerSum += item.delta as number;
+      if (version !== undefined && version > replay.lastVersion) {
+        replay.lastVersion = version;
+        replay.continuityUnknown = true;
+        await skipAuditEntry(version);
+      }
       return;
     }
     const event = parsed.data;
@@ -302,7 +312,8 @@ export async function verifyLedger(dependencies: VerificationDependencies): Prom
           : `${replay.lastVersion + 1}–${version - 1}`;
       problems.add("versionGap", `Version ${missing} is missing from the ledger.`, replay.lastVersion + 1);
     }
-    checkArithmetic(event, followsGap);
+    checkArithmetic(event, followsGap || replay.continuityUnknown);
+    replay.continuityUnknown = false;
     checkSchema(item, version);
     replay.lastVersion = version;
     replay.lastValueAfter = event.valueAfter;
@@ -361,6 +372,22 @@ export async function verifyLedger(dependencies: VerificationDependencies): Prom
       problems.add("malformedEvent", `The event has a bad ${fields.join(", ")}.`, version);
     } else if (strict.success && strict.data.counterId !== counterId) {
       problems.add("malformedEvent", "The event belongs to another counter.", version);
+    }
+  };
+
+  /** Passes the audit entry of an unreadable event (already reported), still naming entries the ledger lacks. */
+  const skipAuditEntry = async (version: number): Promise<void> => {
+    for (let entry = await audit.peek(); entry !== undefined; entry = await audit.peek()) {
+      const entryVersion = entryVersionOf(entry);
+      if (entryVersion > version) return;
+      audit.take();
+      if (entryVersion < version) {
+        problems.add(
+          "auditExtra",
+          `The audit trail holds version ${entryVersion}, which the ledger lacks.`,
+          entryVersion,
+        );
+      }
     }
   };
 

@@ -74,7 +74,7 @@ function eventOf(events: readonly LedgerEvent[], version: number): LedgerEvent {
   return event;
 }
 
-async function updateLedgerEvent(event: LedgerEvent, changes: Record<string, number>): Promise<void> {
+async function updateLedgerEvent(event: LedgerEvent, changes: Record<string, unknown>): Promise<void> {
   const names = Object.keys(changes);
   await store.client.send(
     new UpdateCommand({
@@ -252,6 +252,18 @@ describe("verification of a corrupted ledger names each violation and its versio
     expect(report.problems).toEqual([
       { kind: "auditAltered", version: 7, detail: expect.stringContaining("valueAfter") as unknown },
     ]);
+  });
+
+  it("an unreadable event, reported once at its version without misreading its neighbours", async () => {
+    const { counterId, events } = await soundCounter();
+    await updateLedgerEvent(eventOf(events, 5), { delta: "one", at: "yesterday" });
+    const report = await verify(counterId);
+    expect(versionsOf(report, "malformedEvent")).toEqual([5]);
+    expect(report.problems.map((problem) => problem.kind).sort()).toEqual([
+      "aggregateValue",
+      "malformedEvent",
+    ]);
+    expect(report.events).toBe(LENGTH);
   });
 
   it("a value outside the bounds", async () => {

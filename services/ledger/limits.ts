@@ -88,3 +88,28 @@ export const VERIFY_TAIL_PAUSE_MS = 200;
  * this: across stream shards on AWS the projector may write version n before version n−1.
  */
 export const PROJECTION_LAG_GRACE_MS = 30_000;
+
+/**
+ * Stage throttling of the local gateway (local/throttle.ts), a token bucket like API Gateway's: a steady rate
+ * and a burst. The defaults are API Gateway's account-level quota per region (10 000 requests/s, burst 5 000),
+ * far above what one machine serves (`npm run bench` peaks in the hundreds to low thousands), so nothing is
+ * throttled unless asked; the deployed stage's own, lower limits are in infra/variables.tf.
+ */
+export const THROTTLE_RATE_PER_SECOND_DEFAULT = 10_000;
+export const THROTTLE_BURST_REQUESTS_DEFAULT = 5_000;
+/** Anything above a million requests a second is a typo, not a setting. */
+export const THROTTLE_RATE_PER_SECOND_MAX = 1_000_000;
+export const THROTTLE_BURST_REQUESTS_MAX = 1_000_000;
+
+/**
+ * How often the local gateway checks its connections against the header and request timeouts. Node's default
+ * is 30 s, which would let a slow client hold a connection for up to 30 s past the header timeout.
+ */
+export const GATEWAY_CONNECTION_CHECK_INTERVAL_MS = 1_000;
+
+/** Fault injection (local/faults.ts): a slow answer waits at most this long, so a test stays bounded in time. */
+export const FAULT_SLOW_ANSWER_MS_MAX = 10_000;
+/** The HTTP fault proxy gives up on the gateway after this long and answers 504, as a load balancer would. */
+export const FAULT_PROXY_UPSTREAM_TIMEOUT_MS = 30_000;
+/** Bodies the HTTP fault proxy relays: the gateway's own cap plus headroom, so the proxy never buffers more. */
+export const FAULT_PROXY_BODY_BYTES_MAX = 2 * GATEWAY_BODY_BYTES_MAX;

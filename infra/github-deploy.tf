@@ -77,17 +77,12 @@ resource "aws_iam_role" "github_deploy" {
 # --- delivery: state, web upload, invalidation -----------------------------------------------------------
 
 data "aws_iam_policy_document" "deploy_delivery" {
+  # Listing is unconditioned: `terraform init` lists workspace prefixes (env:/), not only the state key.
   statement {
     sid       = "StateBucketList"
     effect    = "Allow"
     actions   = ["s3:ListBucket"]
     resources = ["arn:${local.partition}:s3:::${var.state_bucket}"]
-
-    condition {
-      test     = "StringEquals"
-      variable = "s3:prefix"
-      values   = [var.state_key]
-    }
   }
 
   statement {

@@ -340,19 +340,31 @@ export function startStreamPoller(options: StreamPollerOptions): StreamPoller {
       return shards;
     };
 
-    const iteratorOf = async (shardId: string): Promise<string | undefined> => {
-      const { sequenceNumber } = checkpoints.of(shardId);
+    const iteratorOf = async (shardId: string, fromCheckpoint = true): Promise<string | undefined> => {
+      const sequenceNumber = fromCheckpoint ? checkpoints.of(shardId).sequenceNumber : undefined;
       const type: ShardIteratorType = sequenceNumber === undefined ? "TRIM_HORIZON" : "AFTER_SEQUENCE_NUMBER";
-      const output = await streams.send(
-        new GetShardIteratorCommand({
-          StreamArn: streamArn,
-          ShardId: shardId,
-          ShardIteratorType: type,
-          ...(sequenceNumber === undefined ? {} : { SequenceNumber: sequenceNumber }),
-        }),
-        { abortSignal: stopping.signal },
-      );
-      return output.ShardIterator;
+      try {
+        const output = await streams.send(
+          new GetShardIteratorCommand({
+            StreamArn: streamArn,
+            ShardId: shardId,
+            ShardIteratorType: type,
+            ...(sequenceNumber === undefined ? {} : { SequenceNumber: sequenceNumber }),
+          }),
+          { abortSignal: stopping.signal },
+        );
+        return output.ShardIterator;
+      } catch (error) {
+        if (!(error instanceof Error && error.name === "TrimmedDataAccessException") || !fromCheckpoint)
+          throw error;
+        // The checkpoint is older than the stream's retention: what lay between is gone, say so and go on.
+        log({
+          level: "error",
+          message: "checkpoint trimmed from the stream; reading from the oldest record",
+          shardId,
+        });
+        return iteratorOf(shardId, false);
+      }
     };
 
     const giveUp = async (shardId: string, record: DynamoDBRecord, attempts: number): Promise<void> => {

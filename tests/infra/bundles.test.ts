@@ -1,6 +1,6 @@
 // The artifacts that infra/ deploys, tested as Lambda would run them: scripts/build.ts bundles each handler
 // into a zip, the zip is unpacked (CRC-checked), `index.mjs` is loaded with import() and its `handler` is
-// called with the real AWS event shapes of ../shared/fixtures/aws-events, against DynamoDB Local. This is
+// called with the real AWS event shapes of ../tests/fixtures/aws-events, against DynamoDB Local. This is
 // what proves that the bundle — not the TypeScript source — loads, answers, and reaches the tables that the
 // Lambda environment names.
 
@@ -53,7 +53,7 @@ function contentTypeOf(result: APIGatewayProxyStructuredResultV2): string {
 }
 
 beforeAll(async () => {
-  expect(existsSync(FIXTURES_DIRECTORY), `${FIXTURES_DIRECTORY} must exist beside the repository`).toBe(true);
+  expect(existsSync(FIXTURES_DIRECTORY), `${FIXTURES_DIRECTORY} must exist`).toBe(true);
   store = await createTestStore();
   // What lambda.tf puts in the environment, pointed at DynamoDB Local; read by each bundle on its first call.
   Object.assign(process.env, store.environment);

@@ -46,6 +46,7 @@ async function main(): Promise<void> {
     port: local.port,
     host: local.host,
     webRoot: existsSync(webRoot) ? webRoot : undefined,
+    dataDirectory: local.dataDirectory,
   });
   running.system = system;
   console.log(
@@ -53,14 +54,19 @@ async function main(): Promise<void> {
       level: "info",
       message: "counter-ledger is up",
       url: system.url,
+      dynamoDbEndpoint: config.endpoint,
       dynamoDb:
-        local.dynamoDbEndpoint ??
-        (local.inMemory ? "DynamoDB Local, in memory" : `DynamoDB Local, data in ${local.dataDirectory}`),
+        local.dynamoDbEndpoint !== undefined
+          ? "external"
+          : local.inMemory
+            ? "DynamoDB Local, in memory"
+            : `DynamoDB Local, data in ${local.dataDirectory}`,
       tablesCreated: created,
     }),
   );
   console.log(
-    `\n  counter-ledger is serving ${system.url}  (API: ${system.url}/number, UI: ${system.url}/)\n`,
+    `\n  counter-ledger is serving ${system.url}  (API: ${system.url}/number, UI: ${system.url}/)` +
+      `\n  DynamoDB: ${config.endpoint ?? "AWS"}  (npm run verify: DYNAMODB_ENDPOINT=${config.endpoint ?? ""})\n`,
   );
 }
 

@@ -11,7 +11,8 @@ import { extname, join, normalize, resolve, sep } from "node:path";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import { problemResponse } from "../services/ledger/http/problem";
 import { matchRoute, routeKeyOf, type LambdaName } from "../services/ledger/http/routes";
-import { GATEWAY_BODY_BYTES_MAX } from "../services/ledger/limits";
+import { GATEWAY_BODY_BYTES_MAX, GATEWAY_CONNECTION_CHECK_INTERVAL_MS } from "../services/ledger/limits";
+import type { RequestThrottle } from "./throttle";
 
 export type HttpHandler = (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyStructuredResultV2>;
 
@@ -21,6 +22,19 @@ export interface GatewayOptions {
   readonly webRoot?: string | undefined;
   /** Origins allowed to call the API from a browser (CORS); same-origin needs none. */
   readonly corsOrigins?: readonly string[];
+  /** Stage throttling of API requests (local/throttle.ts); undefined never throttles. */
+  readonly throttle?: RequestThrottle | undefined;
+  /** Shorter timeouts than the defaults below, for tests of slow clients. */
+  readonly timeouts?: Partial<GatewayTimeouts>;
+}
+
+export interface GatewayTimeouts {
+  /** A client must have sent every header within this long of opening the request. */
+  readonly headersTimeoutMs: number;
+  /** A client must have sent the whole request within this long. */
+  readonly requestTimeoutMs: number;
+  /** An idle kept-alive connection is closed after this long. */
+  readonly keepAliveTimeoutMs: number;
 }
 
 /** Limits of the local edge, comparable to API Gateway's: a slow or huge request is cut off. */
@@ -192,10 +206,20 @@ function corsHeaders(origin: string | undefined, corsOrigins: readonly string[])
 
 export function createGateway(options: GatewayOptions): Server {
   const corsOrigins = options.corsOrigins ?? [];
+  const timeouts: GatewayTimeouts = {
+    headersTimeoutMs: HEADERS_TIMEOUT_MS,
+    requestTimeoutMs: REQUEST_TIMEOUT_MS,
+    keepAliveTimeoutMs: KEEP_ALIVE_TIMEOUT_MS,
+    ...options.timeouts,
+  };
   const server = createServer(
     {
-      headersTimeout: HEADERS_TIMEOUT_MS,
-      requestTimeout: REQUEST_TIMEOUT_MS,
+      headersTimeout: timeouts.headersTimeoutMs,
+      requestTimeout: timeouts.requestTimeoutMs,
+      connectionsCheckingInterval: Math.min(
+        GATEWAY_CONNECTION_CHECK_INTERVAL_MS,
+        Math.max(10, Math.floor(timeouts.headersTimeoutMs / 4)),
+      ),
       maxHeaderSize: HEADER_BYTES_MAX,
     },
     (request, response) => {
@@ -214,7 +238,7 @@ export function createGateway(options: GatewayOptions): Server {
       });
     },
   );
-  server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
+  server.keepAliveTimeout = timeouts.keepAliveTimeoutMs;
 
   async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const requestId = newRequestId();
@@ -254,6 +278,17 @@ export function createGateway(options: GatewayOptions): Server {
     const lambda: LambdaName = match.kind === "found" ? match.route.lambda : "query";
     const routeKey = match.kind === "found" ? routeKeyOf(match.route) : "$default";
     const pathParameters = match.kind === "found" ? match.pathParameters : undefined;
+    const throttled = options.throttle?.take();
+    if (throttled?.kind === "throttled") {
+      const retryAfter = { "Retry-After": String(throttled.retryAfterSeconds) };
+      const tooMany = problemResponse("throttled", {
+        requestId,
+        detail: "Too many requests; retry after the time in Retry-After, with the same Idempotency-Key.",
+        headers: retryAfter,
+      });
+      send(response, tooMany, requestId, cors);
+      return;
+    }
     const event = toApiGatewayEvent(request, body, requestId, routeKey, pathParameters);
     const result = await options.handlers[lambda](event);
     send(response, result, requestId, cors);

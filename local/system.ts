@@ -3,6 +3,7 @@
 // the HTTP runtime. It does not start DynamoDB Local: main.ts does, and tests share one.
 
 import type { AddressInfo } from "node:net";
+import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { Committer } from "../services/command/committer";
 import { createCommandHandler } from "../services/command/handler";
 import { createDocumentClient } from "../services/ledger/clients";
@@ -12,6 +13,7 @@ import { createQueryHandler } from "../services/query/handler";
 import { createProjectorHandler } from "../services/projector/handler";
 import { createGateway } from "./gateway";
 import { loadStreamPollerSettings, startStreamPoller } from "./poller";
+import { throttleFrom } from "./throttle";
 
 export interface LocalSystemOptions {
   /** Environment to read configuration from (table names, endpoint, bounds…); defaults to process.env. */
@@ -23,6 +25,11 @@ export interface LocalSystemOptions {
   readonly webRoot?: string | undefined;
   /** Where the stream poller keeps its checkpoints and failure log; defaults to DATA_DIR, else `.data`. */
   readonly dataDirectory?: string;
+  /**
+   * Called once with the DynamoDB client of the handlers and the projector before anything uses it: tests and
+   * the soak attach fault-injecting middleware here (local/faults.ts). The stream reader is not affected.
+   */
+  readonly configureClient?: (client: DynamoDBDocumentClient) => void;
 }
 
 export interface LocalSystem {
@@ -44,6 +51,7 @@ export async function startLocalSystem(options: LocalSystemOptions = {}): Promis
   const environment = options.environment ?? process.env;
   const config = loadLedgerConfig(environment);
   const client = createDocumentClient(config);
+  options.configureClient?.(client);
   const committer = new Committer({ client, config });
   const gateway = createGateway({
     handlers: {
@@ -52,6 +60,7 @@ export async function startLocalSystem(options: LocalSystemOptions = {}): Promis
     },
     webRoot: options.webRoot,
     corsOrigins: corsOriginsFrom(environment),
+    throttle: throttleFrom(environment),
   });
   const poller = startStreamPoller({
     config,

@@ -13,8 +13,10 @@ export interface ClientLimits {
   readonly budgetMs: number;
   /** One request is abandoned (and counted as a lost answer) after this long. */
   readonly requestTimeoutMs: number;
-  /** Pause between retries, before honouring a shorter Retry-After. */
+  /** Pause between retries, or longer when the server's Retry-After asks for it… */
   readonly retryPauseMs: number;
+  /** …but never longer than this (tests shorten it; a patient client waits the whole Retry-After). */
+  readonly retryAfterMsMax: number;
 }
 
 export const DEFAULT_CLIENT_LIMITS: ClientLimits = {
@@ -22,6 +24,7 @@ export const DEFAULT_CLIENT_LIMITS: ClientLimits = {
   budgetMs: 20_000,
   requestTimeoutMs: 10_000,
   retryPauseMs: 20,
+  retryAfterMsMax: 1_000,
 };
 
 /** What the client finally knows about its command. */
@@ -47,10 +50,13 @@ const SETTLEMENTS_IN_FLIGHT_MAX = 32;
 
 const pause = (milliseconds: number): Promise<void> => new Promise((wake) => setTimeout(wake, milliseconds));
 
-/** Waits before the next attempt: a short pause, or the Retry-After the server asked for, capped at 1 s. */
+/** Waits before the next attempt: a short pause, or the Retry-After the server asked for, within the limits. */
 function retryPauseMs(limits: ClientLimits, retryAfter: string | null): number {
   const askedMs = retryAfter === null ? 0 : Number(retryAfter) * 1_000;
-  return Math.min(1_000, Math.max(limits.retryPauseMs, Number.isFinite(askedMs) ? askedMs : 0));
+  return Math.min(
+    limits.retryAfterMsMax,
+    Math.max(limits.retryPauseMs, Number.isFinite(askedMs) ? askedMs : 0),
+  );
 }
 
 /** POST /number until the outcome is known or the limits are spent; every attempt carries the same key. */

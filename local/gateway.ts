@@ -6,7 +6,14 @@
 import { randomBytes } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { stat } from "node:fs/promises";
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import {
+  createServer,
+  STATUS_CODES,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from "node:http";
+import type { Duplex } from "node:stream";
 import { extname, join, normalize, resolve, sep } from "node:path";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import { problemResponse } from "../services/ledger/http/problem";
@@ -151,6 +158,55 @@ export function toApiGatewayEvent(
   return event;
 }
 
+/** The request's path, or undefined for a request target that is not a URL (e.g. `http://[`). */
+function pathOf(request: IncomingMessage): string | undefined {
+  try {
+    return new URL(request.url ?? "/", "http://localhost").pathname;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The problem for what Node's HTTP parser refused before any handler ran. */
+function clientErrorProblem(code: string | undefined, requestId: string): APIGatewayProxyStructuredResultV2 {
+  if (code === "HPE_HEADER_OVERFLOW") {
+    return problemResponse("headersTooLarge", { requestId, detail: "The request headers are too large." });
+  }
+  if (code === "ERR_HTTP_REQUEST_TIMEOUT" || code === "HPE_HEADERS_TIMEOUT") {
+    return problemResponse("requestTimeout", { requestId, detail: "The request took too long to arrive." });
+  }
+  return problemResponse("badRequest", { requestId, detail: "The request is not valid HTTP/1.1." });
+}
+
+/**
+ * Answers on a raw socket (a request Node's parser refused, or CONNECT) with a problem, then closes it: never
+ * Node's bare status line without a body. A socket already answering another request is only closed.
+ */
+function answerOnSocket(socket: Duplex, result: APIGatewayProxyStructuredResultV2, requestId: string): void {
+  const inFlight = (socket as { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+  if (!socket.writable || inFlight?.headersSent === true) {
+    socket.destroy();
+    return;
+  }
+  const status = result.statusCode ?? 400;
+  const body = Buffer.from(result.body ?? "", "utf8");
+  const headers: Record<string, string> = {
+    ...(result.headers as Record<string, string>),
+    "Content-Length": String(body.length),
+    "X-Request-Id": requestId,
+    Connection: "close",
+  };
+  const head = Object.entries(headers)
+    .map(([name, value]) => `${name}: ${value}\r\n`)
+    .join("");
+  const answer = Buffer.concat([
+    Buffer.from(`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ""}\r\n${head}\r\n`),
+    body,
+  ]);
+  // Nobody reads this socket any more, so the client's close would never be noticed: destroy it once written.
+  socket.end(answer, () => socket.destroy());
+}
+
 function send(
   response: ServerResponse,
   result: APIGatewayProxyStructuredResultV2,
@@ -239,11 +295,30 @@ export function createGateway(options: GatewayOptions): Server {
     },
   );
   server.keepAliveTimeout = timeouts.keepAliveTimeoutMs;
+  // Malformed requests, oversized headers and slow clients get a problem too, never Node's bare status line.
+  server.on("clientError", (error: Error & { code?: string }, socket: Duplex) => {
+    if (error.code === "ECONNRESET") {
+      socket.destroy();
+      return;
+    }
+    const requestId = newRequestId();
+    answerOnSocket(socket, clientErrorProblem(error.code, requestId), requestId);
+  });
+  // CONNECT is not an API method; without this listener Node would drop the connection without an answer.
+  server.on("connect", (_request: IncomingMessage, socket: Duplex) => {
+    const requestId = newRequestId();
+    const notAllowed = problemResponse("methodNotAllowed", {
+      requestId,
+      detail: "CONNECT is not allowed here.",
+      headers: { Allow: "GET, POST" },
+    });
+    answerOnSocket(socket, notAllowed, requestId);
+  });
 
   async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const requestId = newRequestId();
     const method = request.method ?? "GET";
-    const path = new URL(request.url ?? "/", "http://localhost").pathname;
+    const path = pathOf(request);
     const origin = request.headers.origin;
     const cors = corsHeaders(origin, corsOrigins);
 
@@ -271,6 +346,14 @@ export function createGateway(options: GatewayOptions): Server {
       return;
     }
 
+    if (path === undefined) {
+      const badTarget = problemResponse("badRequest", {
+        requestId,
+        detail: "The request target is not a URL.",
+      });
+      send(response, badTarget, requestId, cors);
+      return;
+    }
     const match = matchRoute(method, path);
     if (match.kind === "notFound" && method === "GET" && options.webRoot !== undefined) {
       if (await serveStatic(options.webRoot, path, response)) return;

@@ -439,6 +439,21 @@ describe("hostile input over raw HTTP", () => {
     },
     { name: "CONNECT", status: 405, raw: "CONNECT 127.0.0.1:22 HTTP/1.1\r\nHost: 127.0.0.1:22\r\n\r\n" },
     {
+      name: "a body over the gateway's 64 KiB, declared",
+      status: 413,
+      raw: `POST /number HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 70000\r\n\r\n${" ".repeat(70_000)}`,
+    },
+    {
+      name: "a body over the gateway's 64 KiB, chunked",
+      status: 413,
+      raw: `POST /number HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n11170\r\n${" ".repeat(70_000)}\r\n0\r\n\r\n`,
+    },
+    {
+      name: "a body over the contract's 1 KiB",
+      status: 413,
+      raw: `POST /number HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 2000\r\n\r\n{"action":"increment"}${" ".repeat(1_978)}`,
+    },
+    {
       name: "headers over 16 KiB",
       status: 431,
       raw: `GET /number HTTP/1.1\r\nHost: x\r\nX-Padding: ${"a".repeat(20_000)}\r\n\r\n`,

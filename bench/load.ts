@@ -2,6 +2,10 @@
 // answered, for a fixed time. Records every latency; retries 429/503 with the same key, as a client must.
 // Bounded in time and in requests; it only ever talks to loopback addresses.
 
+import { spawn } from "node:child_process";
+import { createRequire } from "node:module";
+import { fileURLToPath } from "node:url";
+
 export interface LoadResult {
   readonly clients: number;
   readonly durationMs: number;
@@ -23,6 +27,21 @@ export interface LoadOptions {
 
 const RETRY_PAUSE_MS = 5;
 const ATTEMPTS_PER_COMMAND_MAX = 50;
+
+/** Runs the clients in a process of their own (bench/load-process.ts) and returns what they measured. */
+export async function runClosedLoopApart(options: LoadOptions): Promise<LoadResult> {
+  const tsxCli = createRequire(import.meta.url).resolve("tsx/cli");
+  const script = fileURLToPath(new URL("./load-process.ts", import.meta.url));
+  const child = spawn(process.execPath, [tsxCli, script, JSON.stringify(options)], {
+    stdio: ["ignore", "pipe", "inherit"],
+    env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true" },
+  });
+  let output = "";
+  child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
+  const code = await new Promise<number | null>((resolveExit) => child.once("exit", resolveExit));
+  if (code !== 0) throw new Error(`the load process exited with code ${String(code)}`);
+  return JSON.parse(output) as LoadResult;
+}
 
 export function percentile(sortedMs: readonly number[], fraction: number): number {
   if (sortedMs.length === 0) return Number.NaN;

@@ -30,6 +30,11 @@ export interface LocalSystemOptions {
    * the soak attach fault-injecting middleware here (local/faults.ts). The stream reader is not affected.
    */
   readonly configureClient?: (client: DynamoDBDocumentClient) => void;
+  /**
+   * Whether to run the stream poller and projector (default true). The benchmark turns it off to measure the
+   * write path alone, as on AWS, where the projector runs on its own compute against its own table.
+   */
+  readonly streamPoller?: boolean;
 }
 
 export interface LocalSystem {
@@ -62,17 +67,20 @@ export async function startLocalSystem(options: LocalSystemOptions = {}): Promis
     corsOrigins: corsOriginsFrom(environment),
     throttle: throttleFrom(environment),
   });
-  const poller = startStreamPoller({
-    config,
-    handler: createProjectorHandler({
-      client,
-      tables: config.tables,
-      log: createLogger("projector", environment),
-    }),
-    dataDirectory: options.dataDirectory ?? environment.DATA_DIR ?? ".data",
-    log: createLogger("poller", environment),
-    ...loadStreamPollerSettings(environment),
-  });
+  const poller =
+    (options.streamPoller ?? true)
+      ? startStreamPoller({
+          config,
+          handler: createProjectorHandler({
+            client,
+            tables: config.tables,
+            log: createLogger("projector", environment),
+          }),
+          dataDirectory: options.dataDirectory ?? environment.DATA_DIR ?? ".data",
+          log: createLogger("poller", environment),
+          ...loadStreamPollerSettings(environment),
+        })
+      : undefined;
   const host = options.host ?? "127.0.0.1";
   try {
     await new Promise<void>((resolveListen, reject) => {
@@ -80,7 +88,7 @@ export async function startLocalSystem(options: LocalSystemOptions = {}): Promis
       gateway.listen(options.port ?? 0, host, () => resolveListen());
     });
   } catch (error) {
-    await poller.stop();
+    await poller?.stop();
     client.destroy();
     throw error;
   }
@@ -90,7 +98,7 @@ export async function startLocalSystem(options: LocalSystemOptions = {}): Promis
       gateway.close(() => resolveClose());
       gateway.closeAllConnections();
     });
-    await poller.stop();
+    await poller?.stop();
     client.destroy();
   };
   return { url: `http://${host === "0.0.0.0" ? "localhost" : host}:${port}`, config, committer, stop };

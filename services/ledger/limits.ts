@@ -42,6 +42,9 @@ export const COMMIT_QUEUE_COMMANDS_MAX = 10_000;
 /** A DynamoDB transaction holds at most 100 actions: 99 ledger Puts plus the aggregate Update. */
 export const TRANSACTION_ITEMS_MAX = 100;
 
+/** Audit entries the projector writes in one transaction: DynamoDB's limit of 100 items per transaction. */
+export const PROJECTOR_TRANSACTION_ENTRIES_MAX = 100;
+
 /** Ledger records one projector invocation writes at once: enough to hide latency, gentle on the table. */
 export const PROJECTOR_RECORDS_IN_FLIGHT_MAX = 8;
 

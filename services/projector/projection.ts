@@ -5,11 +5,16 @@
 // `batchItemFailures`, and it never overwrites an audit entry with another event.
 
 import { ConditionalCheckFailedException, type AttributeValue } from "@aws-sdk/client-dynamodb";
-import { PutCommand, UpdateCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import {
+  PutCommand,
+  TransactWriteCommand,
+  UpdateCommand,
+  type DynamoDBDocumentClient,
+} from "@aws-sdk/lib-dynamodb";
 import { unmarshall } from "@aws-sdk/util-dynamodb";
 import type { DynamoDBBatchResponse, DynamoDBRecord } from "aws-lambda";
 import { eventIdOf, ledgerEventSchema, type LedgerEvent } from "../ledger/event";
-import { PROJECTOR_RECORDS_IN_FLIGHT_MAX } from "../ledger/limits";
+import { PROJECTOR_RECORDS_IN_FLIGHT_MAX, PROJECTOR_TRANSACTION_ENTRIES_MAX } from "../ledger/limits";
 import { describeError, type Logger } from "../ledger/log";
 import { auditDifferences, auditEntryOf, stateEntryKey } from "../ledger/read-model";
 import { classifyStoreError } from "../ledger/store";
@@ -110,9 +115,7 @@ export class Projector {
   async projectBatch(records: readonly DynamoDBRecord[]): Promise<DynamoDBBatchResponse> {
     const startedAtMs = Date.now();
     const decoded = records.map(decodeLedgerRecord);
-    const outcomes: RecordOutcome[] = await mapWithLimit(decoded, PROJECTOR_RECORDS_IN_FLIGHT_MAX, (record) =>
-      this.writeAuditEntry(record),
-    );
+    const outcomes = await this.writeAuditEntries(decoded);
 
     let firstFailed = outcomes.findIndex((outcome) => FAILED_KINDS.has(outcome.kind));
     const newestByCounter = new Map<string, { event: LedgerEvent; index: number }>();
@@ -136,6 +139,59 @@ export class Projector {
     if (firstFailed === -1) return { batchItemFailures: [] };
     // An empty identifier fails the whole batch, which is the only safe answer for a record without one.
     return { batchItemFailures: [{ itemIdentifier: records[firstFailed]?.dynamodb?.SequenceNumber ?? "" }] };
+  }
+
+  /**
+   * Writes the audit entries of a batch, up to 100 in one TransactWriteItems of conditional Puts: on DynamoDB
+   * Local that is about 3.5 times the rate of single Puts (measured), which keeps the projection up with group
+   * commit. Any refusal (an entry exists: a redelivery) sends that chunk down the one-record path, which tells
+   * each record's outcome. The guard is the same either way: an audit entry is never overwritten.
+   */
+  private async writeAuditEntries(decoded: readonly DecodedRecord[]): Promise<RecordOutcome[]> {
+    const outcomes: RecordOutcome[] = decoded.map((record) =>
+      record.kind === "event"
+        ? { kind: "projected" }
+        : record.kind === "ignored"
+          ? { kind: "ignored" }
+          : record,
+    );
+    const eventIndexes = decoded.flatMap((record, index) => (record.kind === "event" ? [index] : []));
+    for (let start = 0; start < eventIndexes.length; start += PROJECTOR_TRANSACTION_ENTRIES_MAX) {
+      const chunk = eventIndexes.slice(start, start + PROJECTOR_TRANSACTION_ENTRIES_MAX);
+      if (await this.writeAuditChunk(chunk.map((index) => decoded[index] as DecodedRecord))) continue;
+      const oneByOne = await mapWithLimit(chunk, PROJECTOR_RECORDS_IN_FLIGHT_MAX, (index) =>
+        this.writeAuditEntry(decoded[index] as DecodedRecord),
+      );
+      chunk.forEach((index, position) => (outcomes[index] = oneByOne[position] as RecordOutcome));
+    }
+    return outcomes;
+  }
+
+  /** True when every entry of the chunk was written by one transaction; false sends it one by one. */
+  private async writeAuditChunk(records: readonly DecodedRecord[]): Promise<boolean> {
+    const entries = records.flatMap((record) =>
+      record.kind === "event" ? [auditEntryOf(record.event)] : [],
+    );
+    const keys = new Set(entries.map((entry) => `${entry.counterId}#${entry.entry}`));
+    // A transaction may touch an item once; a chunk with one version twice is settled record by record.
+    if (entries.length < 2 || keys.size !== entries.length) return false;
+    try {
+      await this.client.send(
+        new TransactWriteCommand({
+          TransactItems: entries.map((entry) => ({
+            Put: {
+              TableName: this.readModelTable,
+              Item: entry,
+              ConditionExpression: "attribute_not_exists(#entry)",
+              ExpressionAttributeNames: { "#entry": READ_MODEL.sortKey },
+            },
+          })),
+        }),
+      );
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   /** Writes the audit entry unless it exists; an existing one must be this very event, field for field. */

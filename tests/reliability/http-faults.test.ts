@@ -159,5 +159,5 @@ describe("a random mix of edge faults, concurrent clients retrying with the same
     const settled = await settleUnknownOutcomes(proxy.url, records, QUICK_CLIENT);
     await expectLedgerAgreesWithClients(mixStore, settled);
     await waitForConvergence(mixSystem.url, 30_000);
-  });
+  }, 90_000);
 });

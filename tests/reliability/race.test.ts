@@ -108,5 +108,5 @@ describe("race: thousands of parallel POST /number through two local systems", (
     const report = await waitForConvergence(systems[0]!.url, 30_000);
     expect(report.events).toBe(acceptedKeys);
     expect(report.aggregate.value).toBeLessThanOrEqual(COUNTER_MAX);
-  });
+  }, 120_000);
 });

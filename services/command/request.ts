@@ -76,6 +76,10 @@ export function parseCommandRequest(event: APIGatewayProxyEventV2): ParsedComman
   }
   const body = commandBodySchema.safeParse(json);
   if (!body.success) return invalid("badRequest", describeBodyError(json));
+  if (memberNamesOf(text).length > 1) {
+    // JSON.parse keeps the last of duplicate names; a proxy or firewall may read the first. Refuse (RFC 7493).
+    return invalid("badRequest", 'The field "action" must appear once.');
+  }
   return {
     kind: "valid",
     request: {
@@ -85,6 +89,17 @@ export function parseCommandRequest(event: APIGatewayProxyEventV2): ParsedComman
       requestFingerprint: requestFingerprint(body.data.action),
     },
   };
+}
+
+/**
+ * The member names written in a JSON text, decoded. Called only on a body that parsed into exactly
+ * `{"action": "increment" | "decrement"}`, where every name token is a member name of the top object: a
+ * second one can only be a duplicate of "action", however it is escaped.
+ */
+function memberNamesOf(text: string): string[] {
+  return [...text.matchAll(/"(?:[^"\\]|\\.)*"\s*:/g)].map(
+    (match) => JSON.parse(match[0].replace(/\s*:$/, "")) as string,
+  );
 }
 
 /** One safe sentence about what is wrong with a parsed body that failed the schema. */

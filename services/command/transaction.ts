@@ -9,7 +9,6 @@ import {
 } from "@aws-sdk/client-dynamodb";
 import { TransactWriteCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { unmarshall } from "@aws-sdk/util-dynamodb";
-import { createHash } from "node:crypto";
 import { aggregateFromItem } from "../ledger/aggregate";
 import type { Bounds, CounterState } from "../ledger/domain";
 import { StoreUnavailableError } from "../ledger/errors";
@@ -51,17 +50,6 @@ function assertBatch({ expected, events }: BatchTransaction): void {
   }
 }
 
-/**
- * ClientRequestToken: the same only for the very same transaction (the SDK's own retry of one attempt), so
- * that an ambiguous failure retried by the SDK is idempotent, and a later attempt never meets a mismatch.
- */
-function transactionToken(transaction: BatchTransaction): string {
-  return createHash("sha256")
-    .update(JSON.stringify([transaction.expected, transaction.events]))
-    .digest("hex")
-    .slice(0, 36);
-}
-
 function decodeEvent(reason: CancellationReason | undefined): LedgerEvent | undefined {
   return reason?.Item === undefined ? undefined : ledgerEventSchema.parse(unmarshall(reason.Item));
 }
@@ -82,7 +70,8 @@ export async function writeBatch(
   try {
     await client.send(
       new TransactWriteCommand({
-        ClientRequestToken: transactionToken(transaction),
+        // No ClientRequestToken of ours: the SDK fills this idempotency token itself and keeps it across its own
+        // retries, so its retry of an ambiguous failure cannot apply the transaction twice.
         TransactItems: [
           ...events.map((event) => ({
             Put: {

@@ -65,6 +65,11 @@ describe("parseCommandRequest", () => {
     expect(increment.request.requestFingerprint).not.toBe(decrement.request.requestFingerprint);
   });
 
+  it("accepts one action member, spaced or not", () => {
+    expect(post('{ "action" : "increment" }').kind).toBe("valid");
+    expect(post('{"action":"decrement"}').kind).toBe("valid");
+  });
+
   it("accepts a base64-encoded body and a charset parameter", () => {
     const body = Buffer.from('{"action":"increment"}').toString("base64");
     const event = httpEvent({
@@ -87,6 +92,17 @@ describe("parseCommandRequest", () => {
     ["an action of the wrong type", '{"action":1}', "badRequest"],
     ["a byte-order mark", '\uFEFF{"action":"increment"}', "badRequest"],
     ["a __proto__ key", '{"action":"increment","__proto__":{"x":1}}', "badRequest"],
+    ["a duplicate action", '{"action":"increment","action":"decrement"}', "badRequest"],
+    [
+      "a duplicate action written with an escape",
+      '{"\\u0061ction":"increment","action":"decrement"}',
+      "badRequest",
+    ],
+    [
+      "a duplicate action whose first value is an object",
+      '{"action":{"action":1},"action":"decrement"}',
+      "badRequest",
+    ],
     ["a body over 1 KiB", JSON.stringify({ action: "increment", pad: "x".repeat(1100) }), "payloadTooLarge"],
   ])("refuses %s", (_, body, problem) => {
     expect(post(body)).toMatchObject({ kind: "invalid", problem });

@@ -5,7 +5,7 @@
 
 import { z } from "zod";
 import type { CounterState } from "./domain";
-import { ledgerEventSchema, type LedgerEvent } from "./event";
+import { ledgerEventSchema, viewOfEvent, type EventView, type LedgerEvent } from "./event";
 import { VALUE_MAX, VALUE_MIN } from "./limits";
 import { READ_MODEL } from "./tables";
 
@@ -58,25 +58,10 @@ export function auditDifferences(stored: Readonly<Record<string, unknown>>, even
   return [...names].filter((name) => stored[name] !== expected[name]).sort();
 }
 
-/** One item of GET /number/history (API.md). `eventId` is the idempotency key, as `event.id` of POST /number. */
-export interface HistoryItem {
-  readonly version: number;
-  readonly action: LedgerEvent["action"];
-  readonly delta: number;
-  readonly valueBefore: number;
-  readonly valueAfter: number;
-  readonly at: string;
-  readonly eventId: string;
-}
+/** One item of GET /number/history (API.md): the event's public view, its key named `eventId`. */
+export type HistoryItem = Omit<EventView, "id"> & { readonly eventId: string };
 
 export function historyItemOf(entry: AuditEntry): HistoryItem {
-  return {
-    version: entry.version,
-    action: entry.action,
-    delta: entry.delta,
-    valueBefore: entry.valueBefore,
-    valueAfter: entry.valueAfter,
-    at: entry.at,
-    eventId: entry.idempotencyKey,
-  };
+  const { id, ...view } = viewOfEvent(entry);
+  return { ...view, eventId: id };
 }

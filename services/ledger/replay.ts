@@ -308,7 +308,8 @@ export async function verifyLedger(dependencies: VerificationDependencies): Prom
       if (version !== undefined && version > replay.lastVersion) {
         replay.lastVersion = version;
         replay.continuityUnknown = true;
-        await skipAuditEntry(version);
+        // Pass its audit entry (the event is already reported), still naming entries the ledger lacks.
+        await takeAuditEntryAt(version);
       }
       return;
     }
@@ -392,36 +393,29 @@ export async function verifyLedger(dependencies: VerificationDependencies): Prom
     }
   };
 
-  /** Passes the audit entry of an unreadable event (already reported), still naming entries the ledger lacks. */
-  const skipAuditEntry = async (version: number): Promise<void> => {
+  /**
+   * Takes the audit entries up to `version` in order, reporting those the ledger lacks (below it), and
+   * returns the entry of `version` itself, if there is one.
+   */
+  const takeAuditEntryAt = async (version: number): Promise<Record<string, unknown> | undefined> => {
     for (let entry = await audit.peek(); entry !== undefined; entry = await audit.peek()) {
       const entryVersion = entryVersionOf(entry);
-      if (entryVersion > version) return;
+      if (entryVersion > version) return undefined;
       audit.take();
-      if (entryVersion < version) {
-        problems.add(
-          "auditExtra",
-          `The audit trail holds version ${entryVersion}, which the ledger lacks.`,
-          entryVersion,
-        );
-      }
+      if (entryVersion === version) return entry;
+      problems.add(
+        "auditExtra",
+        `The audit trail holds version ${entryVersion}, which the ledger lacks.`,
+        entryVersion,
+      );
     }
+    return undefined;
   };
 
   const joinAuditEntry = async (item: Record<string, unknown>, event: ReplayedEvent): Promise<void> => {
     const { version } = event;
-    for (let entry = await audit.peek(); entry !== undefined; entry = await audit.peek()) {
-      const entryVersion = entryVersionOf(entry);
-      if (entryVersion > version) break;
-      audit.take();
-      if (entryVersion < version) {
-        problems.add(
-          "auditExtra",
-          `The audit trail holds version ${entryVersion}, which the ledger lacks.`,
-          entryVersion,
-        );
-        continue;
-      }
+    const entry = await takeAuditEntryAt(version);
+    if (entry !== undefined) {
       const strict = ledgerEventSchema.safeParse(item);
       const differences = strict.success
         ? auditDifferences(entry, strict.data)

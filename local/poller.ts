@@ -460,7 +460,15 @@ export function startStreamPoller(options: StreamPollerOptions): StreamPoller {
           // An expired or trimmed iterator, or a store hiccup: start again from the checkpoint after a pause.
           iterator = undefined;
           errorsInRow++;
-          log({ level: "warn", message: "stream read failed", shardId, ...describeError(error) });
+          // DynamoDB Local invalidates a TRIM_HORIZON iterator taken on an empty shard once the first record
+          // arrives: a renewal, not a fault, so it is not logged as one.
+          const renewal = error instanceof Error && error.name === "TrimmedDataAccessException";
+          log({
+            level: renewal ? "info" : "warn",
+            message: renewal ? "stream iterator renewed" : "stream read failed",
+            shardId,
+            ...describeError(error),
+          });
           await pause(Math.min(STREAM_RETRY_BACKOFF_CAP_MS, backoffBaseMs * 2 ** Math.min(errorsInRow, 10)));
         }
       }

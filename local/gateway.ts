@@ -224,7 +224,12 @@ function send(
   response.end(body);
 }
 
-async function serveStatic(webRoot: string, path: string, response: ServerResponse): Promise<boolean> {
+async function serveStatic(
+  webRoot: string,
+  path: string,
+  response: ServerResponse,
+  requestId: string,
+): Promise<boolean> {
   const root = resolve(webRoot);
   let relative: string;
   try {
@@ -246,6 +251,7 @@ async function serveStatic(webRoot: string, path: string, response: ServerRespon
     "Content-Length": String(info.size),
     "Cache-Control": immutable ? "public, max-age=31536000, immutable" : "no-cache",
     "X-Content-Type-Options": "nosniff",
+    "X-Request-Id": requestId,
   });
   createReadStream(file).pipe(response);
   return true;
@@ -356,7 +362,7 @@ export function createGateway(options: GatewayOptions): Server {
     }
     const match = matchRoute(method, path);
     if (match.kind === "notFound" && method === "GET" && options.webRoot !== undefined) {
-      if (await serveStatic(options.webRoot, path, response)) return;
+      if (await serveStatic(options.webRoot, path, response, requestId)) return;
     }
     const lambda: LambdaName = match.kind === "found" ? match.route.lambda : "query";
     const routeKey = match.kind === "found" ? routeKeyOf(match.route) : "$default";

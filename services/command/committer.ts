@@ -146,7 +146,8 @@ export class Committer {
     let remaining = batch;
     let conflicts = 0;
     try {
-      // Bounded: each pass either ends, removes at least one command (keys that exist), or spends a conflict.
+      // Bounded: a pass ends the batch, settles commands whose keys exist, spends a conflict, or refreshes a
+      // stale expectation; the pass limit caps the last kind too.
       for (let pass = 0; pass < COMMIT_ATTEMPTS_MAX + batch.length + 1; pass++) {
         const expected = lane.expected ?? (await this.reader.readAggregate(remaining[0]!.command.counterId));
         lane.expected = expected;

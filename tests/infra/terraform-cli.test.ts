@@ -47,6 +47,10 @@ async function terraform(args: readonly string[], cwd: string): Promise<{ stdout
   return run(terraformBinary!, [...args], { cwd, env: environment, timeout: TERRAFORM_COMMAND_TIMEOUT_MS });
 }
 
+// Skipped only where no Terraform CLI and provider are installed, and it hides no requirement: the issue's
+// infra checks are the hcl2json tests beside this file, which always run. Terraform is in neither the npm
+// registry nor Debian's archive, so .ci/run cannot install it; where it is present (this workplace's
+// machines), these extra checks run and must pass.
 describe.skipIf(!available)("terraform CLI on infra/ (offline, mocked AWS)", () => {
   beforeAll(async () => {
     workDirectory = await mkdtemp(join(tmpdir(), "counter-ledger-terraform-"));

@@ -1,6 +1,43 @@
-// Lint rules: the recommended sets of ESLint and typescript-eslint, type-aware, nothing exotic.
+// Lint rules: the recommended sets of ESLint and typescript-eslint, type-aware, and the allowed import
+// directions between the parts of the repository (docs/architecture.md, "Layout and boundaries").
 import js from "@eslint/js";
 import tseslint from "typescript-eslint";
+
+/** Relative-import patterns (gitignore syntax) that reach into a folder, from any depth. */
+const into = (...folders) => folders.map((folder) => `**/${folder}/**`);
+
+/** One rule per part: what it may not import. A file gets the rule of the most specific part it is in. */
+const restrictions = [
+  {
+    files: ["services/**"],
+    message: "services/ run on Lambda: they never import the local runtime, test code, scripts or the UI.",
+    patterns: into("local", "testkit", "tests", "scripts", "bench", "web"),
+  },
+  {
+    files: ["services/ledger/domain/**"],
+    message: "The domain is pure: no AWS SDK, no Lambda types, no storage or HTTP, no I/O.",
+    patterns: [
+      ...into("local", "testkit", "tests", "scripts", "bench", "web", "storage", "http", "command", "query"),
+      "@aws-sdk/*",
+      "aws-lambda",
+      "node:fs",
+      "node:http",
+      "node:net",
+    ],
+  },
+  {
+    files: ["local/**", "testkit/**", "scripts/**", "bench/**"],
+    message: "Only tests import from tests/; shared test tooling lives in testkit/.",
+    patterns: into("tests", "web/src"),
+  },
+];
+
+const boundaries = restrictions.map(({ files, message, patterns }) => ({
+  files,
+  rules: {
+    "no-restricted-imports": ["error", { patterns: [{ group: patterns, message }] }],
+  },
+}));
 
 export default tseslint.config(
   { ignores: ["node_modules/", "dist/", "web/dist/", ".data/", "coverage/", "artifacts/"] },
@@ -19,4 +56,5 @@ export default tseslint.config(
     },
   },
   { files: ["**/*.js", "**/*.mjs"], ...tseslint.configs.disableTypeChecked },
+  ...boundaries,
 );

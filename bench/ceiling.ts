@@ -5,9 +5,9 @@
 import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { writeBatch } from "../services/command/transaction";
 import type { LedgerConfig } from "../services/ledger/config";
-import { decide, type CounterState } from "../services/ledger/domain";
-import { createEvent, stateAfter, type LedgerEvent } from "../services/ledger/event";
-import { TRANSACTION_ITEMS_MAX } from "../services/ledger/limits";
+import { decide, type CounterState } from "../services/ledger/domain/decider";
+import { createEvent, stateAfter, type LedgerEvent } from "../services/ledger/domain/event";
+import { TRANSACTION_ITEMS_MAX } from "../services/ledger/domain/limits";
 
 export interface CeilingResult {
   readonly events: number;

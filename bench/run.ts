@@ -17,12 +17,17 @@ import { ensureTables } from "../local/bootstrap";
 import { startDynamoDbLocal } from "../local/dynamodb-local";
 import { createGateway } from "../local/gateway";
 import { startLocalSystem } from "../local/system";
-import { createDocumentClient } from "../services/ledger/clients";
+import { createDocumentClient } from "../services/ledger/storage/clients";
 import { loadLedgerConfig, type LedgerConfig } from "../services/ledger/config";
-import { auditEntryOf, projectedStateFromItem, stateEntryKey } from "../services/ledger/read-model";
-import { ledgerPages, verifyLedger } from "../services/ledger/replay";
-import { ledgerEventSchema } from "../services/ledger/event";
-import { COUNTERS, READ_MODEL, tableDefinitions, tableNamesWithPrefix } from "../services/ledger/tables";
+import { auditEntryOf, projectedStateFromItem, stateEntryKey } from "../services/ledger/storage/read-model";
+import { ledgerPages, verifyLedger } from "../services/ledger/storage/replay";
+import { ledgerEventSchema } from "../services/ledger/domain/event";
+import {
+  COUNTERS,
+  READ_MODEL,
+  tableDefinitions,
+  tableNamesWithPrefix,
+} from "../services/ledger/storage/tables";
 import { CreateTableCommand } from "@aws-sdk/client-dynamodb";
 import { createQueryHandler } from "../services/query/handler";
 import { writeAtCeiling } from "./ceiling";

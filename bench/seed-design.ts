@@ -8,7 +8,7 @@ import { TransactWriteCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import { parseCommandRequest } from "../services/command/request";
 import type { LedgerConfig } from "../services/ledger/config";
-import { deltaOf } from "../services/ledger/domain";
+import { deltaOf } from "../services/ledger/domain/decider";
 import { problemResponse } from "../services/ledger/http/problem";
 import { jsonResponse, requestIdOf } from "../services/ledger/http/response";
 

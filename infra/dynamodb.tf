@@ -1,4 +1,4 @@
-# The three tables of services/ledger/tables.ts, as they run on AWS, and the counter's initial aggregate.
+# The three tables of services/ledger/storage/tables.ts, as they run on AWS, and the counter's initial aggregate.
 # Keys, attribute types, the byVersion index and the stream view must match tableDefinitions() exactly: the
 # infra tests compare them. Every table is on-demand (nothing to pay at rest but storage), has point-in-time
 # recovery (35 days of restore points: the ledger is the system of record), deletion protection (a

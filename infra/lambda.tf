@@ -7,7 +7,7 @@ locals {
   lambdas = {
     # 512 MB: CPU grows with memory, and a command is one consistent read plus one transaction, dominated by
     # SDK start-up on a cold start; 512 MB halves that against 128 MB for little more per invocation.
-    # 10 s: the conflict-retry budget is 2 s (services/ledger/limits.ts COMMIT_RETRY_BUDGET_MS) plus a few
+    # 10 s: the conflict-retry budget is 2 s (services/ledger/domain/limits.ts COMMIT_RETRY_BUDGET_MS) plus a few
     # DynamoDB round trips with SDK retries; a hung call ends well before API Gateway's 30 s limit.
     command = { memory_size_mb = 512, timeout_seconds = 10 }
     # 1024 MB, 29 s: GET /number/verify replays the whole ledger and is CPU-bound on decoding; 29 s is the

@@ -28,7 +28,7 @@ locals {
   account_id = data.aws_caller_identity.current.account_id
   partition  = data.aws_partition.current.partition
 
-  # The table names of services/ledger/tables.ts `tableNamesWithPrefix(project)`; the infra tests check
+  # The table names of services/ledger/storage/tables.ts `tableNamesWithPrefix(project)`; the infra tests check
   # that they stay the same.
   table_names = {
     ledger     = "${var.project}-ledger"

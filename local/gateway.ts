@@ -18,7 +18,7 @@ import { extname, join, normalize, resolve, sep } from "node:path";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import { problemResponse } from "../services/ledger/http/problem";
 import { matchRoute, routeKeyOf, type LambdaName } from "../services/ledger/http/routes";
-import { GATEWAY_BODY_BYTES_MAX, GATEWAY_CONNECTION_CHECK_INTERVAL_MS } from "../services/ledger/limits";
+import { GATEWAY_BODY_BYTES_MAX, GATEWAY_CONNECTION_CHECK_INTERVAL_MS } from "./limits";
 import type { RequestThrottle } from "./throttle";
 
 export type HttpHandler = (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyStructuredResultV2>;

@@ -7,7 +7,7 @@ import { join, resolve } from "node:path";
 import { ensureTables } from "./bootstrap";
 import { JavaMissingError, startDynamoDbLocal, type DynamoDbLocal } from "./dynamodb-local";
 import { startLocalSystem, type LocalSystem } from "./system";
-import { createDocumentClient } from "../services/ledger/clients";
+import { createDocumentClient } from "../services/ledger/storage/clients";
 import { ConfigurationError, loadLedgerConfig } from "../services/ledger/config";
 import { loadLocalConfig } from "./config";
 

@@ -25,7 +25,7 @@ import type {
 import { randomBytes } from "node:crypto";
 import { appendFile, mkdir, open, readFile, rename } from "node:fs/promises";
 import { join } from "node:path";
-import { dynamoDbClientConfig } from "../services/ledger/clients";
+import { dynamoDbClientConfig } from "../services/ledger/storage/clients";
 import { ConfigurationError, type LedgerConfig } from "../services/ledger/config";
 import {
   STREAM_BATCH_RECORDS_DEFAULT,
@@ -38,7 +38,7 @@ import {
   STREAM_RETRY_BACKOFF_CAP_MS,
   STREAM_SHARD_DISCOVERY_INTERVAL_MS,
   STREAM_SHARDS_IN_FLIGHT_MAX,
-} from "../services/ledger/limits";
+} from "./limits";
 import { describeError, type Logger } from "../services/ledger/log";
 
 export const CHECKPOINTS_FILE = "poller-checkpoints.json";

@@ -6,7 +6,7 @@ import type { AddressInfo } from "node:net";
 import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { Committer } from "../services/command/committer";
 import { createCommandHandler } from "../services/command/handler";
-import { createDocumentClient } from "../services/ledger/clients";
+import { createDocumentClient } from "../services/ledger/storage/clients";
 import { loadLedgerConfig, type LedgerConfig } from "../services/ledger/config";
 import { createLogger } from "../services/ledger/log";
 import { createQueryHandler } from "../services/query/handler";
@@ -27,7 +27,7 @@ export interface LocalSystemOptions {
   readonly dataDirectory?: string;
   /**
    * Called once with the DynamoDB client of the handlers and the projector before anything uses it: tests and
-   * the soak attach fault-injecting middleware here (local/faults.ts). The stream reader is not affected.
+   * the soak attach fault-injecting middleware here (testkit/faults.ts). The stream reader is not affected.
    */
   readonly configureClient?: (client: DynamoDBDocumentClient) => void;
   /**

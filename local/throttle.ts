@@ -9,7 +9,7 @@ import {
   THROTTLE_BURST_REQUESTS_MAX,
   THROTTLE_RATE_PER_SECOND_DEFAULT,
   THROTTLE_RATE_PER_SECOND_MAX,
-} from "../services/ledger/limits";
+} from "./limits";
 
 export interface ThrottleSettings {
   /** Tokens added per second: the steady request rate. */
@@ -46,7 +46,7 @@ function setting(
 
 /**
  * Reads THROTTLE_RATE_PER_SECOND and THROTTLE_BURST. Either one set to `0` or `off` turns throttling off
- * (undefined); unset, they default to API Gateway's account-level quota (services/ledger/limits.ts).
+ * (undefined); unset, they default to API Gateway's account-level quota (local/limits.ts).
  */
 export function loadThrottleSettings(
   environment: Readonly<Record<string, string | undefined>>,

@@ -23,15 +23,15 @@ import {
   startHttpFaultProxy,
   type HttpFaultProxy,
   type SdkFaultInjector,
-} from "../local/faults";
+} from "../testkit/faults";
 import { startLocalSystem, type LocalSystem } from "../local/system";
-import { createDocumentClient } from "../services/ledger/clients";
+import { createDocumentClient } from "../services/ledger/storage/clients";
 import { loadLedgerConfig } from "../services/ledger/config";
-import type { Action } from "../services/ledger/domain";
-import type { VerificationReport } from "../services/ledger/replay";
-import { tableNamesWithPrefix } from "../services/ledger/tables";
-import { DEFAULT_CLIENT_LIMITS, sendCommand, type ClientLimits } from "../tests/reliability/support/client";
-import { waitForConvergence } from "../tests/reliability/support/convergence";
+import type { Action } from "../services/ledger/domain/decider";
+import type { VerificationReport } from "../services/ledger/storage/replay";
+import { tableNamesWithPrefix } from "../services/ledger/storage/tables";
+import { DEFAULT_CLIENT_LIMITS, sendCommand, type ClientLimits } from "../testkit/client";
+import { waitForConvergence } from "../testkit/convergence";
 
 export interface SoakOptions {
   readonly minutes: number;

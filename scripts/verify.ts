@@ -4,7 +4,7 @@
 // a running API's GET /number/verify instead. Exit 0 only when the ledger is sound, 1 when it is not, 2 when it
 // could not be verified. It only reads, and streams the ledger page by page.
 
-import { createDocumentClient } from "../services/ledger/clients";
+import { createDocumentClient } from "../services/ledger/storage/clients";
 import { ConfigurationError, loadLedgerConfig } from "../services/ledger/config";
 import { describeError } from "../services/ledger/log";
 import {
@@ -12,7 +12,7 @@ import {
   verifyLedger,
   type ReplayProgress,
   type VerificationReport,
-} from "../services/ledger/replay";
+} from "../services/ledger/storage/replay";
 
 const EXIT_SOUND = 0;
 const EXIT_VIOLATIONS = 1;

@@ -49,6 +49,6 @@ run "plan" {
 
   assert {
     condition     = aws_dynamodb_table.ledger.name == "counter-ledger-ledger"
-    error_message = "the default table names are those of services/ledger/tables.ts"
+    error_message = "the default table names are those of services/ledger/storage/tables.ts"
   }
 }

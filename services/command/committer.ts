@@ -7,8 +7,8 @@
 
 import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import type { LedgerConfig } from "../ledger/config";
-import { decide, type Command, type CounterState } from "../ledger/domain";
-import { createEvent, eventIdOf, stateAfter, type LedgerEvent } from "../ledger/event";
+import { decide, type Command, type CounterState } from "../ledger/domain/decider";
+import { createEvent, eventIdOf, stateAfter, type LedgerEvent } from "../ledger/domain/event";
 import {
   COMMIT_ATTEMPTS_MAX,
   COMMIT_BACKOFF_BASE_MS,
@@ -16,8 +16,8 @@ import {
   COMMIT_QUEUE_COMMANDS_MAX,
   COMMIT_RETRY_BUDGET_MS,
   TRANSACTION_ITEMS_MAX,
-} from "../ledger/limits";
-import { LedgerReader } from "../ledger/store";
+} from "../ledger/domain/limits";
+import { LedgerReader } from "../ledger/storage/store";
 import { writeBatch } from "./transaction";
 
 export type CommitOutcome =

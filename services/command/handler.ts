@@ -3,14 +3,14 @@
 // name reach the client.
 
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
-import { createDocumentClient } from "../ledger/clients";
+import { createDocumentClient } from "../ledger/storage/clients";
 import { loadLedgerConfig, type LedgerConfig } from "../ledger/config";
-import { viewOfEvent, type LedgerEvent } from "../ledger/event";
+import { viewOfEvent, type LedgerEvent } from "../ledger/domain/event";
 import { problemResponse } from "../ledger/http/problem";
 import { jsonResponse, requestIdOf, withRequestId } from "../ledger/http/response";
 import { createLogger, describeError, type Logger } from "../ledger/log";
 import { Committer, type CommitOutcome } from "./committer";
-import { StoreUnavailableError } from "../ledger/errors";
+import { StoreUnavailableError } from "../ledger/storage/errors";
 import { parseCommandRequest, type CommandRequest } from "./request";
 
 export type CommandHandler = (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyStructuredResultV2>;

@@ -4,11 +4,11 @@
 import { randomUUID } from "node:crypto";
 import type { APIGatewayProxyEventV2 } from "aws-lambda";
 import { z } from "zod";
-import { ACTIONS, type Action } from "../ledger/domain";
-import { requestFingerprint } from "../ledger/fingerprint";
+import { ACTIONS, type Action } from "../ledger/domain/decider";
+import { requestFingerprint } from "../ledger/domain/fingerprint";
 import { echo, type ProblemName } from "../ledger/http/problem";
 import { headerOf } from "../ledger/http/response";
-import { COMMAND_BODY_BYTES_MAX, IDEMPOTENCY_KEY_PATTERN } from "../ledger/limits";
+import { COMMAND_BODY_BYTES_MAX, IDEMPOTENCY_KEY_PATTERN } from "../ledger/domain/limits";
 
 export interface CommandRequest {
   readonly action: Action;

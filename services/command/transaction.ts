@@ -9,13 +9,13 @@ import {
 } from "@aws-sdk/client-dynamodb";
 import { TransactWriteCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { unmarshall } from "@aws-sdk/util-dynamodb";
-import { aggregateFromItem } from "../ledger/aggregate";
-import type { Bounds, CounterState } from "../ledger/domain";
-import { StoreUnavailableError } from "../ledger/errors";
-import { ledgerEventSchema, type LedgerEvent } from "../ledger/event";
-import { TRANSACTION_ITEMS_MAX } from "../ledger/limits";
-import { classifyStoreError } from "../ledger/store";
-import { COUNTERS, LEDGER, type TableNames } from "../ledger/tables";
+import { aggregateFromItem } from "../ledger/storage/aggregate";
+import type { Bounds, CounterState } from "../ledger/domain/decider";
+import { StoreUnavailableError } from "../ledger/storage/errors";
+import { ledgerEventSchema, type LedgerEvent } from "../ledger/domain/event";
+import { TRANSACTION_ITEMS_MAX } from "../ledger/domain/limits";
+import { classifyStoreError } from "../ledger/storage/store";
+import { COUNTERS, LEDGER, type TableNames } from "../ledger/storage/tables";
 
 export type TransactionResult =
   | { readonly kind: "committed" }

@@ -1,9 +1,9 @@
 // Configuration shared by every handler, read once from the environment into a typed object.
 // A bad value stops start-up with a message naming the variable and what it expects; it never guesses.
 
-import type { Bounds } from "./domain";
-import { VALUE_MAX, VALUE_MIN } from "./limits";
-import { DEFAULT_TABLE_NAMES, type TableNames } from "./tables";
+import type { Bounds } from "./domain/decider";
+import { VALUE_MAX, VALUE_MIN } from "./domain/limits";
+import { DEFAULT_TABLE_NAMES, type TableNames } from "./storage/tables";
 
 export interface LedgerConfig {
   readonly tables: TableNames;

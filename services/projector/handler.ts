@@ -3,9 +3,9 @@
 // past a batch: whatever fails is answered in `batchItemFailures`, so Lambda retries from that record.
 
 import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from "aws-lambda";
-import { createDocumentClient } from "../ledger/clients";
+import { createDocumentClient } from "../ledger/storage/clients";
 import { loadLedgerConfig } from "../ledger/config";
-import type { TableNames } from "../ledger/tables";
+import type { TableNames } from "../ledger/storage/tables";
 import { createLogger, describeError, type Logger } from "../ledger/log";
 import { Projector, type ProjectorDependencies } from "./projection";
 

@@ -13,12 +13,12 @@ import {
 } from "@aws-sdk/lib-dynamodb";
 import { unmarshall } from "@aws-sdk/util-dynamodb";
 import type { DynamoDBBatchResponse, DynamoDBRecord } from "aws-lambda";
-import { eventIdOf, ledgerEventSchema, type LedgerEvent } from "../ledger/event";
-import { PROJECTOR_RECORDS_IN_FLIGHT_MAX, PROJECTOR_TRANSACTION_ENTRIES_MAX } from "../ledger/limits";
+import { eventIdOf, ledgerEventSchema, type LedgerEvent } from "../ledger/domain/event";
+import { PROJECTOR_RECORDS_IN_FLIGHT_MAX, PROJECTOR_TRANSACTION_ENTRIES_MAX } from "../ledger/domain/limits";
 import { describeError, type Logger } from "../ledger/log";
-import { auditDifferences, auditEntryOf, stateEntryKey } from "../ledger/read-model";
-import { classifyStoreError } from "../ledger/store";
-import { READ_MODEL, type TableNames } from "../ledger/tables";
+import { auditDifferences, auditEntryOf, stateEntryKey } from "../ledger/storage/read-model";
+import { classifyStoreError } from "../ledger/storage/store";
+import { READ_MODEL, type TableNames } from "../ledger/storage/tables";
 
 /** What reading one stream record gives: a ledger event to project, a record to skip, or one that is broken. */
 export type DecodedRecord =

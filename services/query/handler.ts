@@ -4,16 +4,16 @@
 
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import openapiDocument from "../../openapi.json";
-import { createDocumentClient } from "../ledger/clients";
+import { createDocumentClient } from "../ledger/storage/clients";
 import { loadLedgerConfig, type LedgerConfig } from "../ledger/config";
-import { StoreUnavailableError } from "../ledger/errors";
-import { eventIdOf, viewOfEvent } from "../ledger/event";
+import { StoreUnavailableError } from "../ledger/storage/errors";
+import { eventIdOf, viewOfEvent } from "../ledger/domain/event";
 import { problemResponse } from "../ledger/http/problem";
 import { headerOf, jsonResponse, requestIdOf, withRequestId } from "../ledger/http/response";
 import { matchRoute } from "../ledger/http/routes";
-import { IDEMPOTENCY_KEY_PATTERN } from "../ledger/limits";
+import { IDEMPOTENCY_KEY_PATTERN } from "../ledger/domain/limits";
 import { createLogger, describeError, type Logger } from "../ledger/log";
-import { LedgerReader } from "../ledger/store";
+import { LedgerReader } from "../ledger/storage/store";
 import { createHistoryQuery } from "./history";
 import { createVerifyQuery } from "./verify";
 import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";

@@ -13,16 +13,16 @@ import {
   HISTORY_CURSOR_CHARACTERS_MAX,
   HISTORY_PAGE_ENTRIES_DEFAULT,
   HISTORY_PAGE_ENTRIES_MAX,
-} from "../ledger/limits";
+} from "../ledger/domain/limits";
 import {
   auditEntrySchema,
   historyItemOf,
   projectedStateFromItem,
   stateEntryKey,
   type HistoryItem,
-} from "../ledger/read-model";
-import { storeCall } from "../ledger/store";
-import { READ_MODEL } from "../ledger/tables";
+} from "../ledger/storage/read-model";
+import { storeCall } from "../ledger/storage/store";
+import { READ_MODEL } from "../ledger/storage/tables";
 
 export type HistoryOrder = "asc" | "desc";
 

@@ -1,11 +1,11 @@
-// GET /number/verify (API.md): replays the whole ledger and reports I1–I3 and I5 (services/ledger/replay.ts).
+// GET /number/verify (API.md): replays the whole ledger and reports I1–I3 and I5 (services/ledger/storage/replay.ts).
 // A report with violations is still a 200: the report is the answer. It never writes.
 
 import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import type { APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import type { LedgerConfig } from "../ledger/config";
 import { jsonResponse } from "../ledger/http/response";
-import { verifyLedger } from "../ledger/replay";
+import { verifyLedger } from "../ledger/storage/replay";
 
 export interface VerifyDependencies {
   readonly client: Pick<DynamoDBDocumentClient, "send">;

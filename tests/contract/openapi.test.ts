@@ -15,7 +15,7 @@ import {
   IDEMPOTENCY_KEY_PATTERN,
   VALUE_MAX,
   VALUE_MIN,
-} from "../../services/ledger/limits";
+} from "../../services/ledger/domain/limits";
 import { createTestStore, type TestStore } from "../support/store";
 import {
   contractViolations,

@@ -5,7 +5,7 @@
 
 import { beforeAll, describe, expect, it } from "vitest";
 import { ROUTES, routeKeyOf } from "../../services/ledger/http/routes";
-import { COMMIT_RETRY_BUDGET_MS } from "../../services/ledger/limits";
+import { COMMIT_RETRY_BUDGET_MS } from "../../services/ledger/domain/limits";
 import { BUNDLE_FILE_NAME, LAMBDA_ENTRIES } from "../../scripts/build";
 import { asBlock, asString, blocks, loadTerraform, single, type HclBlock, type Terraform } from "./terraform";
 

@@ -5,9 +5,9 @@ import { ScanCommand } from "@aws-sdk/lib-dynamodb";
 import { beforeAll, describe, expect, it } from "vitest";
 import { Committer } from "../../services/command/committer";
 import { createCommandHandler, type CommandHandler } from "../../services/command/handler";
-import { createDocumentClient } from "../../services/ledger/clients";
-import { COMMIT_ATTEMPTS_MAX } from "../../services/ledger/limits";
-import { LedgerReader } from "../../services/ledger/store";
+import { createDocumentClient } from "../../services/ledger/storage/clients";
+import { COMMIT_ATTEMPTS_MAX } from "../../services/ledger/domain/limits";
+import { LedgerReader } from "../../services/ledger/storage/store";
 import { commandEvent, httpEvent } from "../support/fixtures";
 import { createTestStore, type TestStore } from "../support/store";
 

@@ -4,7 +4,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { Committer } from "../../services/command/committer";
 import { createCommandHandler } from "../../services/command/handler";
-import { createDocumentClient } from "../../services/ledger/clients";
+import { createDocumentClient } from "../../services/ledger/storage/clients";
 import { loadLedgerConfig } from "../../services/ledger/config";
 import { createQueryHandler, ifNoneMatchHits, type QueryHandler } from "../../services/query/handler";
 import { freePort } from "../../local/dynamodb-local";

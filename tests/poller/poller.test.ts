@@ -17,9 +17,9 @@ import {
 } from "../../local/poller";
 import { startLocalSystem, type LocalSystem } from "../../local/system";
 import { Committer } from "../../services/command/committer";
-import type { Action } from "../../services/ledger/domain";
-import { requestFingerprint } from "../../services/ledger/fingerprint";
-import { auditEntryOf, stateEntryKey } from "../../services/ledger/read-model";
+import type { Action } from "../../services/ledger/domain/decider";
+import { requestFingerprint } from "../../services/ledger/domain/fingerprint";
+import { auditEntryOf, stateEntryKey } from "../../services/ledger/storage/read-model";
 import { createProjectorHandler } from "../../services/projector/handler";
 import { createTestStore, type TestStore } from "../support/store";
 import { eventually, readAuditTrail } from "../projector/ledger-fixtures";

@@ -11,10 +11,10 @@ import {
   type Action,
   type Bounds,
   type CounterState,
-} from "../../services/ledger/domain";
-import { createEvent, stateAfter, type LedgerEvent } from "../../services/ledger/event";
-import { requestFingerprint } from "../../services/ledger/fingerprint";
-import { READ_MODEL } from "../../services/ledger/tables";
+} from "../../services/ledger/domain/decider";
+import { createEvent, stateAfter, type LedgerEvent } from "../../services/ledger/domain/event";
+import { requestFingerprint } from "../../services/ledger/domain/fingerprint";
+import { READ_MODEL } from "../../services/ledger/storage/tables";
 import { readFixture } from "../support/fixtures";
 import type { TestStore } from "../support/store";
 

@@ -5,8 +5,8 @@
 import { GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
 import { beforeAll, describe, expect, it } from "vitest";
 import { freePort } from "../../local/dynamodb-local";
-import { createDocumentClient } from "../../services/ledger/clients";
-import { auditEntryOf, stateEntryKey } from "../../services/ledger/read-model";
+import { createDocumentClient } from "../../services/ledger/storage/clients";
+import { auditEntryOf, stateEntryKey } from "../../services/ledger/storage/read-model";
 import { createProjectorHandler, type ProjectorHandler } from "../../services/projector/handler";
 import { createTestStore, type TestStore } from "../support/store";
 import { ledgerOf, readAuditTrail, streamRecordOf } from "./ledger-fixtures";

@@ -7,7 +7,7 @@ import fc from "fast-check";
 import { describe, it } from "vitest";
 import { Committer } from "../../services/command/committer";
 import { createCommandHandler, type CommandHandler } from "../../services/command/handler";
-import type { Action } from "../../services/ledger/domain";
+import type { Action } from "../../services/ledger/domain/decider";
 import { commandEvent } from "../support/fixtures";
 import { expectOutcomesAddUp } from "../support/outcomes";
 import { createTestStore } from "../support/store";

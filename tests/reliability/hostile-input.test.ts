@@ -13,9 +13,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startLocalSystem, type LocalSystem } from "../../local/system";
-import { stateEntryKey } from "../../services/ledger/read-model";
+import { stateEntryKey } from "../../services/ledger/storage/read-model";
 import { createTestStore, type TestStore } from "../support/store";
-import { waitForConvergence } from "./support/convergence";
+import { waitForConvergence } from "../../testkit/convergence";
 import { sendRaw, type RawAnswer } from "./support/raw-http";
 
 const SECRET_MARKER = `TOP-SECRET-${randomUUID()}`;

@@ -1,4 +1,4 @@
-// Faults at the HTTP edge, in a real proxy between the clients and the local gateway (local/faults.ts): a 5xx
+// Faults at the HTTP edge, in a real proxy between the clients and the local gateway (testkit/faults.ts): a 5xx
 // before the gateway saw the request, the gateway's answer dropped (connection cut), or replaced by a 5xx.
 // Proves: a lost answer hides a command that did happen, and the client's retry with the same key replays it
 // rather than applying it again; a 5xx before forwarding wrote nothing; and under a random mix with concurrent
@@ -13,9 +13,9 @@ import {
   startHttpFaultProxy,
   type HttpFaultKind,
   type HttpFaultProxy,
-} from "../../local/faults";
+} from "../../testkit/faults";
 import { startLocalSystem, type LocalSystem } from "../../local/system";
-import type { Action } from "../../services/ledger/domain";
+import type { Action } from "../../services/ledger/domain/decider";
 import { readLedger } from "../support/invariants";
 import { createTestStore, type TestStore } from "../support/store";
 import {
@@ -25,8 +25,8 @@ import {
   settleUnknownOutcomes,
   type ClientLimits,
   type CommandRecord,
-} from "./support/client";
-import { waitForConvergence } from "./support/convergence";
+} from "../../testkit/client";
+import { waitForConvergence } from "../../testkit/convergence";
 import { expectLedgerAgreesWithClients } from "./support/ledger-check";
 
 const SEED = Number(process.env.RELIABILITY_SEED ?? 23);

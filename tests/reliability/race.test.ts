@@ -9,13 +9,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { seededRandom } from "../../local/faults";
+import { seededRandom } from "../../testkit/faults";
 import { startLocalSystem, type LocalSystem } from "../../local/system";
-import type { Action } from "../../services/ledger/domain";
+import type { Action } from "../../services/ledger/domain/decider";
 import { expectOutcomesAddUp } from "../support/outcomes";
 import { createTestStore, type TestStore } from "../support/store";
-import { inParallel } from "./support/client";
-import { waitForConvergence } from "./support/convergence";
+import { inParallel } from "../../testkit/client";
+import { waitForConvergence } from "../../testkit/convergence";
 
 const SEED = Number(process.env.RELIABILITY_SEED ?? 7);
 const KEYS = 450;

@@ -15,9 +15,9 @@ import {
   type SdkFault,
   type SdkFaultInjector,
   type SdkFaultPlacement,
-} from "../../local/faults";
+} from "../../testkit/faults";
 import { startLocalSystem, type LocalSystem } from "../../local/system";
-import type { Action } from "../../services/ledger/domain";
+import type { Action } from "../../services/ledger/domain/decider";
 import { readLedger } from "../support/invariants";
 import { createTestStore, type TestStore } from "../support/store";
 import {
@@ -27,8 +27,8 @@ import {
   settleUnknownOutcomes,
   type ClientLimits,
   type CommandRecord,
-} from "./support/client";
-import { waitForConvergence } from "./support/convergence";
+} from "../../testkit/client";
+import { waitForConvergence } from "../../testkit/convergence";
 import { expectLedgerAgreesWithClients } from "./support/ledger-check";
 
 const SEED = Number(process.env.RELIABILITY_SEED ?? 11);

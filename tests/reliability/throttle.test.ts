@@ -9,10 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startLocalSystem, type LocalSystem } from "../../local/system";
 import { createTokenBucket, loadThrottleSettings } from "../../local/throttle";
 import { ConfigurationError } from "../../services/ledger/config";
-import {
-  THROTTLE_BURST_REQUESTS_DEFAULT,
-  THROTTLE_RATE_PER_SECOND_DEFAULT,
-} from "../../services/ledger/limits";
+import { THROTTLE_BURST_REQUESTS_DEFAULT, THROTTLE_RATE_PER_SECOND_DEFAULT } from "../../local/limits";
 import { readLedger } from "../support/invariants";
 import { createTestStore, type TestStore } from "../support/store";
 

@@ -4,7 +4,7 @@
 
 import type { APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import { expect } from "vitest";
-import type { Action } from "../../services/ledger/domain";
+import type { Action } from "../../services/ledger/domain/decider";
 import { createQueryHandler } from "../../services/query/handler";
 import { httpEvent } from "./fixtures";
 import { expectLedgerInvariants } from "./invariants";

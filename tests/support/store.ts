@@ -7,9 +7,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { inject } from "vitest";
 import { ensureTables } from "../../local/bootstrap";
-import { createDocumentClient } from "../../services/ledger/clients";
+import { createDocumentClient } from "../../services/ledger/storage/clients";
 import { loadLedgerConfig, type LedgerConfig } from "../../services/ledger/config";
-import { tableNamesWithPrefix } from "../../services/ledger/tables";
+import { tableNamesWithPrefix } from "../../services/ledger/storage/tables";
 import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 
 export interface TestStore {

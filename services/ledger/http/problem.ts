@@ -3,7 +3,7 @@
 // a table name or an ARN. Unvalidated input is echoed only through `echo`, which cuts it short.
 
 import type { APIGatewayProxyStructuredResultV2 } from "aws-lambda";
-import { PROBLEM_ECHO_CHARACTERS_MAX, RETRY_AFTER_SECONDS } from "../limits";
+import { PROBLEM_ECHO_CHARACTERS_MAX, RETRY_AFTER_SECONDS } from "../domain/limits";
 import { jsonResponse } from "./response";
 
 /** Problem type URIs share this base; the last segment names the problem (API.md relies on it). */

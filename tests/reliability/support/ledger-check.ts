@@ -6,7 +6,7 @@
 import { expect } from "vitest";
 import { expectLedgerInvariants, type StoredEvent } from "../../support/invariants";
 import type { TestStore } from "../../support/store";
-import type { CommandRecord } from "./client";
+import type { CommandRecord } from "../../../testkit/client";
 
 export interface LedgerAgreement {
   readonly events: StoredEvent[];

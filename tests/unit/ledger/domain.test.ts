@@ -11,8 +11,8 @@ import {
   type Action,
   type Change,
   type CounterState,
-} from "../../../services/ledger/domain";
-import { VALUE_MAX, VALUE_MIN } from "../../../services/ledger/limits";
+} from "../../../services/ledger/domain/decider";
+import { VALUE_MAX, VALUE_MIN } from "../../../services/ledger/domain/limits";
 
 const action = fc.constantFrom<Action>("increment", "decrement");
 

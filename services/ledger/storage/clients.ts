@@ -3,7 +3,7 @@
 
 import { DynamoDBClient, type DynamoDBClientConfig } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
-import type { LedgerConfig } from "./config";
+import type { LedgerConfig } from "../config";
 
 export function dynamoDbClientConfig(
   config: Pick<LedgerConfig, "endpoint" | "region">,

@@ -23,7 +23,7 @@ import {
   FAULT_PROXY_BODY_BYTES_MAX,
   FAULT_PROXY_UPSTREAM_TIMEOUT_MS,
   FAULT_SLOW_ANSWER_MS_MAX,
-} from "../services/ledger/limits";
+} from "../local/limits";
 
 // ——— randomness ———
 

@@ -3,8 +3,8 @@
 // outcome it never saw settled through GET /number/events/{key}. Shared by the reliability tests and the soak;
 // it never talks to anything but the URL it is given, and never invents a second key for one command.
 
-import type { Action } from "../../../services/ledger/domain";
-import type { EventView } from "../../../services/ledger/event";
+import type { Action } from "../services/ledger/domain/decider";
+import type { EventView } from "../services/ledger/domain/event";
 
 export interface ClientLimits {
   /** Attempts of one command (or one settlement) before it gives up with an unknown outcome. */

@@ -13,12 +13,6 @@ export const IDEMPOTENCY_KEY_PATTERN = /^[A-Za-z0-9\-_.:]{1,128}$/;
 /** Request bodies over 1 KiB are refused with 413 (API.md); a command body is about 25 bytes. */
 export const COMMAND_BODY_BYTES_MAX = 1024;
 
-/**
- * The local gateway stops reading a body at this size and answers 413 itself; the handler applies the
- * contract's 1 KiB limit. API Gateway's own payload limit is 10 MB; we need far less.
- */
-export const GATEWAY_BODY_BYTES_MAX = 64 * 1024;
-
 /** Conflict retries of one command before 503: enough for dozens of contending writers, bounded in time. */
 export const COMMIT_ATTEMPTS_MAX = 12;
 /** Wall-clock budget for one command's conflict retries; past it the client gets 503 + Retry-After. */
@@ -48,28 +42,6 @@ export const PROJECTOR_TRANSACTION_ENTRIES_MAX = 100;
 /** Ledger records one projector invocation writes at once: enough to hide latency, gentle on the table. */
 export const PROJECTOR_RECORDS_IN_FLIGHT_MAX = 8;
 
-/** Records per projector invocation, as the Lambda event source mapping's default batch size. */
-export const STREAM_BATCH_RECORDS_DEFAULT = 100;
-/** GetRecords returns at most 1 000 records, so a local batch can never be larger. */
-export const STREAM_BATCH_RECORDS_MAX = 1_000;
-/**
- * Retries of a failing record before the local poller gives up on it and writes it to the failure log, as the
- * event source mapping's MaximumRetryAttempts does on AWS: a poison record must never block a shard for good.
- */
-export const STREAM_RETRY_ATTEMPTS_DEFAULT = 4;
-export const STREAM_RETRY_ATTEMPTS_MAX = 100;
-/** Exponential backoff between deliveries of a failed batch: 100 ms, 200 ms, 400 ms… at most 5 s. */
-export const STREAM_RETRY_BACKOFF_BASE_MS = 100;
-export const STREAM_RETRY_BACKOFF_CAP_MS = 5_000;
-/** The pause after an empty GetRecords: the projection catches up within a fraction of a second, never spins. */
-export const STREAM_IDLE_PAUSE_MS = 150;
-/** How often the poller asks DescribeStream for new shards (children of shards that closed). */
-export const STREAM_SHARD_DISCOVERY_INTERVAL_MS = 1_000;
-/** Shards read at once; DynamoDB Local has one open shard, a busy AWS table a handful. */
-export const STREAM_SHARDS_IN_FLIGHT_MAX = 16;
-/** DescribeStream pages read per discovery (100 shards a page). */
-export const STREAM_DESCRIBE_PAGES_MAX = 100;
-
 /** History pages: API.md allows 1–100 entries, 20 by default. */
 export const HISTORY_PAGE_ENTRIES_DEFAULT = 20;
 export const HISTORY_PAGE_ENTRIES_MAX = 100;
@@ -91,28 +63,3 @@ export const VERIFY_TAIL_PAUSE_MS = 200;
  * this: across stream shards on AWS the projector may write version n before version n−1.
  */
 export const PROJECTION_LAG_GRACE_MS = 30_000;
-
-/**
- * Stage throttling of the local gateway (local/throttle.ts), a token bucket like API Gateway's: a steady rate
- * and a burst. The defaults are API Gateway's account-level quota per region (10 000 requests/s, burst 5 000),
- * far above what one machine serves (`npm run bench` peaks in the hundreds to low thousands), so nothing is
- * throttled unless asked; the deployed stage's own, lower limits are in infra/variables.tf.
- */
-export const THROTTLE_RATE_PER_SECOND_DEFAULT = 10_000;
-export const THROTTLE_BURST_REQUESTS_DEFAULT = 5_000;
-/** Anything above a million requests a second is a typo, not a setting. */
-export const THROTTLE_RATE_PER_SECOND_MAX = 1_000_000;
-export const THROTTLE_BURST_REQUESTS_MAX = 1_000_000;
-
-/**
- * How often the local gateway checks its connections against the header and request timeouts. Node's default
- * is 30 s, which would let a slow client hold a connection for up to 30 s past the header timeout.
- */
-export const GATEWAY_CONNECTION_CHECK_INTERVAL_MS = 1_000;
-
-/** Fault injection (local/faults.ts): a slow answer waits at most this long, so a test stays bounded in time. */
-export const FAULT_SLOW_ANSWER_MS_MAX = 10_000;
-/** The HTTP fault proxy gives up on the gateway after this long and answers 504, as a load balancer would. */
-export const FAULT_PROXY_UPSTREAM_TIMEOUT_MS = 30_000;
-/** Bodies the HTTP fault proxy relays: the gateway's own cap plus headroom, so the proxy never buffers more. */
-export const FAULT_PROXY_BODY_BYTES_MAX = 2 * GATEWAY_BODY_BYTES_MAX;

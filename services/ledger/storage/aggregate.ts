@@ -1,8 +1,8 @@
 // The aggregate item of the counters table and its codec. Written only by the command path.
 
 import { z } from "zod";
-import type { CounterState } from "./domain";
-import { VALUE_MAX, VALUE_MIN } from "./limits";
+import type { CounterState } from "../domain/decider";
+import { VALUE_MAX, VALUE_MIN } from "../domain/limits";
 
 export const aggregateSchema = z.object({
   counterId: z.string().min(1),

@@ -2,7 +2,7 @@
 // The event is also the idempotency record, so it is never updated or deleted once written.
 
 import { z } from "zod";
-import type { Change, Command, CounterState } from "./domain";
+import type { Change, Command, CounterState } from "./decider";
 import { VALUE_MAX, VALUE_MIN } from "./limits";
 
 /** Bumped when the stored shape of an event changes; readers accept every version they know. */

@@ -6,15 +6,15 @@
 
 import { GetCommand, QueryCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { z } from "zod";
-import { deltaOf, type Bounds } from "./domain";
-import { ledgerEventSchema } from "./event";
+import { deltaOf, type Bounds } from "../domain/decider";
+import { ledgerEventSchema } from "../domain/event";
 import {
   PROJECTION_LAG_GRACE_MS,
   REPLAY_PAGE_EVENTS_MAX,
   VERIFY_PROBLEMS_LISTED_MAX,
   VERIFY_TAIL_PAUSE_MS,
   VERIFY_TAIL_READS_MAX,
-} from "./limits";
+} from "../domain/limits";
 import { auditDifferences, stateEntryKey } from "./read-model";
 import { storeCall } from "./store";
 import { COUNTERS, LEDGER, READ_MODEL, type TableNames } from "./tables";

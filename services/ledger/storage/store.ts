@@ -4,7 +4,7 @@
 import { GetCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { aggregateFromItem, type Aggregate } from "./aggregate";
 import { StoreUnavailableError } from "./errors";
-import { ledgerEventSchema, type LedgerEvent } from "./event";
+import { ledgerEventSchema, type LedgerEvent } from "../domain/event";
 import { COUNTERS, LEDGER, type TableNames } from "./tables";
 
 /** Client errors (HTTP 4xx) that mean "come back later" rather than "this request is wrong". */

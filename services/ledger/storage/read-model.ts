@@ -4,9 +4,9 @@
 // the ledger event does not.
 
 import { z } from "zod";
-import type { CounterState } from "./domain";
-import { ledgerEventSchema, viewOfEvent, type EventView, type LedgerEvent } from "./event";
-import { VALUE_MAX, VALUE_MIN } from "./limits";
+import type { CounterState } from "../domain/decider";
+import { ledgerEventSchema, viewOfEvent, type EventView, type LedgerEvent } from "../domain/event";
+import { VALUE_MAX, VALUE_MIN } from "../domain/limits";
 import { READ_MODEL } from "./tables";
 
 export const projectedStateSchema = z.object({

@@ -2,7 +2,7 @@
 // It covers the method, the route and the validated command, never headers that vary between retries.
 
 import { createHash } from "node:crypto";
-import type { Action } from "./domain";
+import type { Action } from "./decider";
 
 const FINGERPRINT_FORMAT = "v1";
 

@@ -1,7 +1,7 @@
 // Real AWS event envelopes turned into the events a test needs: the envelope stays as AWS sends it, only
 // route, path, headers and body change. Shared by every test that calls a handler directly, so no test
-// invents its own event shape. The envelopes are a copy of shared/fixtures/aws-events kept in the repository
-// (so that a clone on GitHub can run the tests); tests/unit/fixtures.test.ts keeps the copy true.
+// invents its own event shape. The envelopes in tests/fixtures/aws-events are the repository's own copy of
+// what AWS sends (docs/decisions.md, "The AWS event fixtures belong to the repository").
 
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
@@ -13,9 +13,6 @@ const repositoryRoot = resolve(dirname(fileURLToPath(import.meta.url)), "../..")
 
 /** The repository's copy of the real AWS event shapes. */
 export const FIXTURES_DIRECTORY = resolve(repositoryRoot, "tests/fixtures/aws-events");
-
-/** The team's shared originals, beside the clone (sessions and CI); absent on a plain clone elsewhere. */
-export const SHARED_FIXTURES_DIRECTORY = resolve(repositoryRoot, "../shared/fixtures/aws-events");
 
 export function readFixture<T>(name: string): T {
   return JSON.parse(readFileSync(resolve(FIXTURES_DIRECTORY, name), "utf8")) as T;

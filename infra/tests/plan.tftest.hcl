@@ -34,7 +34,7 @@ run "plan" {
 
   assert {
     condition     = length(aws_apigatewayv2_route.route) == 8
-    error_message = "seven routes of API.md and $default"
+    error_message = "seven routes of docs/api.md and $default"
   }
 
   assert {

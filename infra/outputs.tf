@@ -1,7 +1,7 @@
 # What a deployment tells its operator and the deploy workflow.
 
 output "api_url" {
-  description = "Base URL of the HTTP API (API.md's routes hang off it)."
+  description = "Base URL of the HTTP API (the routes of docs/api.md hang off it)."
   value       = aws_apigatewayv2_stage.default.invoke_url
 }
 

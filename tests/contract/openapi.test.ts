@@ -83,7 +83,7 @@ function operations(): Operation[] {
   return found;
 }
 
-describe("openapi.json is a sound OpenAPI 3.1 document of API.md", () => {
+describe("openapi.json is a sound OpenAPI 3.1 document of docs/api.md", () => {
   it("declares OpenAPI 3.1.0 in the JSON Schema 2020-12 dialect, with the local and the AWS server", () => {
     expect(document.openapi).toBe("3.1.0");
     expect(document.jsonSchemaDialect).toBe("https://json-schema.org/draft/2020-12/schema");

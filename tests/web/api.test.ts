@@ -98,7 +98,7 @@ describe("createCounterApi", () => {
     });
   });
 
-  it("sends a command as API.md asks: JSON body with the action only, and the Idempotency-Key header", async () => {
+  it("sends a command as docs/api.md asks: JSON body with the action only, and the Idempotency-Key header", async () => {
     const fake = new FakeCounterApi();
     const api = createCounterApi({ baseUrl: "", fetch: fake.fetch });
     const answer = await api.sendCommand("increment", "key-1");

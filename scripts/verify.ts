@@ -23,7 +23,7 @@ const PROGRESS_REDRAW_INTERVAL_MS = 100;
 const PROGRESS_BAR_CHARACTERS = 30;
 
 const USAGE = `usage: npm run verify [-- --json] [-- --url <api base URL>]
-  Replays the counter's ledger and checks I1–I3 and I5 (DESIGN.md).
+  Replays the counter's ledger and checks I1–I3 and I5 (docs/architecture.md).
   --json        print the report exactly as GET /number/verify answers it
   --url <base>  ask a running API (e.g. http://localhost:3000 of npm start) to replay, instead of the tables
   Environment: DYNAMODB_ENDPOINT (else AWS with AWS_REGION and the default credentials),

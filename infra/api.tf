@@ -1,6 +1,6 @@
-# The HTTP API of API.md on API Gateway (HTTP API, payload format 2.0). The route table is
+# The HTTP API of docs/api.md on API Gateway (HTTP API, payload format 2.0). The route table is
 # services/ledger/http/routes.ts `ROUTES` — the infra tests check that the keys below are the same. The query
-# Lambda also takes `$default`, where it answers 404 and 405 problems (API.md, Anything else).
+# Lambda also takes `$default`, where it answers 404 and 405 problems (docs/api.md#anything-else).
 #
 # API Gateway HTTP APIs cannot have a WAF web ACL; the API's guard is the stage throttling below.
 

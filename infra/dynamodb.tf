@@ -97,7 +97,7 @@ resource "aws_dynamodb_table" "read_model" {
   deletion_protection_enabled = true
 }
 
-# The counter starts at value 0, version 0 (API.md). The provider creates it with a condition
+# The counter starts at value 0, version 0 (docs/api.md#conventions). The provider creates it with a condition
 # `attribute_not_exists`, so it never overwrites a live aggregate; but on every later plan it would read the
 # live value back and "correct" it to 0 — hence ignore_changes. prevent_destroy: destroying this resource
 # would delete the aggregate while the ledger stays, breaking invariant I1.

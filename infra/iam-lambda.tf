@@ -1,5 +1,6 @@
 # One execution role per Lambda, each allowed exactly what its handler does and nothing else
-# (DESIGN.md, Tables). Never widen one role to make another work; never grant an action on `*`.
+# (docs/decisions.md#three-tables-and-iam-written-as-it-really-works). Never widen one role to make another
+# work; never grant an action on `*`.
 #
 # IAM has no `dynamodb:TransactWriteItems` action: a transaction is authorised by the item actions inside it.
 # So the command role holds `PutItem` on the ledger and `UpdateItem` on counters only under the condition

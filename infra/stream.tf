@@ -1,8 +1,9 @@
 # The ledger stream → projector event source mapping, and the queue where records that could never be
-# projected end up. The projector is idempotent and order-insensitive (DESIGN.md, Projector), so redelivery
-# is safe; what must never happen is one bad record blocking the shard for good. Hence: report the failed
-# record (ReportBatchItemFailures), split a failing batch to isolate it (bisect), give up after a bounded number
-# of retries or a bounded age, and send its coordinates to the failure queue for a person to look at.
+# projected end up. The projector is idempotent and order-insensitive
+# (docs/architecture.md#the-projection-and-why-it-converges), so redelivery is safe; what must never happen is
+# one bad record blocking the shard for good. Hence: report the failed record (ReportBatchItemFailures), split
+# a failing batch to isolate it (bisect), give up after a bounded number of retries or a bounded age, and send
+# its coordinates to the failure queue for a person to look at.
 
 resource "aws_sqs_queue" "projector_failures" {
   name = "${var.project}-projector-failures"

@@ -41,8 +41,9 @@ variable "log_retention_days" {
 variable "api_throttle_rate_per_second" {
   description = "Stage-wide steady request rate of the HTTP API."
   type        = number
-  # One counter's aggregate item takes about 500 transactional commits a second (DESIGN.md, Scale); staying
-  # well below it leaves headroom for reads and bounds what abuse can cost.
+  # One counter's aggregate item takes about 500 transactional commits a second
+  # (docs/architecture.md#where-aws-differs-from-dynamodb-local); staying well below it leaves headroom for
+  # reads and bounds what abuse can cost.
   default = 100
 }
 

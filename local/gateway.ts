@@ -1,5 +1,5 @@
 // The local stand-in for API Gateway (HTTP API, payload format 2.0): turns each HTTP request into the event
-// API Gateway would send (shapes: shared/fixtures/aws-events), calls the same handler functions that run on
+// API Gateway would send (shapes: tests/fixtures/aws-events), calls the same handler functions that run on
 // Lambda, and turns their result back into a response. It also serves the built web UI at `/`.
 // It defends itself like the real edge: size limits, timeouts, and never a stack trace to a client.
 

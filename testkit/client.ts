@@ -1,7 +1,8 @@
-// A client of the HTTP API that behaves as API.md asks a careful client to: one Idempotency-Key per command,
-// the same key on every retry of 429, 503, any other 5xx or a lost answer, bounded in attempts and time, and an
-// outcome it never saw settled through GET /number/events/{key}. Shared by the reliability tests and the soak;
-// it never talks to anything but the URL it is given, and never invents a second key for one command.
+// A client of the HTTP API that behaves as docs/api.md asks a careful client to: one Idempotency-Key per
+// command, the same key on every retry of 429, 503, any other 5xx or a lost answer, bounded in attempts and
+// time, and an outcome it never saw settled through GET /number/events/{key}. Shared by the reliability tests
+// and the soak; it never talks to anything but the URL it is given, and never invents a second key for one
+// command.
 
 import type { Action } from "../services/ledger/domain/decider";
 import type { EventView } from "../services/ledger/domain/event";
@@ -138,8 +139,9 @@ export async function settleByKey(
 }
 
 /**
- * Settles every command whose outcome the client never saw, as API.md tells a client to: each unknown outcome
- * becomes what the ledger says, applied or not applied. Throws if one cannot be settled within the limits.
+ * Settles every command whose outcome the client never saw, as docs/api.md tells a client to: each unknown
+ * outcome becomes what the ledger says, applied or not applied. Throws if one cannot be settled within the
+ * limits.
  */
 export async function settleUnknownOutcomes(
   baseUrl: string,

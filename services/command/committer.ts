@@ -1,9 +1,9 @@
 // The committer: turns validated commands into ledger events and aggregate updates, with group commit
-// (DESIGN.md, Command algorithm, step 5). Per counter, at most one transaction is in flight in this process;
-// commands arriving meanwhile join the next one (up to 99 events). Each command keeps its own answer. The
-// last committed aggregate is kept in memory as the expectation, so an uncontended command costs one round
-// trip; the version guard keeps several processes correct. It never writes an event the domain did not
-// decide, and never writes twice for one idempotency key.
+// (docs/architecture.md#committer-and-group-commit). Per counter, at most one transaction is in flight in
+// this process; commands arriving meanwhile join the next one (up to 99 events). Each command keeps its own
+// answer. The last committed aggregate is kept in memory as the expectation, so an uncontended command costs
+// one round trip; the version guard keeps several processes correct. It never writes an event the domain did
+// not decide, and never writes twice for one idempotency key.
 
 import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import type { LedgerConfig } from "../ledger/config";

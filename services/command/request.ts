@@ -1,5 +1,5 @@
-// Validation of POST /number, before any I/O (API.md). Turns an API Gateway event into a command, or into
-// the name and safe detail of the problem to answer. It must never throw on client input.
+// Validation of POST /number, before any I/O (docs/api.md). Turns an API Gateway event into a command, or
+// into the name and safe detail of the problem to answer. It must never throw on client input.
 
 import { randomUUID } from "node:crypto";
 import type { APIGatewayProxyEventV2 } from "aws-lambda";

@@ -1,4 +1,4 @@
-// Structured logs: one JSON line per request or batch (STYLE.md, habit 9). Never a secret, never a body.
+// Structured logs: one JSON line per request or batch (docs/style.md). Never a secret, never a body.
 // LOG_LEVEL=silent turns them off (tests); anything else logs.
 
 export interface LogLine {

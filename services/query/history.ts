@@ -1,7 +1,7 @@
-// GET /number/history (API.md): the audit trail a page at a time, from the read model, with `projectedVersion`
-// saying how far the projector has come. The cursor is opaque to clients but not a secret: it names the last
-// version of the page and the order, and is validated strictly, so that no cursor a client sends — forged,
-// truncated or from another order — can become anything but a page or a 400. It never writes.
+// GET /number/history (docs/api.md): the audit trail a page at a time, from the read model, with
+// `projectedVersion` saying how far the projector has come. The cursor is opaque to clients but not a secret:
+// it names the last version of the page and the order, and is validated strictly, so that no cursor a client
+// sends — forged, truncated or from another order — can become anything but a page or a 400. It never writes.
 
 import { GetCommand, QueryCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";

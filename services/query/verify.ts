@@ -1,4 +1,5 @@
-// GET /number/verify (API.md): replays the whole ledger and reports I1–I3 and I5 (services/ledger/storage/replay.ts).
+// GET /number/verify (docs/api.md): replays the whole ledger and reports I1–I3 and I5
+// (services/ledger/storage/replay.ts).
 // A report with violations is still a 200: the report is the answer. It never writes.
 
 import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";

@@ -1,5 +1,5 @@
 // HTTP-level tests through the local runtime (the gateway and the real handlers on DynamoDB Local):
-// every row of API.md for POST /number, GET /number, GET /number/events/{key}, GET /health,
+// every row of docs/api.md for POST /number, GET /number, GET /number/events/{key}, GET /health,
 // GET /openapi.json, unknown paths and wrong methods, CORS, and what every refusal must never contain.
 
 import { afterAll, beforeAll, describe, expect, it } from "vitest";

@@ -1,7 +1,7 @@
 // Least privilege in infra/, statement by statement: what each Lambda role may do to which table, the
 // transaction-only writes of the command, the append-only ledger for every role, no wildcard action, no `*`
-// resource where a name fits, the GitHub trust condition and the deploy role's scope. DESIGN.md, Tables, is
-// the source of these rules.
+// resource where a name fits, the GitHub trust condition and the deploy role's scope.
+// docs/decisions.md#three-tables-and-iam-written-as-it-really-works is the source of these rules.
 
 import { beforeAll, describe, expect, it } from "vitest";
 import { asString, expressionOf, loadTerraform, type IamStatement, type Terraform } from "./terraform";

@@ -145,7 +145,8 @@ describe("HTTP API (infra/api.tf)", () => {
     expect(settings.throttling_burst_limit).toBe("${var.api_throttle_burst_requests}");
     const rate = numberDefault("api_throttle_rate_per_second");
     const burst = numberDefault("api_throttle_burst_requests");
-    // Under the ~500 commits/s one aggregate item takes (DESIGN.md, Scale), and the burst holds at least a second.
+    // Under the ~500 commits/s one aggregate item takes
+    // (docs/architecture.md#where-aws-differs-from-dynamodb-local), and the burst holds at least a second.
     expect(rate).toBeGreaterThan(0);
     expect(rate).toBeLessThan(500);
     expect(burst).toBeGreaterThanOrEqual(rate);

@@ -1,6 +1,6 @@
 // The DynamoDB tables in infra/dynamodb.tf are the ones services/ledger/storage/tables.ts defines — names, keys,
 // attribute types, the byVersion index, the stream — and each is protected the way the issue asks.
-// tables.ts is the one definition (STYLE.md, habit 3); Terraform is the copy that cannot import it.
+// tables.ts is the one definition (docs/style.md#limits); Terraform is the copy that cannot import it.
 
 import type { CreateTableCommandInput } from "@aws-sdk/client-dynamodb";
 import { beforeAll, describe, expect, it } from "vitest";

@@ -1,5 +1,5 @@
 // The command handler against DynamoDB Local, called with real API Gateway envelopes: every outcome of
-// POST /number in API.md, and what each leaves in the ledger and the aggregate.
+// POST /number in docs/api.md, and what each leaves in the ledger and the aggregate.
 
 import { ScanCommand } from "@aws-sdk/lib-dynamodb";
 import { beforeAll, describe, expect, it } from "vitest";

@@ -1,4 +1,4 @@
-// The query handler against DynamoDB Local, with real API Gateway envelopes: the read routes of API.md,
+// The query handler against DynamoDB Local, with real API Gateway envelopes: the read routes of docs/api.md,
 // the `$default` route's 404 and 405, and a safe 503 when the store cannot be reached.
 
 import { beforeAll, describe, expect, it } from "vitest";

@@ -1,6 +1,6 @@
 // Shared by the projection tests: arbitrary ledgers made with the real domain, written straight into the
 // ledger and counters tables, and the stream records of their INSERTs in the real event shape
-// (tests/fixtures/aws-events/dynamodb-stream-insert-modify.json, a copy of shared/fixtures). Nothing here stands in for DynamoDB.
+// (tests/fixtures/aws-events/dynamodb-stream-insert-modify.json). Nothing here stands in for DynamoDB.
 
 import { BatchWriteCommand, PutCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
 import { marshall } from "@aws-sdk/util-dynamodb";

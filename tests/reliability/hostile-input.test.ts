@@ -398,7 +398,7 @@ function encode(request: HostileRequest): Buffer {
 
 // ——— what must hold for every answer ———
 
-/** Things a detail must never reveal (API.md, Conventions). */
+/** Things a detail must never reveal (docs/api.md#conventions). */
 const UNSAFE_DETAIL =
   /\bat \S+ \(|node_modules|Exception|TypeError|SyntaxError|ECONN|arn:aws|test-[0-9a-f]{8}|counter-ledger-(ledger|counters|read-model)|\/work\/|\\n\s+at /;
 

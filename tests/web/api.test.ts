@@ -1,4 +1,4 @@
-// The API client against API.md: the requests it makes, and how it reads each kind of answer into a
+// The API client against docs/api.md: the requests it makes, and how it reads each kind of answer into a
 // value — including the answers that are not in the contract (a proxy's HTML page, a broken body).
 
 import { describe, expect, it } from "vitest";

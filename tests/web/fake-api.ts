@@ -1,7 +1,7 @@
 // A fake `fetch` for the web UI's component tests: an in-memory counter that keeps the HTTP contract of
-// API.md (ETag and 304, idempotency keys, bounds, the audit trail with cursors, verify) closely enough for
-// the UI to be tested without a server. It also drops answers on request, to test the UI's retries.
-// It is never a stand-in for the real API in anything but these tests: DynamoDB is not what they test.
+// docs/api.md (ETag and 304, idempotency keys, bounds, the audit trail with cursors, verify) closely enough
+// for the UI to be tested without a server. It also drops answers on request, to test the UI's retries. It is
+// never a stand-in for the real API in anything but these tests: DynamoDB is not what they test.
 
 import type { EventView, HistoryEntry, VerificationReport } from "../../web/src/api";
 

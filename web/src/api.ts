@@ -1,4 +1,4 @@
-// The web UI's client of the HTTP API (API.md, version 1): one typed function per route, nothing else.
+// The web UI's client of the HTTP API (docs/api.md, version 1): one typed function per route, nothing else.
 // Every expected outcome — a refusal, a 304, an unreachable API — comes back as a value, never as an
 // exception, so that components and the command sender can switch on `kind`. This file must never retry,
 // wait or hold state: retrying is the command sender's job (command.ts), polling the hooks' job.
@@ -73,7 +73,7 @@ export interface VerificationReport {
   readonly aggregate: { readonly value: number; readonly version: number };
   readonly readModel: { readonly value: number; readonly version: number };
   readonly problems: readonly VerificationProblem[];
-  /** How far the audit trail is behind the ledger: lag, not a violation (API.md). */
+  /** How far the audit trail is behind the ledger: lag, not a violation (docs/api.md). */
   readonly lag?: { readonly versions: number; readonly auditEntries: number };
   /** Problems beyond those listed, when the report was cut short. */
   readonly problemsOmitted?: number;
@@ -272,7 +272,7 @@ export function parseRetryAfterSeconds(header: string | null): number | null {
   return Number(header.trim());
 }
 
-/** The last segment of a problem type URI names the problem (API.md): "out-of-bounds", … */
+/** The last segment of a problem type URI names the problem (docs/api.md): "out-of-bounds", … */
 export function problemName(problem: Problem): string {
   return problem.type.slice(problem.type.lastIndexOf("/") + 1);
 }

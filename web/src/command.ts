@@ -1,6 +1,6 @@
 // Sends one increment or decrement and sees it through: one fresh Idempotency-Key per click, the same key
 // on every retry, and — when every attempt went unanswered — a last question to the API
-// (`GET /number/events/{key}`) to settle whether the command was applied (DESIGN.md, invariant I6).
+// (`GET /number/events/{key}`) to settle whether the command was applied (docs/architecture.md#i6).
 // It must never make a second key for the same click, and never report "applied" without the API's word.
 
 import type { Action, CommandApplied, CounterApi, Failure, Problem } from "./api";

@@ -54,7 +54,7 @@ export function stateAfter(event: LedgerEvent): CounterState {
   return { value: event.valueAfter, version: event.version };
 }
 
-/** The public view of an event (API.md: `event` of POST /number and GET /number/events/{key}). */
+/** The public view of an event (docs/api.md: `event` of POST /number and GET /number/events/{key}). */
 export interface EventView {
   readonly id: string;
   readonly version: number;

@@ -1,16 +1,19 @@
 // Every limit of the system, named with its unit, in one place. Each number says why it is that number.
 // Nothing here may depend on the environment: configurable values are parsed in config.ts and default to these.
 
-/** The smallest value the counter may hold (API.md, Conventions). */
+/** The smallest value the counter may hold (docs/api.md#conventions). */
 export const VALUE_MIN = 0;
-/** The largest value the counter may hold (API.md, Conventions). */
+/** The largest value the counter may hold (docs/api.md#conventions). */
 export const VALUE_MAX = 1_000_000_000;
 
-/** Idempotency keys: 1–128 characters of `A-Z a-z 0-9 - _ . :` (API.md). 128 fits a key prefix plus a UUID. */
+/**
+ * Idempotency keys: 1–128 characters of `A-Z a-z 0-9 - _ . :` (docs/api.md#headers). 128 fits a key prefix
+ * plus a UUID.
+ */
 export const IDEMPOTENCY_KEY_LENGTH_MAX = 128;
 export const IDEMPOTENCY_KEY_PATTERN = /^[A-Za-z0-9\-_.:]{1,128}$/;
 
-/** Request bodies over 1 KiB are refused with 413 (API.md); a command body is about 25 bytes. */
+/** Request bodies over 1 KiB are refused with 413 (docs/api.md); a command body is about 25 bytes. */
 export const COMMAND_BODY_BYTES_MAX = 1024;
 
 /** Conflict retries of one command before 503: enough for dozens of contending writers, bounded in time. */
@@ -24,7 +27,7 @@ export const COMMIT_BACKOFF_CAP_MS = 100;
 /** What a 503 asks the client to wait before retrying with the same key. */
 export const RETRY_AFTER_SECONDS = 1;
 
-/** Echoes of unvalidated input in a problem detail are cut to this many characters (API.md). */
+/** Echoes of unvalidated input in a problem detail are cut to this many characters (docs/api.md). */
 export const PROBLEM_ECHO_CHARACTERS_MAX = 64;
 
 /**
@@ -42,7 +45,7 @@ export const PROJECTOR_TRANSACTION_ENTRIES_MAX = 100;
 /** Ledger records one projector invocation writes at once: enough to hide latency, gentle on the table. */
 export const PROJECTOR_RECORDS_IN_FLIGHT_MAX = 8;
 
-/** History pages: API.md allows 1–100 entries, 20 by default. */
+/** History pages: docs/api.md allows 1–100 entries, 20 by default. */
 export const HISTORY_PAGE_ENTRIES_DEFAULT = 20;
 export const HISTORY_PAGE_ENTRIES_MAX = 100;
 /** A history cursor we issue is about 40 characters; anything much longer is not ours. */

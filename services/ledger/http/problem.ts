@@ -6,7 +6,7 @@ import type { APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import { PROBLEM_ECHO_CHARACTERS_MAX, RETRY_AFTER_SECONDS } from "../domain/limits";
 import { jsonResponse } from "./response";
 
-/** Problem type URIs share this base; the last segment names the problem (API.md relies on it). */
+/** Problem type URIs share this base; the last segment names the problem (docs/api.md#problem-types). */
 export const PROBLEM_TYPE_BASE = "https://counter-ledger.dev/problems/";
 
 interface ProblemKind {

@@ -20,7 +20,7 @@ export function requestIdOf(event: APIGatewayProxyEventV2): string {
   return event.requestContext.requestId;
 }
 
-/** Adds X-Request-Id to a result; every response carries it (API.md). */
+/** Adds X-Request-Id to a result; every response carries it (docs/api.md#headers). */
 export function withRequestId(
   result: APIGatewayProxyStructuredResultV2,
   requestId: string,

@@ -1,4 +1,4 @@
-// The route table of API.md: which method and path go to which Lambda. One definition, used by the local
+// The route table of docs/api.md: which method and path go to which Lambda. One definition, used by the local
 // gateway to dispatch, by the query Lambda's `$default` route to answer 404 and 405, and checked against
 // the Terraform routes and openapi.json.
 

@@ -18,7 +18,7 @@ export interface Aggregate extends CounterState {
   readonly lastEventId: string | null;
 }
 
-/** The aggregate of a counter nobody has written yet (API.md: a new counter starts at 0, version 0). */
+/** The aggregate of a counter nobody has written yet (docs/api.md#conventions: value 0, version 0). */
 export function newAggregate(counterId: string): Aggregate {
   return { counterId, value: 0, version: 0, updatedAt: null, lastEventId: null };
 }

@@ -58,7 +58,7 @@ export function auditDifferences(stored: Readonly<Record<string, unknown>>, even
   return [...names].filter((name) => stored[name] !== expected[name]).sort();
 }
 
-/** One item of GET /number/history (API.md): the event's public view, its key named `eventId`. */
+/** One item of GET /number/history (docs/api.md): the event's public view, its key named `eventId`. */
 export type HistoryItem = Omit<EventView, "id"> & { readonly eventId: string };
 
 export function historyItemOf(entry: AuditEntry): HistoryItem {

@@ -1,6 +1,6 @@
-// The replay and its verification (DESIGN.md, Replay and verification): reads a counter's ledger through the
-// byVersion index in version order, a page at a time, beside the audit trail in the same order, and checks
-// I1–I3 against the aggregate and I5 against the read model, naming the version of each violation.
+// The replay and its verification (docs/architecture.md#verify-and-replay): reads a counter's ledger through
+// the byVersion index in version order, a page at a time, beside the audit trail in the same order, and
+// checks I1–I3 against the aggregate and I5 against the read model, naming the version of each violation.
 // Shared by GET /number/verify and `npm run verify`. It never writes, never holds more than two pages of the
 // ledger (and two of the audit trail) at a time, and never throws on bad data: bad data is what it reports.
 

@@ -1,4 +1,4 @@
-// Validation of POST /number before any I/O: every refusal of API.md, and the Idempotency-Key forms.
+// Validation of POST /number before any I/O: every refusal of docs/api.md, and the Idempotency-Key forms.
 
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";

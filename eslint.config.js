@@ -26,6 +26,12 @@ const restrictions = [
     ],
   },
   {
+    files: ["common/**"],
+    message: "common/ holds pure helpers that every part imports, the web UI included: it imports nothing.",
+    // Every module specifier: a package, a node: built-in, a relative or an absolute path.
+    patterns: ["*"],
+  },
+  {
     files: ["local/**", "testkit/**", "scripts/**", "bench/**"],
     message: "Only tests import from tests/; shared test tooling lives in testkit/.",
     patterns: into("tests", "web/src"),

@@ -350,124 +350,154 @@ function round(value: number, digits = 0): number {
   return Math.round(value * factor) / factor;
 }
 
-async function main(): Promise<void> {
-  {
-    const runs: RunFigures[] = [];
-    let lagsMs: number[] = [];
-    for (const clients of clientLevels) {
-      log(`ours (write path), ${clients} client(s)…`);
-      runs.push((await onFreshStore((endpoint) => runOurs(endpoint, clients, false))).figures);
-      log(`ours (whole runtime), ${clients} client(s)…`);
-      const full = await onFreshStore((endpoint) => runOurs(endpoint, clients, true));
-      runs.push(full.figures);
-      if (clients === Math.max(...clientLevels)) lagsMs = full.lagsMs;
-      log(`seed, ${clients} client(s)…`);
-      runs.push(await onFreshStore((endpoint) => runSeed(endpoint, clients)));
-    }
-    log("ceiling…");
-    const ceiling = await onFreshStore((endpoint) => runCeiling(endpoint));
-    const replay = await onFreshStore((endpoint) => runReplay(endpoint, replayEvents));
-
-    const sortedLags = [...lagsMs].sort((left, right) => left - right);
-    const find = (design: Design, clients: number) =>
-      runs.find((run) => run.design === design && run.clients === clients);
-    const top = Math.max(...clientLevels);
-    const bottom = Math.min(...clientLevels);
-    const oursTop = find("ours", top);
-    const seedTop = find("seed", top);
-    const oursBottom = find("ours", bottom);
-    const seedBottom = find("seed", bottom);
-    const ratios = {
-      oursOverSeedAtTop: (oursTop?.throughputPerSecond ?? 0) / (seedTop?.throughputPerSecond ?? 1),
-      oursOverCeilingAtTop: (oursTop?.throughputPerSecond ?? 0) / ceiling.eventsPerSecond,
-      p50OursOverSeedAtBottom: (oursBottom?.p50Ms ?? 0) / (seedBottom?.p50Ms ?? 1),
-    };
-    const lag = {
-      p50Ms: percentile(sortedLags, 0.5),
-      p99Ms: percentile(sortedLags, 0.99),
-      samples: sortedLags.length,
-    };
-    const violations = runs.filter((run) => !run.i6Holds).length + (replay.ok ? 0 : 1);
-    const targets = [
-      {
-        target: `ours ≥ 3× seed throughput at ${top} clients`,
-        measured: `${round(ratios.oursOverSeedAtTop, 2)}×`,
-        met: ratios.oursOverSeedAtTop >= 3,
-      },
-      {
-        target: `ours ≥ 0.75 of the store ceiling at ${top} clients`,
-        measured: `${round(ratios.oursOverCeilingAtTop, 2)}`,
-        met: ratios.oursOverCeilingAtTop >= 0.75,
-      },
-      {
-        target: `ours p50 ≤ 1.2× seed p50 at ${bottom} client`,
-        measured: `${round(ratios.p50OursOverSeedAtBottom, 2)}×`,
-        met: ratios.p50OursOverSeedAtBottom <= 1.2,
-      },
-      {
-        target: "zero invariant violations (I6 after every run, verify ok)",
-        measured: String(violations),
-        met: violations === 0,
-      },
-      {
-        target: `projector lag p99 ≤ 1 s under ${top} clients`,
-        measured: `${round(lag.p99Ms)} ms`,
-        met: lag.p99Ms <= 1000,
-      },
-      {
-        target: "verification ≥ 20 000 events/s",
-        measured: `${round(replay.eventsPerSecond)} events/s`,
-        met: replay.eventsPerSecond >= 20_000,
-      },
-    ];
-    const result = {
-      date: new Date().toISOString(),
-      machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? "unknown", node: process.version },
-      secondsPerRun: durationMs / 1000,
-      runs,
-      ceiling,
-      lag,
-      replay,
-      ratios,
-      targets,
-    };
-
-    const lines = [
-      `Measured ${result.date.slice(0, 10)} on ${result.machine.cpus} cores (${result.machine.cpuModel}), Node ${result.machine.node}, a fresh in-memory DynamoDB Local per row, ${result.secondsPerRun} s per run, increments with unique keys.`,
-      "",
-      "| design | clients | commands/s | p50 ms | p99 ms | transactions | conflicts | client retries | I6 |",
-      "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
-      ...runs.map(
-        (run) =>
-          `| ${DESIGN_NAMES[run.design]} | ${run.clients} | ${round(run.throughputPerSecond)} | ${round(run.p50Ms, 1)} | ${round(run.p99Ms, 1)} | ${run.transactions} | ${run.conflicts} | ${run.clientRetries} | ${run.i6Holds ? "holds" : "**broken**"} |`,
-      ),
-      `| store ceiling (99 events + 1 update per transaction, 1 writer) | — | ${round(ceiling.eventsPerSecond)} | — | — | ${ceiling.transactions} | — | — | — |`,
-      "",
-      `Projector lag under ${top} clients (commit → read model): p50 ${round(lag.p50Ms)} ms, p99 ${round(lag.p99Ms)} ms (${lag.samples} samples). Replay verification of ${replay.events} events: ${round(replay.durationMs)} ms, ${round(replay.eventsPerSecond)} events/s, ok: ${replay.ok}.`,
-      "",
-      "| target | measured | met |",
-      "| --- | --- | --- |",
-      ...targets.map(
-        (target) => `| ${target.target} | ${target.measured} | ${target.met ? "yes" : "**no**"} |`,
-      ),
-    ];
-    // Prettier's own table layout, so that `npm test`'s format check passes on what the bench writes.
-    const markdown = (
-      await format(lines.join("\n"), { parser: "markdown", proseWrap: "preserve" })
-    ).trimEnd();
-    mkdirSync("bench/results", { recursive: true });
-    writeFileSync("bench/results/latest.json", `${JSON.stringify(result, null, 2)}\n`);
-    writeFileSync("bench/results/latest.md", `${markdown}\n`);
-    if (!options["no-readme"]) {
-      const readme = readFileSync("README.md", "utf8").replace(
-        /<!-- bench:start -->[\s\S]*<!-- bench:end -->/,
-        `<!-- bench:start -->\n\n${markdown}\n\n<!-- bench:end -->`,
-      );
-      const prettierOptions = (await resolveConfig("README.md")) ?? {};
-      writeFileSync("README.md", await format(readme, { ...prettierOptions, parser: "markdown" }));
-    }
-    console.log(markdown);
+/** Every measurement, each on a fresh store: the three designs at each client level, the ceiling, the replay. */
+async function measure() {
+  const runs: RunFigures[] = [];
+  let lagsMs: number[] = [];
+  for (const clients of clientLevels) {
+    log(`ours (write path), ${clients} client(s)…`);
+    runs.push((await onFreshStore((endpoint) => runOurs(endpoint, clients, false))).figures);
+    log(`ours (whole runtime), ${clients} client(s)…`);
+    const full = await onFreshStore((endpoint) => runOurs(endpoint, clients, true));
+    runs.push(full.figures);
+    if (clients === Math.max(...clientLevels)) lagsMs = full.lagsMs;
+    log(`seed, ${clients} client(s)…`);
+    runs.push(await onFreshStore((endpoint) => runSeed(endpoint, clients)));
   }
+  log("ceiling…");
+  const ceiling = await onFreshStore((endpoint) => runCeiling(endpoint));
+  const replay = await onFreshStore((endpoint) => runReplay(endpoint, replayEvents));
+  const sortedLags = [...lagsMs].sort((left, right) => left - right);
+  const lag = {
+    p50Ms: percentile(sortedLags, 0.5),
+    p99Ms: percentile(sortedLags, 0.99),
+    samples: sortedLags.length,
+  };
+  return { runs, ceiling, lag, replay };
+}
+
+type Measurements = Awaited<ReturnType<typeof measure>>;
+
+/** The ratios against the seed design and the store's ceiling, at the highest and lowest client levels. */
+function ratiosOf({ runs, ceiling }: Measurements) {
+  const find = (design: Design, clients: number) =>
+    runs.find((run) => run.design === design && run.clients === clients);
+  const top = Math.max(...clientLevels);
+  const bottom = Math.min(...clientLevels);
+  const oursTop = find("ours", top);
+  const seedTop = find("seed", top);
+  const oursBottom = find("ours", bottom);
+  const seedBottom = find("seed", bottom);
+  return {
+    oursOverSeedAtTop: (oursTop?.throughputPerSecond ?? 0) / (seedTop?.throughputPerSecond ?? 1),
+    oursOverCeilingAtTop: (oursTop?.throughputPerSecond ?? 0) / ceiling.eventsPerSecond,
+    p50OursOverSeedAtBottom: (oursBottom?.p50Ms ?? 0) / (seedBottom?.p50Ms ?? 1),
+  };
+}
+
+/** The design's targets, each with what was measured and whether it is met. */
+function targetsOf(measurements: Measurements, ratios: ReturnType<typeof ratiosOf>) {
+  const { runs, replay, lag } = measurements;
+  const top = Math.max(...clientLevels);
+  const bottom = Math.min(...clientLevels);
+  const violations = runs.filter((run) => !run.i6Holds).length + (replay.ok ? 0 : 1);
+  return [
+    {
+      target: `ours ≥ 3× seed throughput at ${top} clients`,
+      measured: `${round(ratios.oursOverSeedAtTop, 2)}×`,
+      met: ratios.oursOverSeedAtTop >= 3,
+    },
+    {
+      target: `ours ≥ 0.75 of the store ceiling at ${top} clients`,
+      measured: `${round(ratios.oursOverCeilingAtTop, 2)}`,
+      met: ratios.oursOverCeilingAtTop >= 0.75,
+    },
+    {
+      target: `ours p50 ≤ 1.2× seed p50 at ${bottom} client`,
+      measured: `${round(ratios.p50OursOverSeedAtBottom, 2)}×`,
+      met: ratios.p50OursOverSeedAtBottom <= 1.2,
+    },
+    {
+      target: "zero invariant violations (I6 after every run, verify ok)",
+      measured: String(violations),
+      met: violations === 0,
+    },
+    {
+      target: `projector lag p99 ≤ 1 s under ${top} clients`,
+      measured: `${round(lag.p99Ms)} ms`,
+      met: lag.p99Ms <= 1000,
+    },
+    {
+      target: "verification ≥ 20 000 events/s",
+      measured: `${round(replay.eventsPerSecond)} events/s`,
+      met: replay.eventsPerSecond >= 20_000,
+    },
+  ];
+}
+
+interface BenchResult extends Measurements {
+  readonly date: string;
+  readonly machine: { readonly cpus: number; readonly cpuModel: string; readonly node: string };
+  readonly secondsPerRun: number;
+  readonly ratios: ReturnType<typeof ratiosOf>;
+  readonly targets: ReturnType<typeof targetsOf>;
+}
+
+/** The figures as the README shows them, laid out by Prettier. */
+async function markdownOf(result: BenchResult): Promise<string> {
+  const { runs, ceiling, lag, replay, targets } = result;
+  const top = Math.max(...clientLevels);
+  const lines = [
+    `Measured ${result.date.slice(0, 10)} on ${result.machine.cpus} cores (${result.machine.cpuModel}), Node ${result.machine.node}, a fresh in-memory DynamoDB Local per row, ${result.secondsPerRun} s per run, increments with unique keys.`,
+    "",
+    "| design | clients | commands/s | p50 ms | p99 ms | transactions | conflicts | client retries | I6 |",
+    "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+    ...runs.map(
+      (run) =>
+        `| ${DESIGN_NAMES[run.design]} | ${run.clients} | ${round(run.throughputPerSecond)} | ${round(run.p50Ms, 1)} | ${round(run.p99Ms, 1)} | ${run.transactions} | ${run.conflicts} | ${run.clientRetries} | ${run.i6Holds ? "holds" : "**broken**"} |`,
+    ),
+    `| store ceiling (99 events + 1 update per transaction, 1 writer) | — | ${round(ceiling.eventsPerSecond)} | — | — | ${ceiling.transactions} | — | — | — |`,
+    "",
+    `Projector lag under ${top} clients (commit → read model): p50 ${round(lag.p50Ms)} ms, p99 ${round(lag.p99Ms)} ms (${lag.samples} samples). Replay verification of ${replay.events} events: ${round(replay.durationMs)} ms, ${round(replay.eventsPerSecond)} events/s, ok: ${replay.ok}.`,
+    "",
+    "| target | measured | met |",
+    "| --- | --- | --- |",
+    ...targets.map(
+      (target) => `| ${target.target} | ${target.measured} | ${target.met ? "yes" : "**no**"} |`,
+    ),
+  ];
+  // Prettier's own table layout, so that `npm test`'s format check passes on what the bench writes.
+  return (await format(lines.join("\n"), { parser: "markdown", proseWrap: "preserve" })).trimEnd();
+}
+
+/** Writes bench/results/latest.{json,md} and, unless asked not to, the README's table. */
+async function writeResults(result: BenchResult, markdown: string, updateReadme: boolean): Promise<void> {
+  mkdirSync("bench/results", { recursive: true });
+  writeFileSync("bench/results/latest.json", `${JSON.stringify(result, null, 2)}\n`);
+  writeFileSync("bench/results/latest.md", `${markdown}\n`);
+  if (!updateReadme) return;
+  const readme = readFileSync("README.md", "utf8").replace(
+    /<!-- bench:start -->[\s\S]*<!-- bench:end -->/,
+    `<!-- bench:start -->\n\n${markdown}\n\n<!-- bench:end -->`,
+  );
+  const prettierOptions = (await resolveConfig("README.md")) ?? {};
+  writeFileSync("README.md", await format(readme, { ...prettierOptions, parser: "markdown" }));
+}
+
+async function main(): Promise<void> {
+  const measurements = await measure();
+  const ratios = ratiosOf(measurements);
+  const result: BenchResult = {
+    date: new Date().toISOString(),
+    machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? "unknown", node: process.version },
+    secondsPerRun: durationMs / 1000,
+    ...measurements,
+    ratios,
+    targets: targetsOf(measurements, ratios),
+  };
+  const markdown = await markdownOf(result);
+  await writeResults(result, markdown, !options["no-readme"]);
+  console.log(markdown);
 }
 
 main().catch((error: unknown) => {

@@ -3,7 +3,7 @@
 // `index.handler`); the web UI is built by Vite into `web/dist` when `web/` exists. Each artifact's size is
 // printed. `--only lambdas` or `--only web` builds one half: the deploy workflow bundles the Lambdas before
 // `terraform apply` and builds the UI after it, with the API's URL in VITE_API_BASE_URL (web/vite.config.ts).
-// The zips are byte-for-byte reproducible (fixed timestamps, fixed order), so Terraform's
+// The zips are byte-for-byte reproducible (fixed timestamps, modes and order), so Terraform's
 // `source_code_hash` changes only when the code does. This script never deploys anything.
 //
 // The AWS SDK is bundled rather than left to the one the nodejs22.x runtime ships: bundling pins the exact
@@ -13,8 +13,8 @@ import { existsSync } from "node:fs";
 import { mkdir, readdir, stat, writeFile } from "node:fs/promises";
 import { join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { crc32, deflateRawSync } from "node:zlib";
 import { build as esbuild } from "esbuild";
+import { zipSync, type Zippable } from "fflate";
 
 export type LambdaName = "command" | "query" | "projector";
 
@@ -55,70 +55,42 @@ export interface ZipFile {
   readonly data: Uint8Array;
 }
 
-// MS-DOS date of 1980-01-01 00:00, the earliest a zip can hold: every entry gets it, so the same input gives
-// the same bytes (a reproducible artifact and a stable `source_code_hash`).
-const DOS_TIME_FIXED = 0;
-const DOS_DATE_FIXED = (1 << 5) | 1;
-const ZIP_VERSION = 20; // 2.0: deflate, the minimum every unzip understands
-const ZIP_METHOD_DEFLATE = 8;
-const ZIP_FLAG_UTF8_NAMES = 0x0800;
-const UNIX_HOST = 3 << 8; // "made by" Unix, so the external attributes below are read as a file mode
+/**
+ * Every entry's modification time: 1980-01-01 00:00, the earliest a zip can hold. fflate writes the MS-DOS
+ * date and time from the local calendar, so the date is made in local time: the same fields in every time
+ * zone, hence the same bytes on every machine (a reproducible artifact and a stable `source_code_hash`).
+ */
+const fixedModificationTime = (): Date => new Date(1980, 0, 1, 0, 0, 0);
+/** APPNOTE 4.4.2: "made by" Unix, so that the external attributes are read as a Unix file mode. */
+const ZIP_OS_UNIX = 3;
+/** A regular file readable by everyone (Lambda runs the code as another user than the one that unzips). */
 const FILE_MODE_READABLE = 0o100644;
+const DEFLATE_LEVEL_MAX = 9;
 
 /**
- * A minimal zip writer (APPNOTE 6.3: local headers, deflate, central directory, end record; no zip64, so each
- * file and the archive stay under 4 GiB, which a Lambda zip of at most 50 MiB always does).
+ * A reproducible zip (fflate): entries sorted by name, each deflated at the highest level with a fixed time and
+ * a fixed mode, so that the same files give the same bytes whatever their order, the clock or the time zone.
  */
 export function zipArchive(files: readonly ZipFile[]): Buffer {
-  const localParts: Buffer[] = [];
-  const centralParts: Buffer[] = [];
-  let offsetBytes = 0;
-  for (const file of files) {
-    const name = Buffer.from(file.name, "utf8");
-    const compressed = deflateRawSync(file.data, { level: 9 });
-    const checksum = crc32(file.data);
-
-    const local = Buffer.alloc(30);
-    local.writeUInt32LE(0x04034b50, 0);
-    local.writeUInt16LE(ZIP_VERSION, 4);
-    local.writeUInt16LE(ZIP_FLAG_UTF8_NAMES, 6);
-    local.writeUInt16LE(ZIP_METHOD_DEFLATE, 8);
-    local.writeUInt16LE(DOS_TIME_FIXED, 10);
-    local.writeUInt16LE(DOS_DATE_FIXED, 12);
-    local.writeUInt32LE(checksum, 14);
-    local.writeUInt32LE(compressed.length, 18);
-    local.writeUInt32LE(file.data.length, 22);
-    local.writeUInt16LE(name.length, 26);
-    local.writeUInt16LE(0, 28);
-
-    const central = Buffer.alloc(46);
-    central.writeUInt32LE(0x02014b50, 0);
-    central.writeUInt16LE(UNIX_HOST | ZIP_VERSION, 4);
-    central.writeUInt16LE(ZIP_VERSION, 6);
-    central.writeUInt16LE(ZIP_FLAG_UTF8_NAMES, 8);
-    central.writeUInt16LE(ZIP_METHOD_DEFLATE, 10);
-    central.writeUInt16LE(DOS_TIME_FIXED, 12);
-    central.writeUInt16LE(DOS_DATE_FIXED, 14);
-    central.writeUInt32LE(checksum, 16);
-    central.writeUInt32LE(compressed.length, 20);
-    central.writeUInt32LE(file.data.length, 24);
-    central.writeUInt16LE(name.length, 28);
-    // extra field length, comment length, disk number, internal attributes: all 0
-    central.writeUInt32LE(FILE_MODE_READABLE * 0x10000, 38);
-    central.writeUInt32LE(offsetBytes, 42);
-
-    localParts.push(local, name, compressed);
-    centralParts.push(central, name);
-    offsetBytes += local.length + name.length + compressed.length;
+  const names = files.map((file) => file.name);
+  if (new Set(names).size !== names.length)
+    throw new Error(`a zip cannot hold one name twice: ${names.join(", ")}`);
+  const sorted = [...files].sort((left, right) =>
+    left.name < right.name ? -1 : left.name > right.name ? 1 : 0,
+  );
+  const entries: Zippable = {};
+  for (const file of sorted) {
+    entries[file.name] = [
+      file.data,
+      {
+        level: DEFLATE_LEVEL_MAX,
+        mtime: fixedModificationTime(),
+        os: ZIP_OS_UNIX,
+        attrs: FILE_MODE_READABLE * 0x10000,
+      },
+    ];
   }
-  const centralDirectory = Buffer.concat(centralParts);
-  const end = Buffer.alloc(22);
-  end.writeUInt32LE(0x06054b50, 0);
-  end.writeUInt16LE(files.length, 8);
-  end.writeUInt16LE(files.length, 10);
-  end.writeUInt32LE(centralDirectory.length, 12);
-  end.writeUInt32LE(offsetBytes, 16);
-  return Buffer.concat([...localParts, centralDirectory, end]);
+  return Buffer.from(zipSync(entries));
 }
 
 export interface LambdaArtifact {

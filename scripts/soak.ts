@@ -175,16 +175,74 @@ function isLoopback(endpoint: string): boolean {
   return ["127.0.0.1", "localhost", "[::1]"].includes(new URL(endpoint).hostname);
 }
 
+/** What the soak starts and must stop, filled in as it starts. */
+interface SoakHarness {
+  readonly injectors: SdkFaultInjector[];
+  system?: LocalSystem;
+  proxy?: HttpFaultProxy;
+}
+
+/** What the load ends with, read once the faults are off and the projection has drained. */
+interface SoakOutcome {
+  readonly tally: Tally;
+  readonly rssSamples: readonly RssSample[];
+  readonly durationMs: number;
+  readonly aggregate: { readonly value: number; readonly version: number };
+  readonly ledgerEvents: number;
+  readonly report: VerificationReport | undefined;
+  /** "converged", or why the projection did not. */
+  readonly convergence: string;
+}
+
+interface RssSample {
+  readonly atMs: number;
+  readonly bytes: number;
+}
+
 /** Runs the soak on the given DynamoDB and returns the verdict; stops everything it started. */
 export async function runSoak(options: SoakOptions): Promise<SoakVerdict> {
-  const { print } = options;
   if (!isLoopback(options.dynamoDbEndpoint))
     throw new UsageError("the soak only runs on a loopback DynamoDB");
   const random = seededRandom(options.seed);
   const dataDirectory = mkdtempSync(join(tmpdir(), "counter-ledger-soak-"));
+  const environment = soakEnvironment(options.dynamoDbEndpoint, dataDirectory);
+  const config = loadLedgerConfig(environment);
+  const client = createDocumentClient(config);
+  await ensureTables(client, config.tables, config.counterId);
+  const harness: SoakHarness = { injectors: [] };
+  try {
+    const { system, baseUrl } = await startHarness(harness, options, environment, random);
+    const durationMs = options.minutes * 60_000;
+    const tally = newTally();
+    const rssSamples = await runLoad(options, harness, tally, baseUrl, durationMs);
+    // Settle what the clients never saw, faults still on; then let the projection drain.
+    for (const [key, action] of [...tally.unsettled]) await settle(tally, baseUrl, key, action);
+    for (const injector of harness.injectors) injector.enabled = false;
+    if (harness.proxy !== undefined) harness.proxy.enabled = false;
+    let report: VerificationReport | undefined;
+    let convergence = "converged";
+    try {
+      report = await waitForConvergence(system.url, CONVERGENCE_TIMEOUT_MS);
+    } catch (error) {
+      convergence = error instanceof Error ? error.message.slice(0, 300) : String(error);
+    }
+    const aggregate = (await (await fetch(`${system.url}/number`)).json()) as SoakOutcome["aggregate"];
+    const ledgerEvents = await countLedger(client, config.tables.ledger);
+    const outcome = { tally, rssSamples, durationMs, aggregate, ledgerEvents, report, convergence };
+    return printVerdict(options.print, tally, soakChecks(outcome));
+  } finally {
+    await harness.proxy?.stop();
+    await harness.system?.stop();
+    client.destroy();
+    rmSync(dataDirectory, { recursive: true, force: true });
+  }
+}
+
+/** The local runtime's environment for a soak: fresh tables, its own data directory, no throttling. */
+function soakEnvironment(dynamoDbEndpoint: string, dataDirectory: string): Record<string, string> {
   const tables = tableNamesWithPrefix(`soak-${randomUUID().slice(0, 8)}`);
-  const environment: Record<string, string> = {
-    DYNAMODB_ENDPOINT: options.dynamoDbEndpoint,
+  return {
+    DYNAMODB_ENDPOINT: dynamoDbEndpoint,
     AWS_REGION: "us-east-1",
     LEDGER_TABLE: tables.ledger,
     COUNTERS_TABLE: tables.counters,
@@ -196,162 +254,174 @@ export async function runSoak(options: SoakOptions): Promise<SoakVerdict> {
     STREAM_MAX_RETRY_ATTEMPTS: "100",
     THROTTLE_RATE_PER_SECOND: "off",
   };
-  const config = loadLedgerConfig(environment);
-  const client = createDocumentClient(config);
-  await ensureTables(client, config.tables, config.counterId);
+}
 
-  const injectors: SdkFaultInjector[] = [];
-  let system: LocalSystem | undefined;
-  let proxy: HttpFaultProxy | undefined;
-  try {
-    system = await startLocalSystem({
-      environment,
-      port: 0,
-      configureClient: (systemClient) => {
-        if (!options.faults) return;
-        injectors.push(
-          injectSdkFaults(
-            systemClient,
-            randomSdkFaultPlan({
-              rates: { failBeforeSend: 0.01, failAfterCommit: 0.02, throttle: 0.01, slowAnswer: 0.05 },
-              random,
-              slowAnswerMsMax: 100,
-            }),
-            "eachAttempt",
-          ),
-          injectSdkFaults(
-            systemClient,
-            randomSdkFaultPlan({
-              rates: { failBeforeSend: 0.01, failAfterCommit: 0.02, throttle: 0.01 },
-              random,
-            }),
-            "eachCall",
-          ),
-        );
-      },
-    });
-    proxy = options.faults
-      ? await startHttpFaultProxy({
-          targetUrl: system.url,
-          plan: randomHttpFaultPlan(
-            { failBeforeForward: 0.02, dropResponse: 0.02, replaceWith5xx: 0.02 },
+/** Starts the local system (with SDK faults) and the HTTP fault proxy in front of it, if faults are on. */
+async function startHarness(
+  harness: SoakHarness,
+  options: SoakOptions,
+  environment: Record<string, string>,
+  random: () => number,
+): Promise<{ system: LocalSystem; baseUrl: string }> {
+  const system = await startLocalSystem({
+    environment,
+    port: 0,
+    configureClient: (systemClient) => {
+      if (!options.faults) return;
+      harness.injectors.push(
+        injectSdkFaults(
+          systemClient,
+          randomSdkFaultPlan({
+            rates: { failBeforeSend: 0.01, failAfterCommit: 0.02, throttle: 0.01, slowAnswer: 0.05 },
             random,
-          ),
-          random,
-        })
-      : undefined;
-    const baseUrl = proxy?.url ?? system.url;
-    print(
-      `soak: ${options.minutes} min, ${options.clients} clients, seed ${options.seed}, faults ${options.faults ? "on" : "off"}, API ${system.url}${proxy === undefined ? "" : ` behind fault proxy ${proxy.url}`}`,
-    );
-
-    const tally: Tally = {
-      operations: 0,
-      applied: 0,
-      appliedSum: 0,
-      refused: 0,
-      reads: 0,
-      readFailures: 0,
-      errors: {},
-      unsettled: new Map(),
-    };
-    const startedAtMs = Date.now();
-    const durationMs = options.minutes * 60_000;
-    const deadlineMs = startedAtMs + durationMs;
-    const rssSamples: { atMs: number; bytes: number }[] = [];
-    let lastOperations = 0;
-    const reporter = setInterval(() => {
-      const rss = process.memoryUsage().rss;
-      rssSamples.push({ atMs: Date.now() - startedAtMs, bytes: rss });
-      const seconds = Math.round((Date.now() - startedAtMs) / 1_000);
-      const perSecond = Math.round(
-        (tally.operations - lastOperations) /
-          ((options.reportIntervalMs ?? REPORT_INTERVAL_MS_DEFAULT) / 1_000),
-      );
-      lastOperations = tally.operations;
-      const errors = Object.entries(tally.errors)
-        .map(([kind, count]) => `${kind}=${count}`)
-        .join(" ");
-      print(
-        `t=${seconds}s ops=${tally.operations} (${perSecond}/s) applied=${tally.applied} refused=${tally.refused} ` +
-          `unknown=${tally.unsettled.size} reads=${tally.reads} | errors: ${errors || "none"} | ` +
-          `faults: ${faultLine(injectors, proxy)} | rss=${Math.round(rss / MEBIBYTE)}MB ` +
-          `heap=${Math.round(process.memoryUsage().heapUsed / MEBIBYTE)}MB`,
-      );
-    }, options.reportIntervalMs ?? REPORT_INTERVAL_MS_DEFAULT);
-    try {
-      await Promise.all(
-        Array.from({ length: options.clients }, (_, index) =>
-          clientLoop(tally, baseUrl, seededRandom(options.seed + index + 1), deadlineMs, index === 0),
+            slowAnswerMsMax: 100,
+          }),
+          "eachAttempt",
+        ),
+        injectSdkFaults(
+          systemClient,
+          randomSdkFaultPlan({
+            rates: { failBeforeSend: 0.01, failAfterCommit: 0.02, throttle: 0.01 },
+            random,
+          }),
+          "eachCall",
         ),
       );
-    } finally {
-      clearInterval(reporter);
-    }
-
-    // Settle what the clients never saw, faults still on; then let the projection drain.
-    for (const [key, action] of [...tally.unsettled]) await settle(tally, baseUrl, key, action);
-    for (const injector of injectors) injector.enabled = false;
-    if (proxy !== undefined) proxy.enabled = false;
-    let report: VerificationReport | undefined;
-    let convergence = "converged";
-    try {
-      report = await waitForConvergence(system.url, CONVERGENCE_TIMEOUT_MS);
-    } catch (error) {
-      convergence = error instanceof Error ? error.message.slice(0, 300) : String(error);
-    }
-    const aggregate = (await (await fetch(`${system.url}/number`)).json()) as {
-      value: number;
-      version: number;
-    };
-    const ledgerEvents = await countLedger(client, config.tables.ledger);
-
-    const half = durationMs / 2;
-    const peak = (samples: typeof rssSamples): number =>
-      Math.max(0, ...samples.map((sample) => sample.bytes));
-    const firstHalfPeak = peak(rssSamples.filter((sample) => sample.atMs <= half));
-    const secondHalfPeak = peak(rssSamples.filter((sample) => sample.atMs > half));
-    const rssBoundBytes = firstHalfPeak * RSS_GROWTH_FACTOR_MAX + RSS_GROWTH_SLACK_BYTES;
-    const checks = [
-      {
-        name: "every unknown outcome settled",
-        passed: tally.unsettled.size === 0,
-        detail: `${tally.unsettled.size} still unknown`,
-      },
-      {
-        name: "I6: value = Σ of the commands clients saw applied",
-        passed: aggregate.value === tally.appliedSum,
-        detail: `value ${aggregate.value}, clients' sum ${tally.appliedSum}`,
-      },
-      {
-        name: "the ledger holds exactly the applied commands (nothing lost, nothing doubled)",
-        passed: ledgerEvents === tally.applied && aggregate.version === tally.applied,
-        detail: `${ledgerEvents} events, version ${aggregate.version}, clients saw ${tally.applied} applied`,
-      },
-      {
-        name: "the projection converges and verify is ok (I1–I3, I5)",
-        passed: report !== undefined && report.ok,
-        detail:
-          report === undefined ? convergence : `${report.events} events verified in ${report.durationMs} ms`,
-      },
-      {
-        name: "memory stays bounded",
-        passed: rssSamples.length < 2 || secondHalfPeak <= rssBoundBytes,
-        detail:
-          `peak RSS ${Math.round(firstHalfPeak / MEBIBYTE)} MB in the first half, ` +
-          `${Math.round(secondHalfPeak / MEBIBYTE)} MB in the second (bound ${Math.round(rssBoundBytes / MEBIBYTE)} MB)`,
-      },
-    ];
-    const passed = checks.every((check) => check.passed);
-    print(`\nsoak ${passed ? "PASSED" : "FAILED"} after ${tally.operations} operations:`);
-    for (const check of checks) print(`  ${check.passed ? "ok  " : "FAIL"} ${check.name}: ${check.detail}`);
-    return { passed, checks };
-  } finally {
-    await proxy?.stop();
-    await system?.stop();
-    client.destroy();
-    rmSync(dataDirectory, { recursive: true, force: true });
+    },
+  });
+  harness.system = system;
+  if (options.faults) {
+    harness.proxy = await startHttpFaultProxy({
+      targetUrl: system.url,
+      plan: randomHttpFaultPlan(
+        { failBeforeForward: 0.02, dropResponse: 0.02, replaceWith5xx: 0.02 },
+        random,
+      ),
+      random,
+    });
   }
+  const { proxy } = harness;
+  options.print(
+    `soak: ${options.minutes} min, ${options.clients} clients, seed ${options.seed}, faults ${options.faults ? "on" : "off"}, API ${system.url}${proxy === undefined ? "" : ` behind fault proxy ${proxy.url}`}`,
+  );
+  return { system, baseUrl: proxy?.url ?? system.url };
+}
+
+function newTally(): Tally {
+  return {
+    operations: 0,
+    applied: 0,
+    appliedSum: 0,
+    refused: 0,
+    reads: 0,
+    readFailures: 0,
+    errors: {},
+    unsettled: new Map(),
+  };
+}
+
+/** Every client's loop until the deadline, with a running line (and an RSS sample) every report interval. */
+async function runLoad(
+  options: SoakOptions,
+  harness: SoakHarness,
+  tally: Tally,
+  baseUrl: string,
+  durationMs: number,
+): Promise<RssSample[]> {
+  const startedAtMs = Date.now();
+  const intervalMs = options.reportIntervalMs ?? REPORT_INTERVAL_MS_DEFAULT;
+  const rssSamples: RssSample[] = [];
+  let lastOperations = 0;
+  const reporter = setInterval(() => {
+    const rss = process.memoryUsage().rss;
+    rssSamples.push({ atMs: Date.now() - startedAtMs, bytes: rss });
+    const seconds = Math.round((Date.now() - startedAtMs) / 1_000);
+    const perSecond = Math.round((tally.operations - lastOperations) / (intervalMs / 1_000));
+    lastOperations = tally.operations;
+    options.print(runningLine(tally, seconds, perSecond, faultLine(harness.injectors, harness.proxy), rss));
+  }, intervalMs);
+  try {
+    await Promise.all(
+      Array.from({ length: options.clients }, (_, index) =>
+        clientLoop(
+          tally,
+          baseUrl,
+          seededRandom(options.seed + index + 1),
+          startedAtMs + durationMs,
+          index === 0,
+        ),
+      ),
+    );
+  } finally {
+    clearInterval(reporter);
+  }
+  return rssSamples;
+}
+
+function runningLine(tally: Tally, seconds: number, perSecond: number, faults: string, rss: number): string {
+  const errors = Object.entries(tally.errors)
+    .map(([kind, count]) => `${kind}=${count}`)
+    .join(" ");
+  return (
+    `t=${seconds}s ops=${tally.operations} (${perSecond}/s) applied=${tally.applied} refused=${tally.refused} ` +
+    `unknown=${tally.unsettled.size} reads=${tally.reads} | errors: ${errors || "none"} | ` +
+    `faults: ${faults} | rss=${Math.round(rss / MEBIBYTE)}MB ` +
+    `heap=${Math.round(process.memoryUsage().heapUsed / MEBIBYTE)}MB`
+  );
+}
+
+/** The soak's verdict, check by check. */
+function soakChecks(outcome: SoakOutcome): SoakVerdict["checks"] {
+  const { tally, aggregate, ledgerEvents, report, rssSamples } = outcome;
+  const half = outcome.durationMs / 2;
+  const peak = (samples: readonly RssSample[]): number =>
+    Math.max(0, ...samples.map((sample) => sample.bytes));
+  const firstHalfPeak = peak(rssSamples.filter((sample) => sample.atMs <= half));
+  const secondHalfPeak = peak(rssSamples.filter((sample) => sample.atMs > half));
+  const rssBoundBytes = firstHalfPeak * RSS_GROWTH_FACTOR_MAX + RSS_GROWTH_SLACK_BYTES;
+  return [
+    {
+      name: "every unknown outcome settled",
+      passed: tally.unsettled.size === 0,
+      detail: `${tally.unsettled.size} still unknown`,
+    },
+    {
+      name: "I6: value = Σ of the commands clients saw applied",
+      passed: aggregate.value === tally.appliedSum,
+      detail: `value ${aggregate.value}, clients' sum ${tally.appliedSum}`,
+    },
+    {
+      name: "the ledger holds exactly the applied commands (nothing lost, nothing doubled)",
+      passed: ledgerEvents === tally.applied && aggregate.version === tally.applied,
+      detail: `${ledgerEvents} events, version ${aggregate.version}, clients saw ${tally.applied} applied`,
+    },
+    {
+      name: "the projection converges and verify is ok (I1–I3, I5)",
+      passed: report !== undefined && report.ok,
+      detail:
+        report === undefined
+          ? outcome.convergence
+          : `${report.events} events verified in ${report.durationMs} ms`,
+    },
+    {
+      name: "memory stays bounded",
+      passed: rssSamples.length < 2 || secondHalfPeak <= rssBoundBytes,
+      detail:
+        `peak RSS ${Math.round(firstHalfPeak / MEBIBYTE)} MB in the first half, ` +
+        `${Math.round(secondHalfPeak / MEBIBYTE)} MB in the second (bound ${Math.round(rssBoundBytes / MEBIBYTE)} MB)`,
+    },
+  ];
+}
+
+function printVerdict(
+  print: (line: string) => void,
+  tally: Tally,
+  checks: SoakVerdict["checks"],
+): SoakVerdict {
+  const passed = checks.every((check) => check.passed);
+  print(`\nsoak ${passed ? "PASSED" : "FAILED"} after ${tally.operations} operations:`);
+  for (const check of checks) print(`  ${check.passed ? "ok  " : "FAIL"} ${check.name}: ${check.detail}`);
+  return { passed, checks };
 }
 
 /** Ledger items, counted with a consistent scan (the soak's tables hold one counter). */

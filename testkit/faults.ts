@@ -336,6 +336,68 @@ interface UpstreamAnswer {
   readonly body: Buffer;
 }
 
+/** Sends the request (its body read already) to the gateway and reads the whole answer. */
+function forward(agent: Agent, target: URL, request: IncomingMessage, body: Buffer): Promise<UpstreamAnswer> {
+  return new Promise((resolveAnswer, reject) => {
+    const upstream = httpRequest(
+      {
+        agent,
+        host: target.hostname,
+        port: target.port,
+        method: request.method,
+        path: request.url,
+        headers: { ...relayableHeaders(request.headers), "content-length": String(body.length) },
+        timeout: FAULT_PROXY_UPSTREAM_TIMEOUT_MS,
+      },
+      (answer) => {
+        readAll(answer).then(
+          (answerBody) =>
+            resolveAnswer({
+              status: answer.statusCode ?? 502,
+              headers: relayableHeaders(answer.headers),
+              body: answerBody,
+            }),
+          reject,
+        );
+      },
+    );
+    upstream.on("timeout", () => upstream.destroy(new Error("upstream timeout")));
+    upstream.on("error", reject);
+    upstream.end(body);
+  });
+}
+
+/** Relays one request to the gateway, or fails it the way `fault` says. */
+async function relay(
+  request: IncomingMessage,
+  response: ServerResponse,
+  fault: HttpFaultKind | undefined,
+  upstream: (request: IncomingMessage, body: Buffer) => Promise<UpstreamAnswer>,
+  random: () => number,
+): Promise<void> {
+  let body: Buffer;
+  try {
+    body = await readAll(request);
+  } catch {
+    response.writeHead(413, { Connection: "close" }).end();
+    return;
+  }
+  if (fault === "failBeforeForward") return answerGatewayError(response, random);
+  let answer: UpstreamAnswer;
+  try {
+    answer = await upstream(request, body);
+  } catch {
+    return answerGatewayError(response, random);
+  }
+  if (fault === "dropResponse") {
+    request.socket.destroy();
+    return;
+  }
+  if (fault === "replaceWith5xx") return answerGatewayError(response, random);
+  response.writeHead(answer.status, { ...answer.headers, "content-length": String(answer.body.length) });
+  response.end(answer.body);
+}
+
 /** Starts the proxy on 127.0.0.1 at a free port. */
 export async function startHttpFaultProxy(options: HttpFaultProxyOptions): Promise<HttpFaultProxy> {
   const target = new URL(options.targetUrl);
@@ -348,65 +410,16 @@ export async function startHttpFaultProxy(options: HttpFaultProxyOptions): Promi
     requests: 0,
     injected: { failBeforeForward: 0, dropResponse: 0, replaceWith5xx: 0 },
   };
-
-  const forward = (request: IncomingMessage, body: Buffer): Promise<UpstreamAnswer> =>
-    new Promise((resolveAnswer, reject) => {
-      const upstream = httpRequest(
-        {
-          agent,
-          host: target.hostname,
-          port: target.port,
-          method: request.method,
-          path: request.url,
-          headers: { ...relayableHeaders(request.headers), "content-length": String(body.length) },
-          timeout: FAULT_PROXY_UPSTREAM_TIMEOUT_MS,
-        },
-        (answer) => {
-          readAll(answer).then(
-            (answerBody) =>
-              resolveAnswer({
-                status: answer.statusCode ?? 502,
-                headers: relayableHeaders(answer.headers),
-                body: answerBody,
-              }),
-            reject,
-          );
-        },
-      );
-      upstream.on("timeout", () => upstream.destroy(new Error("upstream timeout")));
-      upstream.on("error", reject);
-      upstream.end(body);
-    });
+  const upstream = (request: IncomingMessage, body: Buffer): Promise<UpstreamAnswer> =>
+    forward(agent, target, request, body);
 
   const server = createServer((request, response) => {
-    void (async () => {
-      statistics.requests++;
-      const fault = proxy.enabled
-        ? options.plan({ method: request.method ?? "GET", path: request.url ?? "/" })
-        : undefined;
-      if (fault !== undefined) statistics.injected[fault]++;
-      let body: Buffer;
-      try {
-        body = await readAll(request);
-      } catch {
-        response.writeHead(413, { Connection: "close" }).end();
-        return;
-      }
-      if (fault === "failBeforeForward") return answerGatewayError(response, random);
-      let answer: UpstreamAnswer;
-      try {
-        answer = await forward(request, body);
-      } catch {
-        return answerGatewayError(response, random);
-      }
-      if (fault === "dropResponse") {
-        request.socket.destroy();
-        return;
-      }
-      if (fault === "replaceWith5xx") return answerGatewayError(response, random);
-      response.writeHead(answer.status, { ...answer.headers, "content-length": String(answer.body.length) });
-      response.end(answer.body);
-    })().catch(() => response.destroy());
+    statistics.requests++;
+    const fault = proxy.enabled
+      ? options.plan({ method: request.method ?? "GET", path: request.url ?? "/" })
+      : undefined;
+    if (fault !== undefined) statistics.injected[fault]++;
+    relay(request, response, fault, upstream, random).catch(() => response.destroy());
   });
   await new Promise<void>((resolveListen, reject) => {
     server.once("error", reject);

@@ -17,7 +17,7 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import {
   BUNDLE_FILE_NAME,
   LAMBDA_ENTRIES,
@@ -64,7 +64,7 @@ beforeAll(async () => {
     zips.set(entry.name, zip);
     const unpacked = join(workDirectory, entry.name);
     await mkdir(unpacked);
-    for (const file of readZip(zip)) await writeFile(join(unpacked, file.name), file.data);
+    for (const file of await readZip(zip)) await writeFile(join(unpacked, file.name), file.data);
     const bundle = (await import(
       /* @vite-ignore */ pathToFileURL(join(unpacked, BUNDLE_FILE_NAME)).href
     )) as Record<string, unknown>;
@@ -83,12 +83,15 @@ afterAll(async () => {
 describe("Lambda zips (scripts/build.ts)", () => {
   it("each zip holds exactly index.mjs and its source map, readable files, the map linked from the bundle", async () => {
     for (const [name, zip] of zips) {
-      const files = readZip(zip);
+      const files = await readZip(zip);
       expect(files.map((file) => file.name).sort(), name).toEqual([
         BUNDLE_FILE_NAME,
         `${BUNDLE_FILE_NAME}.map`,
       ]);
-      for (const file of files) expect(file.mode & 0o444, `${name}/${file.name}`).toBe(0o444);
+      for (const file of files) {
+        expect(file.mode, `${name}/${file.name}: a regular file, rw-r--r--`).toBe(0o100644);
+        expect(file.modified, `${name}/${file.name}`).toEqual(new Date(1980, 0, 1));
+      }
       const bundle = files.find((file) => file.name === BUNDLE_FILE_NAME)!.data.toString("utf8");
       expect(bundle.trimEnd().endsWith(`//# sourceMappingURL=${BUNDLE_FILE_NAME}.map`), name).toBe(true);
       const map = JSON.parse(files.find((file) => file.name !== BUNDLE_FILE_NAME)!.data.toString("utf8")) as {
@@ -99,17 +102,42 @@ describe("Lambda zips (scripts/build.ts)", () => {
         name,
       ).toBe(true);
     }
-    await Promise.resolve();
   });
 
   it("the same source gives the same zip, byte for byte (so source_code_hash moves only with the code)", async () => {
     const again = await buildLambda(LAMBDA_ENTRIES[0]!, join(workDirectory, "again"));
     expect((await readFile(again.zipPath)).equals(zips.get(LAMBDA_ENTRIES[0]!.name)!)).toBe(true);
-    expect(
-      zipArchive([{ name: "a", data: Buffer.from("x") }]).equals(
-        zipArchive([{ name: "a", data: Buffer.from("x") }]),
-      ),
-    ).toBe(true);
+  });
+
+  it("the same files give the same bytes in any order, at any time, in any time zone", () => {
+    const files = [
+      { name: "index.mjs", data: Buffer.from("export const handler = () => 1;\n") },
+      { name: "index.mjs.map", data: Buffer.from('{"version":3}') },
+    ];
+    const reference = zipArchive(files);
+    expect(zipArchive([...files].reverse()).equals(reference), "entries in the other order").toBe(true);
+    const zoneBefore = process.env.TZ;
+    vi.useFakeTimers({ toFake: ["Date"] });
+    try {
+      for (const [zone, now] of [
+        ["UTC", "2031-07-01T12:00:00Z"],
+        ["America/Los_Angeles", "2025-01-01T07:59:59Z"],
+        ["Pacific/Kiritimati", "2026-03-29T01:30:00Z"],
+      ] as const) {
+        process.env.TZ = zone;
+        vi.setSystemTime(new Date(now));
+        expect(zipArchive(files).equals(reference), `${zone} at ${now}`).toBe(true);
+      }
+    } finally {
+      vi.useRealTimers();
+      if (zoneBefore === undefined) Reflect.deleteProperty(process.env, "TZ");
+      else process.env.TZ = zoneBefore;
+    }
+  });
+
+  it("refuses one name twice rather than write a zip that unpacks one file over the other", () => {
+    const file = { name: "index.mjs", data: Buffer.from("x") };
+    expect(() => zipArchive([file, file])).toThrow(/one name twice/);
   });
 });
 

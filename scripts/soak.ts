@@ -198,7 +198,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakVerdict> {
   };
   const config = loadLedgerConfig(environment);
   const client = createDocumentClient(config);
-  await ensureTables(client, config.tables, config.counterId);
+  await ensureTables(client, config.tables, config.counterId, config.bounds);
 
   const injectors: SdkFaultInjector[] = [];
   let system: LocalSystem | undefined;

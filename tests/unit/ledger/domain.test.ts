@@ -18,7 +18,7 @@ const action = fc.constantFrom<Action>("increment", "decrement");
 
 describe("decide", () => {
   it("applies an increment from the initial state as version 1", () => {
-    expect(decide("increment", initialState)).toEqual({
+    expect(decide("increment", initialState(DEFAULT_BOUNDS))).toEqual({
       kind: "applied",
       change: { version: 1, action: "increment", delta: 1, valueBefore: 0, valueAfter: 1 },
     });
@@ -57,12 +57,12 @@ describe("decide", () => {
 describe("evolve", () => {
   it("refuses a change whose version does not follow (I2)", () => {
     const change: Change = { version: 3, action: "increment", delta: 1, valueBefore: 0, valueAfter: 1 };
-    expect(() => evolve(initialState, change)).toThrow(/I2/);
+    expect(() => evolve(initialState(DEFAULT_BOUNDS), change)).toThrow(/I2/);
   });
 
   it("refuses a change that does not start from the current value (I3)", () => {
     const change: Change = { version: 1, action: "increment", delta: 1, valueBefore: 7, valueAfter: 8 };
-    expect(() => evolve(initialState, change)).toThrow(/I3/);
+    expect(() => evolve(initialState(DEFAULT_BOUNDS), change)).toThrow(/I3/);
   });
 });
 

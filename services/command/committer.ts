@@ -6,6 +6,7 @@
 // decide, and never writes twice for one idempotency key.
 
 import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { fullJitterBackoffMs } from "../../common/backoff";
 import type { LedgerConfig } from "../ledger/config";
 import { decide, evolve, type Command, type CounterState } from "../ledger/domain/decider";
 import { createEvent, eventIdOf, type LedgerEvent } from "../ledger/domain/event";
@@ -258,13 +259,9 @@ export class Committer {
   }
 }
 
-/**
- * The pause before conflict retry `attempt`: full-jitter exponential backoff, uniform in
- * [0, min(cap, base · 2^attempt)) whole milliseconds. Kept alone so that one shared backoff can replace it.
- */
+/** The pause before conflict retry `attempt`: full-jitter exponential backoff (common/backoff.ts). */
 function backoffMs(attempt: number, random: () => number): number {
-  const windowMs = Math.min(COMMIT_BACKOFF_CAP_MS, COMMIT_BACKOFF_BASE_MS * 2 ** attempt);
-  return Math.floor(random() * windowMs);
+  return fullJitterBackoffMs(attempt, COMMIT_BACKOFF_BASE_MS, COMMIT_BACKOFF_CAP_MS, random);
 }
 
 /** A replay when the stored request is the same request, a refusal (422) otherwise (I4). */

@@ -106,6 +106,8 @@ const storedStateSchema = z.object({ value: safeInteger, version: safeInteger.mi
 
 type Item = Readonly<Record<string, unknown>>;
 
+type StrictParse = ReturnType<typeof ledgerEventSchema.safeParse>;
+
 /**
  * A stored aggregate or projected state: a missing item is the initial state; `malformed` says the item
  * exists but its value or version is not an integer (the state is then the initial one).
@@ -231,7 +233,9 @@ export class LedgerCheck {
     if (breaches.has("versionSkipped") || this.continuityUnknown) breaches.delete("chainBroken");
     this.reportArithmetic(event, breaches);
     this.continuityUnknown = false;
-    this.checkSchema(item, version);
+    // Parsed strictly once: the schema check and the audit join both need it (it is most of the replay's CPU).
+    const strict = ledgerEventSchema.safeParse(item);
+    this.checkSchema(strict, version);
     this.state = next.state;
     if (version === this.projected.version && event.valueAfter !== this.projected.value) {
       this.problems.add(
@@ -241,7 +245,7 @@ export class LedgerCheck {
       );
     }
     this.lastEventId = event.eventId;
-    this.joinAuditEntry(item, event);
+    this.joinAuditEntry(strict, event);
   }
 
   /** The aggregate, read after the ledger; answers its version, up to which the ledger must be read. */
@@ -367,8 +371,7 @@ export class LedgerCheck {
     }
   }
 
-  private checkSchema(item: Item, version: number): void {
-    const strict = ledgerEventSchema.safeParse(item);
+  private checkSchema(strict: StrictParse, version: number): void {
     const fields = strict.success
       ? []
       : fieldsOf(strict.error.issues, true).filter((field) => !ARITHMETIC_FIELDS.has(field));
@@ -400,11 +403,10 @@ export class LedgerCheck {
     );
   }
 
-  private joinAuditEntry(item: Item, event: ReplayedEvent): void {
+  private joinAuditEntry(strict: StrictParse, event: ReplayedEvent): void {
     const { version } = event;
     const entry = this.takeAuditEntryAt(version);
     if (entry !== undefined) {
-      const strict = ledgerEventSchema.safeParse(item);
       const differences = strict.success
         ? auditDifferences(entry, strict.data)
         : ["(the ledger event itself is malformed)"];

@@ -5,8 +5,8 @@
 import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { writeBatch } from "../services/command/transaction";
 import type { LedgerConfig } from "../services/ledger/config";
-import { decide, type CounterState } from "../services/ledger/domain/decider";
-import { createEvent, stateAfter, type LedgerEvent } from "../services/ledger/domain/event";
+import { decide, evolve, type CounterState } from "../services/ledger/domain/decider";
+import { createEvent, type LedgerEvent } from "../services/ledger/domain/event";
 import { TRANSACTION_ITEMS_MAX } from "../services/ledger/domain/limits";
 
 export interface CeilingResult {
@@ -42,7 +42,7 @@ export async function writeAtCeiling(
       };
       const event = createEvent(command, decision.change, at);
       batch.push(event);
-      next = stateAfter(event);
+      next = evolve(next, decision.change);
     }
     const result = await writeBatch(client, config.tables, config.bounds, {
       counterId: config.counterId,

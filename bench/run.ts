@@ -141,7 +141,7 @@ async function freshTables(
       new CreateTableCommand({ ...ledger, TableName: tables.ledger, StreamSpecification: undefined }),
     );
   }
-  await ensureTables(client, config.tables, config.counterId);
+  await ensureTables(client, config.tables, config.counterId, config.bounds);
   client.destroy();
   return { environment, config };
 }

@@ -97,22 +97,29 @@ resource "aws_dynamodb_table" "read_model" {
   deletion_protection_enabled = true
 }
 
-# The counter starts at value 0, version 0 (docs/api.md#conventions). The provider creates it with a condition
-# `attribute_not_exists`, so it never overwrites a live aggregate; but on every later plan it would read the
-# live value back and "correct" it to 0 — hence ignore_changes. prevent_destroy: destroying this resource
-# would delete the aggregate while the ledger stays, breaking invariant I1.
+# The counter starts at its lower bound, version 0 (the decider's initial state; counter_min is also the
+# handlers' COUNTER_MIN, lambda.tf). The provider creates it with a condition `attribute_not_exists`, so it
+# never overwrites a live aggregate; but on every later plan it would read the live value back and "correct"
+# it — hence ignore_changes. prevent_destroy: destroying this resource would delete the aggregate while the
+# ledger stays, breaking invariant I1.
 resource "aws_dynamodb_table_item" "initial_aggregate" {
   table_name = aws_dynamodb_table.counters.name
   hash_key   = aws_dynamodb_table.counters.hash_key
 
   item = jsonencode({
     counterId = { S = var.counter_id }
-    value     = { N = "0" }
+    value     = { N = tostring(var.counter_min) }
     version   = { N = "0" }
   })
 
   lifecycle {
     ignore_changes  = [item]
     prevent_destroy = true
+
+    # The handlers refuse such bounds at start-up; refuse them at plan time, before anything is created.
+    precondition {
+      condition     = var.counter_min < var.counter_max
+      error_message = "counter_min must be below counter_max."
+    }
   }
 }

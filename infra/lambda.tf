@@ -23,6 +23,8 @@ locals {
     COUNTERS_TABLE   = aws_dynamodb_table.counters.name
     READ_MODEL_TABLE = aws_dynamodb_table.read_model.name
     COUNTER_ID       = var.counter_id
+    COUNTER_MIN      = tostring(var.counter_min)
+    COUNTER_MAX      = tostring(var.counter_max)
     # Stack traces through the bundle's source map (index.mjs.map, built by scripts/build.ts).
     NODE_OPTIONS = "--enable-source-maps"
   }

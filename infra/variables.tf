@@ -20,9 +20,31 @@ variable "region" {
 }
 
 variable "counter_id" {
-  description = "The counter the handlers serve (COUNTER_ID); its aggregate item is created at 0, version 0."
+  description = "The counter the handlers serve (COUNTER_ID); its aggregate item is created at counter_min, version 0."
   type        = string
   default     = "default"
+}
+
+variable "counter_min" {
+  description = "The counter's lower bound (COUNTER_MIN): a new counter starts there. Fixed once the counter has events."
+  type        = number
+  default     = 0
+
+  validation {
+    condition     = var.counter_min == floor(var.counter_min) && var.counter_min >= 0 && var.counter_min <= 1000000000
+    error_message = "counter_min must be an integer from 0 to 1000000000."
+  }
+}
+
+variable "counter_max" {
+  description = "The counter's upper bound (COUNTER_MAX), above counter_min. Fixed once the counter has events."
+  type        = number
+  default     = 1000000000
+
+  validation {
+    condition     = var.counter_max == floor(var.counter_max) && var.counter_max >= 0 && var.counter_max <= 1000000000
+    error_message = "counter_max must be an integer from 0 to 1000000000."
+  }
 }
 
 variable "artifacts_directory" {

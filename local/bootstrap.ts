@@ -1,5 +1,6 @@
 // Creates the three tables when they are missing, waits until they are active, and writes the initial
-// aggregate of the counter (value 0, version 0), as Terraform does on AWS. It never alters a table that exists.
+// aggregate of the counter (the decider's initial state: value COUNTER_MIN, version 0), as Terraform does on
+// AWS. It never alters a table that exists, nor an aggregate that exists.
 
 import {
   CreateTableCommand,
@@ -10,6 +11,7 @@ import {
   type DynamoDBClient,
 } from "@aws-sdk/client-dynamodb";
 import { PutCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import type { Bounds } from "../services/ledger/domain/decider";
 import { newAggregate } from "../services/ledger/storage/aggregate";
 import { COUNTERS, tableDefinitions, type TableNames } from "../services/ledger/storage/tables";
 
@@ -31,6 +33,7 @@ export async function ensureTables(
   documentClient: DynamoDBDocumentClient,
   names: TableNames,
   counterId: string,
+  bounds: Bounds,
 ): Promise<string[]> {
   const client: DynamoDBClient = documentClient;
   const created: string[] = [];
@@ -52,7 +55,7 @@ export async function ensureTables(
     await documentClient.send(
       new PutCommand({
         TableName: names.counters,
-        Item: { ...newAggregate(counterId) },
+        Item: { ...newAggregate(counterId, bounds) },
         ConditionExpression: `attribute_not_exists(${COUNTERS.partitionKey})`,
       }),
     );

@@ -37,7 +37,7 @@ async function main(): Promise<void> {
   }
   const config = loadLedgerConfig(environment);
   const client = createDocumentClient(config);
-  const created = await ensureTables(client, config.tables, config.counterId);
+  const created = await ensureTables(client, config.tables, config.counterId, config.bounds);
   client.destroy();
 
   const webRoot = resolve("web/dist");

@@ -208,7 +208,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakVerdict> {
   const environment = soakEnvironment(options.dynamoDbEndpoint, dataDirectory);
   const config = loadLedgerConfig(environment);
   const client = createDocumentClient(config);
-  await ensureTables(client, config.tables, config.counterId);
+  await ensureTables(client, config.tables, config.counterId, config.bounds);
   const harness: SoakHarness = { injectors: [] };
   try {
     const { system, baseUrl } = await startHarness(harness, options, environment, random);

@@ -1,9 +1,10 @@
-// `npm run verify [-- --json] [-- --url <api>]`: replays the ledger of any deployment — DynamoDB Local
+// `npm run verify [-- --json] [-- --url <api base URL>]`: replays the ledger of any deployment — DynamoDB Local
 // (DYNAMODB_ENDPOINT) or AWS (the usual credential chain and AWS_REGION), tables and counter from LEDGER_TABLE,
 // COUNTERS_TABLE, READ_MODEL_TABLE and COUNTER_ID — and prints the report of I1–I3 and I5; with --url it asks
 // a running API's GET /number/verify instead. Exit 0 only when the ledger is sound, 1 when it is not, 2 when it
 // could not be verified. It only reads, and streams the ledger page by page.
 
+import { parseArgs } from "node:util";
 import { createDocumentClient } from "../services/ledger/storage/clients";
 import { ConfigurationError, loadLedgerConfig } from "../services/ledger/config";
 import { describeError } from "../services/ledger/log";
@@ -18,42 +19,75 @@ const EXIT_SOUND = 0;
 const EXIT_VIOLATIONS = 1;
 const EXIT_NOT_VERIFIED = 2;
 
-/** Redraws of the progress bar at most this often: fast enough to look alive, rare enough to cost nothing. */
+/** Redraws of the progress line at most this often: fast enough to look alive, rare enough to cost nothing. */
 const PROGRESS_REDRAW_INTERVAL_MS = 100;
 const PROGRESS_BAR_CHARACTERS = 30;
+const SPINNER_FRAMES = ["|", "/", "-", "\\"] as const;
 
 const USAGE = `usage: npm run verify [-- --json] [-- --url <api base URL>]
   Replays the counter's ledger and checks I1–I3 and I5 (docs/architecture.md).
   --json        print the report exactly as GET /number/verify answers it
-  --url <base>  ask a running API (e.g. http://localhost:3000 of npm start) to replay, instead of the tables
+  --url <base>  ask a running API to replay instead of reading the tables: its base URL with the scheme,
+                and any path prefix (http://localhost:3000 of npm start, https://…/prod on AWS);
+                --url=<base> works too
   Environment: DYNAMODB_ENDPOINT (else AWS with AWS_REGION and the default credentials),
                LEDGER_TABLE, COUNTERS_TABLE, READ_MODEL_TABLE, COUNTER_ID, COUNTER_MIN, COUNTER_MAX.
-  Exit status: 0 sound, 1 violations found, 2 could not verify.`;
+               A counter starts at COUNTER_MIN: verify it with the bounds it was created with.
+  Exit status: 0 sound, 1 violations found, 2 could not verify (or a usage error).`;
 
-/** A one-line progress bar on stderr, drawn only when stderr is a terminal. */
-function progressBar(stream: NodeJS.WriteStream): {
-  update: (progress: ReplayProgress) => void;
-  clear: () => void;
-} {
-  if (stream.isTTY !== true) return { update: () => undefined, clear: () => undefined };
-  let drawnAtMs = 0;
+/** A line of its own on stderr, drawn only when stderr is a terminal, cleared before the report is printed. */
+interface ProgressLine {
+  readonly draw: (text: string) => void;
+  readonly clear: () => void;
+}
+
+function progressLine(stream: NodeJS.WriteStream): ProgressLine {
+  if (stream.isTTY !== true) return { draw: () => undefined, clear: () => undefined };
   let drawn = false;
   return {
-    update: ({ eventsRead, eventsExpected }) => {
-      const nowMs = Date.now();
-      if (nowMs - drawnAtMs < PROGRESS_REDRAW_INTERVAL_MS) return;
-      drawnAtMs = nowMs;
+    draw: (text) => {
       drawn = true;
-      const fraction = eventsExpected === 0 ? 1 : Math.min(1, eventsRead / eventsExpected);
-      const filled = Math.round(fraction * PROGRESS_BAR_CHARACTERS);
-      const bar = "#".repeat(filled) + "-".repeat(PROGRESS_BAR_CHARACTERS - filled);
-      stream.write(`\r  replaying [${bar}] ${eventsRead} / ${eventsExpected} events`);
+      stream.write(`\r\u001b[2K  ${text}`);
     },
     clear: () => {
       if (drawn) stream.write("\r\u001b[2K");
       drawn = false;
     },
   };
+}
+
+/** The replay's progress as a bar: events read of the events the aggregate counted when it began. */
+function progressBar(line: ProgressLine): (progress: ReplayProgress) => void {
+  let drawnAtMs = 0;
+  return ({ eventsRead, eventsExpected }) => {
+    const nowMs = Date.now();
+    if (nowMs - drawnAtMs < PROGRESS_REDRAW_INTERVAL_MS) return;
+    drawnAtMs = nowMs;
+    const fraction = eventsExpected === 0 ? 1 : Math.min(1, eventsRead / eventsExpected);
+    const filled = Math.round(fraction * PROGRESS_BAR_CHARACTERS);
+    const bar = "#".repeat(filled) + "-".repeat(PROGRESS_BAR_CHARACTERS - filled);
+    line.draw(`replaying [${bar}] ${eventsRead} / ${eventsExpected} events`);
+  };
+}
+
+/** While a server replays, nothing tells how far it is: a spinner and the time waited. Answers its stop. */
+function progressSpinner(line: ProgressLine): () => void {
+  const startedAtMs = Date.now();
+  let frame = 0;
+  const draw = (): void => {
+    const seconds = Math.floor((Date.now() - startedAtMs) / 1000);
+    line.draw(
+      `waiting for the server's replay ${SPINNER_FRAMES[frame++ % SPINNER_FRAMES.length]} ${seconds} s`,
+    );
+  };
+  draw();
+  const timer = setInterval(draw, PROGRESS_REDRAW_INTERVAL_MS);
+  timer.unref();
+  return () => clearInterval(timer);
+}
+
+function violations(count: number): string {
+  return `${count} ${count === 1 ? "violation" : "violations"}`;
 }
 
 function describeReport(report: VerificationReport, counterId: string): string {
@@ -71,35 +105,67 @@ function describeReport(report: VerificationReport, counterId: string): string {
     const invariant = (PROBLEM_KINDS as Record<string, string | undefined>)[problem.kind] ?? "unknown kind";
     lines.push(`  ✗ ${problem.kind}${where}: ${problem.detail}  (${invariant})`);
   }
-  if (report.problemsOmitted > 0) lines.push(`  … and ${report.problemsOmitted} more violations not listed`);
+  if (report.problemsOmitted > 0) {
+    lines.push(`  … and ${violations(report.problemsOmitted)} more, not listed`);
+  }
   lines.push(
     report.ok
       ? "OK: the ledger proves the number (I1–I3), and the read model matches it (I5)."
-      : `NOT OK: ${report.problems.length + report.problemsOmitted} violations.`,
+      : `NOT OK: ${violations(report.problems.length + report.problemsOmitted)}.`,
   );
   return lines.join("\n");
 }
 
-interface Arguments {
-  readonly json: boolean;
-  readonly url: string | undefined;
-}
+type Arguments =
+  | { readonly kind: "help" }
+  | { readonly kind: "usageError"; readonly message: string }
+  | { readonly kind: "verify"; readonly json: boolean; readonly url: URL | undefined };
 
-function readArguments(argv: readonly string[]): Arguments | string {
-  let json = false;
-  let url: string | undefined;
-  for (let index = 0; index < argv.length; index++) {
-    const argument = argv[index];
-    if (argument === "--json") json = true;
-    else if (argument === "--url" && argv[index + 1] !== undefined) url = argv[++index];
-    else return `unknown argument ${argument}`;
+const MISSING_URL = "--url needs the API's base URL, e.g. --url http://localhost:3000";
+
+/** The API's base URL, with its scheme; a path in it is kept (so it ends in "/" for relative resolution). */
+function baseUrlOf(raw: string): URL | string {
+  if (raw === "") return MISSING_URL;
+  let url: URL | undefined;
+  try {
+    url = new URL(raw);
+  } catch {
+    url = undefined;
   }
-  return { json, url };
+  if (url === undefined || (url.protocol !== "http:" && url.protocol !== "https:")) {
+    return `--url must be an http:// or https:// URL, scheme included (got "${raw}")`;
+  }
+  if (!url.pathname.endsWith("/")) url.pathname = `${url.pathname}/`;
+  return url;
 }
 
-/** The report of a running API's GET /number/verify; the replay happens on the server. */
-async function reportFromApi(base: string): Promise<VerificationReport> {
-  const response = await fetch(new URL("/number/verify", base));
+function readArguments(argv: readonly string[]): Arguments {
+  let values: { json?: boolean; url?: string; help?: boolean };
+  try {
+    ({ values } = parseArgs({
+      args: [...argv],
+      options: {
+        json: { type: "boolean" },
+        url: { type: "string" },
+        help: { type: "boolean", short: "h" },
+      },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (error) {
+    const message = error instanceof Error ? (error.message.split("\n")[0] ?? "") : String(error);
+    // parseArgs names a --url without its value as "argument missing" or "ambiguous".
+    return { kind: "usageError", message: /'--url\b/.test(message) ? MISSING_URL : message };
+  }
+  if (values.help === true) return { kind: "help" };
+  const url = values.url === undefined ? undefined : baseUrlOf(values.url);
+  if (typeof url === "string") return { kind: "usageError", message: url };
+  return { kind: "verify", json: values.json === true, url };
+}
+
+/** The report of a running API's GET /number/verify, below the base URL's path; the replay happens there. */
+async function reportFromApi(base: URL): Promise<VerificationReport> {
+  const response = await fetch(new URL("number/verify", base));
   if (response.status !== 200) throw new Error(`GET /number/verify answered ${response.status}`);
   const report = (await response.json()) as VerificationReport;
   if (typeof report.ok !== "boolean" || !Array.isArray(report.problems)) {
@@ -125,27 +191,33 @@ async function reportFromTables(counterId: string, onProgress: (progress: Replay
 }
 
 async function main(argv: readonly string[]): Promise<number> {
-  if (argv.includes("--help") || argv.includes("-h")) {
+  const options = readArguments(argv);
+  if (options.kind === "help") {
     console.log(USAGE);
     return EXIT_SOUND;
   }
-  const options = readArguments(argv);
-  if (typeof options === "string") {
-    console.error(`${options}\n${USAGE}`);
+  if (options.kind === "usageError") {
+    console.error(`usage error: ${options.message} (npm run verify -- --help)`);
     return EXIT_NOT_VERIFIED;
   }
   const counterId = loadLedgerConfig(process.env).counterId;
-  const progress = progressBar(process.stderr);
+  const line = progressLine(process.stderr);
+  let stopSpinner = (): void => undefined;
   try {
-    const report =
-      options.url === undefined
-        ? await reportFromTables(counterId, progress.update)
-        : await reportFromApi(options.url);
-    progress.clear();
+    let report: VerificationReport;
+    if (options.url === undefined) {
+      report = await reportFromTables(counterId, progressBar(line));
+    } else {
+      stopSpinner = progressSpinner(line);
+      report = await reportFromApi(options.url);
+    }
+    stopSpinner();
+    line.clear();
     console.log(options.json ? JSON.stringify(report, null, 2) : describeReport(report, counterId));
     return report.ok ? EXIT_SOUND : EXIT_VIOLATIONS;
   } finally {
-    progress.clear();
+    stopSpinner();
+    line.clear();
   }
 }
 

@@ -6,9 +6,10 @@
 // not decide, and never writes twice for one idempotency key.
 
 import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { fullJitterBackoffMs } from "../../common/backoff";
 import type { LedgerConfig } from "../ledger/config";
-import { decide, type Command, type CounterState } from "../ledger/domain/decider";
-import { createEvent, eventIdOf, stateAfter, type LedgerEvent } from "../ledger/domain/event";
+import { decide, evolve, type Command, type CounterState } from "../ledger/domain/decider";
+import { createEvent, eventIdOf, type LedgerEvent } from "../ledger/domain/event";
 import {
   COMMIT_ATTEMPTS_MAX,
   COMMIT_BACKOFF_BASE_MS,
@@ -83,7 +84,11 @@ export class Committer {
     this.random = dependencies.random ?? Math.random;
     this.sleep = dependencies.sleep ?? sleepFor;
     this.decide = dependencies.decide ?? decide;
-    this.reader = new LedgerReader(dependencies.client, dependencies.config.tables);
+    this.reader = new LedgerReader(
+      dependencies.client,
+      dependencies.config.tables,
+      dependencies.config.bounds,
+    );
     this.batchEventsMax = dependencies.batchEventsMax ?? TRANSACTION_ITEMS_MAX - 1;
     if (
       !Number.isInteger(this.batchEventsMax) ||
@@ -196,7 +201,7 @@ export class Committer {
         conflicts++;
         lane.expected = result.current;
         if (conflicts >= COMMIT_ATTEMPTS_MAX || Date.now() - startedAtMs > COMMIT_RETRY_BUDGET_MS) break;
-        await this.sleep(this.backoffMs(conflicts));
+        await this.sleep(backoffMs(conflicts, this.random));
       }
       for (const pending of remaining) pending.resolve({ kind: "contention", attempts: conflicts });
     } catch (error) {
@@ -225,9 +230,8 @@ export class Committer {
         refused.push({ pending, value: decision.value, bound: decision.bound });
         continue;
       }
-      const event = createEvent(pending.command, decision.change, at);
-      applied.push({ pending, event });
-      state = stateAfter(event);
+      applied.push({ pending, event: createEvent(pending.command, decision.change, at) });
+      state = evolve(state, decision.change);
     }
     return { applied, refused, after: state };
   }
@@ -253,12 +257,11 @@ export class Committer {
       }),
     );
   }
+}
 
-  /** Full-jitter exponential backoff: uniform in [0, min(cap, base · 2^attempt)). */
-  private backoffMs(attempt: number): number {
-    const windowMs = Math.min(COMMIT_BACKOFF_CAP_MS, COMMIT_BACKOFF_BASE_MS * 2 ** attempt);
-    return Math.floor(this.random() * windowMs);
-  }
+/** The pause before conflict retry `attempt`: full-jitter exponential backoff (common/backoff.ts). */
+function backoffMs(attempt: number, random: () => number): number {
+  return fullJitterBackoffMs(attempt, COMMIT_BACKOFF_BASE_MS, COMMIT_BACKOFF_CAP_MS, random);
 }
 
 /** A replay when the stored request is the same request, a refusal (422) otherwise (I4). */

@@ -10,7 +10,7 @@ import {
 import { TransactWriteCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { unmarshall } from "@aws-sdk/util-dynamodb";
 import { aggregateFromItem } from "../ledger/storage/aggregate";
-import type { Bounds, CounterState } from "../ledger/domain/decider";
+import { fold, initialState, type Bounds, type CounterState } from "../ledger/domain/decider";
 import { StoreUnavailableError } from "../ledger/storage/errors";
 import { ledgerEventSchema, type LedgerEvent } from "../ledger/domain/event";
 import { TRANSACTION_ITEMS_MAX } from "../ledger/domain/limits";
@@ -36,22 +36,91 @@ export interface BatchTransaction {
   readonly events: readonly LedgerEvent[];
 }
 
-/** Asserts the shape a batch must have before it is written: a bug here must never reach the table. */
+/**
+ * Asserts the shape a batch must have before it is written: a bug here must never reach the table. The events
+ * must follow the expected state one by one as the decider's `evolve` accepts them (I2, I3); the bounds are
+ * the database's to guard (the Update's condition), so that a test can prove that guard on its own.
+ */
 function assertBatch({ expected, events }: BatchTransaction): void {
   if (events.length === 0 || events.length > TRANSACTION_ITEMS_MAX - 1) {
     throw new Error(`a batch holds 1 to ${TRANSACTION_ITEMS_MAX - 1} events, not ${events.length}`);
   }
-  let previous = expected;
-  for (const event of events) {
-    if (event.version !== previous.version + 1 || event.valueBefore !== previous.value) {
-      throw new Error(`invariant I2/I3 broken in a batch at version ${event.version}`);
-    }
-    previous = { value: event.valueAfter, version: event.version };
-  }
+  fold(events, expected);
 }
 
 function decodeEvent(reason: CancellationReason | undefined): LedgerEvent | undefined {
   return reason?.Item === undefined ? undefined : ledgerEventSchema.parse(unmarshall(reason.Item));
+}
+
+/** The aggregate Update of a batch: the version must be the expected one, and the value must stay in bounds. */
+function aggregateUpdate(tables: TableNames, bounds: Bounds, transaction: BatchTransaction) {
+  const { counterId, expected, events } = transaction;
+  const last = events[events.length - 1] as LedgerEvent;
+  const deltaSum = last.valueAfter - expected.value;
+  const versionGuard = "#version = :expected AND #value BETWEEN :lowest AND :highest";
+  // A counter nobody has written yet may have no item; bootstrap creates it, but stay correct without: such a
+  // counter starts where the decider's initial state says (its lower bound, version 0).
+  const isNew = expected.version === 0;
+  const initial = initialState(bounds);
+  return {
+    TableName: tables.counters,
+    Key: { [COUNTERS.partitionKey]: counterId },
+    UpdateExpression:
+      "SET #value = if_not_exists(#value, :initialValue) + :delta, " +
+      "#version = if_not_exists(#version, :initialVersion) + :count, " +
+      "#updatedAt = :at, #lastEventId = :eventId",
+    ConditionExpression: isNew ? `attribute_not_exists(#counterId) OR (${versionGuard})` : versionGuard,
+    ExpressionAttributeNames: {
+      ...(isNew ? { "#counterId": COUNTERS.partitionKey } : {}),
+      "#value": "value",
+      "#version": "version",
+      "#updatedAt": "updatedAt",
+      "#lastEventId": "lastEventId",
+    },
+    ExpressionAttributeValues: {
+      ":initialValue": initial.value,
+      ":initialVersion": initial.version,
+      ":count": events.length,
+      ":delta": deltaSum,
+      ":expected": expected.version,
+      // The bound holds in the database even if the application were wrong: before + Σdelta ∈ bounds.
+      ":lowest": bounds.min - deltaSum,
+      ":highest": bounds.max - deltaSum,
+      ":at": last.at,
+      ":eventId": last.eventId,
+    },
+    ReturnValuesOnConditionCheckFailure: "ALL_OLD" as const,
+  };
+}
+
+/** What a cancelled or conflicting transaction means in domain terms; rethrows what it cannot explain. */
+function outcomeOfFailure(error: unknown, bounds: Bounds, transaction: BatchTransaction): TransactionResult {
+  const { counterId, expected, events } = transaction;
+  if (error instanceof TransactionConflictException) return { kind: "conflict", current: undefined };
+  if (!(error instanceof TransactionCanceledException)) throw classifyStoreError(error);
+  const reasons = error.CancellationReasons ?? [];
+  const existing = new Map<number, LedgerEvent | undefined>();
+  events.forEach((_, index) => {
+    if (reasons[index]?.Code === "ConditionalCheckFailed") existing.set(index, decodeEvent(reasons[index]));
+  });
+  const aggregateReason = reasons[events.length];
+  const aggregateMoved = aggregateReason?.Code === "ConditionalCheckFailed";
+  const current =
+    aggregateMoved && aggregateReason.Item !== undefined
+      ? aggregateFromItem(counterId, unmarshall(aggregateReason.Item), bounds)
+      : undefined;
+  if (existing.size > 0) return { kind: "keysExist", existing, current };
+  if (aggregateMoved) {
+    if (current !== undefined && current.version === expected.version) {
+      throw new Error(
+        `invariant I3 guarded by the database: version ${expected.version} unchanged, bounds refused`,
+      );
+    }
+    return { kind: "conflict", current };
+  }
+  if (reasons.some((reason) => reason.Code === "TransactionConflict"))
+    return { kind: "conflict", current: undefined };
+  throw new StoreUnavailableError("transaction cancelled", { cause: error });
 }
 
 export async function writeBatch(
@@ -61,19 +130,13 @@ export async function writeBatch(
   transaction: BatchTransaction,
 ): Promise<TransactionResult> {
   assertBatch(transaction);
-  const { counterId, expected, events } = transaction;
-  const last = events[events.length - 1] as LedgerEvent;
-  const deltaSum = last.valueAfter - expected.value;
-  const versionGuard = "#version = :expected AND #value BETWEEN :lowest AND :highest";
-  // A counter nobody has written yet may have no item; bootstrap creates it, but stay correct without.
-  const isNew = expected.version === 0;
   try {
     await client.send(
       new TransactWriteCommand({
         // No ClientRequestToken of ours: the SDK fills this idempotency token itself and keeps it across its own
         // retries, so its retry of an ambiguous failure cannot apply the transaction twice.
         TransactItems: [
-          ...events.map((event) => ({
+          ...transaction.events.map((event) => ({
             Put: {
               TableName: tables.ledger,
               Item: event,
@@ -82,67 +145,12 @@ export async function writeBatch(
               ReturnValuesOnConditionCheckFailure: "ALL_OLD" as const,
             },
           })),
-          {
-            Update: {
-              TableName: tables.counters,
-              Key: { [COUNTERS.partitionKey]: counterId },
-              UpdateExpression:
-                "SET #value = if_not_exists(#value, :zero) + :delta, " +
-                "#version = if_not_exists(#version, :zero) + :count, " +
-                "#updatedAt = :at, #lastEventId = :eventId",
-              ConditionExpression: isNew
-                ? `attribute_not_exists(#counterId) OR (${versionGuard})`
-                : versionGuard,
-              ExpressionAttributeNames: {
-                ...(isNew ? { "#counterId": COUNTERS.partitionKey } : {}),
-                "#value": "value",
-                "#version": "version",
-                "#updatedAt": "updatedAt",
-                "#lastEventId": "lastEventId",
-              },
-              ExpressionAttributeValues: {
-                ":zero": 0,
-                ":count": events.length,
-                ":delta": deltaSum,
-                ":expected": expected.version,
-                // The bound holds in the database even if the application were wrong: before + Σdelta ∈ bounds.
-                ":lowest": bounds.min - deltaSum,
-                ":highest": bounds.max - deltaSum,
-                ":at": last.at,
-                ":eventId": last.eventId,
-              },
-              ReturnValuesOnConditionCheckFailure: "ALL_OLD" as const,
-            },
-          },
+          { Update: aggregateUpdate(tables, bounds, transaction) },
         ],
       }),
     );
     return { kind: "committed" };
   } catch (error) {
-    if (error instanceof TransactionConflictException) return { kind: "conflict", current: undefined };
-    if (!(error instanceof TransactionCanceledException)) throw classifyStoreError(error);
-    const reasons = error.CancellationReasons ?? [];
-    const existing = new Map<number, LedgerEvent | undefined>();
-    events.forEach((_, index) => {
-      if (reasons[index]?.Code === "ConditionalCheckFailed") existing.set(index, decodeEvent(reasons[index]));
-    });
-    const aggregateReason = reasons[events.length];
-    const aggregateMoved = aggregateReason?.Code === "ConditionalCheckFailed";
-    const current =
-      aggregateMoved && aggregateReason.Item !== undefined
-        ? aggregateFromItem(counterId, unmarshall(aggregateReason.Item))
-        : undefined;
-    if (existing.size > 0) return { kind: "keysExist", existing, current };
-    if (aggregateMoved) {
-      if (current !== undefined && current.version === expected.version) {
-        throw new Error(
-          `invariant I3 guarded by the database: version ${expected.version} unchanged, bounds refused`,
-        );
-      }
-      return { kind: "conflict", current };
-    }
-    if (reasons.some((reason) => reason.Code === "TransactionConflict"))
-      return { kind: "conflict", current: undefined };
-    throw new StoreUnavailableError("transaction cancelled", { cause: error });
+    return outcomeOfFailure(error, bounds, transaction);
   }
 }

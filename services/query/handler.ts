@@ -45,7 +45,7 @@ export function ifNoneMatchHits(header: string | undefined, entityTag: string): 
 
 function createQueries(dependencies: QueryHandlerDependencies): Record<string, Query> {
   const { config } = dependencies;
-  const reader = new LedgerReader(dependencies.client, config.tables);
+  const reader = new LedgerReader(dependencies.client, config.tables, config.bounds);
   return {
     "GET /number": async ({ event }) => {
       const aggregate = await reader.readAggregate(config.counterId);

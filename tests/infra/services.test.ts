@@ -67,6 +67,9 @@ describe("Lambdas (infra/lambda.tf)", () => {
       COUNTERS_TABLE: "${aws_dynamodb_table.counters.name}",
       READ_MODEL_TABLE: "${aws_dynamodb_table.read_model.name}",
       COUNTER_ID: "${var.counter_id}",
+      // The bounds the initial aggregate is seeded with (infra/dynamodb.tf) are the handlers' bounds.
+      COUNTER_MIN: "${tostring(var.counter_min)}",
+      COUNTER_MAX: "${tostring(var.counter_max)}",
     });
     // Never an endpoint override on AWS: that is for DynamoDB Local.
     expect(terraform.local("lambda_environment")).not.toHaveProperty("DYNAMODB_ENDPOINT");

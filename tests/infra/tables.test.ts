@@ -113,20 +113,26 @@ describe("DynamoDB tables (infra/dynamodb.tf)", () => {
     }
   });
 
-  it("the initial aggregate is counterId = var.counter_id, value 0, version 0 in counters, never reset nor destroyed", () => {
+  it("the initial aggregate is counterId = var.counter_id, value var.counter_min, version 0 in counters, never reset nor destroyed", () => {
     const item = terraform.resource("aws_dynamodb_table_item", "initial_aggregate");
     expect(item.table_name).toBe("${aws_dynamodb_table.counters.name}");
     expect(item.hash_key).toBe("${aws_dynamodb_table.counters.hash_key}");
     const body = expressionOf(item.item, "item").replace(/\s+/g, " ");
     expect(body).toMatch(/^jsonencode\(\{ .* \}\)$/);
     expect(body).toContain("counterId = { S = var.counter_id }");
-    expect(body).toContain('value = { N = "0" }');
+    // A new counter starts at its lower bound (the decider's initial state), the one the handlers are given.
+    expect(body).toContain("value = { N = tostring(var.counter_min) }");
     expect(body).toContain('version = { N = "0" }');
     // Otherwise the next plan would write value 0 over the live aggregate.
     const lifecycle = single(item.lifecycle, "initial_aggregate lifecycle");
     expect(lifecycle.ignore_changes).toEqual(["${item}"]);
     expect(lifecycle.prevent_destroy).toBe(true);
-    // The handlers' default counter is the one Terraform seeds.
+    // The handlers' default counter is the one Terraform seeds, at the handlers' default lower bound.
     expect(terraform.variable("counter_id").default).toBe(loadLedgerConfig({}).counterId);
+    expect(terraform.variable("counter_min").default).toBe(loadLedgerConfig({}).bounds.min);
+    expect(terraform.variable("counter_max").default).toBe(loadLedgerConfig({}).bounds.max);
+    // A bound pair Terraform accepts is one the handlers accept: min < max, both in 0..1e9.
+    const preconditions = blocks(single(item.lifecycle, "lifecycle").precondition, "precondition");
+    expect(preconditions.map((block) => block.condition)).toContain("${var.counter_min < var.counter_max}");
   });
 });

@@ -1,13 +1,15 @@
 // The command handler against DynamoDB Local, called with real API Gateway envelopes: every outcome of
 // POST /number in docs/api.md, and what each leaves in the ledger and the aggregate.
 
-import { ScanCommand } from "@aws-sdk/lib-dynamodb";
+import { DeleteCommand, ScanCommand } from "@aws-sdk/lib-dynamodb";
 import { beforeAll, describe, expect, it } from "vitest";
 import { Committer } from "../../services/command/committer";
 import { createCommandHandler, type CommandHandler } from "../../services/command/handler";
 import { createDocumentClient } from "../../services/ledger/storage/clients";
 import { COMMIT_ATTEMPTS_MAX } from "../../services/ledger/domain/limits";
+import { verifyLedger } from "../../services/ledger/storage/replay";
 import { LedgerReader } from "../../services/ledger/storage/store";
+import { COUNTERS } from "../../services/ledger/storage/tables";
 import { commandEvent, httpEvent } from "../support/fixtures";
 import { createTestStore, type TestStore } from "../support/store";
 
@@ -39,7 +41,7 @@ beforeAll(async () => {
   store = await createTestStore({ COUNTER_MAX: "3" });
   const committer = new Committer({ client: store.client, config: store.config });
   handle = createCommandHandler({ committer, config: store.config, log: () => undefined });
-  reader = new LedgerReader(store.client, store.config.tables);
+  reader = new LedgerReader(store.client, store.config.tables, store.config.bounds);
 });
 
 describe("POST /number against DynamoDB Local", () => {
@@ -124,9 +126,11 @@ describe("bounds", () => {
     const high = await handleBounded(commandEvent("increment", "up-2"));
     expect(json<Problem>(high.body)).toMatchObject({ status: 409, value: 1, bound: 1 });
     expect(await ledgerSize(bounded)).toBe(1);
-    const aggregate = await new LedgerReader(bounded.client, bounded.config.tables).readAggregate(
-      bounded.config.counterId,
-    );
+    const aggregate = await new LedgerReader(
+      bounded.client,
+      bounded.config.tables,
+      bounded.config.bounds,
+    ).readAggregate(bounded.config.counterId);
     expect(aggregate).toMatchObject({ value: 1, version: 1 });
   });
 
@@ -181,8 +185,78 @@ describe("bounds", () => {
     });
     await expect(broken.commit(command("past-the-bound"))).rejects.toThrow(/I3/);
     expect(await ledgerSize(bounded)).toBe(1);
-    const reader = new LedgerReader(bounded.client, bounded.config.tables);
+    const reader = new LedgerReader(bounded.client, bounded.config.tables, bounded.config.bounds);
     expect(await reader.readAggregate(bounded.config.counterId)).toMatchObject({ value: 1, version: 1 });
+  });
+});
+
+describe("a lower bound above 0 (COUNTER_MIN 5, COUNTER_MAX 8)", () => {
+  const bounds = { min: 5, max: 8 };
+
+  async function boundedAbove0(): Promise<{ store: TestStore; handle: CommandHandler }> {
+    const raised = await createTestStore({}, bounds);
+    const committer = new Committer({ client: raised.client, config: raised.config });
+    return {
+      store: raised,
+      handle: createCommandHandler({ committer, config: raised.config, log: () => undefined }),
+    };
+  }
+
+  async function walk(raised: { store: TestStore; handle: CommandHandler }): Promise<void> {
+    // A new counter starts at its lower bound: the first decrement is refused at 5, the first increment gives 6.
+    const low = await raised.handle(commandEvent("decrement", "first-down"));
+    expect(low.statusCode).toBe(409);
+    expect(json<Problem>(low.body)).toMatchObject({ value: 5, bound: 5 });
+    const first = await raised.handle(commandEvent("increment", "first-up"));
+    expect(first.statusCode).toBe(200);
+    expect(json<{ event: Record<string, unknown> }>(first.body).event).toMatchObject({
+      version: 1,
+      valueBefore: 5,
+      valueAfter: 6,
+    });
+    const values: number[] = [];
+    for (const [index, action] of (["increment", "increment", "increment", "decrement"] as const).entries()) {
+      const result = await raised.handle(commandEvent(action, `step-${index}`));
+      values.push(
+        result.statusCode === 200 ? json<{ value: number }>(result.body).value : -(result.statusCode ?? 0),
+      );
+    }
+    expect(values).toEqual([7, 8, -409, 7]);
+    for (const [index, action] of (["decrement", "decrement", "decrement"] as const).entries()) {
+      await raised.handle(commandEvent(action, `down-${index}`));
+    }
+    const atMin = await raised.handle(commandEvent("decrement", "below-min"));
+    expect(atMin.statusCode).toBe(409);
+    expect(json<Problem>(atMin.body)).toMatchObject({ value: 5, bound: 5 });
+    const reader = new LedgerReader(raised.store.client, raised.store.config.tables, bounds);
+    expect(await reader.readAggregate(raised.store.config.counterId)).toMatchObject({ value: 5, version: 6 });
+    const report = await verifyLedger({
+      client: raised.store.client,
+      tables: raised.store.config.tables,
+      counterId: raised.store.config.counterId,
+      bounds,
+      sleep: () => Promise.resolve(),
+    });
+    expect(report).toMatchObject({ ok: true, events: 6, ledgerSum: 0, aggregate: { value: 5, version: 6 } });
+    expect(report.problems).toEqual([]);
+  }
+
+  it("the bootstrapped aggregate starts at the lower bound, and the value never leaves [5, 8]", async () => {
+    const raised = await boundedAbove0();
+    const reader = new LedgerReader(raised.store.client, raised.store.config.tables, bounds);
+    expect(await reader.readAggregate(raised.store.config.counterId)).toMatchObject({ value: 5, version: 0 });
+    await walk(raised);
+  });
+
+  it("a counter with no aggregate item at all starts at the lower bound too", async () => {
+    const raised = await boundedAbove0();
+    await raised.store.client.send(
+      new DeleteCommand({
+        TableName: raised.store.config.tables.counters,
+        Key: { [COUNTERS.partitionKey]: raised.store.config.counterId },
+      }),
+    );
+    await walk(raised);
   });
 });
 
@@ -259,7 +333,7 @@ describe("contention", () => {
     expect(competitorWrites).toBe(COMMIT_ATTEMPTS_MAX);
     expect(victim.statistics.conflicts).toBe(COMMIT_ATTEMPTS_MAX);
     expect(
-      await new LedgerReader(contended.client, contended.config.tables).readEvent(
+      await new LedgerReader(contended.client, contended.config.tables, contended.config.bounds).readEvent(
         `${contended.config.counterId}#victim`,
       ),
     ).toBeUndefined();

@@ -7,12 +7,13 @@ import { marshall } from "@aws-sdk/util-dynamodb";
 import type { AttributeValue, DynamoDBRecord, DynamoDBStreamEvent } from "aws-lambda";
 import {
   decide,
+  evolve,
   initialState,
   type Action,
   type Bounds,
   type CounterState,
 } from "../../services/ledger/domain/decider";
-import { createEvent, stateAfter, type LedgerEvent } from "../../services/ledger/domain/event";
+import { createEvent, type LedgerEvent } from "../../services/ledger/domain/event";
 import { requestFingerprint } from "../../services/ledger/domain/fingerprint";
 import { READ_MODEL } from "../../services/ledger/storage/tables";
 import { readFixture } from "../support/fixtures";
@@ -28,7 +29,7 @@ export function ledgerOf(
   firstCommitMs = Date.parse("2026-01-01T00:00:00.000Z"),
 ): { events: LedgerEvent[]; state: CounterState } {
   const events: LedgerEvent[] = [];
-  let state = initialState;
+  let state = initialState(bounds);
   for (const [index, action] of actions.entries()) {
     const decision = decide(action, state, bounds);
     if (decision.kind !== "applied") continue;
@@ -42,7 +43,7 @@ export function ledgerOf(
     };
     const event = createEvent(command, decision.change, new Date(firstCommitMs + index * 1_000));
     events.push(event);
-    state = stateAfter(event);
+    state = evolve(state, decision.change);
   }
   return { events, state };
 }

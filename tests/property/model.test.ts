@@ -85,11 +85,23 @@ const commands = [
     .map(([action, key]) => new Post(action, key ?? undefined)),
 ];
 
-async function runScenario(start: { base: number; max: number }): Promise<void> {
+/**
+ * `base` is where the counter starts: its lower bound when `seeded` is false (a new counter), else a value
+ * seeded into the aggregate. `min` above 0 is configured directly in the config object.
+ */
+async function runScenario(start: {
+  base: number;
+  max: number;
+  min?: number;
+  seeded?: boolean;
+}): Promise<void> {
   await fc.assert(
     fc.asyncProperty(fc.commands(commands, { maxCommands: 25 }), async (scenario) => {
-      const store = await createTestStore({ COUNTER_MAX: String(start.max) });
-      if (start.base !== 0) {
+      const store = await createTestStore(
+        { COUNTER_MAX: String(start.max) },
+        start.min === undefined ? undefined : { min: start.min, max: start.max },
+      );
+      if (start.seeded === true) {
         // Seed the aggregate just below the top: I1 is then checked relative to this base value.
         await store.client.send(
           new PutCommand({
@@ -129,10 +141,14 @@ describe("POST /number, model-based, on DynamoDB Local", () => {
   });
 
   it("I1–I4 hold after every step of any sequence starting just below 1 000 000 000", async () => {
-    await runScenario({ base: VALUE_MAX - 2, max: VALUE_MAX });
+    await runScenario({ base: VALUE_MAX - 2, max: VALUE_MAX, seeded: true });
   });
 
   it("I1–I4 hold with a tight configured bound, where both bounds are met often", async () => {
     await runScenario({ base: 0, max: 2 });
+  });
+
+  it("I1–I4 hold for a new counter whose lower bound is above 0: it starts at COUNTER_MIN, never leaves [5, 8]", async () => {
+    await runScenario({ base: 5, min: 5, max: 8 });
   });
 });

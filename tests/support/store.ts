@@ -19,7 +19,14 @@ export interface TestStore {
   readonly environment: Record<string, string>;
 }
 
-export async function createTestStore(overrides: Record<string, string> = {}): Promise<TestStore> {
+/**
+ * `overrides` go into the environment; `bounds` replaces the configured bounds in the config object (tests
+ * of a counter whose lower bound is above 0 build the configuration directly).
+ */
+export async function createTestStore(
+  overrides: Record<string, string> = {},
+  bounds?: LedgerConfig["bounds"],
+): Promise<TestStore> {
   const endpoint = inject("dynamoDbEndpoint");
   const tables = tableNamesWithPrefix(`test-${randomUUID().slice(0, 8)}`);
   const environment: Record<string, string> = {
@@ -33,8 +40,9 @@ export async function createTestStore(overrides: Record<string, string> = {}): P
     DATA_DIR: mkdtempSync(join(tmpdir(), "counter-ledger-test-")),
     ...overrides,
   };
-  const config = loadLedgerConfig(environment);
+  const loaded = loadLedgerConfig(environment);
+  const config: LedgerConfig = bounds === undefined ? loaded : { ...loaded, bounds };
   const client = createDocumentClient(config);
-  await ensureTables(client, config.tables, config.counterId);
+  await ensureTables(client, config.tables, config.counterId, config.bounds);
   return { config, client, environment };
 }

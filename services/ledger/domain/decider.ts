@@ -1,11 +1,18 @@
-// The pure domain of the counter, as a decider: initialState, decide, evolve, fold.
-// It must never know about DynamoDB, HTTP or the clock: time and identity come in as arguments.
+// The pure domain of the counter, as a decider: initialState, decide, evolve, fold. It is the one place where
+// invariants I2 (versions follow each other) and I3 (each change is its action's delta, starts where the last
+// one ended, and stays in bounds) are written: the committer, the transaction guard and the replay all move
+// state with it. It must never know about DynamoDB, HTTP or the clock: time and identity come in as arguments.
 
 import { VALUE_MAX, VALUE_MIN } from "./limits";
 
-export type Action = "increment" | "decrement";
+/** The action set, defined once: the request schema, the event schema and the replay read it from here. */
+export const ACTIONS = ["increment", "decrement"] as const;
 
-export const ACTIONS: readonly Action[] = ["increment", "decrement"];
+export type Action = (typeof ACTIONS)[number];
+
+export function isAction(value: unknown): value is Action {
+  return (ACTIONS as readonly unknown[]).includes(value);
+}
 
 export interface Bounds {
   readonly min: number;
@@ -20,7 +27,10 @@ export interface CounterState {
   readonly version: number;
 }
 
-export const initialState: CounterState = { value: 0, version: 0 };
+/** A new counter: version 0 at its lower bound (a counter whose bounds are [5, 8] cannot start at 0). */
+export function initialState(bounds: Bounds): CounterState {
+  return { value: bounds.min, version: 0 };
+}
 
 /** What the domain needs to know about a command; identity and time are decided by the caller. */
 export interface Command {
@@ -40,16 +50,44 @@ export interface Change {
   readonly valueAfter: number;
 }
 
+/** A change as it was recorded: read back from storage, it may be anything, so nothing is narrowed. */
+export interface RecordedChange {
+  readonly version: number;
+  readonly action: string;
+  readonly delta: number;
+  readonly valueBefore: number;
+  readonly valueAfter: number;
+}
+
 export type Decision =
   | { readonly kind: "applied"; readonly change: Change }
   | { readonly kind: "outOfBounds"; readonly value: number; readonly bound: number };
+
+/**
+ * The ways a recorded change can fail to follow a state. I2: `versionRepeated` (the version again),
+ * `versionBehind` (an older one), `versionSkipped` (versions missing in between). I3: `deltaInvalid` (not the
+ * action's delta), `valueAfterWrong` (not valueBefore + delta), `chainBroken` (valueBefore is not the state's
+ * value), `outOfBounds` (valueBefore or valueAfter outside the bounds).
+ */
+export type Breach =
+  | "versionRepeated"
+  | "versionBehind"
+  | "versionSkipped"
+  | "deltaInvalid"
+  | "valueAfterWrong"
+  | "chainBroken"
+  | "outOfBounds";
 
 export function deltaOf(action: Action): 1 | -1 {
   return action === "increment" ? 1 : -1;
 }
 
+export function isWithinBounds(value: number, bounds: Bounds): boolean {
+  return Number.isSafeInteger(value) && value >= bounds.min && value <= bounds.max;
+}
+
 export function assertWithinBounds(value: number, bounds: Bounds): void {
-  if (!Number.isSafeInteger(value) || value < bounds.min || value > bounds.max) {
+  if (!isWithinBounds(value, bounds)) {
     throw new Error(`invariant I3 broken: value ${value} outside [${bounds.min}, ${bounds.max}]`);
   }
 }
@@ -72,19 +110,60 @@ export function decide(action: Action, state: CounterState, bounds: Bounds = DEF
   return { kind: "applied", change };
 }
 
-/** Moves the state forward by one change. Refuses a change that does not follow the state (I2, I3). */
-export function evolve(state: CounterState, change: Change): CounterState {
-  if (change.version !== state.version + 1) {
-    throw new Error(`invariant I2 broken: version ${change.version} does not follow ${state.version}`);
+/**
+ * Every invariant the change breaks when it follows the state (I2, I3), in a fixed order; empty when it
+ * follows. Bounds are checked only when given: keeping them is `decide`'s job and the database's guard, and
+ * the replay checks them with the bounds it is configured with.
+ */
+export function breachesOf(state: CounterState, change: RecordedChange, bounds?: Bounds): Breach[] {
+  const breaches: Breach[] = [];
+  if (change.version === state.version) breaches.push("versionRepeated");
+  else if (change.version < state.version) breaches.push("versionBehind");
+  else if (change.version > state.version + 1) breaches.push("versionSkipped");
+  if (!isAction(change.action) || deltaOf(change.action) !== change.delta) breaches.push("deltaInvalid");
+  if (change.valueAfter !== change.valueBefore + change.delta) breaches.push("valueAfterWrong");
+  if (change.valueBefore !== state.value) breaches.push("chainBroken");
+  if (
+    bounds !== undefined &&
+    !(isWithinBounds(change.valueBefore, bounds) && isWithinBounds(change.valueAfter, bounds))
+  ) {
+    breaches.push("outOfBounds");
   }
-  if (change.valueBefore !== state.value || change.valueAfter !== state.value + change.delta) {
-    throw new Error(`invariant I3 broken at version ${change.version}`);
-  }
-  return { value: change.valueAfter, version: change.version };
+  return breaches;
 }
 
-/** Replays changes in version order from the initial state. */
-export function fold(changes: Iterable<Change>, state: CounterState = initialState): CounterState {
+/** One step of a replay: the state a recorded change leaves behind, and what it breaks on the way. */
+export interface Step {
+  readonly state: CounterState;
+  readonly breaches: readonly Breach[];
+}
+
+/**
+ * Moves the state by one recorded change and names what it breaks. The state moves to the change's own
+ * version and valueAfter even when it breaks something, so that a replay reports each fault once and goes on.
+ */
+export function step(state: CounterState, change: RecordedChange, bounds?: Bounds): Step {
+  return {
+    state: { value: change.valueAfter, version: change.version },
+    breaches: breachesOf(state, change, bounds),
+  };
+}
+
+/** Moves the state forward by one change. Refuses (throws) a change that does not follow the state (I2, I3). */
+export function evolve(state: CounterState, change: RecordedChange): CounterState {
+  const { state: next, breaches } = step(state, change);
+  if (breaches.length > 0) {
+    const invariants = [...new Set(breaches.map((breach) => (breach.startsWith("version") ? "I2" : "I3")))];
+    throw new Error(
+      `invariant ${invariants.join("/")} broken at version ${change.version} after version ${state.version}: ` +
+        breaches.join(", "),
+    );
+  }
+  return next;
+}
+
+/** Replays changes in version order from a state (a new counter's is `initialState(bounds)`). */
+export function fold(changes: Iterable<RecordedChange>, state: CounterState): CounterState {
   let current = state;
   for (const change of changes) current = evolve(current, change);
   return current;

@@ -2,7 +2,7 @@
 // The event is also the idempotency record, so it is never updated or deleted once written.
 
 import { z } from "zod";
-import type { Change, Command, CounterState } from "./decider";
+import { ACTIONS, type Change, type Command } from "./decider";
 import { VALUE_MAX, VALUE_MIN } from "./limits";
 
 /** Bumped when the stored shape of an event changes; readers accept every version they know. */
@@ -15,7 +15,7 @@ export const ledgerEventSchema = z.object({
   counterId: z.string().min(1),
   idempotencyKey: z.string().min(1),
   version: z.number().int().min(1),
-  action: z.enum(["increment", "decrement"]),
+  action: z.enum(ACTIONS),
   delta: z.union([z.literal(1), z.literal(-1)]),
   valueBefore: count,
   valueAfter: count,
@@ -47,11 +47,6 @@ export function createEvent(command: Command, change: Change, at: Date): LedgerE
     requestId: command.requestId,
     schemaVersion: EVENT_SCHEMA_VERSION,
   };
-}
-
-/** The state an event leaves behind. */
-export function stateAfter(event: LedgerEvent): CounterState {
-  return { value: event.valueAfter, version: event.version };
 }
 
 /** The public view of an event (docs/api.md: `event` of POST /number and GET /number/events/{key}). */

@@ -1,7 +1,7 @@
 // The aggregate item of the counters table and its codec. Written only by the command path.
 
 import { z } from "zod";
-import type { CounterState } from "../domain/decider";
+import { initialState, type Bounds, type CounterState } from "../domain/decider";
 import { VALUE_MAX, VALUE_MIN } from "../domain/limits";
 
 export const aggregateSchema = z.object({
@@ -18,14 +18,18 @@ export interface Aggregate extends CounterState {
   readonly lastEventId: string | null;
 }
 
-/** The aggregate of a counter nobody has written yet (docs/api.md#conventions: value 0, version 0). */
-export function newAggregate(counterId: string): Aggregate {
-  return { counterId, value: 0, version: 0, updatedAt: null, lastEventId: null };
+/** The aggregate of a counter nobody has written yet: the decider's initial state (its lower bound, version 0). */
+export function newAggregate(counterId: string, bounds: Bounds): Aggregate {
+  return { counterId, ...initialState(bounds), updatedAt: null, lastEventId: null };
 }
 
 /** Decodes a stored aggregate; a missing item is a new counter. Throws on a malformed item (a bug). */
-export function aggregateFromItem(counterId: string, item: Record<string, unknown> | undefined): Aggregate {
-  if (item === undefined) return newAggregate(counterId);
+export function aggregateFromItem(
+  counterId: string,
+  item: Record<string, unknown> | undefined,
+  bounds: Bounds,
+): Aggregate {
+  if (item === undefined) return newAggregate(counterId, bounds);
   const parsed = aggregateSchema.parse(item);
   return {
     counterId: parsed.counterId,

@@ -4,8 +4,9 @@
 // the ledger event does not.
 
 import { z } from "zod";
-import type { CounterState } from "../domain/decider";
-import { ledgerEventSchema, viewOfEvent, type EventView, type LedgerEvent } from "../domain/event";
+import { auditEntryOf, auditDifferences, auditEntrySchema, type AuditEntry } from "../domain/audit";
+import { DEFAULT_BOUNDS, initialState, type Bounds, type CounterState } from "../domain/decider";
+import { viewOfEvent, type EventView } from "../domain/event";
 import { VALUE_MAX, VALUE_MIN } from "../domain/limits";
 import { READ_MODEL } from "./tables";
 
@@ -24,9 +25,8 @@ export interface ProjectedState extends CounterState {
   readonly at: string | null;
 }
 
-export const auditEntrySchema = ledgerEventSchema.extend({ entry: z.number().int().min(1) });
-
-export type AuditEntry = z.infer<typeof auditEntrySchema>;
+// The audit entry's codec is pure domain (services/ledger/domain/audit.ts): verification compares entries too.
+export { auditEntryOf, auditDifferences, auditEntrySchema, type AuditEntry };
 
 /** The read model key of a counter's audit entry for one version. */
 export function auditEntryKey(counterId: string, version: number): Record<string, string | number> {
@@ -37,25 +37,18 @@ export function stateEntryKey(counterId: string): Record<string, string | number
   return { [READ_MODEL.partitionKey]: counterId, [READ_MODEL.sortKey]: READ_MODEL.stateEntry };
 }
 
-/** The audit entry of an event: the event itself under its version, so redelivery writes identical content. */
-export function auditEntryOf(event: LedgerEvent): AuditEntry {
-  if (event.version < 1)
-    throw new Error(`an audit entry needs a version of 1 or more (got ${event.version})`);
-  return { ...event, entry: event.version };
-}
-
-/** Decodes a stored projected state; a missing item means nothing is projected yet. Throws on a malformed item. */
-export function projectedStateFromItem(item: Record<string, unknown> | undefined): ProjectedState {
-  if (item === undefined) return { value: 0, version: 0, at: null };
+/**
+ * Decodes a stored projected state; a missing item means nothing is projected yet, so the state is the
+ * counter's initial one (its lower bound, version 0: the bounds tell the value, callers that only need the
+ * version may leave them out). Throws on a malformed item.
+ */
+export function projectedStateFromItem(
+  item: Record<string, unknown> | undefined,
+  bounds: Bounds = DEFAULT_BOUNDS,
+): ProjectedState {
+  if (item === undefined) return { ...initialState(bounds), at: null };
   const parsed = projectedStateSchema.parse(item);
   return { value: parsed.value, version: parsed.version, at: parsed.at };
-}
-
-/** The ledger fields on which an audit entry differs from its event (I5); empty when they are the same. */
-export function auditDifferences(stored: Readonly<Record<string, unknown>>, event: LedgerEvent): string[] {
-  const expected: Record<string, unknown> = auditEntryOf(event);
-  const names = new Set([...Object.keys(expected), ...Object.keys(stored)]);
-  return [...names].filter((name) => stored[name] !== expected[name]).sort();
 }
 
 /** One item of GET /number/history (docs/api.md): the event's public view, its key named `eventId`. */

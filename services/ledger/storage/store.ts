@@ -4,6 +4,7 @@
 import { GetCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { aggregateFromItem, type Aggregate } from "./aggregate";
 import { StoreUnavailableError } from "./errors";
+import type { Bounds } from "../domain/decider";
 import { ledgerEventSchema, type LedgerEvent } from "../domain/event";
 import { COUNTERS, LEDGER, type TableNames } from "./tables";
 
@@ -42,9 +43,11 @@ export async function storeCall<T>(call: () => Promise<T>): Promise<T> {
 }
 
 export class LedgerReader {
+  /** `bounds` tell where a counter without an aggregate item starts (its lower bound). */
   constructor(
     private readonly client: DynamoDBDocumentClient,
     private readonly tables: TableNames,
+    private readonly bounds: Bounds,
   ) {}
 
   async readAggregate(counterId: string): Promise<Aggregate> {
@@ -57,7 +60,7 @@ export class LedgerReader {
         }),
       ),
     );
-    return aggregateFromItem(counterId, output.Item);
+    return aggregateFromItem(counterId, output.Item, this.bounds);
   }
 
   async readEvent(eventId: string): Promise<LedgerEvent | undefined> {

@@ -1,0 +1,24 @@
+// The audit entry of a ledger event, and how an entry is compared with its event (I5). An audit entry is a
+// field-for-field copy of the event under its version (`entry`, the read model's sort key), so that a
+// redelivery writes identical content and verification can name every field that differs.
+
+import { z } from "zod";
+import { ledgerEventSchema, type LedgerEvent } from "./event";
+
+export const auditEntrySchema = ledgerEventSchema.extend({ entry: z.number().int().min(1) });
+
+export type AuditEntry = z.infer<typeof auditEntrySchema>;
+
+/** The audit entry of an event: the event itself under its version, so redelivery writes identical content. */
+export function auditEntryOf(event: LedgerEvent): AuditEntry {
+  if (event.version < 1)
+    throw new Error(`an audit entry needs a version of 1 or more (got ${event.version})`);
+  return { ...event, entry: event.version };
+}
+
+/** The ledger fields on which an audit entry differs from its event (I5); empty when they are the same. */
+export function auditDifferences(stored: Readonly<Record<string, unknown>>, event: LedgerEvent): string[] {
+  const expected: Record<string, unknown> = auditEntryOf(event);
+  const names = new Set([...Object.keys(expected), ...Object.keys(stored)]);
+  return [...names].filter((name) => stored[name] !== expected[name]).sort();
+}

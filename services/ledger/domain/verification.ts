@@ -1,0 +1,452 @@
+// The check behind verification (docs/architecture.md, invariants I1–I3 and I5), as a pure fold: ledger items
+// in version order, the audit entries joined to them by version, then the aggregate, go in; a report comes
+// out. It reads nothing itself (services/ledger/storage/replay.ts reads the pages and feeds them), never
+// throws on bad data (bad data is what it reports), and moves its state with the decider's `step`, so the
+// I2/I3 rules are the very ones the committer obeys.
+
+import { z } from "zod";
+import { auditDifferences } from "./audit";
+import { initialState, isWithinBounds, step, type Bounds, type CounterState } from "./decider";
+import { ledgerEventSchema } from "./event";
+import { VERIFY_PROBLEMS_LISTED_MAX } from "./limits";
+
+/** The kinds of violation, each named after what went wrong, with the invariant it breaks. */
+export const PROBLEM_KINDS = {
+  malformedEvent: "I2/I3: a ledger item is not a readable ledger event",
+  duplicateVersion: "I2: two ledger events carry the same version",
+  versionGap: "I2: versions are missing from the ledger",
+  aggregateVersion: "I2: the aggregate's version is not the number of ledger events",
+  aggregateLastEvent: "I2: the aggregate names another event as its last",
+  aggregateValue: "I1: the aggregate's value is not the sum of the ledger's deltas",
+  aggregateMalformed: "I1/I2: the aggregate item is not readable",
+  deltaInvalid: "I3: the delta is not the one of the event's action",
+  valueAfterWrong: "I3: valueAfter is not valueBefore + delta",
+  chainBroken: "I3: valueBefore is not the previous event's valueAfter",
+  outOfBounds: "I3: a value lies outside the counter's bounds",
+  auditMissing: "I5: a projected version has no audit entry",
+  auditAltered: "I5: an audit entry differs from its ledger event",
+  auditExtra: "I5: an audit entry has no ledger event",
+  projectedAhead: "I5: the projected state is ahead of the aggregate",
+  projectedValue: "I5: the projected state differs from the ledger at its version",
+  projectedStateMalformed: "I5: the projected state item is not readable",
+} as const;
+
+export type ProblemKind = keyof typeof PROBLEM_KINDS;
+
+export interface VerificationProblem {
+  readonly kind: ProblemKind;
+  readonly version?: number;
+  readonly detail: string;
+}
+
+export interface ReportedState {
+  readonly value: number;
+  readonly version: number;
+}
+
+/**
+ * A projector that is merely behind: not a violation, so it leaves `ok` alone. `versions` is how far the
+ * projected state trails the aggregate; `auditEntries` counts audit entries not written yet.
+ */
+export interface ProjectionLag {
+  readonly versions: number;
+  readonly auditEntries: number;
+}
+
+export interface VerificationReport {
+  readonly ok: boolean;
+  /** Ledger events replayed, up to the aggregate's version. */
+  readonly events: number;
+  /** The sum of every event's delta; a sound aggregate holds the counter's start value (COUNTER_MIN) plus it. */
+  readonly ledgerSum: number;
+  readonly aggregate: ReportedState;
+  readonly readModel: ReportedState;
+  readonly lag: ProjectionLag;
+  readonly problems: readonly VerificationProblem[];
+  /** Violations found beyond the VERIFY_PROBLEMS_LISTED_MAX listed ones. */
+  readonly problemsOmitted: number;
+  readonly durationMs: number;
+}
+
+/** What the check needs besides the data: whose ledger, its bounds, and the time for telling lag apart. */
+export interface CheckContext {
+  readonly counterId: string;
+  /** The bounds the counter was created with: its start value is their minimum. */
+  readonly bounds: Bounds;
+  /** When the check runs (epoch ms): an audit entry missing for long enough is a violation, not lag. */
+  readonly nowMs: number;
+  readonly lagGraceMs: number;
+}
+
+const safeInteger = z.number().int().min(Number.MIN_SAFE_INTEGER).max(Number.MAX_SAFE_INTEGER);
+
+/** As much of an event as the arithmetic checks need; anything stricter is checked and reported apart. */
+const replayedEventSchema = z.object({
+  eventId: z.string(),
+  version: safeInteger,
+  action: z.string(),
+  delta: safeInteger,
+  valueBefore: safeInteger,
+  valueAfter: safeInteger,
+  at: z.string(),
+});
+
+type ReplayedEvent = z.infer<typeof replayedEventSchema>;
+
+/** Fields whose faults the arithmetic checks already name; the schema check reports only the others. */
+const ARITHMETIC_FIELDS: ReadonlySet<string> = new Set([
+  "version",
+  "action",
+  "delta",
+  "valueBefore",
+  "valueAfter",
+]);
+
+const storedStateSchema = z.object({ value: safeInteger, version: safeInteger.min(0) });
+
+type Item = Readonly<Record<string, unknown>>;
+
+type StrictParse = ReturnType<typeof ledgerEventSchema.safeParse>;
+
+/**
+ * A stored aggregate or projected state: a missing item is the initial state; `malformed` says the item
+ * exists but its value or version is not an integer (the state is then the initial one).
+ */
+export function storedStateOf(
+  item: Item | undefined,
+  bounds: Bounds,
+): { state: ReportedState; malformed: boolean } {
+  if (item === undefined) return { state: initialState(bounds), malformed: false };
+  const parsed = storedStateSchema.safeParse(item);
+  return parsed.success
+    ? { state: parsed.data, malformed: false }
+    : { state: initialState(bounds), malformed: true };
+}
+
+/**
+ * The version through which audit entries must have been fed before this ledger item is checked, so that
+ * its own entry (and those the ledger lacks below it) can be joined; undefined when it has no version.
+ */
+export function auditJoinVersionOf(item: Item): number | undefined {
+  return Number.isSafeInteger(item.version) ? (item.version as number) : undefined;
+}
+
+/** Collects violations, listing the first VERIFY_PROBLEMS_LISTED_MAX and counting the rest. */
+class ProblemList {
+  readonly listed: VerificationProblem[] = [];
+  omitted = 0;
+
+  add(kind: ProblemKind, detail: string, version?: number): void {
+    if (this.listed.length >= VERIFY_PROBLEMS_LISTED_MAX) {
+      this.omitted++;
+      return;
+    }
+    this.listed.push(version === undefined ? { kind, detail } : { kind, version, detail });
+  }
+}
+
+function fieldsOf(issues: readonly { path: readonly PropertyKey[] }[], first: boolean): string[] {
+  return [
+    ...new Set(issues.map((issue) => (first ? String(issue.path[0] ?? "(item)") : issue.path.join(".")))),
+  ];
+}
+
+/**
+ * The fold. Feed it, in this order: the projected state (constructor); then for each ledger item in version
+ * order, the audit entries up to `auditJoinVersionOf(item)` (`auditEntry`) and the item (`event`); then the
+ * aggregate read after the ledger (`aggregate`), more ledger items if the ledger had not caught up with it,
+ * `endLedger()`, the audit entries left (`auditEntry`); and take the `report`.
+ */
+export class LedgerCheck {
+  private readonly problems = new ProblemList();
+  private readonly context: CheckContext;
+  private readonly projected: ReportedState;
+  /** The replayed state: the last version read and its valueAfter (the decider's initial state at first). */
+  private state: CounterState;
+  private eventsRead = 0;
+  private ledgerSum = 0;
+  /** The previous version was unreadable, so valueBefore has nothing to be compared with. */
+  private continuityUnknown = false;
+  /** The eventId of the last version read, to check the aggregate's lastEventId. */
+  private lastEventId = "";
+  private auditEntriesPending = 0;
+  /** Audit entries fed and not yet joined, in version order. */
+  private readonly audit: { version: number; entry: Item }[] = [];
+  private stored: (ReportedState & { lastEventId: unknown }) | undefined;
+  private ledgerEnded = false;
+
+  constructor(context: CheckContext, projectedItem: Item | undefined) {
+    this.context = context;
+    this.state = initialState(context.bounds);
+    const projected = storedStateOf(projectedItem, context.bounds);
+    if (projected.malformed) {
+      this.problems.add(
+        "projectedStateMalformed",
+        "The projected state's value or version is not an integer.",
+      );
+    }
+    this.projected = projected.state;
+  }
+
+  /** Ledger events checked so far. */
+  get events(): number {
+    return this.eventsRead;
+  }
+
+  /** The highest version read so far (0 before the first). */
+  get lastVersion(): number {
+    return this.state.version;
+  }
+
+  /** An audit entry, in version order; after `endLedger`, an entry no ledger event was read for. */
+  auditEntry(version: number, entry: Item): void {
+    if (!this.ledgerEnded) {
+      this.audit.push({ version, entry });
+      return;
+    }
+    // Entries beyond the aggregate read were projected from events committed after it.
+    if (version <= (this.stored?.version ?? 0)) this.auditExtra(version);
+  }
+
+  /** One ledger item, in version order, whatever it holds. */
+  event(item: Item): void {
+    const parsed = replayedEventSchema.safeParse(item);
+    if (!parsed.success) {
+      this.malformedEvent(item, fieldsOf(parsed.error.issues, false));
+      return;
+    }
+    const event = parsed.data;
+    const { version } = event;
+    this.eventsRead++;
+    this.ledgerSum += event.delta;
+    const next = step(this.state, event, this.context.bounds);
+    const breaches = new Set(next.breaches);
+    if (breaches.has("versionRepeated") || breaches.has("versionBehind")) {
+      const detail = breaches.has("versionRepeated")
+        ? `Version ${version} is recorded more than once.`
+        : `Version ${version} comes after version ${this.state.version}: the ledger is out of order.`;
+      this.problems.add("duplicateVersion", detail, version);
+      return;
+    }
+    if (breaches.has("versionSkipped")) this.versionGap(version);
+    // After a gap the missing events explain any jump, so continuity is checked only between neighbours.
+    if (breaches.has("versionSkipped") || this.continuityUnknown) breaches.delete("chainBroken");
+    this.reportArithmetic(event, breaches);
+    this.continuityUnknown = false;
+    // Parsed strictly once: the schema check and the audit join both need it (it is most of the replay's CPU).
+    const strict = ledgerEventSchema.safeParse(item);
+    this.checkSchema(strict, version);
+    this.state = next.state;
+    if (version === this.projected.version && event.valueAfter !== this.projected.value) {
+      this.problems.add(
+        "projectedValue",
+        `The projected state says ${this.projected.value} at version ${version}; the ledger says ${event.valueAfter}.`,
+        version,
+      );
+    }
+    this.lastEventId = event.eventId;
+    this.joinAuditEntry(strict, event);
+  }
+
+  /** The aggregate, read after the ledger; answers its version, up to which the ledger must be read. */
+  aggregate(item: Item | undefined): number {
+    const stored = storedStateOf(item, this.context.bounds);
+    if (stored.malformed)
+      this.problems.add("aggregateMalformed", "The aggregate's value or version is not an integer.");
+    this.stored = { ...stored.state, lastEventId: stored.malformed ? undefined : item?.lastEventId };
+    return this.stored.version;
+  }
+
+  /** The ledger is read through the aggregate's version: checks the aggregate against it (I1, I2). */
+  endLedger(): void {
+    const aggregate = this.stored ?? { ...initialState(this.context.bounds), lastEventId: undefined };
+    this.stored = aggregate;
+    this.checkAggregateVersion(aggregate);
+    const start = initialState(this.context.bounds).value;
+    if (start + this.ledgerSum !== aggregate.value) {
+      const from = start === 0 ? "" : ` from the start value ${start}`;
+      this.problems.add(
+        "aggregateValue",
+        `The aggregate's value is ${aggregate.value} but the ledger's deltas sum to ${this.ledgerSum}${from}.`,
+        aggregate.version,
+      );
+    }
+    const lastEventMatters =
+      typeof aggregate.lastEventId === "string" && this.state.version === aggregate.version;
+    if (lastEventMatters && aggregate.version > 0 && this.lastEventId !== aggregate.lastEventId) {
+      this.problems.add(
+        "aggregateLastEvent",
+        "The aggregate names another event than the ledger's last.",
+        aggregate.version,
+      );
+    }
+    this.ledgerEnded = true;
+    for (const { version, entry } of this.audit.splice(0)) this.auditEntry(version, entry);
+  }
+
+  /** The report, taken once at the end; `durationMs` is the caller's measure of the whole verification. */
+  report(durationMs: number): VerificationReport {
+    if (!this.ledgerEnded) this.endLedger();
+    const aggregate = this.stored ?? initialState(this.context.bounds);
+    const { problems } = this;
+    if (this.projected.version > aggregate.version) {
+      problems.add(
+        "projectedAhead",
+        `The projected state is at version ${this.projected.version}, beyond the aggregate's ${aggregate.version}.`,
+        this.projected.version,
+      );
+    }
+    return {
+      ok: problems.listed.length === 0,
+      events: this.eventsRead,
+      ledgerSum: this.ledgerSum,
+      aggregate: { value: aggregate.value, version: aggregate.version },
+      readModel: { value: this.projected.value, version: this.projected.version },
+      lag: {
+        versions: Math.max(0, aggregate.version - this.projected.version),
+        auditEntries: this.auditEntriesPending,
+      },
+      problems: problems.listed,
+      problemsOmitted: problems.omitted,
+      durationMs,
+    };
+  }
+
+  /** Still an event of the ledger: it counts, and it takes its version, so its neighbours are not misread. */
+  private malformedEvent(item: Item, fields: readonly string[]): void {
+    const version = auditJoinVersionOf(item);
+    this.problems.add(
+      "malformedEvent",
+      `A ledger item cannot be read as an event (bad ${fields.join(", ")}).`,
+      version,
+    );
+    this.eventsRead++;
+    if (Number.isSafeInteger(item.delta)) this.ledgerSum += item.delta as number;
+    if (version !== undefined && version > this.state.version) {
+      this.state = { value: this.state.value, version };
+      this.continuityUnknown = true;
+      // Pass its audit entry (the event is already reported), still naming entries the ledger lacks.
+      this.takeAuditEntryAt(version);
+    }
+  }
+
+  private versionGap(version: number): void {
+    const first = this.state.version + 1;
+    const missing = first === version - 1 ? `${version - 1}` : `${first}–${version - 1}`;
+    this.problems.add("versionGap", `Version ${missing} is missing from the ledger.`, first);
+  }
+
+  /** The I3 breaches the decider found in a readable event, in the report's words. */
+  private reportArithmetic(event: ReplayedEvent, breaches: ReadonlySet<string>): void {
+    const { version } = event;
+    const { bounds } = this.context;
+    if (breaches.has("deltaInvalid")) {
+      this.problems.add(
+        "deltaInvalid",
+        `The delta ${event.delta} does not belong to a ${event.action}.`,
+        version,
+      );
+    }
+    if (breaches.has("valueAfterWrong")) {
+      this.problems.add(
+        "valueAfterWrong",
+        `valueAfter ${event.valueAfter} is not valueBefore ${event.valueBefore} + delta ${event.delta}.`,
+        version,
+      );
+    }
+    if (breaches.has("chainBroken")) {
+      this.problems.add(
+        "chainBroken",
+        `valueBefore ${event.valueBefore} is not the previous valueAfter ${this.state.value}.`,
+        version,
+      );
+    }
+    if (breaches.has("outOfBounds")) {
+      const outside = [event.valueBefore, event.valueAfter].find((value) => !isWithinBounds(value, bounds));
+      this.problems.add(
+        "outOfBounds",
+        `The value ${outside} lies outside [${bounds.min}, ${bounds.max}].`,
+        version,
+      );
+    }
+  }
+
+  private checkSchema(strict: StrictParse, version: number): void {
+    const fields = strict.success
+      ? []
+      : fieldsOf(strict.error.issues, true).filter((field) => !ARITHMETIC_FIELDS.has(field));
+    if (fields.length > 0) {
+      this.problems.add("malformedEvent", `The event has a bad ${fields.join(", ")}.`, version);
+    } else if (strict.success && strict.data.counterId !== this.context.counterId) {
+      this.problems.add("malformedEvent", "The event belongs to another counter.", version);
+    }
+  }
+
+  /**
+   * Takes the audit entries up to `version` in order, reporting those the ledger lacks (below it), and
+   * returns the entry of `version` itself, if there is one.
+   */
+  private takeAuditEntryAt(version: number): Item | undefined {
+    while (this.audit.length > 0 && (this.audit[0]?.version ?? Infinity) <= version) {
+      const { version: entryVersion, entry } = this.audit.shift()!;
+      if (entryVersion === version) return entry;
+      this.auditExtra(entryVersion);
+    }
+    return undefined;
+  }
+
+  private auditExtra(version: number): void {
+    this.problems.add(
+      "auditExtra",
+      `The audit trail holds version ${version}, which the ledger lacks.`,
+      version,
+    );
+  }
+
+  private joinAuditEntry(strict: StrictParse, event: ReplayedEvent): void {
+    const { version } = event;
+    const entry = this.takeAuditEntryAt(version);
+    if (entry !== undefined) {
+      const differences = strict.success
+        ? auditDifferences(entry, strict.data)
+        : ["(the ledger event itself is malformed)"];
+      if (differences.length > 0) {
+        this.problems.add(
+          "auditAltered",
+          `The audit entry differs from the ledger in ${differences.join(", ")}.`,
+          version,
+        );
+      }
+      return;
+    }
+    const committedMsAgo = this.context.nowMs - Date.parse(event.at);
+    const stillProjecting = version > this.projected.version || !(committedMsAgo >= this.context.lagGraceMs);
+    if (stillProjecting) this.auditEntriesPending++;
+    else
+      this.problems.add("auditMissing", `Version ${version} is projected but has no audit entry.`, version);
+  }
+
+  private checkAggregateVersion(aggregate: ReportedState): void {
+    const lastVersion = this.state.version;
+    if (lastVersion > aggregate.version) {
+      // Every event read was committed before the aggregate was read, so none may be beyond it.
+      this.problems.add(
+        "aggregateVersion",
+        `The ledger reaches version ${lastVersion} but the aggregate is at version ${aggregate.version}.`,
+        aggregate.version + 1,
+      );
+    } else if (lastVersion < aggregate.version) {
+      this.problems.add(
+        "aggregateVersion",
+        `The aggregate is at version ${aggregate.version} but the ledger ends at version ${lastVersion}.`,
+        lastVersion + 1,
+      );
+    } else if (this.eventsRead !== aggregate.version) {
+      this.problems.add(
+        "aggregateVersion",
+        `The aggregate is at version ${aggregate.version} but the ledger holds ${this.eventsRead} events.`,
+        aggregate.version,
+      );
+    }
+  }
+}

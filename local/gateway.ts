@@ -4,8 +4,6 @@
 // It defends itself like the real edge: size limits, timeouts, and never a stack trace to a client.
 
 import { randomBytes } from "node:crypto";
-import { createReadStream } from "node:fs";
-import { stat } from "node:fs/promises";
 import {
   createServer,
   STATUS_CODES,
@@ -14,12 +12,12 @@ import {
   type ServerResponse,
 } from "node:http";
 import type { Duplex } from "node:stream";
-import { extname, join, normalize, resolve, sep } from "node:path";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
+import sirv from "sirv";
 import { problemResponse } from "../services/ledger/http/problem";
 import { matchRoute, routeKeyOf, type LambdaName } from "../services/ledger/http/routes";
 import { GATEWAY_BODY_BYTES_MAX, GATEWAY_CONNECTION_CHECK_INTERVAL_MS } from "./limits";
-import type { RequestThrottle } from "./throttle";
+import { throttledDetail, type RequestThrottle } from "./throttle";
 
 export type HttpHandler = (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyStructuredResultV2>;
 
@@ -55,18 +53,40 @@ const CORS_EXPOSED_HEADERS =
 const CORS_ALLOWED_HEADERS = "Content-Type, Idempotency-Key, If-None-Match";
 const CORS_MAX_AGE_SECONDS = 600;
 
-const STATIC_CONTENT_TYPES: Readonly<Record<string, string>> = {
-  ".html": "text/html; charset=utf-8",
-  ".js": "text/javascript; charset=utf-8",
-  ".css": "text/css; charset=utf-8",
-  ".svg": "image/svg+xml",
-  ".png": "image/png",
-  ".ico": "image/x-icon",
-  ".json": "application/json; charset=utf-8",
-  ".map": "application/json; charset=utf-8",
-  ".txt": "text/plain; charset=utf-8",
-  ".webmanifest": "application/manifest+json",
-};
+/** Vite puts content-hashed files under /assets/: a new build gets new names, so they never change. */
+const HASHED_ASSETS_PREFIX = "/assets/";
+
+type StaticServer = (request: IncomingMessage, response: ServerResponse, next: () => void) => void;
+
+/**
+ * The built web UI, served by sirv: only the files found under the web root when the gateway is made (no path
+ * can leave it), hashed assets cached for good, everything else revalidated. GET and HEAD only.
+ */
+function createStaticServer(webRoot: string): StaticServer {
+  return sirv(webRoot, {
+    dev: false,
+    etag: true,
+    setHeaders: (response, pathname) => {
+      response.setHeader(
+        "Cache-Control",
+        pathname.startsWith(HASHED_ASSETS_PREFIX) ? "public, max-age=31536000, immutable" : "no-cache",
+      );
+      response.setHeader("X-Content-Type-Options", "nosniff");
+    },
+  });
+}
+
+/**
+ * Answers with a file of the web UI if one matches, and says whether it did. sirv decides at once (its file list
+ * is read when it is made) and calls `next` only when no file matches.
+ */
+function servedStatic(serve: StaticServer, request: IncomingMessage, response: ServerResponse): boolean {
+  let matched = true;
+  serve(request, response, () => {
+    matched = false;
+  });
+  return matched;
+}
 
 /** An id in the style of API Gateway's (e.g. "JKJaXmPLvHcESHA="), unique per request. */
 export function newRequestId(): string {
@@ -224,39 +244,6 @@ function send(
   response.end(body);
 }
 
-async function serveStatic(
-  webRoot: string,
-  path: string,
-  response: ServerResponse,
-  requestId: string,
-): Promise<boolean> {
-  const root = resolve(webRoot);
-  let relative: string;
-  try {
-    relative = normalize(decodeURIComponent(path));
-  } catch {
-    return false;
-  }
-  let file = join(root, relative);
-  if (file !== root && !file.startsWith(root + sep)) return false;
-  let info = await stat(file).catch(() => undefined);
-  if (info?.isDirectory() === true) {
-    file = join(file, "index.html");
-    info = await stat(file).catch(() => undefined);
-  }
-  if (info === undefined || !info.isFile()) return false;
-  const immutable = relative.includes(`${sep}assets${sep}`);
-  response.writeHead(200, {
-    "Content-Type": STATIC_CONTENT_TYPES[extname(file)] ?? "application/octet-stream",
-    "Content-Length": String(info.size),
-    "Cache-Control": immutable ? "public, max-age=31536000, immutable" : "no-cache",
-    "X-Content-Type-Options": "nosniff",
-    "X-Request-Id": requestId,
-  });
-  createReadStream(file).pipe(response);
-  return true;
-}
-
 function corsHeaders(origin: string | undefined, corsOrigins: readonly string[]): Record<string, string> {
   if (origin === undefined || !corsOrigins.includes(origin)) return {};
   return {
@@ -268,6 +255,7 @@ function corsHeaders(origin: string | undefined, corsOrigins: readonly string[])
 
 export function createGateway(options: GatewayOptions): Server {
   const corsOrigins = options.corsOrigins ?? [];
+  const serveStatic = options.webRoot === undefined ? undefined : createStaticServer(options.webRoot);
   const timeouts: GatewayTimeouts = {
     headersTimeoutMs: HEADERS_TIMEOUT_MS,
     requestTimeoutMs: REQUEST_TIMEOUT_MS,
@@ -361,8 +349,9 @@ export function createGateway(options: GatewayOptions): Server {
       return;
     }
     const match = matchRoute(method, path);
-    if (match.kind === "notFound" && method === "GET" && options.webRoot !== undefined) {
-      if (await serveStatic(options.webRoot, path, response, requestId)) return;
+    if (match.kind === "notFound" && (method === "GET" || method === "HEAD") && serveStatic !== undefined) {
+      response.setHeader("X-Request-Id", requestId);
+      if (servedStatic(serveStatic, request, response)) return;
     }
     const lambda: LambdaName = match.kind === "found" ? match.route.lambda : "query";
     const routeKey = match.kind === "found" ? routeKeyOf(match.route) : "$default";
@@ -372,7 +361,7 @@ export function createGateway(options: GatewayOptions): Server {
       const retryAfter = { "Retry-After": String(throttled.retryAfterSeconds) };
       const tooMany = problemResponse("throttled", {
         requestId,
-        detail: "Too many requests; retry after the time in Retry-After, with the same Idempotency-Key.",
+        detail: throttledDetail(method),
         headers: retryAfter,
       });
       send(response, tooMany, requestId, cors);

@@ -52,7 +52,7 @@ export function NumberPanel({
     });
     if (result.kind === "applied") {
       const { value, version, event } = result.applied;
-      acceptSnapshot({ value, version, updatedAt: event.at });
+      acceptSnapshot({ value, version, updatedAt: event.at, bounds: snapshot.bounds });
     }
     setCommand({ kind: "finished", action, result });
   }

@@ -1,6 +1,6 @@
 // The local stand-in for API Gateway (HTTP API, payload format 2.0): turns each HTTP request into the event
-// API Gateway would send (shapes: shared/fixtures/aws-events), calls the same handler functions that run on
-// Lambda, and turns their result back into a response. It also serves the built web UI at `/`.
+// API Gateway would send (shapes: tests/fixtures/aws-events), calls the same handler functions that run on
+// Lambda, and turns their result back into a response. It also serves the built web UI at `/` (with sirv).
 // It defends itself like the real edge: size limits, timeouts, and never a stack trace to a client.
 
 import { randomBytes } from "node:crypto";
@@ -253,9 +253,115 @@ function corsHeaders(origin: string | undefined, corsOrigins: readonly string[])
   };
 }
 
+/** What every request of one gateway shares. */
+interface GatewayContext {
+  readonly options: GatewayOptions;
+  readonly corsOrigins: readonly string[];
+  readonly serveStatic: StaticServer | undefined;
+}
+
+/** Answers a CORS preflight from an allowed origin, and says whether it did. */
+function answeredPreflight(
+  method: string,
+  cors: Record<string, string>,
+  response: ServerResponse,
+  requestId: string,
+): boolean {
+  if (method !== "OPTIONS" || cors["Access-Control-Allow-Origin"] === undefined) return false;
+  response.writeHead(204, {
+    ...cors,
+    "Access-Control-Allow-Methods": "GET, POST",
+    "Access-Control-Allow-Headers": CORS_ALLOWED_HEADERS,
+    "Access-Control-Max-Age": String(CORS_MAX_AGE_SECONDS),
+    "X-Request-Id": requestId,
+  });
+  response.end();
+  return true;
+}
+
+/** The body, or the 413 problem already answered (undefined) when it is over the gateway's limit. */
+async function bodyOrTooLarge(
+  request: IncomingMessage,
+  response: ServerResponse,
+  requestId: string,
+  cors: Record<string, string>,
+): Promise<Buffer | undefined> {
+  try {
+    return await readBody(request);
+  } catch (error) {
+    if (!(error instanceof BodyTooLargeError)) throw error;
+    response.setHeader("Connection", "close");
+    const tooLarge = problemResponse("payloadTooLarge", { requestId, detail: "The body is too large." });
+    send(response, tooLarge, requestId, cors);
+    request.resume();
+    return undefined;
+  }
+}
+
+/** The 429 problem of stage throttling, or undefined when the request may go on. */
+function throttledProblem(
+  context: GatewayContext,
+  method: string,
+  requestId: string,
+): APIGatewayProxyStructuredResultV2 | undefined {
+  const throttled = context.options.throttle?.take();
+  if (throttled?.kind !== "throttled") return undefined;
+  return problemResponse("throttled", {
+    requestId,
+    detail: throttledDetail(method),
+    headers: { "Retry-After": String(throttled.retryAfterSeconds) },
+  });
+}
+
+/**
+ * One request, dispatched as API Gateway would: a route by its exact method and path, anything else (HEAD
+ * included) to the query Lambda's `$default`. A GET or HEAD that matches no route may be a file of the web UI.
+ */
+async function handleRequest(
+  context: GatewayContext,
+  request: IncomingMessage,
+  response: ServerResponse,
+): Promise<void> {
+  const requestId = newRequestId();
+  const method = request.method ?? "GET";
+  const path = pathOf(request);
+  const cors = corsHeaders(request.headers.origin, context.corsOrigins);
+  if (answeredPreflight(method, cors, response, requestId)) return;
+  const body = await bodyOrTooLarge(request, response, requestId, cors);
+  if (body === undefined) return;
+  if (path === undefined) {
+    const badTarget = problemResponse("badRequest", {
+      requestId,
+      detail: "The request target is not a URL.",
+    });
+    send(response, badTarget, requestId, cors);
+    return;
+  }
+  const match = matchRoute(method, path);
+  const { serveStatic } = context;
+  if (match.kind === "notFound" && (method === "GET" || method === "HEAD") && serveStatic !== undefined) {
+    response.setHeader("X-Request-Id", requestId);
+    if (servedStatic(serveStatic, request, response)) return;
+  }
+  const tooMany = throttledProblem(context, method, requestId);
+  if (tooMany !== undefined) {
+    send(response, tooMany, requestId, cors);
+    return;
+  }
+  const found = match.kind === "found" ? match : undefined;
+  const lambda: LambdaName = found?.route.lambda ?? "query";
+  const routeKey = found === undefined ? "$default" : routeKeyOf(found.route);
+  const event = toApiGatewayEvent(request, body, requestId, routeKey, found?.pathParameters);
+  const result = await context.options.handlers[lambda](event);
+  send(response, result, requestId, cors);
+}
+
 export function createGateway(options: GatewayOptions): Server {
-  const corsOrigins = options.corsOrigins ?? [];
-  const serveStatic = options.webRoot === undefined ? undefined : createStaticServer(options.webRoot);
+  const context: GatewayContext = {
+    options,
+    corsOrigins: options.corsOrigins ?? [],
+    serveStatic: options.webRoot === undefined ? undefined : createStaticServer(options.webRoot),
+  };
   const timeouts: GatewayTimeouts = {
     headersTimeoutMs: HEADERS_TIMEOUT_MS,
     requestTimeoutMs: REQUEST_TIMEOUT_MS,
@@ -273,7 +379,7 @@ export function createGateway(options: GatewayOptions): Server {
       maxHeaderSize: HEADER_BYTES_MAX,
     },
     (request, response) => {
-      void handle(request, response).catch(() => {
+      void handleRequest(context, request, response).catch(() => {
         if (!response.headersSent) {
           const requestId = newRequestId();
           send(
@@ -304,73 +410,9 @@ export function createGateway(options: GatewayOptions): Server {
     const notAllowed = problemResponse("methodNotAllowed", {
       requestId,
       detail: "CONNECT is not allowed here.",
-      headers: { Allow: "GET, POST" },
+      headers: { Allow: "GET, HEAD, POST" },
     });
     answerOnSocket(socket, notAllowed, requestId);
   });
-
-  async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
-    const requestId = newRequestId();
-    const method = request.method ?? "GET";
-    const path = pathOf(request);
-    const origin = request.headers.origin;
-    const cors = corsHeaders(origin, corsOrigins);
-
-    if (method === "OPTIONS" && cors["Access-Control-Allow-Origin"] !== undefined) {
-      response.writeHead(204, {
-        ...cors,
-        "Access-Control-Allow-Methods": "GET, POST",
-        "Access-Control-Allow-Headers": CORS_ALLOWED_HEADERS,
-        "Access-Control-Max-Age": String(CORS_MAX_AGE_SECONDS),
-        "X-Request-Id": requestId,
-      });
-      response.end();
-      return;
-    }
-
-    let body: Buffer;
-    try {
-      body = await readBody(request);
-    } catch (error) {
-      if (!(error instanceof BodyTooLargeError)) throw error;
-      response.setHeader("Connection", "close");
-      const tooLarge = problemResponse("payloadTooLarge", { requestId, detail: "The body is too large." });
-      send(response, tooLarge, requestId, cors);
-      request.resume();
-      return;
-    }
-
-    if (path === undefined) {
-      const badTarget = problemResponse("badRequest", {
-        requestId,
-        detail: "The request target is not a URL.",
-      });
-      send(response, badTarget, requestId, cors);
-      return;
-    }
-    const match = matchRoute(method, path);
-    if (match.kind === "notFound" && (method === "GET" || method === "HEAD") && serveStatic !== undefined) {
-      response.setHeader("X-Request-Id", requestId);
-      if (servedStatic(serveStatic, request, response)) return;
-    }
-    const lambda: LambdaName = match.kind === "found" ? match.route.lambda : "query";
-    const routeKey = match.kind === "found" ? routeKeyOf(match.route) : "$default";
-    const pathParameters = match.kind === "found" ? match.pathParameters : undefined;
-    const throttled = options.throttle?.take();
-    if (throttled?.kind === "throttled") {
-      const retryAfter = { "Retry-After": String(throttled.retryAfterSeconds) };
-      const tooMany = problemResponse("throttled", {
-        requestId,
-        detail: throttledDetail(method),
-        headers: retryAfter,
-      });
-      send(response, tooMany, requestId, cors);
-      return;
-    }
-    const event = toApiGatewayEvent(request, body, requestId, routeKey, pathParameters);
-    const result = await options.handlers[lambda](event);
-    send(response, result, requestId, cors);
-  }
-
   return server;
 }

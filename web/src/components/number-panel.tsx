@@ -4,7 +4,7 @@
 // user keeps their place — and at a bound the button that would cross it is disabled outright.
 
 import { useState, type CSSProperties } from "react";
-import { VALUE_MAX, VALUE_MIN } from "../../../services/ledger/domain/limits";
+import { VALUE_MAX, VALUE_MIN } from "../../../contract/limits";
 import { problemName, type Action, type CounterApi, type NumberSnapshot } from "../api";
 import { runCommand, type CommandOptions, type CommandResult } from "../command";
 import { formatDateTime, formatInteger } from "../format";

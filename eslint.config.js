@@ -6,7 +6,10 @@ import tseslint from "typescript-eslint";
 /** Relative-import patterns (gitignore syntax) that reach into a folder, from any depth. */
 const into = (...folders) => folders.map((folder) => `**/${folder}/**`);
 
-/** One rule per part: what it may not import. A file gets the rule of the most specific part it is in. */
+/**
+ * One rule per part: what it may not import (gitignore patterns, or a regex of the refused import names).
+ * A file gets the rule of the most specific part it is in.
+ */
 const restrictions = [
   {
     files: ["services/**"],
@@ -32,16 +35,30 @@ const restrictions = [
     patterns: ["*"],
   },
   {
+    files: ["contract/**"],
+    message:
+      "contract/ is the API's pure definition, shared by services, web and tests: it imports only zod.",
+    regex: "^(?!zod$|\\./)",
+  },
+  {
+    files: ["web/**"],
+    message: "The web UI talks to the API over HTTP and shares only contract/ with it.",
+    patterns: into("services", "local", "testkit", "scripts"),
+  },
+  {
     files: ["local/**", "testkit/**", "scripts/**", "bench/**"],
     message: "Only tests import from tests/; shared test tooling lives in testkit/.",
     patterns: into("tests", "web/src"),
   },
 ];
 
-const boundaries = restrictions.map(({ files, message, patterns }) => ({
+const boundaries = restrictions.map(({ files, message, patterns, regex }) => ({
   files,
   rules: {
-    "no-restricted-imports": ["error", { patterns: [{ group: patterns, message }] }],
+    "no-restricted-imports": [
+      "error",
+      { patterns: [patterns === undefined ? { regex, message } : { group: patterns, message }] },
+    ],
   },
 }));
 

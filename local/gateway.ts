@@ -1,11 +1,9 @@
 // The local stand-in for API Gateway (HTTP API, payload format 2.0): turns each HTTP request into the event
 // API Gateway would send (shapes: tests/fixtures/aws-events), calls the same handler functions that run on
-// Lambda, and turns their result back into a response. It also serves the built web UI at `/`.
+// Lambda, and turns their result back into a response. It also serves the built web UI at `/` (with sirv).
 // It defends itself like the real edge: size limits, timeouts, and never a stack trace to a client.
 
 import { randomBytes } from "node:crypto";
-import { createReadStream } from "node:fs";
-import { stat } from "node:fs/promises";
 import {
   createServer,
   STATUS_CODES,
@@ -14,12 +12,12 @@ import {
   type ServerResponse,
 } from "node:http";
 import type { Duplex } from "node:stream";
-import { extname, join, normalize, resolve, sep } from "node:path";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
+import sirv from "sirv";
 import { problemResponse } from "../services/ledger/http/problem";
 import { matchRoute, routeKeyOf, type LambdaName } from "../services/ledger/http/routes";
 import { GATEWAY_BODY_BYTES_MAX, GATEWAY_CONNECTION_CHECK_INTERVAL_MS } from "./limits";
-import type { RequestThrottle } from "./throttle";
+import { throttledDetail, type RequestThrottle } from "./throttle";
 
 export type HttpHandler = (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyStructuredResultV2>;
 
@@ -55,18 +53,40 @@ const CORS_EXPOSED_HEADERS =
 const CORS_ALLOWED_HEADERS = "Content-Type, Idempotency-Key, If-None-Match";
 const CORS_MAX_AGE_SECONDS = 600;
 
-const STATIC_CONTENT_TYPES: Readonly<Record<string, string>> = {
-  ".html": "text/html; charset=utf-8",
-  ".js": "text/javascript; charset=utf-8",
-  ".css": "text/css; charset=utf-8",
-  ".svg": "image/svg+xml",
-  ".png": "image/png",
-  ".ico": "image/x-icon",
-  ".json": "application/json; charset=utf-8",
-  ".map": "application/json; charset=utf-8",
-  ".txt": "text/plain; charset=utf-8",
-  ".webmanifest": "application/manifest+json",
-};
+/** Vite puts content-hashed files under /assets/: a new build gets new names, so they never change. */
+const HASHED_ASSETS_PREFIX = "/assets/";
+
+type StaticServer = (request: IncomingMessage, response: ServerResponse, next: () => void) => void;
+
+/**
+ * The built web UI, served by sirv: only the files found under the web root when the gateway is made (no path
+ * can leave it), hashed assets cached for good, everything else revalidated. GET and HEAD only.
+ */
+function createStaticServer(webRoot: string): StaticServer {
+  return sirv(webRoot, {
+    dev: false,
+    etag: true,
+    setHeaders: (response, pathname) => {
+      response.setHeader(
+        "Cache-Control",
+        pathname.startsWith(HASHED_ASSETS_PREFIX) ? "public, max-age=31536000, immutable" : "no-cache",
+      );
+      response.setHeader("X-Content-Type-Options", "nosniff");
+    },
+  });
+}
+
+/**
+ * Answers with a file of the web UI if one matches, and says whether it did. sirv decides at once (its file list
+ * is read when it is made) and calls `next` only when no file matches.
+ */
+function servedStatic(serve: StaticServer, request: IncomingMessage, response: ServerResponse): boolean {
+  let matched = true;
+  serve(request, response, () => {
+    matched = false;
+  });
+  return matched;
+}
 
 /** An id in the style of API Gateway's (e.g. "JKJaXmPLvHcESHA="), unique per request. */
 export function newRequestId(): string {
@@ -224,39 +244,6 @@ function send(
   response.end(body);
 }
 
-async function serveStatic(
-  webRoot: string,
-  path: string,
-  response: ServerResponse,
-  requestId: string,
-): Promise<boolean> {
-  const root = resolve(webRoot);
-  let relative: string;
-  try {
-    relative = normalize(decodeURIComponent(path));
-  } catch {
-    return false;
-  }
-  let file = join(root, relative);
-  if (file !== root && !file.startsWith(root + sep)) return false;
-  let info = await stat(file).catch(() => undefined);
-  if (info?.isDirectory() === true) {
-    file = join(file, "index.html");
-    info = await stat(file).catch(() => undefined);
-  }
-  if (info === undefined || !info.isFile()) return false;
-  const immutable = relative.includes(`${sep}assets${sep}`);
-  response.writeHead(200, {
-    "Content-Type": STATIC_CONTENT_TYPES[extname(file)] ?? "application/octet-stream",
-    "Content-Length": String(info.size),
-    "Cache-Control": immutable ? "public, max-age=31536000, immutable" : "no-cache",
-    "X-Content-Type-Options": "nosniff",
-    "X-Request-Id": requestId,
-  });
-  createReadStream(file).pipe(response);
-  return true;
-}
-
 function corsHeaders(origin: string | undefined, corsOrigins: readonly string[]): Record<string, string> {
   if (origin === undefined || !corsOrigins.includes(origin)) return {};
   return {
@@ -266,8 +253,115 @@ function corsHeaders(origin: string | undefined, corsOrigins: readonly string[])
   };
 }
 
+/** What every request of one gateway shares. */
+interface GatewayContext {
+  readonly options: GatewayOptions;
+  readonly corsOrigins: readonly string[];
+  readonly serveStatic: StaticServer | undefined;
+}
+
+/** Answers a CORS preflight from an allowed origin, and says whether it did. */
+function answeredPreflight(
+  method: string,
+  cors: Record<string, string>,
+  response: ServerResponse,
+  requestId: string,
+): boolean {
+  if (method !== "OPTIONS" || cors["Access-Control-Allow-Origin"] === undefined) return false;
+  response.writeHead(204, {
+    ...cors,
+    "Access-Control-Allow-Methods": "GET, POST",
+    "Access-Control-Allow-Headers": CORS_ALLOWED_HEADERS,
+    "Access-Control-Max-Age": String(CORS_MAX_AGE_SECONDS),
+    "X-Request-Id": requestId,
+  });
+  response.end();
+  return true;
+}
+
+/** The body, or the 413 problem already answered (undefined) when it is over the gateway's limit. */
+async function bodyOrTooLarge(
+  request: IncomingMessage,
+  response: ServerResponse,
+  requestId: string,
+  cors: Record<string, string>,
+): Promise<Buffer | undefined> {
+  try {
+    return await readBody(request);
+  } catch (error) {
+    if (!(error instanceof BodyTooLargeError)) throw error;
+    response.setHeader("Connection", "close");
+    const tooLarge = problemResponse("payloadTooLarge", { requestId, detail: "The body is too large." });
+    send(response, tooLarge, requestId, cors);
+    request.resume();
+    return undefined;
+  }
+}
+
+/** The 429 problem of stage throttling, or undefined when the request may go on. */
+function throttledProblem(
+  context: GatewayContext,
+  method: string,
+  requestId: string,
+): APIGatewayProxyStructuredResultV2 | undefined {
+  const throttled = context.options.throttle?.take();
+  if (throttled?.kind !== "throttled") return undefined;
+  return problemResponse("throttled", {
+    requestId,
+    detail: throttledDetail(method),
+    headers: { "Retry-After": String(throttled.retryAfterSeconds) },
+  });
+}
+
+/**
+ * One request, dispatched as API Gateway would: a route by its exact method and path, anything else (HEAD
+ * included) to the query Lambda's `$default`. A GET or HEAD that matches no route may be a file of the web UI.
+ */
+async function handleRequest(
+  context: GatewayContext,
+  request: IncomingMessage,
+  response: ServerResponse,
+): Promise<void> {
+  const requestId = newRequestId();
+  const method = request.method ?? "GET";
+  const path = pathOf(request);
+  const cors = corsHeaders(request.headers.origin, context.corsOrigins);
+  if (answeredPreflight(method, cors, response, requestId)) return;
+  const body = await bodyOrTooLarge(request, response, requestId, cors);
+  if (body === undefined) return;
+  if (path === undefined) {
+    const badTarget = problemResponse("badRequest", {
+      requestId,
+      detail: "The request target is not a URL.",
+    });
+    send(response, badTarget, requestId, cors);
+    return;
+  }
+  const match = matchRoute(method, path);
+  const { serveStatic } = context;
+  if (match.kind === "notFound" && (method === "GET" || method === "HEAD") && serveStatic !== undefined) {
+    response.setHeader("X-Request-Id", requestId);
+    if (servedStatic(serveStatic, request, response)) return;
+  }
+  const tooMany = throttledProblem(context, method, requestId);
+  if (tooMany !== undefined) {
+    send(response, tooMany, requestId, cors);
+    return;
+  }
+  const found = match.kind === "found" ? match : undefined;
+  const lambda: LambdaName = found?.route.lambda ?? "query";
+  const routeKey = found === undefined ? "$default" : routeKeyOf(found.route);
+  const event = toApiGatewayEvent(request, body, requestId, routeKey, found?.pathParameters);
+  const result = await context.options.handlers[lambda](event);
+  send(response, result, requestId, cors);
+}
+
 export function createGateway(options: GatewayOptions): Server {
-  const corsOrigins = options.corsOrigins ?? [];
+  const context: GatewayContext = {
+    options,
+    corsOrigins: options.corsOrigins ?? [],
+    serveStatic: options.webRoot === undefined ? undefined : createStaticServer(options.webRoot),
+  };
   const timeouts: GatewayTimeouts = {
     headersTimeoutMs: HEADERS_TIMEOUT_MS,
     requestTimeoutMs: REQUEST_TIMEOUT_MS,
@@ -285,7 +379,7 @@ export function createGateway(options: GatewayOptions): Server {
       maxHeaderSize: HEADER_BYTES_MAX,
     },
     (request, response) => {
-      void handle(request, response).catch(() => {
+      void handleRequest(context, request, response).catch(() => {
         if (!response.headersSent) {
           const requestId = newRequestId();
           send(
@@ -316,72 +410,9 @@ export function createGateway(options: GatewayOptions): Server {
     const notAllowed = problemResponse("methodNotAllowed", {
       requestId,
       detail: "CONNECT is not allowed here.",
-      headers: { Allow: "GET, POST" },
+      headers: { Allow: "GET, HEAD, POST" },
     });
     answerOnSocket(socket, notAllowed, requestId);
   });
-
-  async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
-    const requestId = newRequestId();
-    const method = request.method ?? "GET";
-    const path = pathOf(request);
-    const origin = request.headers.origin;
-    const cors = corsHeaders(origin, corsOrigins);
-
-    if (method === "OPTIONS" && cors["Access-Control-Allow-Origin"] !== undefined) {
-      response.writeHead(204, {
-        ...cors,
-        "Access-Control-Allow-Methods": "GET, POST",
-        "Access-Control-Allow-Headers": CORS_ALLOWED_HEADERS,
-        "Access-Control-Max-Age": String(CORS_MAX_AGE_SECONDS),
-        "X-Request-Id": requestId,
-      });
-      response.end();
-      return;
-    }
-
-    let body: Buffer;
-    try {
-      body = await readBody(request);
-    } catch (error) {
-      if (!(error instanceof BodyTooLargeError)) throw error;
-      response.setHeader("Connection", "close");
-      const tooLarge = problemResponse("payloadTooLarge", { requestId, detail: "The body is too large." });
-      send(response, tooLarge, requestId, cors);
-      request.resume();
-      return;
-    }
-
-    if (path === undefined) {
-      const badTarget = problemResponse("badRequest", {
-        requestId,
-        detail: "The request target is not a URL.",
-      });
-      send(response, badTarget, requestId, cors);
-      return;
-    }
-    const match = matchRoute(method, path);
-    if (match.kind === "notFound" && method === "GET" && options.webRoot !== undefined) {
-      if (await serveStatic(options.webRoot, path, response, requestId)) return;
-    }
-    const lambda: LambdaName = match.kind === "found" ? match.route.lambda : "query";
-    const routeKey = match.kind === "found" ? routeKeyOf(match.route) : "$default";
-    const pathParameters = match.kind === "found" ? match.pathParameters : undefined;
-    const throttled = options.throttle?.take();
-    if (throttled?.kind === "throttled") {
-      const retryAfter = { "Retry-After": String(throttled.retryAfterSeconds) };
-      const tooMany = problemResponse("throttled", {
-        requestId,
-        detail: "Too many requests; retry after the time in Retry-After, with the same Idempotency-Key.",
-        headers: retryAfter,
-      });
-      send(response, tooMany, requestId, cors);
-      return;
-    }
-    const event = toApiGatewayEvent(request, body, requestId, routeKey, pathParameters);
-    const result = await options.handlers[lambda](event);
-    send(response, result, requestId, cors);
-  }
-
   return server;
 }

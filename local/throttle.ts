@@ -97,6 +97,16 @@ export function createTokenBucket(
   };
 }
 
+/**
+ * The detail of a 429: a command is retried with its Idempotency-Key; a read has none, so its detail says
+ * nothing of one (openapi.json, TooManyReads and TooManyCommands).
+ */
+export function throttledDetail(method: string): string {
+  return method === "POST"
+    ? "Too many requests; retry after the time in Retry-After, with the same Idempotency-Key."
+    : "Too many requests; retry after the time in Retry-After.";
+}
+
 /** The gateway's throttle from the environment, or undefined when throttling is off. */
 export function throttleFrom(
   environment: Readonly<Record<string, string | undefined>>,

@@ -2,18 +2,19 @@
 // and maps the outcome to a response through one table. It must never let an exception or an internal
 // name reach the client.
 
-import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
+import type { APIGatewayProxyStructuredResultV2 } from "aws-lambda";
+import type { CommandApplied } from "../../contract/schemas";
 import { createDocumentClient } from "../ledger/storage/clients";
 import { loadLedgerConfig, type LedgerConfig } from "../ledger/config";
 import { viewOfEvent, type LedgerEvent } from "../ledger/domain/event";
 import { problemResponse } from "../ledger/http/problem";
-import { jsonResponse, requestIdOf, withRequestId } from "../ledger/http/response";
-import { createLogger, describeError, type Logger } from "../ledger/log";
+import { createHttpHandler, type HttpHandler } from "../ledger/http/handler";
+import { jsonResponse } from "../ledger/http/response";
+import { createLogger, type Logger } from "../ledger/log";
 import { Committer, type CommitOutcome } from "./committer";
-import { StoreUnavailableError } from "../ledger/storage/errors";
 import { parseCommandRequest, type CommandRequest } from "./request";
 
-export type CommandHandler = (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyStructuredResultV2>;
+export type CommandHandler = HttpHandler;
 
 export interface CommandHandlerDependencies {
   readonly committer: Pick<Committer, "commit">;
@@ -22,7 +23,7 @@ export interface CommandHandlerDependencies {
 }
 
 /** The body of an applied command; a replay answers the very same body, rebuilt from the stored event. */
-function appliedBody(event: LedgerEvent): unknown {
+function appliedBody(event: LedgerEvent): CommandApplied {
   return { value: event.valueAfter, version: event.version, event: viewOfEvent(event) };
 }
 
@@ -70,50 +71,30 @@ function responseOf(
 
 export function createCommandHandler(dependencies: CommandHandlerDependencies): CommandHandler {
   const { committer, config } = dependencies;
-  const log = dependencies.log ?? createLogger("command");
-  return async (event) => {
-    const startedAtMs = Date.now();
-    const requestId = requestIdOf(event);
-    let outcomeKind = "invalid";
-    let result: APIGatewayProxyStructuredResultV2;
-    try {
-      const parsed = parseCommandRequest(event);
-      if (parsed.kind === "invalid") {
-        result = problemResponse(parsed.problem, { requestId, detail: parsed.detail });
-      } else {
-        const { request } = parsed;
-        const outcome = await committer.commit({
-          action: request.action,
-          counterId: config.counterId,
-          idempotencyKey: request.idempotencyKey,
-          requestFingerprint: request.requestFingerprint,
-          requestId,
-        });
-        outcomeKind = outcome.kind;
-        result = responseOf(outcome, request, requestId);
-      }
-    } catch (error) {
-      const unavailable = error instanceof StoreUnavailableError;
-      outcomeKind = unavailable ? "unavailable" : "internal";
-      log({ level: "error", message: "command failed", requestId, ...describeError(error) });
-      result = unavailable
-        ? problemResponse("unavailable", {
-            requestId,
-            detail: "The store is unavailable right now; retry with the same Idempotency-Key.",
-          })
-        : problemResponse("internal", { requestId, detail: "An internal error occurred." });
-    }
-    log({
-      level: "info",
-      message: "request",
-      requestId,
-      route: "POST /number",
-      outcome: outcomeKind,
-      status: result.statusCode,
-      latencyMs: Date.now() - startedAtMs,
-    });
-    return withRequestId(result, requestId);
+  const options = {
+    log: dependencies.log ?? createLogger("command"),
+    routeOf: () => "POST /number",
+    failureMessage: "command failed",
+    unavailableDetail: "The store is unavailable right now; retry with the same Idempotency-Key.",
   };
+  return createHttpHandler(options, async (event, requestId) => {
+    const parsed = parseCommandRequest(event);
+    if (parsed.kind === "invalid") {
+      return {
+        result: problemResponse(parsed.problem, { requestId, detail: parsed.detail }),
+        fields: { outcome: "invalid" },
+      };
+    }
+    const { request } = parsed;
+    const outcome = await committer.commit({
+      action: request.action,
+      counterId: config.counterId,
+      idempotencyKey: request.idempotencyKey,
+      requestFingerprint: request.requestFingerprint,
+      requestId,
+    });
+    return { result: responseOf(outcome, request, requestId), fields: { outcome: outcome.kind } };
+  });
 }
 
 let defaultHandler: CommandHandler | undefined;

@@ -3,8 +3,8 @@
 
 import { randomUUID } from "node:crypto";
 import type { APIGatewayProxyEventV2 } from "aws-lambda";
-import { z } from "zod";
-import { ACTIONS, type Action } from "../ledger/domain/decider";
+import { commandBodySchema } from "../../contract/schemas";
+import type { Action } from "../ledger/domain/decider";
 import { requestFingerprint } from "../ledger/domain/fingerprint";
 import { echo, type ProblemName } from "../ledger/http/problem";
 import { headerOf } from "../ledger/http/response";
@@ -21,8 +21,6 @@ export interface CommandRequest {
 export type ParsedCommandRequest =
   | { readonly kind: "valid"; readonly request: CommandRequest }
   | { readonly kind: "invalid"; readonly problem: ProblemName; readonly detail: string };
-
-const commandBodySchema = z.strictObject({ action: z.enum(ACTIONS) });
 
 const JSON_MEDIA_TYPE = /^application\/json\s*(;\s*charset\s*=\s*"?utf-8"?\s*)?$/i;
 

@@ -2,7 +2,7 @@
 // LOG_LEVEL=silent turns them off (tests); anything else logs.
 
 export interface LogLine {
-  readonly level: "info" | "warn" | "error";
+  readonly level: "debug" | "info" | "warn" | "error";
   readonly message: string;
   readonly [field: string]: unknown;
 }
@@ -14,7 +14,9 @@ export function createLogger(
   env: Readonly<Record<string, string | undefined>> = process.env,
 ): Logger {
   if (env.LOG_LEVEL === "silent") return () => undefined;
+  const debug = env.LOG_LEVEL === "debug";
   return (line) => {
+    if (line.level === "debug" && !debug) return;
     const text = JSON.stringify({ time: new Date().toISOString(), service, ...line });
     if (line.level === "error") console.error(text);
     else console.log(text);

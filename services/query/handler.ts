@@ -3,22 +3,23 @@
 // for everything else. A thin adapter: route → query → response. It never writes.
 
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
+import type { EventView, Health, NumberView } from "../../contract/schemas";
 import openapiDocument from "../../openapi.json";
 import { createDocumentClient } from "../ledger/storage/clients";
 import { loadLedgerConfig, type LedgerConfig } from "../ledger/config";
-import { StoreUnavailableError } from "../ledger/storage/errors";
 import { eventIdOf, viewOfEvent } from "../ledger/domain/event";
 import { problemResponse } from "../ledger/http/problem";
-import { headerOf, jsonResponse, requestIdOf, withRequestId } from "../ledger/http/response";
-import { matchRoute } from "../ledger/http/routes";
+import { createHttpHandler, type HttpHandler } from "../ledger/http/handler";
+import { headerOf, jsonResponse } from "../ledger/http/response";
+import { matchDefaultRoute, routeKeyOf } from "../ledger/http/routes";
 import { IDEMPOTENCY_KEY_PATTERN } from "../ledger/domain/limits";
-import { createLogger, describeError, type Logger } from "../ledger/log";
+import { createLogger, type Logger } from "../ledger/log";
 import { LedgerReader } from "../ledger/storage/store";
 import { createHistoryQuery } from "./history";
 import { createVerifyQuery } from "./verify";
 import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 
-export type QueryHandler = (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyStructuredResultV2>;
+export type QueryHandler = HttpHandler;
 
 export interface QueryHandlerDependencies {
   readonly client: DynamoDBDocumentClient;
@@ -54,11 +55,13 @@ function createQueries(dependencies: QueryHandlerDependencies): Record<string, Q
       if (ifNoneMatchHits(headerOf(event, "if-none-match"), entityTag)) {
         return { statusCode: 304, headers };
       }
-      return jsonResponse(
-        200,
-        { value: aggregate.value, version: aggregate.version, updatedAt: aggregate.updatedAt },
-        headers,
-      );
+      const view: NumberView = {
+        value: aggregate.value,
+        version: aggregate.version,
+        updatedAt: aggregate.updatedAt,
+        bounds: { min: config.bounds.min, max: config.bounds.max },
+      };
+      return jsonResponse(200, view, headers);
     },
     "GET /number/events/{key}": async ({ pathParameters, requestId }) => {
       const key = pathParameters.key ?? "";
@@ -68,13 +71,15 @@ function createQueries(dependencies: QueryHandlerDependencies): Record<string, Q
       if (event === undefined) {
         return problemResponse("notFound", { requestId, detail: "No event is recorded under that key." });
       }
-      return jsonResponse(200, viewOfEvent(event));
+      const view: EventView = viewOfEvent(event);
+      return jsonResponse(200, view);
     },
     "GET /number/history": createHistoryQuery(dependencies),
     "GET /number/verify": createVerifyQuery(dependencies),
     "GET /health": async () => {
       await reader.readAggregate(config.counterId);
-      return jsonResponse(200, { status: "ok" });
+      const health: Health = { status: "ok" };
+      return jsonResponse(200, health);
     },
     "GET /openapi.json": () =>
       Promise.resolve(jsonResponse(200, openapiDocument, { "Cache-Control": "max-age=300" })),
@@ -97,54 +102,56 @@ function decodedParameters(
   return decoded;
 }
 
+/** The route key a request is answered as: its own, or for `$default` the read route its method and path name. */
+function routeOf(event: APIGatewayProxyEventV2): string {
+  if (event.routeKey !== "$default") return event.routeKey;
+  const match = matchDefaultRoute(event.requestContext.http.method, event.rawPath);
+  return match.kind === "found" && match.route.lambda === "query" ? routeKeyOf(match.route) : "$default";
+}
+
+/** What `$default` answers for a path no read route serves: 405 with Allow for a known path, else 404. */
+function unrouted(event: APIGatewayProxyEventV2, requestId: string): APIGatewayProxyStructuredResultV2 {
+  const match = matchDefaultRoute(event.requestContext.http.method, event.rawPath);
+  if (match.kind === "methodNotAllowed") {
+    return problemResponse("methodNotAllowed", {
+      requestId,
+      detail: `This path allows ${match.allow.join(", ")}.`,
+      headers: { Allow: match.allow.join(", ") },
+    });
+  }
+  return problemResponse("notFound", { requestId, detail: "There is nothing at this path." });
+}
+
 export function createQueryHandler(dependencies: QueryHandlerDependencies): QueryHandler {
   const queries = createQueries(dependencies);
-  const log = dependencies.log ?? createLogger("query");
-  return async (event) => {
-    const startedAtMs = Date.now();
-    const requestId = requestIdOf(event);
-    const method = event.requestContext.http.method;
-    const path = event.rawPath;
-    let routeKey = event.routeKey;
-    let pathParameters = decodedParameters(event.pathParameters);
-    let result: APIGatewayProxyStructuredResultV2;
-    try {
-      if (routeKey === "$default" || queries[routeKey] === undefined) {
-        const match = matchRoute(method, path);
-        if (match.kind === "found" && match.route.lambda === "query") {
-          routeKey = `${match.route.method} ${match.route.path}`;
-          pathParameters = decodedParameters(match.pathParameters);
-        } else if (match.kind === "methodNotAllowed") {
-          routeKey = "$default";
-          result = problemResponse("methodNotAllowed", {
-            requestId,
-            detail: `This path allows ${match.allow.join(", ")}.`,
-            headers: { Allow: match.allow.join(", ") },
-          });
-        }
-      }
-      const query = queries[routeKey];
-      result ??=
-        query === undefined
-          ? problemResponse("notFound", { requestId, detail: "There is nothing at this path." })
-          : await query({ event, requestId, pathParameters });
-    } catch (error) {
-      const unavailable = error instanceof StoreUnavailableError;
-      log({ level: "error", message: "query failed", requestId, routeKey, ...describeError(error) });
-      result = unavailable
-        ? problemResponse("unavailable", { requestId, detail: "The store is unavailable right now." })
-        : problemResponse("internal", { requestId, detail: "An internal error occurred." });
-    }
-    log({
-      level: "info",
-      message: "request",
-      requestId,
-      route: routeKey,
-      status: result.statusCode,
-      latencyMs: Date.now() - startedAtMs,
-    });
-    return withRequestId(result, requestId);
+  const options = {
+    log: dependencies.log ?? createLogger("query"),
+    routeOf,
+    failureMessage: "query failed",
+    unavailableDetail: "The store is unavailable right now.",
   };
+  return createHttpHandler(options, async (event, requestId) => {
+    const routeKey = routeOf(event);
+    const query = queries[routeKey];
+    const pathParameters =
+      event.routeKey === "$default"
+        ? decodedParameters(matchedParameters(event))
+        : decodedParameters(event.pathParameters);
+    const result =
+      query === undefined ? unrouted(event, requestId) : await query({ event, requestId, pathParameters });
+    // HEAD is answered as its GET: the same status and headers, without the body (RFC 9110 §9.3.2).
+    return { result: event.requestContext.http.method === "HEAD" ? withoutBody(result) : result };
+  });
+}
+
+function matchedParameters(event: APIGatewayProxyEventV2): Record<string, string> {
+  const match = matchDefaultRoute(event.requestContext.http.method, event.rawPath);
+  return match.kind === "found" ? match.pathParameters : {};
+}
+
+function withoutBody(result: APIGatewayProxyStructuredResultV2): APIGatewayProxyStructuredResultV2 {
+  const { body: _body, isBase64Encoded: _isBase64Encoded, ...rest } = result;
+  return rest;
 }
 
 let defaultHandler: QueryHandler | undefined;

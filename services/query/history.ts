@@ -6,6 +6,7 @@
 import { GetCommand, QueryCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import { z } from "zod";
+import type { HistoryPage as HistoryPageBody } from "../../contract/schemas";
 import type { LedgerConfig } from "../ledger/config";
 import { echo, problemResponse } from "../ledger/http/problem";
 import { jsonResponse } from "../ledger/http/response";
@@ -178,6 +179,7 @@ export function createHistoryQuery(
     const reading = readHistoryRequest(event.queryStringParameters);
     if (reading.kind === "invalid")
       return problemResponse("badRequest", { requestId, detail: reading.detail });
-    return jsonResponse(200, await readHistoryPage(dependencies, reading.request));
+    const page: HistoryPageBody = await readHistoryPage(dependencies, reading.request);
+    return jsonResponse(200, page);
   };
 }

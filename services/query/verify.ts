@@ -4,6 +4,7 @@
 
 import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import type { APIGatewayProxyStructuredResultV2 } from "aws-lambda";
+import type { VerifyReport } from "../../contract/schemas";
 import type { LedgerConfig } from "../ledger/config";
 import { jsonResponse } from "../ledger/http/response";
 import { verifyLedger } from "../ledger/storage/replay";
@@ -24,6 +25,7 @@ export function createVerifyQuery(
       counterId: config.counterId,
       bounds: config.bounds,
     });
-    return jsonResponse(200, report);
+    const body: VerifyReport = report;
+    return jsonResponse(200, body);
   };
 }

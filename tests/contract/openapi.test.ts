@@ -173,6 +173,15 @@ describe("openapi.json is a sound OpenAPI 3.1 document of docs/api.md", () => {
     expect(without).toEqual([]);
   });
 
+  it("every operation documents what the edge may answer to any request: 408, 429 and 431", () => {
+    const missing = operations().flatMap(({ method, path, operation }) =>
+      ["408", "429", "431"]
+        .filter((status) => (operation.responses as Record<string, unknown>)[status] === undefined)
+        .map((status) => `${method} ${path} ${status}`),
+    );
+    expect(missing).toEqual([]);
+  });
+
   it("its value bounds are VALUE_MIN and VALUE_MAX of limits.ts", () => {
     const value = pointerOf("components", "schemas", "Value");
     expect(schemaErrors(value, VALUE_MIN)).toEqual([]);
@@ -238,7 +247,12 @@ describe("openapi.json is a sound OpenAPI 3.1 document of docs/api.md", () => {
     expect(schemaErrors(eventSchema, { ...event, at, requestFingerprint: "internal" })).not.toEqual([]);
     expect(schemaErrors(eventSchema, { ...event, at: "2025-01-02T03:04:05Z" })).not.toEqual([]);
     expect(schemaErrors(eventSchema, { ...event, at, delta: 2 })).not.toEqual([]);
-    const problem = { type: "https://x.dev/problems/out-of-bounds", title: "t", status: 409, detail: "d" };
+    const problem = {
+      type: "https://counter-ledger.dev/problems/out-of-bounds",
+      title: "t",
+      status: 409,
+      detail: "d",
+    };
     const outOfBounds = pointerOf("components", "schemas", "OutOfBoundsProblem");
     expect(schemaErrors(outOfBounds, { ...problem, requestId: "r", value: 0, bound: 0 })).toEqual([]);
     expect(schemaErrors(outOfBounds, { ...problem, requestId: "r", value: 0 })).not.toEqual([]);
@@ -503,12 +517,65 @@ describe("the handlers answer as openapi.json documents", () => {
   });
 
   it.each([
-    ["DELETE", "/number", "GET, POST"],
-    ["POST", "/health", "GET"],
-    ["PUT", "/number/events/some-key", "GET"],
+    ["DELETE", "/number", "GET, HEAD, POST"],
+    ["POST", "/health", "GET, HEAD"],
+    ["PUT", "/number/events/some-key", "GET, HEAD"],
   ])("%s %s answers a 405 problem with Allow: %s", async (method, path, allow) => {
     const exchange = await send(method, path);
     expectDocumented(exchange, 405);
     expect(exchange.headers.get("allow")).toBe(allow);
+  });
+});
+
+describe("throttled requests answer as openapi.json documents", () => {
+  let store: TestStore;
+  let system: LocalSystem;
+
+  beforeAll(async () => {
+    store = await createTestStore({ THROTTLE_RATE_PER_SECOND: "1", THROTTLE_BURST: "1" });
+    system = await startLocalSystem({ environment: store.environment, port: 0 });
+  });
+
+  afterAll(async () => {
+    await system?.stop();
+    store?.client.destroy();
+  });
+
+  /** Sends requests at once until one is throttled: a bucket of one token refilled once a second cannot take eight. */
+  async function throttled(method: string, path: string, init: RequestInit = {}): Promise<Exchange> {
+    const responses = await Promise.all(
+      Array.from({ length: 8 }, () => fetch(`${system.url}${path}`, { method, ...init })),
+    );
+    const exchanges = await Promise.all(
+      responses.map(async (response) => ({
+        method,
+        path,
+        status: response.status,
+        headers: response.headers,
+        bodyText: await response.text(),
+      })),
+    );
+    const found = exchanges.find((exchange) => exchange.status === 429);
+    if (found === undefined) throw new Error(`no 429 among ${exchanges.map((e) => e.status).join(", ")}`);
+    return found;
+  }
+
+  it.each(["/number", "/number/history", "/number/events/some-key", "/health", "/openapi.json"])(
+    "GET %s answers a documented 429 problem that says nothing of an Idempotency-Key",
+    async (path) => {
+      const exchange = await throttled("GET", path);
+      expect(contractViolations(exchange)).toEqual([]);
+      expect(exchange.headers.get("retry-after")).toMatch(/^[0-9]+$/);
+      expect(exchange.bodyText).not.toMatch(/idempotency/i);
+    },
+  );
+
+  it("POST /number answers a documented 429 problem that asks for the same Idempotency-Key", async () => {
+    const exchange = await throttled("POST", "/number", {
+      headers: { "Content-Type": "application/json", "Idempotency-Key": randomUUID() },
+      body: '{"action":"increment"}',
+    });
+    expect(contractViolations(exchange)).toEqual([]);
+    expect((JSON.parse(exchange.bodyText) as { detail: string }).detail).toMatch(/same Idempotency-Key/);
   });
 });

@@ -137,6 +137,13 @@ describe("POST /number over HTTP", () => {
 });
 
 describe("GET routes over HTTP", () => {
+  it("GET /number tells the configured bounds beside the value", async () => {
+    const response = await fetch(`${system.url}/number`);
+    const body = (await response.json()) as Record<string, unknown>;
+    expect(Object.keys(body).sort()).toEqual(["bounds", "updatedAt", "value", "version"]);
+    expect(body.bounds).toEqual({ min: 0, max: 5 });
+  });
+
   it("GET /number: 200 with ETag, then 304 without a body for If-None-Match", async () => {
     const response = await fetch(`${system.url}/number`);
     expect(response.status).toBe(200);
@@ -169,11 +176,50 @@ describe("GET routes over HTTP", () => {
   it("404 problem for an unknown path, 405 with Allow for a wrong method", async () => {
     await expectProblem(await fetch(`${system.url}/nowhere`), 404, "not-found");
     const wrong = await fetch(`${system.url}/number`, { method: "DELETE" });
-    expect(wrong.headers.get("allow")).toBe("GET, POST");
+    expect(wrong.headers.get("allow")).toBe("GET, HEAD, POST");
     await expectProblem(wrong, 405, "method-not-allowed");
     const wrongHealth = await fetch(`${system.url}/health`, { method: "POST" });
-    expect(wrongHealth.headers.get("allow")).toBe("GET");
+    expect(wrongHealth.headers.get("allow")).toBe("GET, HEAD");
     await expectProblem(wrongHealth, 405);
+  });
+});
+
+describe("HEAD wherever GET is answered", () => {
+  /** The headers a HEAD must share with its GET (RFC 9110 §9.3.2); X-Request-Id differs per request. */
+  const SHARED_HEADERS = ["content-type", "cache-control", "etag", "allow"];
+
+  it.each([
+    ["/number", 200],
+    ["/health", 200],
+    ["/openapi.json", 200],
+    ["/number/history?limit=1", 200],
+    ["/number/verify", 200],
+    ["/number/events/head-1", 200],
+    ["/number/events/nobody", 404],
+    ["/nowhere", 404],
+  ])("HEAD %s answers the status and headers of its GET (%i), with no body", async (path, status) => {
+    await post('{"action":"decrement"}', { "Idempotency-Key": "head-1" });
+    const get = await fetch(`${system.url}${path}`);
+    await get.arrayBuffer();
+    const head = await fetch(`${system.url}${path}`, { method: "HEAD" });
+    expect(get.status).toBe(status);
+    expect(head.status).toBe(status);
+    for (const name of SHARED_HEADERS) expect(head.headers.get(name), name).toBe(get.headers.get(name));
+    expect(head.headers.get("x-request-id")).toBeTruthy();
+    expect(await head.text()).toBe("");
+  });
+
+  it("HEAD /number with the current ETag answers 304 like its GET", async () => {
+    const etag = (await fetch(`${system.url}/number`, { method: "HEAD" })).headers.get("etag") ?? "";
+    const head = await fetch(`${system.url}/number`, { method: "HEAD", headers: { "If-None-Match": etag } });
+    expect(head.status).toBe(304);
+    expect(head.headers.get("etag")).toBe(etag);
+  });
+
+  it("a path that answers GET names HEAD in Allow for a wrong method", async () => {
+    const wrong = await fetch(`${system.url}/health`, { method: "POST" });
+    expect(wrong.headers.get("allow")).toBe("GET, HEAD");
+    await expectProblem(wrong, 405, "method-not-allowed");
   });
 });
 

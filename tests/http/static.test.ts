@@ -51,6 +51,23 @@ describe("the web UI beside the API", () => {
     expect(asset.headers.get("cache-control")).toMatch(/immutable/);
   });
 
+  it("answers HEAD for / and for assets with the headers of the GET and no body", async () => {
+    for (const path of ["/", "/assets/app-1234.js"]) {
+      const get = await fetch(`${system.url}${path}`);
+      await get.arrayBuffer();
+      const head = await fetch(`${system.url}${path}`, { method: "HEAD" });
+      expect(head.status, path).toBe(200);
+      for (const name of ["content-type", "content-length", "cache-control"]) {
+        expect(head.headers.get(name), `${path} ${name}`).toBe(get.headers.get(name));
+      }
+      expect(head.headers.get("x-request-id"), path).toBeTruthy();
+      expect(await head.text(), path).toBe("");
+    }
+    const missing = await fetch(`${system.url}/nothing.js`, { method: "HEAD" });
+    expect(missing.status).toBe(404);
+    expect(missing.headers.get("content-type")).toMatch(/^application\/problem\+json/);
+  });
+
   it("never serves a file outside the web root", async () => {
     for (const path of ["/../secret.txt", "/%2e%2e/secret.txt", "/assets/../../secret.txt"]) {
       const answer = await rawGet(path);
@@ -62,5 +79,6 @@ describe("the web UI beside the API", () => {
     const missing = await fetch(`${system.url}/nothing.js`);
     expect(missing.status).toBe(404);
     expect(missing.headers.get("content-type")).toMatch(/^application\/problem\+json/);
+    expect(missing.headers.get("x-request-id")).toBeTruthy();
   });
 });

@@ -7,6 +7,7 @@ import { createCommandHandler } from "../../services/command/handler";
 import { createDocumentClient } from "../../services/ledger/storage/clients";
 import { loadLedgerConfig } from "../../services/ledger/config";
 import { createQueryHandler, ifNoneMatchHits, type QueryHandler } from "../../services/query/handler";
+import { createLogger, type LogLine } from "../../services/ledger/log";
 import { freePort } from "../../local/dynamodb-local";
 import { commandEvent, httpEvent } from "../support/fixtures";
 import { createTestStore, type TestStore } from "../support/store";
@@ -59,7 +60,12 @@ describe("GET /number", () => {
       log: () => undefined,
     });
     const result = await freshQuery(httpEvent({ method: "GET", path: "/number" }));
-    expect(JSON.parse(result.body ?? "")).toEqual({ value: 0, version: 0, updatedAt: null });
+    expect(JSON.parse(result.body ?? "")).toEqual({
+      value: 0,
+      version: 0,
+      updatedAt: null,
+      bounds: { min: 0, max: 1_000_000_000 },
+    });
   });
 });
 
@@ -112,7 +118,19 @@ describe("the $default route", () => {
   it("answers 405 with Allow for a known path and a wrong method", async () => {
     const result = await query(httpEvent({ method: "DELETE", path: "/number", routeKey: "$default" }));
     expect(result.statusCode).toBe(405);
-    expect(result.headers?.Allow).toBe("GET, POST");
+    expect(result.headers?.Allow).toBe("GET, HEAD, POST");
+  });
+
+  it("answers a HEAD, which API Gateway routes to $default, with its GET's status and headers and no body", async () => {
+    for (const path of ["/number", "/health", "/number/events/seen-1", "/number/events/never-used"]) {
+      const viaGet = await query(httpEvent({ method: "GET", path, routeKey: "$default" }));
+      const viaHead = await query(httpEvent({ method: "HEAD", path, routeKey: "$default" }));
+      expect(viaHead.statusCode, path).toBe(viaGet.statusCode);
+      const { "X-Request-Id": _headId, ...headHeaders } = viaHead.headers ?? {};
+      const { "X-Request-Id": _getId, ...getHeaders } = viaGet.headers ?? {};
+      expect(headHeaders, path).toEqual(getHeaders);
+      expect(viaHead.body, path).toBeUndefined();
+    }
   });
 
   it("serves a routed GET that reached it through $default", async () => {
@@ -155,5 +173,62 @@ describe("an unreachable store", () => {
       expect(result.body).not.toMatch(/ECONNREFUSED|Exception|127\.0\.0\.1|test-|arn:/);
     }
     client.destroy();
+  });
+});
+
+describe("the request log line", () => {
+  it("is at debug for the polls of an open UI tab (GET /number 200 and 304, GET /health), at info otherwise", async () => {
+    const lines: LogLine[] = [];
+    const logged = createQueryHandler({
+      client: store.client,
+      config: store.config,
+      log: (line) => lines.push(line),
+    });
+    const committer = new Committer({ client: store.client, config: store.config });
+    const command = createCommandHandler({
+      committer,
+      config: store.config,
+      log: (line) => lines.push(line),
+    });
+    const current = await logged(httpEvent({ method: "GET", path: "/number", routeKey: "GET /number" }));
+    await logged(
+      httpEvent({
+        method: "GET",
+        path: "/number",
+        routeKey: "GET /number",
+        headers: { "if-none-match": String(current.headers?.ETag) },
+      }),
+    );
+    await logged(httpEvent({ method: "GET", path: "/health", routeKey: "GET /health" }));
+    await logged(httpEvent({ method: "HEAD", path: "/number", routeKey: "$default" }));
+    await logged(httpEvent({ method: "GET", path: "/number/history", routeKey: "GET /number/history" }));
+    await logged(httpEvent({ method: "GET", path: "/nowhere", routeKey: "$default" }));
+    await command(commandEvent("increment", "logged-1"));
+    const requests = lines
+      .filter((line) => line.message === "request")
+      .map(({ level, route, status }) => ({ level, route, status }));
+    expect(requests).toEqual([
+      { level: "debug", route: "GET /number", status: 200 },
+      { level: "debug", route: "GET /number", status: 304 },
+      { level: "debug", route: "GET /health", status: 200 },
+      { level: "debug", route: "GET /number", status: 200 },
+      { level: "info", route: "GET /number/history", status: 200 },
+      { level: "info", route: "$default", status: 404 },
+      { level: "info", route: "POST /number", status: 200 },
+    ]);
+  });
+
+  it("is dropped at debug unless LOG_LEVEL is debug", () => {
+    const printed: string[] = [];
+    const original = console.log;
+    console.log = (text: string) => printed.push(text);
+    try {
+      createLogger("query", { LOG_LEVEL: "info" })({ level: "debug", message: "request" });
+      createLogger("query", {})({ level: "debug", message: "request" });
+      createLogger("query", { LOG_LEVEL: "debug" })({ level: "debug", message: "request" });
+    } finally {
+      console.log = original;
+    }
+    expect(printed).toHaveLength(1);
   });
 });

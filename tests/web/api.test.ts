@@ -1,4 +1,4 @@
-// The API client against docs/api.md: the requests it makes, and how it reads each kind of answer into a
+// The API client against the API contract (contract/): the requests it makes, and how it reads each kind of answer into a
 // value — including the answers that are not in the contract (a proxy's HTML page, a broken body).
 
 import { describe, expect, it } from "vitest";
@@ -12,7 +12,7 @@ describe("createCounterApi", () => {
     const first = await api.readNumber(null);
     expect(first).toEqual({
       kind: "current",
-      snapshot: { value: 0, version: 0, updatedAt: null },
+      snapshot: { value: 0, version: 0, updatedAt: null, bounds: { min: 0, max: 1_000_000_000 } },
       etag: '"0"',
     });
     expect(await api.readNumber('"0"')).toEqual({ kind: "notModified" });
@@ -112,6 +112,40 @@ describe("createCounterApi", () => {
     expect(request?.headers.get("Idempotency-Key")).toBe("key-1");
     expect(JSON.parse(request?.body ?? "")).toEqual({ action: "increment" });
     expect(await api.sendCommand("increment", "key-1")).toMatchObject({ kind: "applied", replayed: true });
+  });
+
+  it("parses every answer with the contract's schemas: a field out of its bounds is no answer", async () => {
+    const answering = (body: unknown) =>
+      createCounterApi({
+        baseUrl: "",
+        fetch: () => Promise.resolve(new Response(JSON.stringify(body), { status: 200 })),
+      });
+    const number = {
+      value: 1,
+      version: 1,
+      updatedAt: "2025-01-02T03:04:05.678Z",
+      bounds: { min: 0, max: 3 },
+    };
+    expect(await answering(number).readNumber(null)).toMatchObject({ kind: "current", snapshot: number });
+    for (const broken of [
+      { ...number, bounds: undefined },
+      { ...number, bounds: { min: 0, max: 2_000_000_000 } },
+      { ...number, updatedAt: "yesterday" },
+      { ...number, value: 1.5 },
+      { ...number, internal: "aggregateValue" },
+    ]) {
+      expect(await answering(broken).readNumber(null), JSON.stringify(broken)).toEqual({
+        kind: "unreachable",
+        reason: "the number did not match the API contract",
+      });
+    }
+    expect(
+      await answering({ items: [], nextCursor: "not a cursor", projectedVersion: 0 }).readHistory({
+        limit: 1,
+        cursor: null,
+        order: "desc",
+      }),
+    ).toMatchObject({ kind: "unreachable" });
   });
 
   it("finds an event by its key, and says plainly when there is none", async () => {

@@ -1,11 +1,21 @@
-// A fake `fetch` for the web UI's component tests: an in-memory counter that keeps the HTTP contract of
-// docs/api.md (ETag and 304, idempotency keys, bounds, the audit trail with cursors, verify) closely enough
-// for the UI to be tested without a server. It also drops answers on request, to test the UI's retries. It is
-// never a stand-in for the real API in anything but these tests: DynamoDB is not what they test.
+// A fake `fetch` for the web UI's component tests: an in-memory counter that keeps the HTTP contract
+// (contract/: ETag and 304, idempotency keys, bounds, the audit trail with cursors, verify) closely enough for
+// the UI to be tested without a server. Its bodies are typed by the contract, so they cannot drift from it. It also drops answers on request, to test the UI's retries.
+// It is never a stand-in for the real API in anything but these tests: DynamoDB is not what they test.
 
-import type { EventView, HistoryEntry, VerificationReport } from "../../web/src/api";
-
-const BOUND_MAX = 1_000_000_000;
+import { VALUE_MAX, VALUE_MIN } from "../../contract/limits";
+import { PROBLEMS, problemTypeOf, type ProblemName } from "../../contract/problems";
+import type {
+  Action,
+  Bounds,
+  CommandApplied,
+  EventView,
+  HistoryItem,
+  HistoryPage,
+  NumberView,
+  Problem,
+  VerifyReport,
+} from "../../contract/schemas";
 
 /** What the fake does with the next POST /number, instead of answering it normally. */
 export type CommandFault =
@@ -14,7 +24,14 @@ export type CommandFault =
   /** The counter applies the command, then the answer is lost: fetch rejects. */
   | { readonly kind: "lostAnswer" }
   /** The API answers with this status (429, 503…) and Retry-After, and applies nothing. */
-  | { readonly kind: "status"; readonly status: number; readonly retryAfterSeconds?: number };
+  | { readonly kind: "status"; readonly status: 429 | 500 | 503; readonly retryAfterSeconds?: number };
+
+/** The problem the fake answers for a status fault. */
+const FAULT_PROBLEMS: Readonly<Record<429 | 500 | 503, ProblemName>> = {
+  429: "throttled",
+  500: "internal",
+  503: "unavailable",
+};
 
 export interface RecordedRequest {
   readonly method: string;
@@ -31,6 +48,8 @@ export class FakeCounterApi {
   value = 0;
   version = 0;
   updatedAt: string | null = null;
+  /** The bounds the counter is configured with, as GET /number tells them. */
+  bounds: Bounds = { min: VALUE_MIN, max: VALUE_MAX };
   readonly events: StoredEvent[] = [];
   readonly requests: RecordedRequest[] = [];
   /** Faults applied, in order, to the next POST /number requests. */
@@ -40,7 +59,7 @@ export class FakeCounterApi {
   /** When set, the audit trail holds only events up to this version (a projector that is behind). */
   projectedVersionLimit: number | null = null;
   /** When set, GET /number/verify answers with this report instead of a computed one. */
-  verificationReport: VerificationReport | null = null;
+  verificationReport: VerifyReport | null = null;
   /** Requests to these paths wait until `release()` is called: a way to see pending states. */
   private held: { path: RegExp; resolve: () => void; promise: Promise<void> } | null = null;
   private clockMs = Date.parse("2025-03-01T12:00:00.000Z");
@@ -64,7 +83,7 @@ export class FakeCounterApi {
     }
     if (url.pathname === "/number/history") return this.readHistory(url.searchParams);
     if (url.pathname === "/number/verify") return json(200, this.verificationReport ?? this.verify());
-    return problem(404, "not-found", "There is nothing at this path.");
+    return problem("notFound", "There is nothing at this path.");
   };
 
   /** Holds requests to matching paths until `release()`. */
@@ -80,7 +99,7 @@ export class FakeCounterApi {
   }
 
   /** A change made by someone else, straight into the fake's state. */
-  applyElsewhere(action: "increment" | "decrement", idempotencyKey = `elsewhere-${this.version + 1}`): void {
+  applyElsewhere(action: Action, idempotencyKey = `elsewhere-${this.version + 1}`): void {
     this.apply(action, idempotencyKey, JSON.stringify({ action }));
   }
 
@@ -92,7 +111,13 @@ export class FakeCounterApi {
     const etag = `"${this.version}"`;
     if (headers.get("If-None-Match") === etag)
       return new Response(null, { status: 304, headers: { ETag: etag } });
-    return json(200, { value: this.value, version: this.version, updatedAt: this.updatedAt }, { ETag: etag });
+    const view: NumberView = {
+      value: this.value,
+      version: this.version,
+      updatedAt: this.updatedAt,
+      bounds: this.bounds,
+    };
+    return json(200, view, { ETag: etag });
   }
 
   private command(headers: Headers, body: string): Response {
@@ -101,19 +126,15 @@ export class FakeCounterApi {
     if (fault?.kind === "status") {
       const retryAfter: Record<string, string> =
         fault.retryAfterSeconds === undefined ? {} : { "Retry-After": String(fault.retryAfterSeconds) };
-      return problem(fault.status, "unavailable", "The service is unavailable; try again.", retryAfter);
+      return problem(FAULT_PROBLEMS[fault.status], "The service is unavailable; try again.", {}, retryAfter);
     }
     const idempotencyKey = headers.get("Idempotency-Key") ?? `server-made-${this.version + 1}`;
-    const { action } = JSON.parse(body) as { action: "increment" | "decrement" };
+    const { action } = JSON.parse(body) as { action: Action };
     const existing = this.events.find((event) => event.id === idempotencyKey);
     let response: Response;
     if (existing !== undefined) {
       if (existing.requestBody !== body) {
-        return problem(
-          422,
-          "idempotency-key-reused",
-          "This idempotency key was already used for another request.",
-        );
+        return problem("idempotencyKeyReused", "This idempotency key was already used for another request.");
       }
       response = json(200, answerOf(existing), {
         "Idempotent-Replayed": "true",
@@ -121,9 +142,12 @@ export class FakeCounterApi {
       });
     } else {
       const delta = action === "increment" ? 1 : -1;
-      if (this.value + delta < 0 || this.value + delta > BOUND_MAX) {
-        const bound = delta < 0 ? 0 : BOUND_MAX;
-        return problem(409, "out-of-bounds", `The number is ${this.value} and cannot go past ${bound}.`);
+      if (this.value + delta < this.bounds.min || this.value + delta > this.bounds.max) {
+        const bound = delta < 0 ? this.bounds.min : this.bounds.max;
+        return problem("outOfBounds", `The number is ${this.value} and cannot go past ${bound}.`, {
+          value: this.value,
+          bound,
+        });
       }
       const event = this.apply(action, idempotencyKey, body);
       response = json(200, answerOf(event), { "Idempotency-Key": idempotencyKey });
@@ -132,7 +156,7 @@ export class FakeCounterApi {
     return response;
   }
 
-  private apply(action: "increment" | "decrement", idempotencyKey: string, requestBody: string): StoredEvent {
+  private apply(action: Action, idempotencyKey: string, requestBody: string): StoredEvent {
     const delta = action === "increment" ? 1 : -1;
     this.clockMs += 1_000;
     const event: StoredEvent = {
@@ -155,7 +179,7 @@ export class FakeCounterApi {
   private readEvent(idempotencyKey: string): Response {
     const event = this.events.find((candidate) => candidate.id === idempotencyKey);
     return event === undefined
-      ? problem(404, "not-found", "No event was recorded under this key.")
+      ? problem("notFound", "No event is recorded under that key.")
       : json(200, viewOf(event));
   }
 
@@ -164,7 +188,7 @@ export class FakeCounterApi {
     const limit = Number(parameters.get("limit") ?? "20");
     const projectedVersion = Math.min(this.version, this.projectedVersionLimit ?? this.version);
     const below = Number(parameters.get("cursor") ?? projectedVersion + 1);
-    const trail: HistoryEntry[] = this.events
+    const trail: HistoryItem[] = this.events
       .filter((event) => event.version <= projectedVersion && event.version < below)
       .sort((first, second) => second.version - first.version)
       .map((event) => ({
@@ -174,15 +198,16 @@ export class FakeCounterApi {
         valueBefore: event.valueBefore,
         valueAfter: event.valueAfter,
         at: event.at,
-        eventId: `counter#${event.id}`,
+        eventId: event.id,
       }));
     const items = trail.slice(0, limit);
     const last = items[items.length - 1];
     const nextCursor = trail.length > limit && last !== undefined ? String(last.version) : null;
-    return json(200, { items, nextCursor, projectedVersion });
+    const page: HistoryPage = { items, nextCursor, projectedVersion };
+    return json(200, page);
   }
 
-  private verify(): VerificationReport {
+  private verify(): VerifyReport {
     const ledgerSum = this.events.reduce((sum, event) => sum + event.delta, 0);
     return {
       ok: ledgerSum === this.value,
@@ -190,7 +215,9 @@ export class FakeCounterApi {
       ledgerSum,
       aggregate: { value: this.value, version: this.version },
       readModel: { value: this.value, version: this.version },
+      lag: { versions: 0, auditEntries: 0 },
       problems: [],
+      problemsOmitted: 0,
       durationMs: 3,
     };
   }
@@ -201,7 +228,7 @@ function viewOf(event: StoredEvent): EventView {
   return view;
 }
 
-function answerOf(event: StoredEvent): { value: number; version: number; event: EventView } {
+function answerOf(event: StoredEvent): CommandApplied {
   return { value: event.valueAfter, version: event.version, event: viewOf(event) };
 }
 
@@ -213,19 +240,22 @@ function json(status: number, body: unknown, headers: Record<string, string> = {
 }
 
 function problem(
-  status: number,
-  slug: string,
+  name: ProblemName,
   detail: string,
+  extensions: Readonly<Record<string, number>> = {},
   headers: Record<string, string> = {},
 ): Response {
-  return new Response(
-    JSON.stringify({
-      type: `https://counter-ledger.dev/problems/${slug}`,
-      title: slug,
-      status,
-      detail,
-      requestId: "test-request",
-    }),
-    { status, headers: { "Content-Type": "application/problem+json", ...headers } },
-  );
+  const { title, status } = PROBLEMS[name];
+  const body: Problem = {
+    type: problemTypeOf(name),
+    title,
+    status,
+    detail,
+    requestId: "test-request",
+    ...extensions,
+  };
+  return new Response(JSON.stringify(body), {
+    status,
+    headers: { "Content-Type": "application/problem+json", ...headers },
+  });
 }

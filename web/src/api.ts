@@ -1,57 +1,36 @@
-// The web UI's client of the HTTP API (docs/api.md, version 1): one typed function per route, nothing else.
+// The web UI's client of the HTTP API (version 1): one typed function per route, nothing else. Every answer is
+// parsed with the API contract's own schemas (contract/schemas.ts), the ones openapi.json is generated from.
 // Every expected outcome — a refusal, a 304, an unreachable API — comes back as a value, never as an
 // exception, so that components and the command sender can switch on `kind`. This file must never retry,
 // wait or hold state: retrying is the command sender's job (command.ts), polling the hooks' job.
 
+import type { output, ZodType } from "zod";
+import {
+  commandAppliedSchema,
+  eventViewSchema,
+  historyPageSchema,
+  numberViewSchema,
+  problemSchema,
+  verifyReportSchema,
+  type Action,
+  type CommandApplied,
+  type EventView,
+  type HistoryItem,
+  type HistoryPage,
+  type NumberView,
+  type VerifyReport,
+} from "../../contract/schemas";
+
 /** How long one request may take before it counts as unanswered (a dropped response). */
 export const REQUEST_TIMEOUT_MS = 8_000;
 
-export type Action = "increment" | "decrement";
+export type { Action, Bounds, CommandApplied, EventView, HistoryPage } from "../../contract/schemas";
 
-/** `GET /number`: the aggregate, read with ConsistentRead. */
-export interface NumberSnapshot {
-  readonly value: number;
-  readonly version: number;
-  /** ISO 8601 time of the last change; null while the counter has never changed. */
-  readonly updatedAt: string | null;
-}
-
-/** The public view of a ledger event (`event` of `POST /number` and `GET /number/events/{key}`). */
-export interface EventView {
-  /** The idempotency key the event was recorded under. */
-  readonly id: string;
-  readonly version: number;
-  readonly action: Action;
-  readonly delta: number;
-  readonly valueBefore: number;
-  readonly valueAfter: number;
-  readonly at: string;
-}
-
-/** `POST /number` applied (or replayed): the aggregate after the event, and the event. */
-export interface CommandApplied {
-  readonly value: number;
-  readonly version: number;
-  readonly event: EventView;
-}
+/** `GET /number`: the aggregate, read with ConsistentRead, and the bounds it moves within. */
+export type NumberSnapshot = NumberView;
 
 /** One entry of the audit trail (`GET /number/history`). */
-export interface HistoryEntry {
-  readonly version: number;
-  readonly action: Action;
-  readonly delta: number;
-  readonly valueBefore: number;
-  readonly valueAfter: number;
-  readonly at: string;
-  readonly eventId: string;
-}
-
-export interface HistoryPage {
-  readonly items: readonly HistoryEntry[];
-  readonly nextCursor: string | null;
-  /** How far the projector has come: the audit trail holds the events up to this version. */
-  readonly projectedVersion: number;
-}
+export type HistoryEntry = HistoryItem;
 
 export interface HistoryQuery {
   readonly limit: number;
@@ -59,28 +38,11 @@ export interface HistoryQuery {
   readonly order: "asc" | "desc";
 }
 
-export interface VerificationProblem {
-  readonly kind: string;
-  readonly version?: number;
-  readonly detail: string;
-}
-
 /** `GET /number/verify`: the ledger replayed and checked against invariants I1–I3 and I5. */
-export interface VerificationReport {
-  readonly ok: boolean;
-  readonly events: number;
-  readonly ledgerSum: number;
-  readonly aggregate: { readonly value: number; readonly version: number };
-  readonly readModel: { readonly value: number; readonly version: number };
-  readonly problems: readonly VerificationProblem[];
-  /** How far the audit trail is behind the ledger: lag, not a violation (docs/api.md). */
-  readonly lag?: { readonly versions: number; readonly auditEntries: number };
-  /** Problems beyond those listed, when the report was cut short. */
-  readonly problemsOmitted?: number;
-  readonly durationMs: number;
-}
+export type VerificationReport = VerifyReport;
+export type VerificationProblem = VerifyReport["problems"][number];
 
-/** An RFC 9457 problem, as every error of the API is. */
+/** An RFC 9457 problem, as every error of the API is; `requestId` is missing only when the API sent none. */
 export interface Problem {
   readonly type: string;
   readonly title: string;
@@ -172,20 +134,21 @@ export function createCounterApi(options: CounterApiOptions): CounterApi {
     }
   }
 
-  /** Reads a success body and checks it against the contract; a body that breaks it counts as no answer. */
-  async function contractBody<T>(
+  /** Reads a success body and parses it with its contract schema; a body that breaks it counts as no answer. */
+  async function contractBody<Schema extends ZodType>(
     response: Response,
-    check: (body: unknown) => body is T,
+    schema: Schema,
     what: string,
-  ): Promise<{ readonly kind: "valid"; readonly body: T } | UnreachableAnswer> {
+  ): Promise<{ readonly kind: "valid"; readonly body: output<Schema> } | UnreachableAnswer> {
     let body: unknown;
     try {
       body = await response.json();
     } catch {
       return { kind: "unreachable", reason: `the ${what} was not JSON` };
     }
-    return check(body)
-      ? { kind: "valid", body }
+    const parsed = schema.safeParse(body);
+    return parsed.success
+      ? { kind: "valid", body: parsed.data }
       : { kind: "unreachable", reason: `the ${what} did not match the API contract` };
   }
 
@@ -195,7 +158,7 @@ export function createCounterApi(options: CounterApiOptions): CounterApi {
       if (!(response instanceof Response)) return response;
       if (response.status === 304) return { kind: "notModified" };
       if (!response.ok) return problemAnswerOf(response);
-      const snapshot = await contractBody(response, isNumberSnapshot, "number");
+      const snapshot = await contractBody(response, numberViewSchema, "number");
       if (snapshot.kind === "unreachable") return snapshot;
       return { kind: "current", snapshot: snapshot.body, etag: response.headers.get("ETag") };
     },
@@ -208,7 +171,7 @@ export function createCounterApi(options: CounterApiOptions): CounterApi {
       });
       if (!(response instanceof Response)) return response;
       if (!response.ok) return problemAnswerOf(response);
-      const applied = await contractBody(response, isCommandApplied, "command's answer");
+      const applied = await contractBody(response, commandAppliedSchema, "command's answer");
       if (applied.kind === "unreachable") return applied;
       const replayed = response.headers.get("Idempotent-Replayed") === "true";
       return { kind: "applied", applied: applied.body, replayed };
@@ -219,7 +182,7 @@ export function createCounterApi(options: CounterApiOptions): CounterApi {
       if (!(response instanceof Response)) return response;
       if (response.status === 404) return { kind: "notFound" };
       if (!response.ok) return problemAnswerOf(response);
-      const event = await contractBody(response, isEventView, "event");
+      const event = await contractBody(response, eventViewSchema, "event");
       if (event.kind === "unreachable") return event;
       return { kind: "found", event: event.body };
     },
@@ -230,7 +193,7 @@ export function createCounterApi(options: CounterApiOptions): CounterApi {
       const response = await request(`/number/history?${parameters.toString()}`);
       if (!(response instanceof Response)) return response;
       if (!response.ok) return problemAnswerOf(response);
-      const page = await contractBody(response, isHistoryPage, "history page");
+      const page = await contractBody(response, historyPageSchema, "history page");
       if (page.kind === "unreachable") return page;
       return { kind: "page", page: page.body };
     },
@@ -239,7 +202,7 @@ export function createCounterApi(options: CounterApiOptions): CounterApi {
       const response = await request("/number/verify");
       if (!(response instanceof Response)) return response;
       if (!response.ok) return problemAnswerOf(response);
-      const report = await contractBody(response, isVerificationReport, "verification report");
+      const report = await contractBody(response, verifyReportSchema, "verification report");
       if (report.kind === "unreachable") return report;
       return { kind: "report", report: report.body };
     },
@@ -255,8 +218,15 @@ async function problemAnswerOf(response: Response): Promise<ProblemAnswer> {
   } catch {
     // Not JSON: described below from the status alone.
   }
-  const problem: Problem = isProblem(body)
-    ? body
+  const parsed = problemSchema.safeParse(body);
+  const problem: Problem = parsed.success
+    ? {
+        type: parsed.data.type,
+        title: parsed.data.title,
+        status: parsed.data.status,
+        detail: parsed.data.detail,
+        requestId: parsed.data.requestId,
+      }
     : {
         type: "about:blank",
         title: response.statusText || `HTTP ${response.status}`,
@@ -280,92 +250,4 @@ export function problemName(problem: Problem): string {
 /** The idempotency key inside a ledger eventId (`<counterId>#<idempotencyKey>`); keys never hold `#`. */
 export function idempotencyKeyOf(eventId: string): string {
   return eventId.slice(eventId.lastIndexOf("#") + 1);
-}
-
-// Contract checks: small, explicit and just deep enough that a component can trust the fields it reads.
-
-function isRecord(body: unknown): body is Record<string, unknown> {
-  return typeof body === "object" && body !== null && !Array.isArray(body);
-}
-
-function isInteger(value: unknown): value is number {
-  return Number.isInteger(value);
-}
-
-function isAction(value: unknown): value is Action {
-  return value === "increment" || value === "decrement";
-}
-
-function isState(body: unknown): body is { value: number; version: number } {
-  return isRecord(body) && isInteger(body.value) && isInteger(body.version);
-}
-
-function isNumberSnapshot(body: unknown): body is NumberSnapshot {
-  if (!isState(body)) return false;
-  const updatedAt = (body as Record<string, unknown>).updatedAt;
-  return updatedAt === null || typeof updatedAt === "string";
-}
-
-function isEventView(body: unknown): body is EventView {
-  return (
-    isRecord(body) &&
-    typeof body.id === "string" &&
-    isInteger(body.version) &&
-    isAction(body.action) &&
-    isInteger(body.delta) &&
-    isInteger(body.valueBefore) &&
-    isInteger(body.valueAfter) &&
-    typeof body.at === "string"
-  );
-}
-
-function isCommandApplied(body: unknown): body is CommandApplied {
-  return isState(body) && isEventView((body as Record<string, unknown>).event);
-}
-
-function isHistoryEntry(body: unknown): body is HistoryEntry {
-  return (
-    isRecord(body) &&
-    isInteger(body.version) &&
-    isAction(body.action) &&
-    isInteger(body.delta) &&
-    isInteger(body.valueBefore) &&
-    isInteger(body.valueAfter) &&
-    typeof body.at === "string" &&
-    typeof body.eventId === "string"
-  );
-}
-
-function isHistoryPage(body: unknown): body is HistoryPage {
-  return (
-    isRecord(body) &&
-    Array.isArray(body.items) &&
-    body.items.every(isHistoryEntry) &&
-    (body.nextCursor === null || typeof body.nextCursor === "string") &&
-    isInteger(body.projectedVersion)
-  );
-}
-
-function isVerificationReport(body: unknown): body is VerificationReport {
-  return (
-    isRecord(body) &&
-    typeof body.ok === "boolean" &&
-    isInteger(body.events) &&
-    isInteger(body.ledgerSum) &&
-    isState(body.aggregate) &&
-    isState(body.readModel) &&
-    Array.isArray(body.problems) &&
-    body.problems.every((problem) => isRecord(problem) && typeof problem.detail === "string") &&
-    typeof body.durationMs === "number"
-  );
-}
-
-function isProblem(body: unknown): body is Problem {
-  return (
-    isRecord(body) &&
-    typeof body.type === "string" &&
-    typeof body.title === "string" &&
-    isInteger(body.status) &&
-    typeof body.detail === "string"
-  );
 }

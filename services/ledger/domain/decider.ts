@@ -3,10 +3,14 @@
 // one ended, and stays in bounds) are written: the committer, the transaction guard and the replay all move
 // state with it. It must never know about DynamoDB, HTTP or the clock: time and identity come in as arguments.
 
+import { ACTIONS } from "../../../contract/schemas";
 import { VALUE_MAX, VALUE_MIN } from "./limits";
 
-/** The action set, defined once: the request schema, the event schema and the replay read it from here. */
-export const ACTIONS = ["increment", "decrement"] as const;
+/**
+ * The action set is defined once, in the API contract (contract/schemas.ts): the request schema, the event
+ * schema, openapi.json, the web UI and the replay all read it from there.
+ */
+export { ACTIONS };
 
 export type Action = (typeof ACTIONS)[number];
 

@@ -54,7 +54,7 @@ export interface EventView {
   readonly id: string;
   readonly version: number;
   readonly action: LedgerEvent["action"];
-  readonly delta: number;
+  readonly delta: LedgerEvent["delta"];
   readonly valueBefore: number;
   readonly valueAfter: number;
   readonly at: string;

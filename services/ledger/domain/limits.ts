@@ -1,20 +1,20 @@
 // Every limit of the system, named with its unit, in one place. Each number says why it is that number.
 // Nothing here may depend on the environment: configurable values are parsed in config.ts and default to these.
 
-/** The smallest value the counter may hold (docs/api.md#conventions). */
-export const VALUE_MIN = 0;
-/** The largest value the counter may hold (docs/api.md#conventions). */
-export const VALUE_MAX = 1_000_000_000;
-
-/**
- * Idempotency keys: 1–128 characters of `A-Z a-z 0-9 - _ . :` (docs/api.md#headers). 128 fits a key prefix
- * plus a UUID.
- */
-export const IDEMPOTENCY_KEY_LENGTH_MAX = 128;
-export const IDEMPOTENCY_KEY_PATTERN = /^[A-Za-z0-9\-_.:]{1,128}$/;
-
-/** Request bodies over 1 KiB are refused with 413 (docs/api.md); a command body is about 25 bytes. */
-export const COMMAND_BODY_BYTES_MAX = 1024;
+// The limits a client sees (bounds, key, body, page, cursor and report sizes) belong to the API contract.
+export {
+  COMMAND_BODY_BYTES_MAX,
+  HISTORY_CURSOR_CHARACTERS_MAX,
+  HISTORY_PAGE_ENTRIES_DEFAULT,
+  HISTORY_PAGE_ENTRIES_MAX,
+  IDEMPOTENCY_KEY_LENGTH_MAX,
+  IDEMPOTENCY_KEY_PATTERN,
+  PROBLEM_ECHO_CHARACTERS_MAX,
+  RETRY_AFTER_SECONDS,
+  VALUE_MAX,
+  VALUE_MIN,
+  VERIFY_PROBLEMS_LISTED_MAX,
+} from "../../../contract/limits";
 
 /** Conflict retries of one command before 503: enough for dozens of contending writers, bounded in time. */
 export const COMMIT_ATTEMPTS_MAX = 12;
@@ -23,12 +23,6 @@ export const COMMIT_RETRY_BUDGET_MS = 2_000;
 /** Full-jitter backoff between conflict retries: base and cap of the exponential window. */
 export const COMMIT_BACKOFF_BASE_MS = 4;
 export const COMMIT_BACKOFF_CAP_MS = 100;
-
-/** What a 503 asks the client to wait before retrying with the same key. */
-export const RETRY_AFTER_SECONDS = 1;
-
-/** Echoes of unvalidated input in a problem detail are cut to this many characters (docs/api.md). */
-export const PROBLEM_ECHO_CHARACTERS_MAX = 64;
 
 /**
  * Commands that may wait for one counter in one process before new ones are refused with 503: about a
@@ -45,16 +39,8 @@ export const PROJECTOR_TRANSACTION_ENTRIES_MAX = 100;
 /** Ledger records one projector invocation writes at once: enough to hide latency, gentle on the table. */
 export const PROJECTOR_RECORDS_IN_FLIGHT_MAX = 8;
 
-/** History pages: docs/api.md allows 1–100 entries, 20 by default. */
-export const HISTORY_PAGE_ENTRIES_DEFAULT = 20;
-export const HISTORY_PAGE_ENTRIES_MAX = 100;
-/** A history cursor we issue is about 40 characters; anything much longer is not ours. */
-export const HISTORY_CURSOR_CHARACTERS_MAX = 128;
-
 /** Ledger events (and audit entries) read per page by the replay: one page of each is all it holds. */
 export const REPLAY_PAGE_EVENTS_MAX = 1_000;
-/** Violations listed in one verification report; the rest are counted, so a ruined ledger stays readable. */
-export const VERIFY_PROBLEMS_LISTED_MAX = 200;
 /**
  * Re-reads of the ledger's tail when the aggregate is ahead of what the (eventually consistent) index showed:
  * an event committed during the replay, or one not yet in the index, appears within milliseconds.

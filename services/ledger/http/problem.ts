@@ -3,35 +3,12 @@
 // a table name or an ARN. Unvalidated input is echoed only through `echo`, which cuts it short.
 
 import type { APIGatewayProxyStructuredResultV2 } from "aws-lambda";
-import { PROBLEM_ECHO_CHARACTERS_MAX, RETRY_AFTER_SECONDS } from "../domain/limits";
+import { PROBLEM_ECHO_CHARACTERS_MAX, RETRY_AFTER_SECONDS } from "../../../contract/limits";
+import { PROBLEMS, problemTypeOf, type ProblemName } from "../../../contract/problems";
+import type { Problem } from "../../../contract/schemas";
 import { jsonResponse } from "./response";
 
-/** Problem type URIs share this base; the last segment names the problem (docs/api.md#problem-types). */
-export const PROBLEM_TYPE_BASE = "https://counter-ledger.dev/problems/";
-
-interface ProblemKind {
-  readonly slug: string;
-  readonly title: string;
-  readonly status: number;
-}
-
-export const PROBLEMS = {
-  badRequest: { slug: "bad-request", title: "Bad request", status: 400 },
-  notFound: { slug: "not-found", title: "Not found", status: 404 },
-  methodNotAllowed: { slug: "method-not-allowed", title: "Method not allowed", status: 405 },
-  requestTimeout: { slug: "request-timeout", title: "Request timeout", status: 408 },
-  outOfBounds: { slug: "out-of-bounds", title: "Out of bounds", status: 409 },
-  payloadTooLarge: { slug: "payload-too-large", title: "Payload too large", status: 413 },
-  unsupportedMediaType: { slug: "unsupported-media-type", title: "Unsupported media type", status: 415 },
-  idempotencyKeyReused: { slug: "idempotency-key-reused", title: "Idempotency key reused", status: 422 },
-  throttled: { slug: "throttled", title: "Too many requests", status: 429 },
-  headersTooLarge: { slug: "headers-too-large", title: "Request header fields too large", status: 431 },
-  internal: { slug: "internal", title: "Internal error", status: 500 },
-  contention: { slug: "contention", title: "Too much contention", status: 503 },
-  unavailable: { slug: "unavailable", title: "Service unavailable", status: 503 },
-} as const satisfies Record<string, ProblemKind>;
-
-export type ProblemName = keyof typeof PROBLEMS;
+export { PROBLEM_TYPE_BASE, PROBLEMS, type ProblemName } from "../../../contract/problems";
 
 export interface ProblemOptions {
   readonly detail: string;
@@ -53,8 +30,8 @@ export function problemResponse(
   if (RETRY_LATER_STATUSES.has(kind.status) && headers["Retry-After"] === undefined) {
     headers["Retry-After"] = String(RETRY_AFTER_SECONDS);
   }
-  const body = {
-    type: PROBLEM_TYPE_BASE + kind.slug,
+  const body: Problem = {
+    type: problemTypeOf(name),
     title: kind.title,
     status: kind.status,
     detail: options.detail,

@@ -45,6 +45,10 @@ function matchPath(routePath: string, path: string): Record<string, string> | un
   return parameters;
 }
 
+/**
+ * API Gateway's matching of a route: the exact method and path. An HTTP API route `GET /x` does not match
+ * HEAD, so a HEAD reaches the `$default` route; the local gateway dispatches with this, as API Gateway does.
+ */
 export function matchRoute(method: string, path: string): RouteMatch {
   const allow: string[] = [];
   for (const route of ROUTES) {
@@ -54,6 +58,17 @@ export function matchRoute(method: string, path: string): RouteMatch {
     allow.push(route.method);
   }
   return allow.length > 0 ? { kind: "methodNotAllowed", allow } : { kind: "notFound" };
+}
+
+/**
+ * How the query Lambda answers what reaches its `$default` route: HEAD as the GET of the same path (RFC 9110
+ * §9.3.2: the same status and headers, no body), and a 405's Allow naming HEAD wherever GET is allowed.
+ */
+export function matchDefaultRoute(method: string, path: string): RouteMatch {
+  const match = matchRoute(method === "HEAD" ? "GET" : method, path);
+  if (match.kind !== "methodNotAllowed") return match;
+  const allow = match.allow.flatMap((allowed) => (allowed === "GET" ? ["GET", "HEAD"] : [allowed]));
+  return { kind: "methodNotAllowed", allow };
 }
 
 /** The API Gateway route key of a route, e.g. `GET /number/events/{key}`. */

@@ -1,7 +1,7 @@
 // The route table: matching, path parameters, and the 404/405 split.
 
 import { describe, expect, it } from "vitest";
-import { matchRoute } from "../../../services/ledger/http/routes";
+import { matchDefaultRoute, matchRoute } from "../../../services/ledger/http/routes";
 
 describe("matchRoute", () => {
   it("finds each lambda by method and path", () => {
@@ -25,5 +25,28 @@ describe("matchRoute", () => {
     for (const path of ["/", "/numbers", "/number/events/", "/number/events/a/b", "/number/"]) {
       expect(matchRoute("GET", path), path).toEqual({ kind: "notFound" });
     }
+  });
+});
+
+describe("matchDefaultRoute", () => {
+  it("matches HEAD as API Gateway does not: to the GET route of the same path", () => {
+    expect(matchRoute("HEAD", "/number")).toEqual({ kind: "methodNotAllowed", allow: ["GET", "POST"] });
+    expect(matchDefaultRoute("HEAD", "/number")).toMatchObject({
+      kind: "found",
+      route: { method: "GET", path: "/number", lambda: "query" },
+    });
+    expect(matchDefaultRoute("HEAD", "/number/events/k-1")).toMatchObject({ pathParameters: { key: "k-1" } });
+    expect(matchDefaultRoute("HEAD", "/nowhere")).toEqual({ kind: "notFound" });
+  });
+
+  it("names HEAD in Allow wherever GET is allowed", () => {
+    expect(matchDefaultRoute("DELETE", "/number")).toEqual({
+      kind: "methodNotAllowed",
+      allow: ["GET", "HEAD", "POST"],
+    });
+    expect(matchDefaultRoute("POST", "/health")).toEqual({
+      kind: "methodNotAllowed",
+      allow: ["GET", "HEAD"],
+    });
   });
 });

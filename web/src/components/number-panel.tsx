@@ -4,7 +4,7 @@
 // user keeps their place — and at a bound the button that would cross it is disabled outright.
 
 import { useState, type CSSProperties } from "react";
-import { VALUE_MAX, VALUE_MIN } from "../../../services/ledger/domain/limits";
+import { VALUE_MAX, VALUE_MIN } from "../../../contract/limits";
 import { problemName, type Action, type CounterApi, type NumberSnapshot } from "../api";
 import { runCommand, type CommandOptions, type CommandResult } from "../command";
 import { formatDateTime, formatInteger } from "../format";
@@ -52,7 +52,7 @@ export function NumberPanel({
     });
     if (result.kind === "applied") {
       const { value, version, event } = result.applied;
-      acceptSnapshot({ value, version, updatedAt: event.at });
+      acceptSnapshot({ value, version, updatedAt: event.at, bounds: snapshot.bounds });
     }
     setCommand({ kind: "finished", action, result });
   }

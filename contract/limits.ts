@@ -1,0 +1,39 @@
+// The limits of the HTTP API that a client can see, named with their unit: the bounds a value may take, the
+// sizes of keys, cursors, pages and lists. The schemas of contract/schemas.ts cap with these numbers, so
+// openapi.json says them; the service's own limits re-export them (services/ledger/domain/limits.ts).
+
+/** The smallest value a counter may be configured to hold (docs/api.md, Conventions). */
+export const VALUE_MIN = 0;
+/** The largest value a counter may be configured to hold (docs/api.md, Conventions). */
+export const VALUE_MAX = 1_000_000_000;
+
+/** Idempotency keys: 1–128 characters of `A-Z a-z 0-9 - _ . :`. 128 fits a key prefix plus a UUID. */
+export const IDEMPOTENCY_KEY_LENGTH_MAX = 128;
+export const IDEMPOTENCY_KEY_PATTERN = /^[A-Za-z0-9\-_.:]{1,128}$/;
+
+/** Request bodies over 1 KiB are refused with 413; a command body is about 25 bytes. */
+export const COMMAND_BODY_BYTES_MAX = 1024;
+
+/** What a 429 or 503 asks the client to wait before retrying (Retry-After), unless it says otherwise. */
+export const RETRY_AFTER_SECONDS = 1;
+
+/** Echoes of unvalidated input in a problem detail are cut to this many characters. */
+export const PROBLEM_ECHO_CHARACTERS_MAX = 64;
+/** A problem detail is one sentence of fixed wording with at most one echo: far below this. */
+export const PROBLEM_DETAIL_CHARACTERS_MAX = 512;
+/** Problem titles and type URIs are fixed strings of contract/problems.ts, far below this. */
+export const PROBLEM_TEXT_CHARACTERS_MAX = 128;
+/** Request ids: API Gateway's are about 16 characters, the local gateway's 16. */
+export const REQUEST_ID_CHARACTERS_MAX = 128;
+
+/** History pages: 1–100 entries, 20 by default. */
+export const HISTORY_PAGE_ENTRIES_DEFAULT = 20;
+export const HISTORY_PAGE_ENTRIES_MAX = 100;
+/** A history cursor we issue is about 40 characters; anything much longer is not ours. */
+export const HISTORY_CURSOR_CHARACTERS_MAX = 128;
+
+/** Violations listed in one verification report; the rest are counted, so a ruined ledger stays readable. */
+export const VERIFY_PROBLEMS_LISTED_MAX = 200;
+/** A violation's kind is one of a few camel-case names; its detail one sentence naming versions and values. */
+export const VERIFY_PROBLEM_KIND_CHARACTERS_MAX = 64;
+export const VERIFY_PROBLEM_DETAIL_CHARACTERS_MAX = 1024;

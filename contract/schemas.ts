@@ -1,0 +1,284 @@
+// The HTTP API's bodies as zod schemas: the one definition of the contract. The handlers build their answers
+// with these types, the web UI parses answers with these schemas, and openapi.json is generated from them
+// (`npm run openapi`, scripts/openapi.ts); a test fails when the committed document differs. Each schema's
+// `id` names its component in openapi.json. Pure: zod only, no I/O.
+
+import { z } from "zod";
+import {
+  HISTORY_CURSOR_CHARACTERS_MAX,
+  HISTORY_PAGE_ENTRIES_DEFAULT,
+  HISTORY_PAGE_ENTRIES_MAX,
+  IDEMPOTENCY_KEY_LENGTH_MAX,
+  IDEMPOTENCY_KEY_PATTERN,
+  PROBLEM_DETAIL_CHARACTERS_MAX,
+  PROBLEM_TEXT_CHARACTERS_MAX,
+  REQUEST_ID_CHARACTERS_MAX,
+  VALUE_MAX,
+  VALUE_MIN,
+  VERIFY_PROBLEM_DETAIL_CHARACTERS_MAX,
+  VERIFY_PROBLEM_KIND_CHARACTERS_MAX,
+  VERIFY_PROBLEMS_LISTED_MAX,
+} from "./limits";
+import { problemTypeOf } from "./problems";
+
+/** A body as the code passes it around: built once, never changed after. */
+export type Immutable<T> = T extends readonly (infer U)[]
+  ? readonly Immutable<U>[]
+  : T extends object
+    ? { readonly [K in keyof T]: Immutable<T[K]> }
+    : T;
+
+const safeCount = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+
+/** One line of text meant for people: no control characters, so nothing can forge a log line or a header. */
+// eslint-disable-next-line no-control-regex -- naming the control characters is the point
+const PRINTABLE_TEXT = /^[^\u0000-\u001f\u007f-\u009f]+$/;
+/** Visible ASCII: request ids, entity tags. */
+const VISIBLE_ASCII = /^[\u0021-\u007e]+$/;
+
+export const valueSchema = z
+  .number()
+  .int()
+  .min(VALUE_MIN)
+  .max(VALUE_MAX)
+  .meta({ id: "Value", description: "A value of the counter: 0 ≤ value ≤ 1 000 000 000." });
+
+export const versionSchema = safeCount.meta({
+  id: "Version",
+  description: "How many events made the counter: 0 for a new counter, then one more per applied change.",
+});
+
+export const eventVersionSchema = z
+  .number()
+  .int()
+  .min(1)
+  .max(Number.MAX_SAFE_INTEGER)
+  .meta({ id: "EventVersion", description: "The version an event made: the first event is version 1." });
+
+export const ACTIONS = ["increment", "decrement"] as const;
+export const actionSchema = z.enum(ACTIONS).meta({ id: "Action" });
+export type Action = Immutable<z.infer<typeof actionSchema>>;
+
+export const deltaSchema = z
+  .literal([1, -1])
+  .meta({ id: "Delta", description: "+1 for an increment, −1 for a decrement." });
+
+export const timestampSchema = z.iso
+  .datetime({ precision: 3 })
+  .max("2025-01-02T03:04:05.678Z".length)
+  .meta({ id: "Timestamp", description: "ISO 8601 UTC with milliseconds." });
+
+export const idempotencyKeySchema = z
+  .string()
+  .min(1)
+  .max(IDEMPOTENCY_KEY_LENGTH_MAX)
+  .regex(IDEMPOTENCY_KEY_PATTERN)
+  .meta({
+    id: "IdempotencyKey",
+    description: "1–128 characters of `A-Z a-z 0-9 - _ . :`; a UUID is the recommended form.",
+  });
+
+export const boundsSchema = z
+  .strictObject({
+    min: valueSchema.describe("The smallest value the counter may take."),
+    max: valueSchema.describe("The largest value the counter may take."),
+  })
+  .meta({ id: "Bounds", description: "The bounds this counter is configured with: min < max." });
+export type Bounds = Immutable<z.infer<typeof boundsSchema>>;
+
+/** `GET /number`: the aggregate, read consistently, and the bounds it moves within. */
+export const numberViewSchema = z
+  .strictObject({
+    value: valueSchema,
+    version: versionSchema,
+    updatedAt: timestampSchema
+      .nullable()
+      .describe("When the last event was applied; null for a new counter."),
+    bounds: boundsSchema,
+  })
+  .meta({ id: "Counter" });
+export type NumberView = Immutable<z.infer<typeof numberViewSchema>>;
+
+/** The body of `POST /number`. */
+export const commandBodySchema = z.strictObject({ action: actionSchema }).meta({ id: "CommandRequest" });
+export type CommandBody = Immutable<z.infer<typeof commandBodySchema>>;
+
+/** The public view of a ledger event: `event` of `POST /number`, and `GET /number/events/{key}`. */
+export const eventViewSchema = z
+  .strictObject({
+    id: idempotencyKeySchema.describe("The idempotency key the event is recorded under."),
+    version: eventVersionSchema,
+    action: actionSchema,
+    delta: deltaSchema,
+    valueBefore: valueSchema,
+    valueAfter: valueSchema,
+    at: timestampSchema,
+  })
+  .meta({ id: "Event", description: "A ledger event: one immutable record per applied command." });
+export type EventView = Immutable<z.infer<typeof eventViewSchema>>;
+
+/** `POST /number` applied (or replayed): the aggregate after the event, and the event. */
+export const commandAppliedSchema = z
+  .strictObject({
+    value: valueSchema.describe("The value after the event."),
+    version: eventVersionSchema,
+    event: eventViewSchema,
+  })
+  .meta({ id: "CommandApplied" });
+export type CommandApplied = Immutable<z.infer<typeof commandAppliedSchema>>;
+
+/** One entry of the audit trail: the event's public view, its key named `eventId`. */
+export const historyItemSchema = z
+  .strictObject({
+    version: eventVersionSchema,
+    action: actionSchema,
+    delta: deltaSchema,
+    valueBefore: valueSchema,
+    valueAfter: valueSchema,
+    at: timestampSchema,
+    eventId: idempotencyKeySchema.describe(
+      "The id of the ledger event: the idempotency key it was recorded under.",
+    ),
+  })
+  .meta({ id: "HistoryItem" });
+export type HistoryItem = Immutable<z.infer<typeof historyItemSchema>>;
+
+/** A cursor is base64url: what the history issues, and the only thing it takes back. */
+export const historyCursorSchema = z
+  .string()
+  .min(1)
+  .max(HISTORY_CURSOR_CHARACTERS_MAX)
+  .regex(/^[A-Za-z0-9_-]+$/);
+
+/** `GET /number/history`: one page of the audit trail. */
+export const historyPageSchema = z
+  .strictObject({
+    items: z.array(historyItemSchema).max(HISTORY_PAGE_ENTRIES_MAX),
+    nextCursor: historyCursorSchema
+      .nullable()
+      .describe("Opaque; pass it as `cursor` for the next page. Null on the last page."),
+    projectedVersion: versionSchema.describe(
+      "How far the projector has come: the last version in the read model.",
+    ),
+  })
+  .meta({ id: "HistoryPage" });
+export type HistoryPage = Immutable<z.infer<typeof historyPageSchema>>;
+
+/** The query of `GET /number/history` (services/query/history.ts reads it, with a sentence per mistake). */
+export const historyQuerySchema = z.object({
+  limit: z
+    .number()
+    .int()
+    .min(1)
+    .max(HISTORY_PAGE_ENTRIES_MAX)
+    .default(HISTORY_PAGE_ENTRIES_DEFAULT)
+    .describe("How many items a page holds at most."),
+  order: z.enum(["asc", "desc"]).default("desc").describe("`desc` is newest first."),
+  cursor: historyCursorSchema.describe(
+    "Opaque: the `nextCursor` of the last page. A forged or truncated cursor is a 400.",
+  ),
+});
+
+const reportedInteger = z.number().int().min(Number.MIN_SAFE_INTEGER).max(Number.MAX_SAFE_INTEGER).meta({
+  id: "ReportedInteger",
+  description:
+    "An integer as found while verifying: not held to the counter's bounds, since a violation must be reportable.",
+});
+
+export const reportedStateSchema = z
+  .strictObject({ value: reportedInteger, version: reportedInteger })
+  .meta({ id: "ReportedState" });
+
+export const verifyProblemSchema = z
+  .strictObject({
+    kind: z
+      .string()
+      .min(1)
+      .max(VERIFY_PROBLEM_KIND_CHARACTERS_MAX)
+      .regex(/^[A-Za-z]+$/),
+    version: reportedInteger.optional().describe("The version the violation was found at, when it has one."),
+    detail: z.string().min(1).max(VERIFY_PROBLEM_DETAIL_CHARACTERS_MAX).regex(PRINTABLE_TEXT),
+  })
+  .meta({ id: "VerifyProblem", description: "One violation of an invariant." });
+
+/** `GET /number/verify`: the ledger replayed and checked against invariants I1–I3 and I5. */
+export const verifyReportSchema = z
+  .strictObject({
+    ok: z.boolean(),
+    events: safeCount.describe("How many ledger events were replayed."),
+    ledgerSum: reportedInteger.describe("The sum of every event's delta."),
+    aggregate: reportedStateSchema,
+    readModel: reportedStateSchema,
+    lag: z
+      .strictObject({
+        versions: safeCount.describe("How many versions the projected state trails the aggregate by."),
+        auditEntries: safeCount.describe("Audit entries not written yet."),
+      })
+      .optional()
+      .describe(
+        "How far a projector that is merely behind trails: not a violation, so it leaves `ok` alone.",
+      ),
+    problems: z.array(verifyProblemSchema).max(VERIFY_PROBLEMS_LISTED_MAX),
+    problemsOmitted: safeCount.optional().describe("Violations found beyond the ones listed in `problems`."),
+    durationMs: safeCount,
+  })
+  .meta({
+    id: "VerifyReport",
+    description: "This version always sends `lag` and `problemsOmitted`; a client should not require them.",
+  });
+export type VerifyReport = Immutable<z.infer<typeof verifyReportSchema>>;
+
+/** `GET /health`. */
+export const healthSchema = z.strictObject({ status: z.literal("ok") }).meta({ id: "Health" });
+export type Health = Immutable<z.infer<typeof healthSchema>>;
+
+/** The request id every answer carries as X-Request-Id (API Gateway's, or one the local gateway made). */
+export const requestIdSchema = z.string().min(1).max(REQUEST_ID_CHARACTERS_MAX).regex(VISIBLE_ASCII);
+
+/** An entity tag a client sends back in If-None-Match: visible ASCII, spaces and commas between tags. */
+export const entityTagListSchema = z
+  .string()
+  .max(1024)
+  .regex(/^[\u0020-\u007e]*$/);
+
+/** RFC 9457 problem details: the body of every refusal and failure. */
+export const problemSchema = z
+  .looseObject({
+    type: z
+      .url()
+      .max(PROBLEM_TEXT_CHARACTERS_MAX)
+      .describe("A URI naming the problem; its last segment names it (e.g. `…/out-of-bounds`)."),
+    title: z
+      .string()
+      .min(1)
+      .max(PROBLEM_TEXT_CHARACTERS_MAX)
+      .regex(/^[A-Za-z][A-Za-z ]*$/),
+    status: z.number().int().min(400).max(599).describe("The HTTP status of the response."),
+    detail: z
+      .string()
+      .min(1)
+      .max(PROBLEM_DETAIL_CHARACTERS_MAX)
+      .regex(PRINTABLE_TEXT)
+      .describe("One safe sentence."),
+    requestId: requestIdSchema.describe("The same id as the response's `X-Request-Id`."),
+  })
+  .meta({
+    id: "Problem",
+    description:
+      "RFC 9457 problem details. Extension members may follow (e.g. `value` and `bound` of out-of-bounds).",
+  });
+export type Problem = Immutable<z.infer<typeof problemSchema>>;
+
+/** 409: the change would leave the bounds; `value` stays as it was. */
+export const outOfBoundsProblemSchema = problemSchema
+  .extend({
+    type: z.literal(problemTypeOf("outOfBounds")),
+    value: valueSchema.describe("The counter's value, which stays as it was."),
+    bound: valueSchema.describe("The bound the change would have crossed."),
+  })
+  .meta({ id: "OutOfBoundsProblem" });
+
+/** 422: the key was already used for a different request. */
+export const idempotencyKeyReusedProblemSchema = problemSchema
+  .extend({ type: z.literal(problemTypeOf("idempotencyKeyReused")) })
+  .meta({ id: "IdempotencyKeyReusedProblem" });

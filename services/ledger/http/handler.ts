@@ -1,0 +1,73 @@
+// The one wrapper of every HTTP handler (command and query): the request id, the mapping of a thrown error to
+// a safe problem (503 when the store is unavailable, else 500), and one structured log line per request.
+// A handler inside it only answers; nothing it throws reaches a client.
+
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
+import { describeError, type Logger } from "../log";
+import { StoreUnavailableError } from "../storage/errors";
+import { problemResponse } from "./problem";
+import { requestIdOf, withRequestId } from "./response";
+
+export type HttpHandler = (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyStructuredResultV2>;
+
+export interface Answer {
+  readonly result: APIGatewayProxyStructuredResultV2;
+  /** Extra fields of the request's log line, e.g. a command's outcome. */
+  readonly fields?: Readonly<Record<string, string | number>>;
+}
+
+export interface HttpHandlerOptions {
+  readonly log: Logger;
+  /** The route key a request is answered as (e.g. `GET /number`, or `$default`), for the log lines. */
+  readonly routeOf: (event: APIGatewayProxyEventV2) => string;
+  /** The message of the error line logged when answering throws. */
+  readonly failureMessage: string;
+  /** The detail of the 503 answered while the store is unavailable. */
+  readonly unavailableDetail: string;
+}
+
+/**
+ * Routes an open UI tab polls every few seconds: their successes (200, 304) are logged at `debug`, so that a
+ * tab left open does not print a line per poll at the default `info`. Everything else is logged at `info`.
+ */
+const POLLED_ROUTES: ReadonlySet<string> = new Set(["GET /number", "GET /health"]);
+
+function levelOf(route: string, status: number): "debug" | "info" {
+  return POLLED_ROUTES.has(route) && status < 400 ? "debug" : "info";
+}
+
+export function createHttpHandler(
+  options: HttpHandlerOptions,
+  answer: (event: APIGatewayProxyEventV2, requestId: string) => Promise<Answer>,
+): HttpHandler {
+  const { log } = options;
+  return async (event) => {
+    const startedAtMs = Date.now();
+    const requestId = requestIdOf(event);
+    const route = options.routeOf(event);
+    let answered: Answer;
+    try {
+      answered = await answer(event, requestId);
+    } catch (error) {
+      const unavailable = error instanceof StoreUnavailableError;
+      log({ level: "error", message: options.failureMessage, requestId, route, ...describeError(error) });
+      answered = {
+        result: unavailable
+          ? problemResponse("unavailable", { requestId, detail: options.unavailableDetail })
+          : problemResponse("internal", { requestId, detail: "An internal error occurred." }),
+        fields: { outcome: unavailable ? "unavailable" : "internal" },
+      };
+    }
+    const status = answered.result.statusCode ?? 200;
+    log({
+      level: levelOf(route, status),
+      message: "request",
+      requestId,
+      route,
+      ...answered.fields,
+      status,
+      latencyMs: Date.now() - startedAtMs,
+    });
+    return withRequestId(answered.result, requestId);
+  };
+}

@@ -12,7 +12,7 @@ describe("createCounterApi", () => {
     const first = await api.readNumber(null);
     expect(first).toEqual({
       kind: "current",
-      snapshot: { value: 0, version: 0, updatedAt: null },
+      snapshot: { value: 0, version: 0, updatedAt: null, bounds: { min: 0, max: 1_000_000_000 } },
       etag: '"0"',
     });
     expect(await api.readNumber('"0"')).toEqual({ kind: "notModified" });

@@ -5,8 +5,6 @@
 
 import type { EventView, HistoryEntry, VerificationReport } from "../../web/src/api";
 
-const BOUND_MAX = 1_000_000_000;
-
 /** What the fake does with the next POST /number, instead of answering it normally. */
 export type CommandFault =
   /** The request never reaches the counter: fetch rejects, nothing is applied. */
@@ -30,6 +28,8 @@ interface StoredEvent extends EventView {
 export class FakeCounterApi {
   value = 0;
   version = 0;
+  /** The configured bounds, as `GET /number` tells them (COUNTER_MIN, COUNTER_MAX). */
+  bounds = { min: 0, max: 1_000_000_000 };
   updatedAt: string | null = null;
   readonly events: StoredEvent[] = [];
   readonly requests: RecordedRequest[] = [];
@@ -92,7 +92,8 @@ export class FakeCounterApi {
     const etag = `"${this.version}"`;
     if (headers.get("If-None-Match") === etag)
       return new Response(null, { status: 304, headers: { ETag: etag } });
-    return json(200, { value: this.value, version: this.version, updatedAt: this.updatedAt }, { ETag: etag });
+    const body = { value: this.value, version: this.version, updatedAt: this.updatedAt, bounds: this.bounds };
+    return json(200, body, { ETag: etag });
   }
 
   private command(headers: Headers, body: string): Response {
@@ -121,8 +122,8 @@ export class FakeCounterApi {
       });
     } else {
       const delta = action === "increment" ? 1 : -1;
-      if (this.value + delta < 0 || this.value + delta > BOUND_MAX) {
-        const bound = delta < 0 ? 0 : BOUND_MAX;
+      if (this.value + delta < this.bounds.min || this.value + delta > this.bounds.max) {
+        const bound = delta < 0 ? this.bounds.min : this.bounds.max;
         return problem(409, "out-of-bounds", `The number is ${this.value} and cannot go past ${bound}.`);
       }
       const event = this.apply(action, idempotencyKey, body);

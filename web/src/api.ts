@@ -8,12 +8,19 @@ export const REQUEST_TIMEOUT_MS = 8_000;
 
 export type Action = "increment" | "decrement";
 
-/** `GET /number`: the aggregate, read with ConsistentRead. */
+/** The configured bounds (COUNTER_MIN, COUNTER_MAX): the value always stays within them. */
+export interface Bounds {
+  readonly min: number;
+  readonly max: number;
+}
+
+/** `GET /number`: the aggregate, read with ConsistentRead, and the bounds it is kept within. */
 export interface NumberSnapshot {
   readonly value: number;
   readonly version: number;
   /** ISO 8601 time of the last change; null while the counter has never changed. */
   readonly updatedAt: string | null;
+  readonly bounds: Bounds;
 }
 
 /** The public view of a ledger event (`event` of `POST /number` and `GET /number/events/{key}`). */
@@ -302,8 +309,13 @@ function isState(body: unknown): body is { value: number; version: number } {
 
 function isNumberSnapshot(body: unknown): body is NumberSnapshot {
   if (!isState(body)) return false;
-  const updatedAt = (body as Record<string, unknown>).updatedAt;
-  return updatedAt === null || typeof updatedAt === "string";
+  const { updatedAt, bounds } = body as Record<string, unknown>;
+  return (
+    (updatedAt === null || typeof updatedAt === "string") &&
+    isRecord(bounds) &&
+    isInteger(bounds.min) &&
+    isInteger(bounds.max)
+  );
 }
 
 function isEventView(body: unknown): body is EventView {

@@ -56,7 +56,12 @@ function createQueries(dependencies: QueryHandlerDependencies): Record<string, Q
       }
       return jsonResponse(
         200,
-        { value: aggregate.value, version: aggregate.version, updatedAt: aggregate.updatedAt },
+        {
+          value: aggregate.value,
+          version: aggregate.version,
+          updatedAt: aggregate.updatedAt,
+          bounds: config.bounds,
+        },
         headers,
       );
     },

@@ -27,6 +27,8 @@ const CHROMIUM_ARGUMENTS = [
   "--disable-sync",
 ];
 const SCREENSHOT_PATH = resolve("artifacts/e2e-ui.png");
+/** The page at 360 px while a click's outcome is unknown and the API is away. */
+const UNSETTLED_SCREENSHOT_PATH = resolve("artifacts/e2e-ui-unsettled.png");
 /** Long enough for the projector to catch up and a poll to land; short enough to fail a stuck UI quickly. */
 const UI_WAIT_MS = 15_000;
 
@@ -85,14 +87,17 @@ describe("the web UI in a real browser", () => {
   }
 
   /** A fresh page on the UI, with the uncaught errors it throws collected. */
-  async function openPage(url: string): Promise<{ page: Page; pageErrors: string[] }> {
+  async function openPage(
+    url: string,
+    viewport = { width: 1280, height: 900 },
+  ): Promise<{ page: Page; pageErrors: string[] }> {
     if (chromiumMissing) {
       throw new Error(
         `Chromium is missing at ${CHROMIUM_PATH}; CI must install it (apt-get install -y chromium).`,
       );
     }
     browser ??= await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGUMENTS });
-    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    const page = await browser.newPage({ viewport });
     const pageErrors: string[] = [];
     page.on("pageerror", (error) => pageErrors.push(error.message));
     await page.goto(url);
@@ -182,7 +187,8 @@ describe("the web UI in a real browser", () => {
       const store = await createTestStore();
       const first = await start(store.environment);
       const port = Number(new URL(first.url).port);
-      const { page, pageErrors } = await openPage(first.url);
+      // At the narrowest width the UI supports, where the longer messages of this case must still fit.
+      const { page, pageErrors } = await openPage(first.url, { width: 360, height: 800 });
       let again: LocalSystem | undefined;
       try {
         // The system stops the moment the click's command leaves the page — before it gets there, or after
@@ -209,6 +215,10 @@ describe("the web UI in a real browser", () => {
         expect(await page.getByRole("button", { name: "Increment" }).isDisabled()).toBe(true);
         expect(await page.getByRole("button", { name: "Decrement" }).isDisabled()).toBe(true);
         expect(await page.locator("body").innerText()).not.toMatch(NOT_FOR_PEOPLE);
+        if (!reachesTheServer) {
+          mkdirSync(resolve("artifacts"), { recursive: true });
+          await page.screenshot({ path: UNSETTLED_SCREENSHOT_PATH, fullPage: true });
+        }
 
         again = await start(store.environment, port);
         await expect

@@ -17,7 +17,10 @@ const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0
 
 afterEach(cleanup);
 
-function renderApp(fake: FakeCounterApi = new FakeCounterApi()) {
+/** Backoff of the settling that goes on after a click's own retries: real timers, kept short for tests. */
+const TEST_SETTLE_POLICY = { backoffBaseMs: 20, backoffCapMs: 40, retryAfterMsMax: 40 };
+
+function renderApp(fake: FakeCounterApi = new FakeCounterApi(), fetch: typeof globalThis.fetch = fake.fetch) {
   const delaysMs: number[] = [];
   const commandOptions: CommandOptions = {
     // Backoff is recorded, not waited for: the policy's numbers are pinned in retry.test.ts.
@@ -26,11 +29,12 @@ function renderApp(fake: FakeCounterApi = new FakeCounterApi()) {
       return Promise.resolve();
     },
     random: () => 1,
+    settlePolicy: TEST_SETTLE_POLICY,
   };
   const user = userEvent.setup();
   render(
     <App
-      api={createCounterApi({ baseUrl: "", fetch: fake.fetch })}
+      api={createCounterApi({ baseUrl: "", fetch })}
       pollIntervalMs={TEST_POLL_INTERVAL_MS}
       commandOptions={commandOptions}
     />,
@@ -38,11 +42,32 @@ function renderApp(fake: FakeCounterApi = new FakeCounterApi()) {
   return { fake, user, delaysMs };
 }
 
+/**
+ * A network that goes down with the first POST /number: the command reaches the counter first (the answer
+ * is lost) or not at all (the request is lost), and from then on nothing answers until the test says so
+ * with `fake.unreachable = false`: the server stopped, then started again.
+ */
+function downOnFirstCommand(fake: FakeCounterApi, reachesTheCounter: boolean): typeof globalThis.fetch {
+  let down = false;
+  return async (input, init) => {
+    if (!down && init?.method === "POST") {
+      down = true;
+      if (reachesTheCounter) await fake.fetch(input, init);
+      fake.unreachable = true;
+      throw new TypeError("Failed to fetch");
+    }
+    return fake.fetch(input, init);
+  };
+}
+
 const numberShown = () => screen.getByTestId("number-value");
 const incrementButton = () => screen.getByRole("button", { name: "Increment" });
 const decrementButton = () => screen.getByRole("button", { name: "Decrement" });
 const commandStatus = () => screen.getByTestId("command-status");
 const historyRows = () => screen.queryAllByTestId("history-row");
+const verifyButton = () => screen.getByRole("button", { name: "Verify the ledger" });
+/** What an exception or the browser says: never meant for a person, never on screen. */
+const NOT_FOR_PEOPLE = /Failed to fetch|TypeError|aggregateValue|undefined|\[object/;
 
 async function seeNumber(text: string): Promise<void> {
   await waitFor(() => expect(numberShown()).toHaveTextContent(text));
@@ -72,10 +97,16 @@ describe("the number", () => {
     expect(banner).toHaveTextContent("The API cannot be reached.");
     expect(banner.closest("[role=alert]")).not.toBeNull();
     expect(screen.getByText("Offline")).toBeInTheDocument();
+    expect(document.body.textContent).not.toMatch(NOT_FOR_PEOPLE);
+    expect(incrementButton()).toBeDisabled();
+    expect(incrementButton()).toHaveAccessibleDescription(
+      "Paused while the API cannot be reached: the number cannot change from this page until it answers.",
+    );
     fake.unreachable = false;
     await seeNumber("0");
     await waitFor(() => expect(screen.queryByTestId("unreachable-banner")).toBeNull());
     expect(screen.getByText("Live")).toBeInTheDocument();
+    expect(incrementButton()).toBeEnabled();
   });
 
   it("follows a change made elsewhere within a poll, asking with If-None-Match in between", async () => {
@@ -200,6 +231,118 @@ describe("increment and decrement", () => {
   });
 });
 
+describe("the bounds the API tells (COUNTER_MIN, COUNTER_MAX)", () => {
+  it("says them and disables Increment at the configured maximum, so no click earns a 409", async () => {
+    const fake = new FakeCounterApi();
+    fake.bounds = { min: 0, max: 3 };
+    fake.applyElsewhere("increment");
+    fake.applyElsewhere("increment");
+    const { user } = renderApp(fake);
+    await seeNumber("2");
+    expect(screen.getByText("Stays between 0 and 3.")).toBeInTheDocument();
+    expect(incrementButton()).toBeEnabled();
+    await user.click(incrementButton());
+    await seeNumber("3");
+    expect(incrementButton()).toBeDisabled();
+    expect(incrementButton()).toHaveAccessibleDescription("At the upper bound, 3: it cannot go higher.");
+    await user.click(incrementButton());
+    expect(fake.commandRequests()).toHaveLength(1);
+    expect(commandStatus()).not.toHaveTextContent("Not incremented");
+    expect(document.body).not.toHaveTextContent("1,000,000,000");
+  });
+
+  it("disables Decrement at a minimum above 0", async () => {
+    const fake = new FakeCounterApi();
+    fake.bounds = { min: 5, max: 10 };
+    fake.value = 5;
+    fake.version = 5;
+    renderApp(fake);
+    await seeNumber("5");
+    expect(decrementButton()).toBeDisabled();
+    expect(decrementButton()).toHaveAccessibleDescription("At the lower bound, 5: it cannot go lower.");
+    expect(incrementButton()).toBeEnabled();
+  });
+});
+
+describe("a command whose answer is lost while the API is down", () => {
+  async function clickIncrementAsTheApiGoesDown(fake: FakeCounterApi, reachesTheCounter: boolean) {
+    const { user } = renderApp(fake, downOnFirstCommand(fake, reachesTheCounter));
+    await seeNumber(String(fake.value));
+    await user.click(incrementButton());
+    await waitFor(() => expect(commandStatus()).toHaveTextContent("Not confirmed yet"));
+    await screen.findByTestId("unreachable-banner");
+    // The API cannot be reached: nothing can be sent, so nothing invites a click.
+    await waitFor(() => expect(incrementButton()).toBeDisabled());
+    expect(decrementButton()).toBeDisabled();
+    expect(verifyButton()).toBeDisabled();
+    expect(commandStatus()).toHaveTextContent(
+      "Not confirmed yet: the API did not answer. The increment is applied once or not at all, never twice;",
+    );
+    expect(document.body.textContent).not.toMatch(NOT_FOR_PEOPLE);
+  }
+
+  function keysSent(fake: FakeCounterApi): Set<string | null> {
+    return new Set(fake.commandRequests().map((request) => request.headers.get("Idempotency-Key")));
+  }
+
+  it("applied before the answer was lost: once the API is back, it asks for the event and says applied", async () => {
+    const fake = new FakeCounterApi();
+    await clickIncrementAsTheApiGoesDown(fake, true);
+    const [key] = [...keysSent(fake)];
+    fake.unreachable = false;
+    await waitFor(() =>
+      expect(commandStatus()).toHaveTextContent(
+        "The increment was applied: 0 → 1 (version 1). Its answer had been lost; the API has confirmed it.",
+      ),
+    );
+    await seeNumber("1");
+    expect(fake.events).toHaveLength(1);
+    expect(keysSent(fake).size).toBe(1);
+    const lookups = fake.requests.filter((request) => request.path === `/number/events/${key}`);
+    expect(lookups.length).toBeGreaterThan(0);
+    await waitFor(() => expect(incrementButton()).toBeEnabled());
+    expect(incrementButton()).not.toHaveAttribute("aria-disabled");
+    expect(document.body.textContent).not.toMatch(NOT_FOR_PEOPLE);
+  });
+
+  it("never reached the counter: once the API is back, it resends under the same key and says applied", async () => {
+    const fake = new FakeCounterApi();
+    await clickIncrementAsTheApiGoesDown(fake, false);
+    expect(fake.events).toHaveLength(0);
+    fake.unreachable = false;
+    await waitFor(() =>
+      expect(commandStatus()).toHaveTextContent("The increment was applied: 0 → 1 (version 1)."),
+    );
+    expect(fake.events).toHaveLength(1);
+    expect(keysSent(fake).size).toBe(1);
+    await seeNumber("1");
+  });
+
+  it("says not applied, in the API's words, when the resend is refused: the bound was reached meanwhile", async () => {
+    const fake = new FakeCounterApi();
+    fake.bounds = { min: 0, max: 1 };
+    await clickIncrementAsTheApiGoesDown(fake, false);
+    fake.applyElsewhere("increment");
+    fake.unreachable = false;
+    await waitFor(() =>
+      expect(commandStatus()).toHaveTextContent(
+        "The increment was not applied: The number is 1 and cannot go past 1. Nothing was changed.",
+      ),
+    );
+    expect(fake.events.map((event) => event.id)).toEqual(["elsewhere-1"]);
+    await seeNumber("1");
+  });
+
+  it("a new click waits until the pending one is settled: one key at a time", async () => {
+    const fake = new FakeCounterApi();
+    await clickIncrementAsTheApiGoesDown(fake, false);
+    const user = userEvent.setup();
+    await user.click(incrementButton());
+    await user.click(decrementButton());
+    expect(keysSent(fake).size).toBe(1);
+  });
+});
+
 describe("history", () => {
   function fakeWithEvents(count: number): FakeCounterApi {
     const fake = new FakeCounterApi();
@@ -258,6 +401,17 @@ describe("history", () => {
     expect(screen.getByText("Audit trail up to version 2")).toBeInTheDocument();
   });
 
+  it("says plainly when the history cannot be loaded, never the browser's words", async () => {
+    const fake = new FakeCounterApi();
+    fake.hold(/^\/number\/history$/);
+    renderApp(fake);
+    await seeNumber("0");
+    fake.unreachable = true;
+    fake.release();
+    await screen.findByText("The history could not be loaded: the API did not answer.");
+    expect(document.body.textContent).not.toMatch(NOT_FOR_PEOPLE);
+  });
+
   it("invites the first event when there is none yet", async () => {
     renderApp();
     await screen.findByText("No events yet. Increment the number to write the first.");
@@ -308,8 +462,8 @@ describe("verify", () => {
       aggregate: { value: 3, version: 4 },
       readModel: { value: 2, version: 4 },
       problems: [
-        { kind: "sum", detail: "The ledger adds up to 2 but the number is 3." },
-        { kind: "gap", version: 3, detail: "Version 3 is missing from the ledger." },
+        { kind: "aggregateValue", detail: "The ledger adds up to 2 but the number is 3." },
+        { kind: "versionGap", version: 3, detail: "Version 3 is missing from the ledger." },
       ],
       durationMs: 5,
     };
@@ -322,21 +476,35 @@ describe("verify", () => {
         .getAllByRole("listitem")
         .map((item) => item.textContent),
     ).toEqual([
-      "sum: The ledger adds up to 2 but the number is 3.",
-      "gap at version 3: Version 3 is missing from the ledger.",
+      "The ledger adds up to 2 but the number is 3.",
+      "At version 3: Version 3 is missing from the ledger.",
     ]);
+    expect(document.body.textContent).not.toMatch(/aggregateValue|versionGap/);
   });
 
-  it("says plainly when the verification itself could not run", async () => {
+  it("says plainly when the verification itself could not run, never the browser's words", async () => {
     const fake = new FakeCounterApi();
     const { user } = renderApp(fake);
     await seeNumber("0");
+    fake.hold(/^\/number\/verify$/);
+    await user.click(verifyButton());
     fake.unreachable = true;
-    await user.click(screen.getByRole("button", { name: "Verify the ledger" }));
+    fake.release();
     await waitFor(() =>
       expect(screen.getByTestId("verify-result")).toHaveTextContent(
-        "Could not verify: The API did not answer",
+        "Could not verify: the API did not answer.",
       ),
     );
+    expect(document.body.textContent).not.toMatch(NOT_FOR_PEOPLE);
+  });
+
+  it("is disabled while the API cannot be reached", async () => {
+    const fake = new FakeCounterApi();
+    fake.unreachable = true;
+    renderApp(fake);
+    await screen.findByTestId("unreachable-banner");
+    expect(verifyButton()).toBeDisabled();
+    fake.unreachable = false;
+    await waitFor(() => expect(verifyButton()).toBeEnabled());
   });
 });

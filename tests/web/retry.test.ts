@@ -3,7 +3,7 @@
 
 import { describe, expect, it } from "vitest";
 import type { Failure } from "../../web/src/api";
-import { COMMAND_RETRY_POLICY, isRetryable, retryDelayMs } from "../../web/src/retry";
+import { COMMAND_RETRY_POLICY, SETTLE_RETRY_POLICY, isRetryable, retryDelayMs } from "../../web/src/retry";
 
 function problemWith(status: number): Failure {
   return {
@@ -40,6 +40,14 @@ describe("retryDelayMs", () => {
       totalMs += retryDelayMs(COMMAND_RETRY_POLICY, failed, null, () => 1);
     }
     expect(totalMs).toBe(7750);
+  });
+
+  it("settles an unknown outcome after about a second, then ever more rarely, at most every 30 seconds", () => {
+    const windows = [1, 2, 3, 4, 5, 6, 7, 100].map((failed) =>
+      retryDelayMs(SETTLE_RETRY_POLICY, failed, null, () => 1),
+    );
+    expect(windows).toEqual([1000, 2000, 4000, 8000, 16000, 30000, 30000, 30000]);
+    expect(retryDelayMs(SETTLE_RETRY_POLICY, 1, 45, () => 1)).toBe(45_000);
   });
 
   it("refuses a count of failures that is not a positive integer (a bug in the caller)", () => {

@@ -43,11 +43,11 @@ export function App({
             api={api}
             snapshot={number.snapshot}
             connection={number.connection}
-            acceptSnapshot={number.acceptSnapshot}
+            acceptState={number.acceptState}
             createKey={createKey}
             {...(commandOptions === undefined ? {} : { commandOptions })}
           />
-          <VerifyPanel api={api} />
+          <VerifyPanel api={api} connection={number.connection} />
         </div>
         <HistoryPanel history={history} knownVersion={knownVersion} />
       </main>

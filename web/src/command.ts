@@ -1,10 +1,18 @@
 // Sends one increment or decrement and sees it through: one fresh Idempotency-Key per click, the same key
-// on every retry, and — when every attempt went unanswered — a last question to the API
-// (`GET /number/events/{key}`) to settle whether the command was applied (docs/architecture.md#i6).
+// on every retry, and — when every attempt went unanswered — a question to the API
+// (`GET /number/events/{key}`) to settle whether the command was applied (docs/architecture.md#i6). An outcome still
+// unknown after that is `unsettled`: the caller keeps settling it with `settleCommand`, under the same key.
 // It must never make a second key for the same click, and never report "applied" without the API's word.
 
 import type { Action, CommandApplied, CounterApi, Failure, Problem } from "./api";
-import { COMMAND_RETRY_POLICY, isRetryable, retryDelayMs, type RetryPolicy } from "./retry";
+import { failureInWords } from "./format";
+import {
+  COMMAND_RETRY_POLICY,
+  isRetryable,
+  retryDelayMs,
+  type BackoffPolicy,
+  type RetryPolicy,
+} from "./retry";
 
 export type CommandResult =
   /** The API applied the command (or had applied it already and replayed the original answer). */
@@ -17,14 +25,17 @@ export type CommandResult =
     }
   /** The API refused it (out of bounds, bad request, key reused): nothing changed. */
   | { readonly kind: "refused"; readonly problem: Problem }
-  /** Every attempt went unanswered, and the API then said it holds no event under the key. */
-  | { readonly kind: "notApplied"; readonly attempts: number; readonly reason: string }
-  /** Every attempt went unanswered and so did the lookup: the outcome is not known yet. */
+  /**
+   * No answer settled it: the command is applied once or not at all, not known which yet. A lookup's 404
+   * is no settlement either: it means "not so far", since an attempt still on its way may yet land.
+   */
   | {
-      readonly kind: "unconfirmed";
+      readonly kind: "unsettled";
       readonly attempts: number;
+      /** Why, in plain words (format.ts): "the API did not answer". */
       readonly reason: string;
-      readonly idempotencyKey: string;
+      /** The API's Retry-After on the last failure, if it sent one. */
+      readonly retryAfterSeconds: number | null;
     };
 
 /** Told before each wait, so the UI can say "retrying". `attempt` is the attempt about to be made. */
@@ -32,6 +43,7 @@ export interface RetryNotice {
   readonly attempt: number;
   readonly attemptsMax: number;
   readonly delayMs: number;
+  /** Why the last attempt failed, in plain words. */
   readonly reason: string;
 }
 
@@ -40,6 +52,8 @@ export interface CommandOptions {
   readonly sleep?: (milliseconds: number) => Promise<void>;
   readonly random?: () => number;
   readonly onRetry?: (notice: RetryNotice) => void;
+  /** The backoff of the settling that goes on after the click's own attempts (use-command.ts). */
+  readonly settlePolicy?: BackoffPolicy;
 }
 
 export function sleepMs(milliseconds: number): Promise<void> {
@@ -68,7 +82,8 @@ export async function runCommand(
     if (lastFailure !== null) {
       const retryAfterSeconds = lastFailure.kind === "problem" ? lastFailure.retryAfterSeconds : null;
       const delayMs = retryDelayMs(policy, attempt - 1, retryAfterSeconds, options.random);
-      options.onRetry?.({ attempt, attemptsMax: policy.attemptsMax, delayMs, reason: describe(lastFailure) });
+      const reason = failureInWords(lastFailure);
+      options.onRetry?.({ attempt, attemptsMax: policy.attemptsMax, delayMs, reason });
       await sleep(delayMs);
     }
     const answer = await api.sendCommand(action, idempotencyKey);
@@ -79,36 +94,48 @@ export async function runCommand(
       return { kind: "refused", problem: answer.problem };
     lastFailure = answer;
   }
-  const reason = lastFailure === null ? "no attempt was made" : describe(lastFailure);
-  return settle(api, idempotencyKey, policy.attemptsMax, reason);
+  const lookup = await api.readEvent(idempotencyKey);
+  if (lookup.kind === "found") return appliedByLookup(lookup.event, policy.attemptsMax);
+  return unsettled(policy.attemptsMax, lastFailure);
 }
 
-/** Asks the ledger whether the key was applied, after every answer to the command itself was lost. */
-async function settle(
+/**
+ * One try at settling an outcome left unknown, under the click's own key: asks for the event first (a
+ * read, and the answer when the command did land), and when there is none so far resends the very same
+ * command — the final answer: the original event if an earlier attempt landed meanwhile, else the command
+ * applied now, or refused — never applied twice. Returns `unsettled` while the API does not answer.
+ */
+export async function settleCommand(
   api: CounterApi,
+  action: Action,
   idempotencyKey: string,
   attempts: number,
-  reason: string,
 ): Promise<CommandResult> {
   const lookup = await api.readEvent(idempotencyKey);
-  switch (lookup.kind) {
-    case "found":
-      return {
-        kind: "applied",
-        applied: { value: lookup.event.valueAfter, version: lookup.event.version, event: lookup.event },
-        attempts,
-        settledByLookup: true,
-      };
-    case "notFound":
-      return { kind: "notApplied", attempts, reason };
-    default:
-      return { kind: "unconfirmed", attempts, reason, idempotencyKey };
+  if (lookup.kind === "found") return appliedByLookup(lookup.event, attempts + 1);
+  if (lookup.kind !== "notFound") return unsettled(attempts + 1, lookup);
+  const answer = await api.sendCommand(action, idempotencyKey);
+  if (answer.kind === "applied") {
+    return { kind: "applied", applied: answer.applied, attempts: attempts + 1, settledByLookup: false };
   }
+  if (answer.kind === "problem" && !isRetryable(answer)) return { kind: "refused", problem: answer.problem };
+  return unsettled(attempts + 1, answer);
 }
 
-/** A failure in plain words, for the pending message. */
-export function describe(failure: Failure): string {
-  if (failure.kind === "unreachable") return `the API did not answer (${failure.reason})`;
-  if (failure.problem.status === 429) return "the API is throttling requests";
-  return `the API is unavailable (${failure.problem.status})`;
+function appliedByLookup(event: CommandApplied["event"], attempts: number): CommandResult {
+  return {
+    kind: "applied",
+    applied: { value: event.valueAfter, version: event.version, event },
+    attempts,
+    settledByLookup: true,
+  };
+}
+
+function unsettled(attempts: number, failure: Failure | null): CommandResult {
+  return {
+    kind: "unsettled",
+    attempts,
+    reason: failure === null ? "the API did not answer" : failureInWords(failure),
+    retryAfterSeconds: failure?.kind === "problem" ? failure.retryAfterSeconds : null,
+  };
 }

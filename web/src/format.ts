@@ -1,4 +1,7 @@
-// How numbers and times read on screen. One place, so the number, the table and the chart agree.
+// How numbers, times and failures read on screen. One place, so the number, the table and the chart agree,
+// and so that no panel shows a person what the browser says when a request fails.
+
+import type { Failure } from "./api";
 
 const integerFormat = new Intl.NumberFormat("en-US");
 
@@ -44,4 +47,17 @@ export function formatEventTime(iso: string, now: Date): string {
 /** "+1" or "−1", with a true minus sign. */
 export function formatDelta(delta: number): string {
   return delta >= 0 ? `+${delta}` : `\u2212${Math.abs(delta)}`;
+}
+
+/**
+ * A failure in plain words, as a clause without its full stop ("the API did not answer"), for a person to
+ * read. Never the browser's or an exception's message ("Failed to fetch"), never a status code alone:
+ * those are not meant for people. A refusal's `detail` is, by contract, one safe sentence for people.
+ */
+export function failureInWords(failure: Failure): string {
+  if (failure.kind === "unreachable") return "the API did not answer";
+  const { status, detail } = failure.problem;
+  if (status === 429) return "the API is busy";
+  if (status === 408 || status >= 500) return "the API is unavailable for a moment";
+  return detail.replace(/\.$/, "");
 }

@@ -4,14 +4,18 @@
 
 import type { Failure } from "./api";
 
-export interface RetryPolicy {
-  /** Attempts in all, the first included; past it the outcome is settled by asking for the event. */
-  readonly attemptsMax: number;
+/** How long to wait between tries. */
+export interface BackoffPolicy {
   /** The first backoff window; each further retry doubles it, up to the cap. */
   readonly backoffBaseMs: number;
   readonly backoffCapMs: number;
-  /** A Retry-After longer than this is cut to it: a click must end within seconds, not minutes. */
+  /** A Retry-After longer than this is cut to it. */
   readonly retryAfterMsMax: number;
+}
+
+export interface RetryPolicy extends BackoffPolicy {
+  /** Attempts in all, the first included; past it the outcome is settled by asking for the event. */
+  readonly attemptsMax: number;
 }
 
 /**
@@ -23,6 +27,17 @@ export const COMMAND_RETRY_POLICY: RetryPolicy = {
   backoffBaseMs: 250,
   backoffCapMs: 4_000,
   retryAfterMsMax: 10_000,
+};
+
+/**
+ * After a click's own attempts, an outcome still unknown (the API went away) is settled in the background
+ * for as long as the page is open: one try after about a second, then ever more rarely, at most every 30
+ * seconds — and at once when the API answers the number's polling again (use-command.ts).
+ */
+export const SETTLE_RETRY_POLICY: BackoffPolicy = {
+  backoffBaseMs: 1_000,
+  backoffCapMs: 30_000,
+  retryAfterMsMax: 60_000,
 };
 
 /** Statuses that say "not done, come back": throttled, timed out, or a failure on the server's side. */
@@ -39,7 +54,7 @@ export function isRetryable(failure: Failure): boolean {
  * is a floor.
  */
 export function retryDelayMs(
-  policy: RetryPolicy,
+  policy: BackoffPolicy,
   failedAttempts: number,
   retryAfterSeconds: number | null,
   random: () => number = Math.random,

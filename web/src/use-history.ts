@@ -5,6 +5,7 @@
 
 import { useCallback, useEffect, useState } from "react";
 import type { CounterApi, HistoryPage } from "./api";
+import { failureInWords } from "./format";
 
 /** Rows per page: a screenful on a laptop, and well inside the API's limit of 100. */
 export const HISTORY_PAGE_SIZE = 10;
@@ -15,7 +16,7 @@ export interface FollowedHistory {
   /** 1 for the newest page, 2 for the one after it, … */
   readonly pageNumber: number;
   readonly loading: boolean;
-  /** Why the last load failed, in plain words; null when it did not. */
+  /** Why the last load failed, in plain words without a full stop; null when it did not. */
   readonly failure: string | null;
   readonly showOlder: (() => void) | null;
   readonly showNewer: (() => void) | null;
@@ -49,9 +50,7 @@ export function useHistory(
         setFailure(null);
         lookAgain = answer.page.projectedVersion < knownVersion;
       } else {
-        setFailure(
-          answer.kind === "problem" ? answer.problem.detail : `The API did not answer (${answer.reason}).`,
-        );
+        setFailure(failureInWords(answer));
         lookAgain = true;
       }
       if (lookAgain) timer = setTimeout(() => setReloadCount((count) => count + 1), retryIntervalMs);

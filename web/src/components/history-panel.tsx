@@ -32,7 +32,7 @@ export function HistoryPanel({ history, knownVersion }: HistoryPanelProps) {
 
       {failure === null ? null : (
         <p className="message message-refused" role="alert">
-          The history could not be loaded: {failure}
+          The history could not be loaded: {failure}.
         </p>
       )}
 

@@ -1,25 +1,21 @@
 // The number itself, large, with its version and last change, and the two commands that move it.
-// One click is one command with a fresh Idempotency-Key (command.ts retries it with that same key).
-// While a command is on its way the buttons refuse further clicks — they stay focusable, so a keyboard
-// user keeps their place — and at a bound the button that would cross it is disabled outright.
+// One click is one command with a fresh Idempotency-Key (use-command.ts sees it through with that key).
+// While a command is on its way or being settled the buttons refuse further clicks — they stay focusable,
+// so a keyboard user keeps their place. At a bound the API tells (`GET /number`'s `bounds`), the button that
+// would cross it is disabled outright, and so are both while the API cannot be reached.
 
-import { useState, type CSSProperties } from "react";
-import { VALUE_MAX, VALUE_MIN } from "../../../contract/limits";
+import type { CSSProperties } from "react";
 import { problemName, type Action, type CounterApi, type NumberSnapshot } from "../api";
-import { runCommand, type CommandOptions, type CommandResult } from "../command";
+import type { CommandOptions } from "../command";
 import { formatDateTime, formatInteger } from "../format";
-import type { Connection } from "../use-number";
-
-type CommandState =
-  | { readonly kind: "idle" }
-  | { readonly kind: "pending"; readonly action: Action; readonly retry: string | null }
-  | { readonly kind: "finished"; readonly action: Action; readonly result: CommandResult };
+import { useCommand, type CommandState, type SettledResult } from "../use-command";
+import type { Connection, NumberState } from "../use-number";
 
 export interface NumberPanelProps {
   readonly api: CounterApi;
   readonly snapshot: NumberSnapshot | null;
   readonly connection: Connection;
-  readonly acceptSnapshot: (snapshot: NumberSnapshot) => void;
+  readonly acceptState: (state: NumberState) => void;
   readonly createKey: () => string;
   readonly commandOptions?: CommandOptions;
 }
@@ -31,38 +27,21 @@ export function NumberPanel({
   api,
   snapshot,
   connection,
-  acceptSnapshot,
+  acceptState,
   createKey,
   commandOptions,
 }: NumberPanelProps) {
-  const [command, setCommand] = useState<CommandState>({ kind: "idle" });
-  const pending = command.kind === "pending";
-
-  async function send(action: Action): Promise<void> {
-    if (pending || snapshot === null) return;
-    const idempotencyKey = createKey();
-    setCommand({ kind: "pending", action, retry: null });
-    const result = await runCommand(api, action, idempotencyKey, {
-      ...commandOptions,
-      onRetry: (notice) => {
-        commandOptions?.onRetry?.(notice);
-        const retry = `${notice.reason}; trying again (attempt ${notice.attempt} of ${notice.attemptsMax})…`;
-        setCommand({ kind: "pending", action, retry });
-      },
-    });
-    if (result.kind === "applied") {
-      const { value, version, event } = result.applied;
-      acceptSnapshot({ value, version, updatedAt: event.at, bounds: snapshot.bounds });
-    }
-    setCommand({ kind: "finished", action, result });
-  }
-
+  const command = useCommand({ api, connection, acceptState, createKey, options: commandOptions });
+  const offline = connection.kind === "unreachable";
   const shown = snapshot === null ? "" : formatInteger(snapshot.value);
-  const atLowerBound = snapshot !== null && snapshot.value <= VALUE_MIN;
-  const atUpperBound = snapshot !== null && snapshot.value >= VALUE_MAX;
+  const atLowerBound = snapshot !== null && snapshot.value <= snapshot.bounds.min;
+  const atUpperBound = snapshot !== null && snapshot.value >= snapshot.bounds.max;
+  const send = (action: Action) => {
+    if (snapshot !== null && !offline) command.send(action);
+  };
 
   return (
-    <section className="card number-card" aria-labelledby="number-heading" aria-busy={pending}>
+    <section className="card number-card" aria-labelledby="number-heading" aria-busy={command.busy}>
       <div className="card-header">
         <h2 id="number-heading" className="card-title">
           The number
@@ -103,32 +82,36 @@ export function NumberPanel({
           action="decrement"
           symbol="−"
           label="Decrement"
-          disabled={snapshot === null || atLowerBound}
-          command={command}
-          onClick={() => void send("decrement")}
-          describedBy={atLowerBound ? "bound-note" : undefined}
+          disabled={snapshot === null || offline || atLowerBound}
+          command={command.state}
+          onClick={() => send("decrement")}
+          describedBy={offline || atLowerBound ? "bound-note" : undefined}
         />
         <CommandButton
           action="increment"
           symbol="+"
           label="Increment"
-          disabled={snapshot === null || atUpperBound}
-          command={command}
-          onClick={() => void send("increment")}
-          describedBy={atUpperBound ? "bound-note" : undefined}
+          disabled={snapshot === null || offline || atUpperBound}
+          command={command.state}
+          onClick={() => send("increment")}
+          describedBy={offline || atUpperBound ? "bound-note" : undefined}
         />
       </div>
 
       <p className="bound-note" id="bound-note">
-        {atLowerBound
-          ? `At the lower bound, ${formatInteger(VALUE_MIN)}: it cannot go lower.`
-          : atUpperBound
-            ? `At the upper bound, ${formatInteger(VALUE_MAX)}: it cannot go higher.`
-            : `Stays between ${formatInteger(VALUE_MIN)} and ${formatInteger(VALUE_MAX)}.`}
+        {offline
+          ? "Paused while the API cannot be reached: the number cannot change from this page until it answers."
+          : snapshot === null
+            ? ""
+            : atLowerBound
+              ? `At the lower bound, ${formatInteger(snapshot.bounds.min)}: it cannot go lower.`
+              : atUpperBound
+                ? `At the upper bound, ${formatInteger(snapshot.bounds.max)}: it cannot go higher.`
+                : `Stays between ${formatInteger(snapshot.bounds.min)} and ${formatInteger(snapshot.bounds.max)}.`}
       </p>
 
       <div className="command-status" role="status" aria-live="polite" data-testid="command-status">
-        <CommandMessage command={command} />
+        <CommandMessage command={command.state} />
       </div>
     </section>
   );
@@ -166,8 +149,8 @@ function CommandButton({
   onClick,
   describedBy,
 }: CommandButtonProps) {
-  const pendingHere = command.kind === "pending" && command.action === action;
-  const busy = command.kind === "pending";
+  const busy = command.kind === "sending" || command.kind === "unsettled";
+  const pendingHere = busy && command.action === action;
   return (
     <button
       type="button"
@@ -189,50 +172,69 @@ function CommandMessage({ command }: { readonly command: CommandState }) {
   switch (command.kind) {
     case "idle":
       return null;
-    case "pending":
+    case "sending":
       return (
         <p className="message message-pending">
           {PROGRESSIVE[command.action]}…{command.retry === null ? "" : ` ${capitalize(command.retry)}`}
         </p>
       );
+    case "unsettled":
+      return (
+        <p className="message message-pending">
+          Not confirmed yet: {command.reason}. The {command.action} is applied once or not at all, never
+          twice; this page keeps asking the API and will say which as soon as it answers.
+        </p>
+      );
     case "finished":
-      return <FinishedMessage action={command.action} result={command.result} />;
+      return command.settledLater ? (
+        <SettledLaterMessage action={command.action} result={command.result} />
+      ) : (
+        <FinishedMessage action={command.action} result={command.result} />
+      );
   }
 }
 
-function FinishedMessage({ action, result }: { readonly action: Action; readonly result: CommandResult }) {
-  switch (result.kind) {
-    case "applied": {
-      const { event } = result.applied;
-      const afterLostAnswer = result.attempts > 1 || result.settledByLookup;
-      return (
-        <p className="message message-success">
-          {PAST_TENSE[action]}: {formatInteger(event.valueBefore)} → {formatInteger(event.valueAfter)}{" "}
-          (version {formatInteger(event.version)}).
-          {afterLostAnswer ? " An answer was lost on the way and the retry was applied only once." : ""}
-        </p>
-      );
-    }
-    case "refused":
-      return (
-        <p className="message message-refused" data-problem={problemName(result.problem)}>
-          Not {PAST_TENSE[action].toLowerCase()}: {result.problem.detail}
-        </p>
-      );
-    case "notApplied":
-      return (
-        <p className="message message-refused">
-          Not {PAST_TENSE[action].toLowerCase()}: {result.reason}, and nothing was changed. Try again.
-        </p>
-      );
-    case "unconfirmed":
-      return (
-        <p className="message message-refused">
-          Not confirmed yet: {result.reason}. The {action} is either applied once or not at all — never twice;
-          the number will show which as soon as the API answers (key <code>{result.idempotencyKey}</code>).
-        </p>
-      );
+function FinishedMessage({ action, result }: { readonly action: Action; readonly result: SettledResult }) {
+  if (result.kind === "refused") {
+    return (
+      <p className="message message-refused" data-problem={problemName(result.problem)}>
+        Not {PAST_TENSE[action].toLowerCase()}: {result.problem.detail}
+      </p>
+    );
   }
+  const { event } = result.applied;
+  const afterLostAnswer = result.attempts > 1 || result.settledByLookup;
+  return (
+    <p className="message message-success">
+      {PAST_TENSE[action]}: {formatInteger(event.valueBefore)} → {formatInteger(event.valueAfter)} (version{" "}
+      {formatInteger(event.version)}).
+      {afterLostAnswer ? ` An answer was lost on the way; the ${action} was applied only once.` : ""}
+    </p>
+  );
+}
+
+/** The outcome of a command that stayed unknown while the API was away, in the words "applied" or "not applied". */
+function SettledLaterMessage({
+  action,
+  result,
+}: {
+  readonly action: Action;
+  readonly result: SettledResult;
+}) {
+  if (result.kind === "refused") {
+    return (
+      <p className="message message-refused" data-problem={problemName(result.problem)}>
+        The {action} was not applied: {result.problem.detail} Nothing was changed.
+      </p>
+    );
+  }
+  const { event } = result.applied;
+  return (
+    <p className="message message-success">
+      The {action} was applied: {formatInteger(event.valueBefore)} → {formatInteger(event.valueAfter)}{" "}
+      (version {formatInteger(event.version)}). Its answer had been lost; the API has confirmed it.
+    </p>
+  );
 }
 
 function capitalize(text: string): string {

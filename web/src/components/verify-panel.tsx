@@ -4,7 +4,8 @@
 
 import { useState } from "react";
 import type { CounterApi, VerificationReport } from "../api";
-import { formatInteger } from "../format";
+import { failureInWords, formatInteger } from "../format";
+import type { Connection } from "../use-number";
 
 type Verification =
   | { readonly kind: "idle" }
@@ -12,7 +13,13 @@ type Verification =
   | { readonly kind: "report"; readonly report: VerificationReport }
   | { readonly kind: "failed"; readonly reason: string };
 
-export function VerifyPanel({ api }: { readonly api: CounterApi }) {
+export function VerifyPanel({
+  api,
+  connection,
+}: {
+  readonly api: CounterApi;
+  readonly connection: Connection;
+}) {
   const [verification, setVerification] = useState<Verification>({ kind: "idle" });
   const running = verification.kind === "running";
 
@@ -20,17 +27,11 @@ export function VerifyPanel({ api }: { readonly api: CounterApi }) {
     if (running) return;
     setVerification({ kind: "running" });
     const answer = await api.verify();
-    switch (answer.kind) {
-      case "report":
-        setVerification({ kind: "report", report: answer.report });
-        break;
-      case "problem":
-        setVerification({ kind: "failed", reason: answer.problem.detail });
-        break;
-      case "unreachable":
-        setVerification({ kind: "failed", reason: `The API did not answer (${answer.reason}).` });
-        break;
-    }
+    setVerification(
+      answer.kind === "report"
+        ? { kind: "report", report: answer.report }
+        : { kind: "failed", reason: failureInWords(answer) },
+    );
   }
 
   return (
@@ -42,6 +43,7 @@ export function VerifyPanel({ api }: { readonly api: CounterApi }) {
         <button
           type="button"
           className="secondary-button"
+          disabled={connection.kind === "unreachable"}
           aria-disabled={running || undefined}
           onClick={() => void verify()}
         >
@@ -66,7 +68,7 @@ function VerificationResult({ verification }: { readonly verification: Verificat
     case "running":
       return null;
     case "failed":
-      return <p className="message message-refused">Could not verify: {verification.reason}</p>;
+      return <p className="message message-refused">Could not verify: {verification.reason}.</p>;
     case "report":
       return <ReportView report={verification.report} />;
   }
@@ -123,8 +125,8 @@ function ReportView({ report }: { readonly report: VerificationReport }) {
         <ul className="report-problems" aria-label={report.ok ? "Notes" : "Problems"}>
           {report.problems.map((problem, index) => (
             <li key={index}>
-              <strong>{problem.kind}</strong>
-              {problem.version === undefined ? "" : ` at version ${formatInteger(problem.version)}`}:{" "}
+              {/* The detail is the API's sentence for people; the kind is a name for programs. */}
+              {problem.version === undefined ? "" : `At version ${formatInteger(problem.version)}: `}
               {problem.detail}
             </li>
           ))}

@@ -4,6 +4,7 @@
 // a running API's GET /number/verify instead. Exit 0 only when the ledger is sound, 1 when it is not, 2 when it
 // could not be verified. It only reads, and streams the ledger page by page.
 
+import "../local/quiet-sdk-notice";
 import { createDocumentClient } from "../services/ledger/storage/clients";
 import { ConfigurationError, loadLedgerConfig } from "../services/ledger/config";
 import { describeError } from "../services/ledger/log";

@@ -2,8 +2,10 @@
 // defaults, the bounds rule, LOG_LEVEL's levels, and every refusal naming the variable, what it expects and
 // what it got.
 
+import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { loadLocalConfig } from "../../../local/config";
+import { loadLocalConfig, localEnvironment, readLocalEnvironment } from "../../../local/config";
 import { ConfigurationError, loadLedgerConfig } from "../../../services/ledger/config";
 import { createLogger } from "../../../services/ledger/log";
 
@@ -143,5 +145,36 @@ describe("LOG_LEVEL", () => {
     expect(() => createLogger("test", { LOG_LEVEL: level })).toThrow(
       `LOG_LEVEL must be one of debug, info, warn, error, silent (got "${level}")`,
     );
+  });
+});
+
+describe("the README's configuration table", () => {
+  const readme = readFileSync(resolve(import.meta.dirname, "../../../README.md"), "utf8");
+  const section = readme.slice(
+    readme.indexOf("## Configuration"),
+    readme.indexOf("\n## ", readme.indexOf("## Configuration") + 1),
+  );
+  const rows = section
+    .split("\n")
+    .filter((line) => line.startsWith("| `"))
+    .map((line) => line.split("|").map((cell) => cell.trim()));
+
+  it("lists every variable the schema reads, and no other", () => {
+    const listed = rows.flatMap(([, names]) =>
+      [...(names ?? "").matchAll(/`([A-Z_]+)`/g)].map((match) => match[1]),
+    );
+    expect(listed.sort()).toEqual(Object.keys(localEnvironment.shape).sort());
+  });
+
+  it("gives each variable of a row of its own the schema's default", () => {
+    const defaults: Record<string, unknown> = readLocalEnvironment({});
+    for (const [, names, fallback] of rows) {
+      const name = /^`([A-Z_]+)`$/.exec(names ?? "")?.[1];
+      if (name === undefined) continue;
+      const documented = fallback === "—" ? undefined : /^`(.*)`$/.exec(fallback ?? "")?.[1];
+      expect(documented, name).toBe(
+        defaults[name] === undefined ? undefined : JSON.stringify(defaults[name]).replace(/^"|"$/g, ""),
+      );
+    }
   });
 });

@@ -55,7 +55,7 @@ const name = z.string().regex(/^[A-Za-z0-9_.-]{1,255}$/, {
   error: "must be 1-255 characters of A-Z a-z 0-9 _ . -",
 });
 
-export const httpUrl = z.string().refine(
+const httpUrl = z.string().refine(
   (raw) => {
     try {
       const { protocol } = new URL(raw);
@@ -127,8 +127,4 @@ export function loadLedgerConfig(env: Environment = process.env): LedgerConfig {
 /** LOG_LEVEL alone (services/ledger/log.ts): the level below which log lines are dropped. */
 export function logLevelFrom(env: Environment = process.env): LogLevel {
   return readEnvironment(ledgerEnvironment.pick({ LOG_LEVEL: true }), env).LOG_LEVEL;
-}
-
-export function endpointFrom(env: Environment): string | undefined {
-  return readEnvironment(ledgerEnvironment.pick({ DYNAMODB_ENDPOINT: true }), env).DYNAMODB_ENDPOINT;
 }

@@ -13,6 +13,7 @@ import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { format, resolveConfig } from "prettier";
+import "../local/quiet-sdk-notice";
 import { ensureTables } from "../local/bootstrap";
 import { startDynamoDbLocal } from "../local/dynamodb-local";
 import { createGateway } from "../local/gateway";
@@ -35,26 +36,40 @@ import { percentile, runClosedLoopApart, type LoadResult } from "./load";
 import { createSeedCommandHandler } from "./seed-design";
 import type { AddressInfo } from "node:net";
 
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
+const USAGE = "usage: npm run bench -- [--seconds N] [--clients 1,16,64] [--replay-events N] [--no-readme]";
 
-const { values: options } = parseArgs({
-  options: {
-    seconds: { type: "string", default: "10" },
-    clients: { type: "string", default: "1,16,64" },
-    "replay-events": { type: "string", default: "100000" },
-    "no-readme": { type: "boolean", default: false },
-  },
-});
-const durationMs = Number(options.seconds) * 1000;
-const clientLevels = options.clients.split(",").map(Number);
-const replayEvents = Number(options["replay-events"]);
-if (
-  !(durationMs > 0) ||
-  clientLevels.some((level) => !(level >= 1 && level <= 256)) ||
-  !(replayEvents >= 1)
-) {
-  throw new Error("usage: npm run bench -- [--seconds N] [--clients 1,16,64] [--replay-events N]");
+/** The bench's options, or a usage line and exit code 2 for anything it does not know or cannot use. */
+function parseBenchArguments(argv: readonly string[]) {
+  try {
+    const { values } = parseArgs({
+      args: [...argv],
+      options: {
+        seconds: { type: "string", default: "10" },
+        clients: { type: "string", default: "1,16,64" },
+        "replay-events": { type: "string", default: "100000" },
+        "no-readme": { type: "boolean", default: false },
+      },
+    });
+    const parsed = {
+      durationMs: Number(values.seconds) * 1000,
+      clientLevels: values.clients.split(",").map(Number),
+      replayEvents: Number(values["replay-events"]),
+      writeReadme: !values["no-readme"],
+    };
+    const valid =
+      parsed.durationMs > 0 &&
+      parsed.clientLevels.every((level) => Number.isInteger(level) && level >= 1 && level <= 256) &&
+      Number.isInteger(parsed.replayEvents) &&
+      parsed.replayEvents >= 1;
+    if (!valid) throw new Error("--seconds > 0, --clients integers from 1 to 256, --replay-events ≥ 1");
+    return parsed;
+  } catch (error) {
+    console.error(`${(error as Error).message}\n${USAGE}`);
+    process.exit(2);
+  }
 }
+
+const { durationMs, clientLevels, replayEvents, writeReadme } = parseBenchArguments(process.argv.slice(2));
 
 const DRAIN_WAIT_MS_MAX = 60_000;
 const LAG_SAMPLE_INTERVAL_MS = 20;
@@ -496,7 +511,7 @@ async function main(): Promise<void> {
     targets: targetsOf(measurements, ratios),
   };
   const markdown = await markdownOf(result);
-  await writeResults(result, markdown, !options["no-readme"]);
+  await writeResults(result, markdown, writeReadme);
   console.log(markdown);
 }
 

@@ -1,36 +1,166 @@
-// Configuration of the local runtime (npm start), read once from the environment and the command line.
+// Configuration of the local runtime (npm start), read once from the environment and the command line: the
+// handlers' variables (services/ledger/config.ts) and the local runtime's own, in one zod schema, so that
+// `npm start` refuses any bad value before it starts Java.
 
-import { ConfigurationError, endpointFrom } from "../services/ledger/config";
+import { parseArgs } from "node:util";
+import { z } from "zod";
+import {
+  ConfigurationError,
+  checkBounds,
+  integer,
+  ledgerConfigOf,
+  ledgerEnvironment,
+  oneOf,
+  optionalVariable,
+  readEnvironment,
+  variable,
+  type Environment,
+  type LedgerConfig,
+} from "../services/ledger/config";
+import {
+  STREAM_BATCH_RECORDS_DEFAULT,
+  STREAM_BATCH_RECORDS_MAX,
+  STREAM_RETRY_ATTEMPTS_DEFAULT,
+  STREAM_RETRY_ATTEMPTS_MAX,
+  THROTTLE_BURST_REQUESTS_DEFAULT,
+  THROTTLE_BURST_REQUESTS_MAX,
+  THROTTLE_RATE_PER_SECOND_DEFAULT,
+  THROTTLE_RATE_PER_SECOND_MAX,
+} from "./limits";
+import type { StreamPollerSettings } from "./poller";
+import type { ThrottleSettings } from "./throttle";
 
-export interface LocalConfig {
+/** `0` or `off` (any case) turns throttling off; anything else must be an integer from 1 to max. */
+function throttleVariable(max: number, fallback: number) {
+  const off = z
+    .string()
+    .regex(/^(0|off)$/i)
+    .transform(() => "off" as const);
+  const on = integer(1, max);
+  return variable(
+    z.union([off, on], { error: `must be an integer from 1 to ${max}, or 0 or off` }),
+    fallback,
+  );
+}
+
+/** Comma-separated origins, each exactly as a browser sends it in `Origin` (scheme://host[:port]). */
+const origins = z
+  .string()
+  .transform((raw) =>
+    raw
+      .split(",")
+      .map((origin) => origin.trim())
+      .filter((origin) => origin !== ""),
+  )
+  .refine((list) => list.every((origin) => URL.canParse(origin) && new URL(origin).origin === origin), {
+    error: "must be comma-separated origins such as http://localhost:5173 (scheme://host[:port], no path)",
+  });
+
+/** Every variable `npm start` reads: the handlers' and the local runtime's. */
+export const localEnvironment = ledgerEnvironment.extend({
+  PORT: variable(integer(0, 65_535), 3000),
+  HOST: variable(
+    z.string().regex(/^[A-Za-z0-9.:-]+$/, { error: "must be a host name or address" }),
+    "127.0.0.1",
+  ),
+  DATA_DIR: variable(z.string(), ".data"),
+  DYNAMODB_IN_MEMORY: variable(oneOf(["true", "false"]), "false"),
+  STREAM_BATCH_SIZE: variable(integer(1, STREAM_BATCH_RECORDS_MAX), STREAM_BATCH_RECORDS_DEFAULT),
+  STREAM_MAX_RETRY_ATTEMPTS: variable(integer(0, STREAM_RETRY_ATTEMPTS_MAX), STREAM_RETRY_ATTEMPTS_DEFAULT),
+  THROTTLE_RATE_PER_SECOND: throttleVariable(THROTTLE_RATE_PER_SECOND_MAX, THROTTLE_RATE_PER_SECOND_DEFAULT),
+  THROTTLE_BURST: throttleVariable(THROTTLE_BURST_REQUESTS_MAX, THROTTLE_BURST_REQUESTS_DEFAULT),
+  CORS_ORIGINS: optionalVariable(origins),
+});
+
+type LocalVariables = z.output<typeof localEnvironment>;
+
+/** What the local system (local/system.ts) needs besides the handlers' configuration. */
+export interface LocalSettings {
+  readonly ledger: LedgerConfig;
+  readonly dataDirectory: string;
+  readonly streamPoller: StreamPollerSettings;
+  /** Undefined when throttling is off. */
+  readonly throttle: ThrottleSettings | undefined;
+  readonly corsOrigins: readonly string[];
+}
+
+export interface LocalConfig extends LocalSettings {
   readonly port: number;
   readonly host: string;
-  readonly dataDirectory: string;
   readonly inMemory: boolean;
+  /** DYNAMODB_ENDPOINT: a DynamoDB to use instead of starting DynamoDB Local. */
   readonly dynamoDbEndpoint: string | undefined;
 }
 
-export function loadLocalConfig(
-  env: Readonly<Record<string, string | undefined>>,
-  argv: readonly string[],
-): LocalConfig {
-  const rawPort = env.PORT ?? "3000";
-  const port = Number(rawPort);
-  if (!/^\d+$/.test(rawPort) || port > 65_535) {
-    throw new ConfigurationError(`PORT must be an integer from 0 to 65535 (got "${rawPort}")`);
-  }
-  const rawInMemory = env.DYNAMODB_IN_MEMORY ?? "false";
-  if (rawInMemory !== "true" && rawInMemory !== "false") {
-    throw new ConfigurationError(`DYNAMODB_IN_MEMORY must be "true" or "false" (got "${rawInMemory}")`);
-  }
-  const unknown = argv.filter((argument) => argument !== "--in-memory");
-  if (unknown.length > 0)
-    throw new ConfigurationError(`Unknown argument ${unknown[0]}: only --in-memory is known`);
+/** STREAM_BATCH_SIZE and STREAM_MAX_RETRY_ATTEMPTS alone (local/poller.ts). */
+export function loadStreamPollerSettings(env: Environment): StreamPollerSettings {
+  return streamPollerSettingsOf(
+    readEnvironment(localEnvironment.pick({ STREAM_BATCH_SIZE: true, STREAM_MAX_RETRY_ATTEMPTS: true }), env),
+  );
+}
+
+/**
+ * THROTTLE_RATE_PER_SECOND and THROTTLE_BURST alone (local/throttle.ts). Either one set to `0` or `off` turns
+ * throttling off (undefined); unset, they default to API Gateway's account-level quota (local/limits.ts).
+ */
+export function loadThrottleSettings(env: Environment): ThrottleSettings | undefined {
+  return throttleSettingsOf(
+    readEnvironment(localEnvironment.pick({ THROTTLE_RATE_PER_SECOND: true, THROTTLE_BURST: true }), env),
+  );
+}
+
+function streamPollerSettingsOf(
+  variables: Pick<LocalVariables, "STREAM_BATCH_SIZE" | "STREAM_MAX_RETRY_ATTEMPTS">,
+): StreamPollerSettings {
+  return { batchSize: variables.STREAM_BATCH_SIZE, retryAttemptsMax: variables.STREAM_MAX_RETRY_ATTEMPTS };
+}
+
+function throttleSettingsOf(
+  variables: Pick<LocalVariables, "THROTTLE_RATE_PER_SECOND" | "THROTTLE_BURST">,
+): ThrottleSettings | undefined {
+  const { THROTTLE_RATE_PER_SECOND: ratePerSecond, THROTTLE_BURST: burstRequests } = variables;
+  if (ratePerSecond === "off" || burstRequests === "off") return undefined;
+  return { ratePerSecond, burstRequests };
+}
+
+export function readLocalEnvironment(env: Environment): LocalVariables {
+  return readEnvironment(localEnvironment.superRefine(checkBounds), env);
+}
+
+export function localSettingsOf(variables: LocalVariables): LocalSettings {
   return {
-    port,
-    host: env.HOST ?? "127.0.0.1",
-    dataDirectory: env.DATA_DIR ?? ".data",
-    inMemory: rawInMemory === "true" || argv.includes("--in-memory"),
-    dynamoDbEndpoint: endpointFrom(env),
+    ledger: ledgerConfigOf(variables),
+    dataDirectory: variables.DATA_DIR,
+    streamPoller: streamPollerSettingsOf(variables),
+    throttle: throttleSettingsOf(variables),
+    corsOrigins: variables.CORS_ORIGINS ?? [],
+  };
+}
+
+export const USAGE = "usage: npm start [-- --in-memory]";
+
+function parseArguments(argv: readonly string[]): { inMemory: boolean } {
+  try {
+    const { values } = parseArgs({
+      args: [...argv],
+      options: { "in-memory": { type: "boolean", default: false } },
+      strict: true,
+      allowPositionals: false,
+    });
+    return { inMemory: values["in-memory"] };
+  } catch (error) {
+    throw new ConfigurationError(`${(error as Error).message}\n${USAGE}`);
+  }
+}
+
+export function loadLocalConfig(env: Environment, argv: readonly string[]): LocalConfig {
+  const { inMemory } = parseArguments(argv);
+  const variables = readLocalEnvironment(env);
+  return {
+    ...localSettingsOf(variables),
+    port: variables.PORT,
+    host: variables.HOST,
+    inMemory: inMemory || variables.DYNAMODB_IN_MEMORY === "true",
+    dynamoDbEndpoint: variables.DYNAMODB_ENDPOINT,
   };
 }

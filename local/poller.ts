@@ -14,14 +14,12 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { join } from "node:path";
 import { exponentialBackoffMs } from "../common/backoff";
 import { dynamoDbClientConfig } from "../services/ledger/storage/clients";
-import { ConfigurationError, type LedgerConfig } from "../services/ledger/config";
+import type { LedgerConfig } from "../services/ledger/config";
+import { loadStreamPollerSettings } from "./config";
 import {
-  STREAM_BATCH_RECORDS_DEFAULT,
   STREAM_BATCH_RECORDS_MAX,
   STREAM_DESCRIBE_PAGES_MAX,
   STREAM_IDLE_PAUSE_MS,
-  STREAM_RETRY_ATTEMPTS_DEFAULT,
-  STREAM_RETRY_ATTEMPTS_MAX,
   STREAM_RETRY_BACKOFF_BASE_MS,
   STREAM_RETRY_BACKOFF_CAP_MS,
   STREAM_SHARD_DISCOVERY_INTERVAL_MS,
@@ -70,28 +68,8 @@ export interface StreamPoller {
   readonly stop: () => Promise<void>;
 }
 
-export function loadStreamPollerSettings(
-  env: Readonly<Record<string, string | undefined>>,
-): StreamPollerSettings {
-  const integer = (name: string, fallback: number, min: number, max: number): number => {
-    const raw = env[name];
-    if (raw === undefined || raw === "") return fallback;
-    const parsed = Number(raw);
-    if (!/^\d+$/.test(raw) || parsed < min || parsed > max) {
-      throw new ConfigurationError(`${name} must be an integer from ${min} to ${max} (got "${raw}")`);
-    }
-    return parsed;
-  };
-  return {
-    batchSize: integer("STREAM_BATCH_SIZE", STREAM_BATCH_RECORDS_DEFAULT, 1, STREAM_BATCH_RECORDS_MAX),
-    retryAttemptsMax: integer(
-      "STREAM_MAX_RETRY_ATTEMPTS",
-      STREAM_RETRY_ATTEMPTS_DEFAULT,
-      0,
-      STREAM_RETRY_ATTEMPTS_MAX,
-    ),
-  };
-}
+/** STREAM_BATCH_SIZE and STREAM_MAX_RETRY_ATTEMPTS, read by local/config.ts with every other variable. */
+export { loadStreamPollerSettings };
 
 /**
  * The shards to start reading now, in the order listed: not finished, not being read, and with their parent

@@ -7,13 +7,14 @@ import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { Committer } from "../services/command/committer";
 import { createCommandHandler } from "../services/command/handler";
 import { createDocumentClient } from "../services/ledger/storage/clients";
-import { loadLedgerConfig, type LedgerConfig } from "../services/ledger/config";
+import type { LedgerConfig } from "../services/ledger/config";
 import { createLogger } from "../services/ledger/log";
 import { createQueryHandler } from "../services/query/handler";
 import { createProjectorHandler } from "../services/projector/handler";
+import { localSettingsOf, readLocalEnvironment } from "./config";
 import { createGateway } from "./gateway";
-import { loadStreamPollerSettings, startStreamPoller } from "./poller";
-import { throttleFrom } from "./throttle";
+import { startStreamPoller } from "./poller";
+import { createTokenBucket } from "./throttle";
 
 export interface LocalSystemOptions {
   /** Environment to read configuration from (table names, endpoint, bounds…); defaults to process.env. */
@@ -45,16 +46,10 @@ export interface LocalSystem {
   readonly stop: () => Promise<void>;
 }
 
-function corsOriginsFrom(environment: Readonly<Record<string, string | undefined>>): string[] {
-  return (environment.CORS_ORIGINS ?? "")
-    .split(",")
-    .map((origin) => origin.trim())
-    .filter((origin) => origin !== "");
-}
-
 export async function startLocalSystem(options: LocalSystemOptions = {}): Promise<LocalSystem> {
   const environment = options.environment ?? process.env;
-  const config = loadLedgerConfig(environment);
+  const settings = localSettingsOf(readLocalEnvironment(environment));
+  const config = settings.ledger;
   const client = createDocumentClient(config);
   options.configureClient?.(client);
   const committer = new Committer({ client, config });
@@ -64,8 +59,8 @@ export async function startLocalSystem(options: LocalSystemOptions = {}): Promis
       query: createQueryHandler({ client, config, log: createLogger("query", environment) }),
     },
     webRoot: options.webRoot,
-    corsOrigins: corsOriginsFrom(environment),
-    throttle: throttleFrom(environment),
+    corsOrigins: settings.corsOrigins,
+    throttle: settings.throttle === undefined ? undefined : createTokenBucket(settings.throttle),
   });
   const poller =
     (options.streamPoller ?? true)
@@ -76,9 +71,9 @@ export async function startLocalSystem(options: LocalSystemOptions = {}): Promis
             tables: config.tables,
             log: createLogger("projector", environment),
           }),
-          dataDirectory: options.dataDirectory ?? environment.DATA_DIR ?? ".data",
+          dataDirectory: options.dataDirectory ?? settings.dataDirectory,
           log: createLogger("poller", environment),
-          ...loadStreamPollerSettings(environment),
+          ...settings.streamPoller,
         })
       : undefined;
   const host = options.host ?? "127.0.0.1";

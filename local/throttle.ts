@@ -3,14 +3,6 @@
 // is answered 429 with Retry-After (the gateway does that, this file only decides). It must never queue or
 // delay a request, and never throttle when it is turned off (THROTTLE_RATE_PER_SECOND=0 or off).
 
-import { ConfigurationError } from "../services/ledger/config";
-import {
-  THROTTLE_BURST_REQUESTS_DEFAULT,
-  THROTTLE_BURST_REQUESTS_MAX,
-  THROTTLE_RATE_PER_SECOND_DEFAULT,
-  THROTTLE_RATE_PER_SECOND_MAX,
-} from "./limits";
-
 export interface ThrottleSettings {
   /** Tokens added per second: the steady request rate. */
   readonly ratePerSecond: number;
@@ -26,46 +18,8 @@ export interface RequestThrottle {
   readonly take: () => ThrottleDecision;
 }
 
-/** `0` and `off` turn throttling off; anything else must be an integer from 1 to max. */
-function setting(
-  environment: Readonly<Record<string, string | undefined>>,
-  name: string,
-  fallback: number,
-  max: number,
-): number | "off" {
-  const raw = environment[name];
-  if (raw === undefined || raw.trim() === "") return fallback;
-  const text = raw.trim();
-  if (text === "0" || text.toLowerCase() === "off") return "off";
-  const parsed = Number(text);
-  if (!/^\d+$/.test(text) || !Number.isSafeInteger(parsed) || parsed < 1 || parsed > max) {
-    throw new ConfigurationError(`${name} must be an integer from 1 to ${max}, or 0 or off (got "${raw}")`);
-  }
-  return parsed;
-}
-
-/**
- * Reads THROTTLE_RATE_PER_SECOND and THROTTLE_BURST. Either one set to `0` or `off` turns throttling off
- * (undefined); unset, they default to API Gateway's account-level quota (local/limits.ts).
- */
-export function loadThrottleSettings(
-  environment: Readonly<Record<string, string | undefined>>,
-): ThrottleSettings | undefined {
-  const ratePerSecond = setting(
-    environment,
-    "THROTTLE_RATE_PER_SECOND",
-    THROTTLE_RATE_PER_SECOND_DEFAULT,
-    THROTTLE_RATE_PER_SECOND_MAX,
-  );
-  const burstRequests = setting(
-    environment,
-    "THROTTLE_BURST",
-    THROTTLE_BURST_REQUESTS_DEFAULT,
-    THROTTLE_BURST_REQUESTS_MAX,
-  );
-  if (ratePerSecond === "off" || burstRequests === "off") return undefined;
-  return { ratePerSecond, burstRequests };
-}
+/** THROTTLE_RATE_PER_SECOND and THROTTLE_BURST, read by local/config.ts with every other variable. */
+export { loadThrottleSettings } from "./config";
 
 /** A token bucket that starts full. `clockMs` is monotonic milliseconds (performance.now by default). */
 export function createTokenBucket(
@@ -105,12 +59,4 @@ export function throttledDetail(method: string): string {
   return method === "POST"
     ? "Too many requests; retry after the time in Retry-After, with the same Idempotency-Key."
     : "Too many requests; retry after the time in Retry-After.";
-}
-
-/** The gateway's throttle from the environment, or undefined when throttling is off. */
-export function throttleFrom(
-  environment: Readonly<Record<string, string | undefined>>,
-): RequestThrottle | undefined {
-  const settings = loadThrottleSettings(environment);
-  return settings === undefined ? undefined : createTokenBucket(settings);
 }

@@ -13,6 +13,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
+import { parseArgs } from "node:util";
+import "../local/quiet-sdk-notice";
 import { ensureTables } from "../local/bootstrap";
 import { startDynamoDbLocal, type DynamoDbLocal } from "../local/dynamodb-local";
 import {
@@ -454,35 +456,39 @@ const USAGE = `usage: npm run soak -- --minutes N [--clients C] [--seed S] [--fa
   --faults      on (default) or off
   Environment: DYNAMODB_ENDPOINT (a loopback DynamoDB to use instead of starting DynamoDB Local in memory).`;
 
-function parseArguments(argv: readonly string[]): Omit<SoakOptions, "dynamoDbEndpoint" | "print"> {
-  const values = new Map<string, string>();
-  for (let index = 0; index < argv.length; index++) {
-    const name = argv[index] ?? "";
-    if (name === "--help" || name === "-h") throw new UsageError(USAGE);
-    if (!["--minutes", "--clients", "--seed", "--faults"].includes(name)) {
-      throw new UsageError(`unknown argument ${name}\n${USAGE}`);
-    }
-    const value = argv[++index];
-    if (value === undefined) throw new UsageError(`${name} needs a value\n${USAGE}`);
-    values.set(name, value);
+export function parseArguments(argv: readonly string[]): Omit<SoakOptions, "dynamoDbEndpoint" | "print"> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: [...argv],
+      options: {
+        minutes: { type: "string", default: "1" },
+        clients: { type: "string", default: "16" },
+        seed: { type: "string", default: String(Date.now() % 1_000_000) },
+        faults: { type: "string", default: "on" },
+        help: { type: "boolean", short: "h", default: false },
+      },
+    }));
+  } catch (error) {
+    throw new UsageError(`${(error as Error).message}\n${USAGE}`);
   }
-  const minutes = Number(values.get("--minutes") ?? "1");
-  const clients = Number(values.get("--clients") ?? "16");
-  const seed = Number(values.get("--seed") ?? String(Date.now() % 1_000_000));
-  const faults = values.get("--faults") ?? "on";
+  if (values.help) throw new UsageError(USAGE);
+  const minutes = Number(values.minutes);
+  const clients = Number(values.clients);
+  const seed = Number(values.seed);
   if (!(minutes > 0 && minutes <= MINUTES_MAX))
     throw new UsageError(`--minutes must be in (0, ${MINUTES_MAX}]`);
-  if (!Number.isInteger(clients) || clients < 1 || clients > CLIENTS_MAX) {
+  if (!/^\d+$/.test(values.clients) || clients < 1 || clients > CLIENTS_MAX) {
     throw new UsageError(`--clients must be an integer from 1 to ${CLIENTS_MAX}`);
   }
-  if (!Number.isSafeInteger(seed)) throw new UsageError("--seed must be an integer");
-  if (faults !== "on" && faults !== "off") throw new UsageError("--faults must be on or off");
-  return { minutes, clients, seed, faults: faults === "on" };
+  if (!/^-?\d+$/.test(values.seed) || !Number.isSafeInteger(seed)) {
+    throw new UsageError("--seed must be an integer");
+  }
+  if (values.faults !== "on" && values.faults !== "off") throw new UsageError("--faults must be on or off");
+  return { minutes, clients, seed, faults: values.faults === "on" };
 }
 
 async function main(): Promise<void> {
-  // The SDK's notice about Node 20 (README) would only interrupt the running line.
-  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
   const options = parseArguments(process.argv.slice(2));
   let dynamoDb: DynamoDbLocal | undefined;
   const endpoint = process.env.DYNAMODB_ENDPOINT;

@@ -5,6 +5,7 @@
 // could not be verified. It only reads, and streams the ledger page by page.
 
 import { parseArgs } from "node:util";
+import "../local/quiet-sdk-notice";
 import { createDocumentClient } from "../services/ledger/storage/clients";
 import { ConfigurationError, loadLedgerConfig } from "../services/ledger/config";
 import { describeError } from "../services/ledger/log";

@@ -1,6 +1,9 @@
-// Configuration shared by every handler, read once from the environment into a typed object.
-// A bad value stops start-up with a message naming the variable and what it expects; it never guesses.
+// Configuration shared by every handler, read once from the environment into a typed object. One zod schema
+// says every variable, its default and its rule (local/config.ts extends it for the local runtime's own); a
+// bad value stops start-up with a message naming the variable and what it expects; it never guesses. An unset
+// or empty variable takes its default.
 
+import { z } from "zod";
 import type { Bounds } from "./domain/decider";
 import { VALUE_MAX, VALUE_MIN } from "./domain/limits";
 import { DEFAULT_TABLE_NAMES, type TableNames } from "./storage/tables";
@@ -18,53 +21,110 @@ export class ConfigurationError extends Error {
   override readonly name = "ConfigurationError";
 }
 
-type Environment = Readonly<Record<string, string | undefined>>;
+export type Environment = Readonly<Record<string, string | undefined>>;
 
-function text(env: Environment, name: string, fallback: string): string {
-  const raw = env[name];
-  if (raw === undefined || raw === "") return fallback;
-  if (!/^[A-Za-z0-9_.-]{1,255}$/.test(raw)) {
-    throw new ConfigurationError(`${name} must be 1-255 characters of A-Z a-z 0-9 _ . - (got "${raw}")`);
-  }
-  return raw;
+export const LOG_LEVELS = ["debug", "info", "warn", "error", "silent"] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+const unsetIfEmpty = (value: unknown): unknown => (value === "" ? undefined : value);
+
+/** A variable that takes `fallback` when unset or empty, else must pass `schema`. */
+export function variable<Output>(schema: z.ZodType<Output, string>, fallback: Output) {
+  return z.preprocess(unsetIfEmpty, schema.optional()).transform((value) => value ?? fallback);
 }
 
-function integer(env: Environment, name: string, fallback: number, min: number, max: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw === "") return fallback;
-  const parsed = Number(raw);
-  if (!/^-?\d+$/.test(raw) || !Number.isSafeInteger(parsed) || parsed < min || parsed > max) {
-    throw new ConfigurationError(`${name} must be an integer from ${min} to ${max} (got "${raw}")`);
-  }
-  return parsed;
+/** An optional variable: undefined when unset or empty. */
+export function optionalVariable<Output>(schema: z.ZodType<Output, string>) {
+  return z.preprocess(unsetIfEmpty, schema.optional());
 }
 
-export function endpointFrom(env: Environment): string | undefined {
-  const raw = env.DYNAMODB_ENDPOINT;
-  if (raw === undefined || raw === "") return undefined;
-  try {
-    const url = new URL(raw);
-    if (url.protocol !== "http:" && url.protocol !== "https:") throw new Error("protocol");
-  } catch {
-    throw new ConfigurationError(`DYNAMODB_ENDPOINT must be an http(s) URL (got "${raw}")`);
+/** Decimal digits only (no sign unless `min` < 0, no exponent, no blank), within min..max. */
+export function integer(min: number, max: number, rule = `must be an integer from ${min} to ${max}`) {
+  return z
+    .string()
+    .regex(/^-?\d+$/, { error: rule })
+    .transform(Number)
+    .pipe(z.number().int().min(min, { error: rule }).max(max, { error: rule }));
+}
+
+export function oneOf<const Values extends readonly [string, ...string[]]>(values: Values) {
+  return z.enum(values, { error: `must be one of ${values.join(", ")}` });
+}
+
+const name = z.string().regex(/^[A-Za-z0-9_.-]{1,255}$/, {
+  error: "must be 1-255 characters of A-Z a-z 0-9 _ . -",
+});
+
+const httpUrl = z.string().refine(
+  (raw) => {
+    try {
+      const { protocol } = new URL(raw);
+      return protocol === "http:" || protocol === "https:";
+    } catch {
+      return false;
+    }
+  },
+  { error: "must be an http(s) URL" },
+);
+
+/** Every variable the handlers read, on Lambda and locally. */
+export const ledgerEnvironment = z.object({
+  LEDGER_TABLE: variable(name, DEFAULT_TABLE_NAMES.ledger),
+  COUNTERS_TABLE: variable(name, DEFAULT_TABLE_NAMES.counters),
+  READ_MODEL_TABLE: variable(name, DEFAULT_TABLE_NAMES.readModel),
+  COUNTER_ID: variable(name, "default"),
+  COUNTER_MIN: variable(integer(VALUE_MIN, VALUE_MAX), VALUE_MIN),
+  COUNTER_MAX: variable(integer(VALUE_MIN, VALUE_MAX), VALUE_MAX),
+  DYNAMODB_ENDPOINT: optionalVariable(httpUrl),
+  AWS_REGION: variable(name, "us-east-1"),
+  LOG_LEVEL: variable(oneOf(LOG_LEVELS), "info"),
+});
+
+/** The checks between variables, for ledgerEnvironment and any schema that extends it. */
+export function checkBounds(
+  variables: { COUNTER_MIN: number; COUNTER_MAX: number },
+  context: z.RefinementCtx,
+): void {
+  if (variables.COUNTER_MIN >= variables.COUNTER_MAX) {
+    context.addIssue({
+      code: "custom",
+      path: ["COUNTER_MIN"],
+      message: `must be less than COUNTER_MAX (${variables.COUNTER_MAX})`,
+    });
   }
-  return raw;
+}
+
+/** Reads `env` through `schema`; every bad variable becomes one line of the ConfigurationError. */
+export function readEnvironment<Output>(schema: z.ZodType<Output>, env: Environment): Output {
+  const parsed = schema.safeParse(env);
+  if (parsed.success) return parsed.data;
+  const lines = parsed.error.issues.map((issue) => {
+    const variableName = String(issue.path[0] ?? "environment");
+    const raw = env[variableName];
+    return `${variableName} ${issue.message}${raw === undefined ? "" : ` (got "${raw}")`}`;
+  });
+  throw new ConfigurationError([...new Set(lines)].join("\n"));
+}
+
+export function ledgerConfigOf(variables: z.output<typeof ledgerEnvironment>): LedgerConfig {
+  return {
+    tables: {
+      ledger: variables.LEDGER_TABLE,
+      counters: variables.COUNTERS_TABLE,
+      readModel: variables.READ_MODEL_TABLE,
+    },
+    counterId: variables.COUNTER_ID,
+    bounds: { min: variables.COUNTER_MIN, max: variables.COUNTER_MAX },
+    endpoint: variables.DYNAMODB_ENDPOINT,
+    region: variables.AWS_REGION,
+  };
 }
 
 export function loadLedgerConfig(env: Environment = process.env): LedgerConfig {
-  const min = integer(env, "COUNTER_MIN", VALUE_MIN, VALUE_MIN, VALUE_MAX);
-  const max = integer(env, "COUNTER_MAX", VALUE_MAX, VALUE_MIN, VALUE_MAX);
-  if (min > max) throw new ConfigurationError(`COUNTER_MIN (${min}) must not exceed COUNTER_MAX (${max})`);
-  if (min > 0) throw new ConfigurationError(`COUNTER_MIN must be 0 or less, since a new counter starts at 0`);
-  return {
-    tables: {
-      ledger: text(env, "LEDGER_TABLE", DEFAULT_TABLE_NAMES.ledger),
-      counters: text(env, "COUNTERS_TABLE", DEFAULT_TABLE_NAMES.counters),
-      readModel: text(env, "READ_MODEL_TABLE", DEFAULT_TABLE_NAMES.readModel),
-    },
-    counterId: text(env, "COUNTER_ID", "default"),
-    bounds: { min, max },
-    endpoint: endpointFrom(env),
-    region: text(env, "AWS_REGION", "us-east-1"),
-  };
+  return ledgerConfigOf(readEnvironment(ledgerEnvironment.superRefine(checkBounds), env));
+}
+
+/** LOG_LEVEL alone (services/ledger/log.ts): the level below which log lines are dropped. */
+export function logLevelFrom(env: Environment = process.env): LogLevel {
+  return readEnvironment(ledgerEnvironment.pick({ LOG_LEVEL: true }), env).LOG_LEVEL;
 }

@@ -1,22 +1,24 @@
 // Structured logs: one JSON line per request or batch (docs/style.md). Never a secret, never a body.
-// LOG_LEVEL=silent turns them off (tests); anything else logs.
+// LOG_LEVEL (services/ledger/config.ts) drops every line below it: `debug` shows everything, `info` (the
+// default) drops routine lines such as a UI tab's polls, `silent` drops all (tests).
+
+import { logLevelFrom, type Environment, type LogLevel } from "./config";
 
 export interface LogLine {
-  readonly level: "debug" | "info" | "warn" | "error";
+  readonly level: Exclude<LogLevel, "silent">;
   readonly message: string;
   readonly [field: string]: unknown;
 }
 
 export type Logger = (line: LogLine) => void;
 
-export function createLogger(
-  service: string,
-  env: Readonly<Record<string, string | undefined>> = process.env,
-): Logger {
-  if (env.LOG_LEVEL === "silent") return () => undefined;
-  const debug = env.LOG_LEVEL === "debug";
+const SEVERITY: Readonly<Record<LogLevel, number>> = { debug: 0, info: 1, warn: 2, error: 3, silent: 4 };
+
+export function createLogger(service: string, env: Environment = process.env): Logger {
+  const threshold = SEVERITY[logLevelFrom(env)];
+  if (threshold === SEVERITY.silent) return () => undefined;
   return (line) => {
-    if (line.level === "debug" && !debug) return;
+    if (SEVERITY[line.level] < threshold) return;
     const text = JSON.stringify({ time: new Date().toISOString(), service, ...line });
     if (line.level === "error") console.error(text);
     else console.log(text);

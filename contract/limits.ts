@@ -9,7 +9,7 @@ export const VALUE_MAX = 1_000_000_000;
 
 /** Idempotency keys: 1–128 characters of `A-Z a-z 0-9 - _ . :`. 128 fits a key prefix plus a UUID. */
 export const IDEMPOTENCY_KEY_LENGTH_MAX = 128;
-export const IDEMPOTENCY_KEY_PATTERN = /^[A-Za-z0-9\-_.:]{1,128}$/;
+export const IDEMPOTENCY_KEY_PATTERN = new RegExp(`^[A-Za-z0-9\\-_.:]{1,${IDEMPOTENCY_KEY_LENGTH_MAX}}$`);
 
 /** Request bodies over 1 KiB are refused with 413; a command body is about 25 bytes. */
 export const COMMAND_BODY_BYTES_MAX = 1024;

@@ -75,7 +75,7 @@ export const idempotencyKeySchema = z
   .regex(IDEMPOTENCY_KEY_PATTERN)
   .meta({
     id: "IdempotencyKey",
-    description: "1–128 characters of `A-Z a-z 0-9 - _ . :`; a UUID is the recommended form.",
+    description: `1–${IDEMPOTENCY_KEY_LENGTH_MAX} characters of \`A-Z a-z 0-9 - _ . :\`; a UUID is the recommended form.`,
   });
 
 export const boundsSchema = z

@@ -8,7 +8,11 @@ import type { Action } from "../ledger/domain/decider";
 import { requestFingerprint } from "../ledger/domain/fingerprint";
 import { echo, type ProblemName } from "../ledger/http/problem";
 import { headerOf } from "../ledger/http/response";
-import { COMMAND_BODY_BYTES_MAX, IDEMPOTENCY_KEY_PATTERN } from "../ledger/domain/limits";
+import {
+  COMMAND_BODY_BYTES_MAX,
+  IDEMPOTENCY_KEY_LENGTH_MAX,
+  IDEMPOTENCY_KEY_PATTERN,
+} from "../ledger/domain/limits";
 
 export interface CommandRequest {
   readonly action: Action;
@@ -57,7 +61,7 @@ export function parseCommandRequest(event: APIGatewayProxyEventV2): ParsedComman
   if (key === undefined) {
     return invalid(
       "badRequest",
-      "Idempotency-Key must be 1-128 characters of A-Z a-z 0-9 - _ . : (a UUID is recommended).",
+      `Idempotency-Key must be 1-${IDEMPOTENCY_KEY_LENGTH_MAX} characters of A-Z a-z 0-9 - _ . : (a UUID is recommended).`,
     );
   }
   let text: string;

@@ -2,6 +2,7 @@
 // same Idempotency-Key, and how long to wait before it. Pure functions, so tests can pin every number.
 // A retry must never use a new key: the key is what makes a second attempt safe (invariant I4).
 
+import { equalJitterBackoffMs } from "../../common/backoff";
 import type { Failure } from "./api";
 
 /** How long to wait between tries. */
@@ -62,8 +63,12 @@ export function retryDelayMs(
   if (!Number.isInteger(failedAttempts) || failedAttempts < 1) {
     throw new RangeError(`failedAttempts must be a positive integer, got ${failedAttempts}`);
   }
-  const windowMs = Math.min(policy.backoffCapMs, policy.backoffBaseMs * 2 ** (failedAttempts - 1));
-  const jitteredMs = Math.round(windowMs / 2 + random() * (windowMs / 2));
+  const jitteredMs = equalJitterBackoffMs(
+    failedAttempts - 1,
+    policy.backoffBaseMs,
+    policy.backoffCapMs,
+    random,
+  );
   const retryAfterMs = Math.min(policy.retryAfterMsMax, (retryAfterSeconds ?? 0) * 1000);
   return Math.max(jitteredMs, retryAfterMs);
 }

@@ -1,5 +1,10 @@
-// One test run: a single DynamoDB Local for every file (global setup), Node tests and the web UI's
-// component tests (jsdom) as two projects.
+// Tests sorted by kind (README, Tests), as three projects:
+// - unit: pure code, no DynamoDB, no server, no child process but git (`npm run test:unit`, seconds);
+// - web: the UI's component tests in jsdom, also no DynamoDB (part of `npm run test:unit`);
+// - integration: everything that needs DynamoDB Local, the local runtime, a child process or a browser —
+//   tests/integration, tests/property, tests/reliability (`npm run test:reliability`) and tests/e2e. Its
+//   global setup starts one DynamoDB Local for the whole run and stops it afterwards; Vitest calls a
+//   project's global setup only when that project has tests queued, so `test:unit` never starts Java.
 
 import { defineConfig } from "vitest/config";
 
@@ -8,7 +13,6 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
 
 export default defineConfig({
   test: {
-    globalSetup: ["tests/support/global-setup.ts"],
     env: {
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
       LOG_LEVEL: process.env.LOG_LEVEL ?? "silent",
@@ -19,10 +23,10 @@ export default defineConfig({
       {
         extends: true,
         test: {
-          name: "node",
+          name: "unit",
           environment: "node",
-          include: ["tests/**/*.test.ts"],
-          exclude: ["tests/web/**"],
+          include: ["tests/unit/**/*.test.ts"],
+          exclude: ["tests/unit/web/**"],
         },
       },
       {
@@ -30,7 +34,21 @@ export default defineConfig({
         test: {
           name: "web",
           environment: "jsdom",
-          include: ["tests/web/**/*.test.{ts,tsx}"],
+          include: ["tests/unit/web/**/*.test.{ts,tsx}"],
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: "integration",
+          environment: "node",
+          globalSetup: ["tests/support/global-setup.ts"],
+          include: [
+            "tests/integration/**/*.test.ts",
+            "tests/property/**/*.test.ts",
+            "tests/reliability/**/*.test.ts",
+            "tests/e2e/**/*.test.ts",
+          ],
         },
       },
     ],

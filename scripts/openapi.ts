@@ -1,6 +1,6 @@
 // `npm run openapi`: writes openapi.json from the API's zod schemas (contract/) with zod-openapi, so the
-// document, the handlers and the web UI cannot drift apart. tests/contract/generated.test.ts fails when the
-// committed openapi.json differs from what this generates; tests/contract/openapi.test.ts checks the real
+// document, the handlers and the web UI cannot drift apart. tests/unit/contract/generated.test.ts fails when the
+// committed openapi.json differs from what this generates; tests/integration/contract/openapi.test.ts checks the real
 // answers against it. What is not a body (routes, headers, parameters, which status each route answers)
 // is written here, from the contract's limits.
 
@@ -32,9 +32,9 @@ export const OPENAPI_PATH = fileURLToPath(new URL("../openapi.json", import.meta
 
 const KEY_CHARACTERS = "[A-Za-z0-9_.:-]";
 
-const DESCRIPTION = `The HTTP contract, version 1, which the web UI, the tests and every outside client rely on. Generated from the zod schemas of \`contract/\` by \`npm run openapi\`; tests/contract checks the handlers' real answers against it.
+const DESCRIPTION = `The HTTP contract, version 1, which the web UI, the tests and every outside client rely on. Generated from the zod schemas of \`contract/\` by \`npm run openapi\`; tests/integration/contract checks the handlers' real answers against it.
 
-Conventions: JSON in UTF-8; numbers are integers; times are ISO 8601 UTC with milliseconds. Every error is an RFC 9457 \`application/problem+json\` body (\`type\`, \`title\`, \`status\`, \`detail\`, \`requestId\`) that never carries a stack trace, an SDK error name, a table name, an ARN, or an echo of unvalidated input longer than ${PROBLEM_ECHO_CHARACTERS_MAX} characters. Every response carries \`X-Request-Id\`. The counter's value stays within its configured bounds, which \`GET /number\` tells (at most 0 ≤ value ≤ ${VALUE_MAX.toLocaleString("en-US").replaceAll(",", " ")}); a new counter starts at value 0, version 0.
+Conventions: JSON in UTF-8; numbers are integers; times are ISO 8601 UTC with milliseconds. Every error is an RFC 9457 \`application/problem+json\` body (\`type\`, \`title\`, \`status\`, \`detail\`, \`requestId\`) that never carries a stack trace, an SDK error name, a table name, an ARN, or an echo of unvalidated input longer than ${PROBLEM_ECHO_CHARACTERS_MAX} characters. Every response carries \`X-Request-Id\`. The counter's value stays within its configured bounds, which \`GET /number\` tells (at most 0 ≤ value ≤ ${VALUE_MAX.toLocaleString("en-US").replaceAll(",", " ")}); a new counter starts at its lower bound, version 0.
 
 Every route that answers GET answers HEAD too: the same status and headers, no body. A request that matches no route is answered by \`x-unrouted-responses\`: an unknown path is a 404 problem, a known path with the wrong method a 405 problem with \`Allow\`. The edge throttles every request (429 with \`Retry-After\`) and refuses a request whose headers are too large (431) or that arrives too slowly (408). CORS preflight is answered for the configured origins only.`;
 

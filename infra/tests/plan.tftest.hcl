@@ -1,6 +1,6 @@
 # A plan of the whole configuration against mocked AWS providers: no account, no credentials, no network.
 # It proves what parsing alone cannot: every argument exists in the AWS provider's schema and passes its
-# validation, every reference resolves, and the graph has no cycle. tests/infra/terraform-cli.test.ts runs it
+# validation, every reference resolves, and the graph has no cycle. tests/integration/infra/terraform-cli.test.ts runs it
 # (`terraform test`) wherever Terraform and the AWS provider are installed.
 
 mock_provider "aws" {

@@ -21,7 +21,7 @@ import type { Action } from "../../services/ledger/domain/decider";
 import { requestFingerprint } from "../../services/ledger/domain/fingerprint";
 import { verifyLedger } from "../../services/ledger/storage/replay";
 import { createProjectorHandler } from "../../services/projector/handler";
-import { readAuditTrail } from "../projector/ledger-fixtures";
+import { readAuditTrail } from "../support/ledger-fixtures";
 import { expectLedgerInvariants } from "../support/invariants";
 import { createTestStore } from "../support/store";
 

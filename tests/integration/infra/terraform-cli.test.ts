@@ -1,0 +1,111 @@
+// Terraform's own checks of infra/, where Terraform and the AWS provider are installed: `fmt -check`,
+// `validate`, and `terraform test` (infra/tests/plan.tftest.hcl: a full plan against mocked providers). They
+// catch what parsing cannot — an argument the provider does not have, a value its validation refuses, a
+// dependency cycle. Everything runs in a temporary copy, so infra/ never gets a `.terraform` directory.
+//
+// Where the machine has no Terraform, or no AWS provider in a local plugin mirror (there is no network to
+// download it), these tests are skipped and say so; the parse-based tests beside them still run.
+
+import { execFile } from "node:child_process";
+import { existsSync } from "node:fs";
+import { copyFile, mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { delimiter, join } from "node:path";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { LAMBDA_ENTRIES, zipArchive } from "../../../scripts/build";
+import { INFRA_DIRECTORY } from "../../support/terraform";
+
+const run = promisify(execFile);
+
+/** Where a machine keeps providers for offline use (`terraform providers mirror` layout). */
+const PLUGIN_MIRROR_DIRECTORY = process.env.TF_PLUGIN_MIRROR ?? "/opt/tf-plugins";
+const AWS_PROVIDER_DIRECTORY = join(PLUGIN_MIRROR_DIRECTORY, "registry.terraform.io", "hashicorp", "aws");
+/** One Terraform command's bound; `init` from a local mirror and a mocked plan take a few seconds. */
+const TERRAFORM_COMMAND_TIMEOUT_MS = 60_000;
+
+function terraformOnPath(): string | undefined {
+  for (const directory of (process.env.PATH ?? "").split(delimiter)) {
+    const candidate = join(directory, "terraform");
+    if (directory !== "" && existsSync(candidate)) return candidate;
+  }
+  return undefined;
+}
+
+const terraformBinary = terraformOnPath();
+const available = terraformBinary !== undefined && existsSync(AWS_PROVIDER_DIRECTORY);
+if (!available) {
+  console.warn(
+    `terraform CLI checks skipped: ${terraformBinary === undefined ? "no terraform on PATH" : `no AWS provider under ${PLUGIN_MIRROR_DIRECTORY}`}`,
+  );
+}
+
+let workDirectory: string;
+let environment: NodeJS.ProcessEnv;
+
+async function terraform(args: readonly string[], cwd: string): Promise<{ stdout: string; stderr: string }> {
+  return run(terraformBinary!, [...args], { cwd, env: environment, timeout: TERRAFORM_COMMAND_TIMEOUT_MS });
+}
+
+// Skipped only where no Terraform CLI and provider are installed, and it hides no requirement: the issue's
+// infra checks are the hcl2json tests beside this file, which always run. Terraform is in neither the npm
+// registry nor Debian's archive, so .ci/run cannot install it; where it is present (this workplace's
+// machines), these extra checks run and must pass.
+describe.skipIf(!available)("terraform CLI on infra/ (offline, mocked AWS)", () => {
+  beforeAll(async () => {
+    workDirectory = await mkdtemp(join(tmpdir(), "counter-ledger-terraform-"));
+    const configuration = join(workDirectory, "infra");
+    await mkdir(join(configuration, "tests"), { recursive: true });
+    for (const file of await readdir(INFRA_DIRECTORY)) {
+      if (file.endsWith(".tf")) await copyFile(join(INFRA_DIRECTORY, file), join(configuration, file));
+    }
+    for (const file of await readdir(join(INFRA_DIRECTORY, "tests"))) {
+      await copyFile(join(INFRA_DIRECTORY, "tests", file), join(configuration, "tests", file));
+    }
+    // The plan hashes each Lambda zip; placeholders will do, the real ones are tested in bundles.test.ts.
+    await mkdir(join(configuration, "dist"));
+    for (const entry of LAMBDA_ENTRIES) {
+      const placeholder = zipArchive([{ name: "index.mjs", data: Buffer.from("export const handler = 0;") }]);
+      await writeFile(join(configuration, "dist", `${entry.name}.zip`), placeholder);
+    }
+    const cliConfiguration = join(workDirectory, "terraform.rc");
+    await writeFile(
+      cliConfiguration,
+      `provider_installation {\n  filesystem_mirror {\n    path = "${PLUGIN_MIRROR_DIRECTORY}"\n  }\n}\n`,
+    );
+    environment = {
+      PATH: process.env.PATH,
+      HOME: workDirectory,
+      TF_CLI_CONFIG_FILE: cliConfiguration,
+      TF_IN_AUTOMATION: "1",
+      CHECKPOINT_DISABLE: "1",
+    };
+    await terraform(["init", "-backend=false", "-input=false", "-no-color"], configuration);
+  }, TERRAFORM_COMMAND_TIMEOUT_MS);
+
+  afterAll(async () => {
+    if (workDirectory !== undefined) await rm(workDirectory, { recursive: true, force: true });
+  });
+
+  it("every file is in `terraform fmt` style", async () => {
+    const { stdout } = await terraform(
+      ["fmt", "-check", "-recursive", "-list=true", "-no-color"],
+      INFRA_DIRECTORY,
+    );
+    expect(stdout.trim()).toBe("");
+  });
+
+  it("`terraform validate` accepts the configuration against the AWS provider's schema", async () => {
+    const { stdout } = await terraform(["validate", "-no-color"], join(workDirectory, "infra"));
+    expect(stdout).toContain("The configuration is valid.");
+  });
+
+  it(
+    "`terraform test` plans everything against mocked providers and its assertions hold",
+    async () => {
+      const { stdout } = await terraform(["test", "-no-color"], join(workDirectory, "infra"));
+      expect(stdout).toMatch(/Success! \d+ passed, 0 failed\./);
+    },
+    TERRAFORM_COMMAND_TIMEOUT_MS,
+  );
+});

@@ -147,7 +147,7 @@ export class Committer {
 
   /** Settles every command of the batch, one way or another; never throws. */
   private async commitBatch(lane: Lane, batch: Pending[]): Promise<void> {
-    const startedAtMs = Date.now();
+    const startedAtMs = this.clock().getTime();
     let remaining = batch;
     let conflicts = 0;
     try {
@@ -200,7 +200,8 @@ export class Committer {
         this.statistics.conflicts++;
         conflicts++;
         lane.expected = result.current;
-        if (conflicts >= COMMIT_ATTEMPTS_MAX || Date.now() - startedAtMs > COMMIT_RETRY_BUDGET_MS) break;
+        const spentMs = this.clock().getTime() - startedAtMs;
+        if (conflicts >= COMMIT_ATTEMPTS_MAX || spentMs > COMMIT_RETRY_BUDGET_MS) break;
         await this.sleep(backoffMs(conflicts, this.random));
       }
       for (const pending of remaining) pending.resolve({ kind: "contention", attempts: conflicts });

@@ -292,20 +292,20 @@ describe("refusals before any I/O", () => {
 });
 
 describe("contention", () => {
-  it("retries on a moved aggregate, then gives 503 with Retry-After once the budget is spent, writing nothing", async () => {
+  /** A victim committer whose every transaction is preceded by another writer moving the aggregate. */
+  async function contendedVictim(clock: () => Date) {
     const contended = await createTestStore();
     const competitor = new Committer({ client: contended.client, config: contended.config });
     const victimClient = createDocumentClient(contended.config);
-    let competitorWrites = 0;
-    // Before each of the victim's transactions, another writer moves the aggregate: every attempt conflicts.
+    const counts = { competitorWrites: 0 };
     victimClient.middlewareStack.add(
       (next, context) => async (args) => {
         if (context.commandName === "TransactWriteItemsCommand") {
-          competitorWrites += 1;
+          counts.competitorWrites += 1;
           await competitor.commit({
             action: "increment",
             counterId: contended.config.counterId,
-            idempotencyKey: `competitor-${competitorWrites}`,
+            idempotencyKey: `competitor-${counts.competitorWrites}`,
             requestFingerprint: "competitor",
             requestId: "competitor",
           });
@@ -317,26 +317,54 @@ describe("contention", () => {
     const victim = new Committer({
       client: victimClient,
       config: contended.config,
+      clock,
       sleep: () => Promise.resolve(),
     });
-    const handleVictim = createCommandHandler({
+    const handle = createCommandHandler({
       committer: victim,
       config: contended.config,
       log: () => undefined,
     });
-    const result = await handleVictim(commandEvent("increment", "victim"));
+    const victimEvent = () =>
+      new LedgerReader(contended.client, contended.config.tables, contended.config.bounds).readEvent(
+        `${contended.config.counterId}#victim`,
+      );
+    return { victim, counts, handle, victimEvent, destroy: () => victimClient.destroy() };
+  }
+
+  function expectContention(result: Awaited<ReturnType<ReturnType<typeof createCommandHandler>>>): void {
     expect(result.statusCode).toBe(503);
     expect(result.headers?.["Retry-After"]).toBe("1");
     expect(JSON.parse(result.body ?? "")).toMatchObject({
       type: expect.stringMatching(/\/contention$/) as unknown,
     });
-    expect(competitorWrites).toBe(COMMIT_ATTEMPTS_MAX);
+  }
+
+  it("retries on a moved aggregate, then gives 503 with Retry-After after the attempts cap, writing nothing", async () => {
+    // A clock that stands still: this test is about the attempts cap, so the wall-clock budget must not run
+    // out first on a loaded machine (the next test is about the budget).
+    const { victim, counts, handle, victimEvent, destroy } = await contendedVictim(
+      () => new Date("2026-01-01T00:00:00.000Z"),
+    );
+    expectContention(await handle(commandEvent("increment", "victim")));
+    expect(counts.competitorWrites).toBe(COMMIT_ATTEMPTS_MAX);
     expect(victim.statistics.conflicts).toBe(COMMIT_ATTEMPTS_MAX);
-    expect(
-      await new LedgerReader(contended.client, contended.config.tables, contended.config.bounds).readEvent(
-        `${contended.config.counterId}#victim`,
-      ),
-    ).toBeUndefined();
-    victimClient.destroy();
+    expect(await victimEvent()).toBeUndefined();
+    destroy();
+  });
+
+  it("stops retrying once the retry budget is spent, before the attempts cap, writing nothing", async () => {
+    // Each reading of this clock is a second later: past the 2 s budget after the third conflict.
+    let nowMs = Date.parse("2026-01-01T00:00:00.000Z");
+    const { victim, counts, handle, victimEvent, destroy } = await contendedVictim(() => {
+      nowMs += 1_000;
+      return new Date(nowMs);
+    });
+    expectContention(await handle(commandEvent("increment", "victim")));
+    expect(victim.statistics.conflicts).toBeLessThan(COMMIT_ATTEMPTS_MAX);
+    expect(victim.statistics.conflicts).toBeGreaterThanOrEqual(1);
+    expect(counts.competitorWrites).toBe(victim.statistics.conflicts);
+    expect(await victimEvent()).toBeUndefined();
+    destroy();
   });
 });

@@ -2,6 +2,7 @@
 // The event is also the idempotency record, so it is never updated or deleted once written.
 
 import { z } from "zod";
+import type { EventView } from "../../../contract/schemas";
 import { ACTIONS, type Change, type Command } from "./decider";
 import { VALUE_MAX, VALUE_MIN } from "./limits";
 
@@ -49,16 +50,8 @@ export function createEvent(command: Command, change: Change, at: Date): LedgerE
   };
 }
 
-/** The public view of an event (docs/api.md: `event` of POST /number and GET /number/events/{key}). */
-export interface EventView {
-  readonly id: string;
-  readonly version: number;
-  readonly action: LedgerEvent["action"];
-  readonly delta: LedgerEvent["delta"];
-  readonly valueBefore: number;
-  readonly valueAfter: number;
-  readonly at: string;
-}
+/** The public view of an event (docs/api.md: `event` of POST /number and GET /number/events/{key}): the contract's. */
+export type { EventView };
 
 export function viewOfEvent(event: LedgerEvent): EventView {
   return {

@@ -2,9 +2,9 @@
 // sizes of keys, cursors, pages and lists. The schemas of contract/schemas.ts cap with these numbers, so
 // openapi.json says them; the service's own limits re-export them (services/ledger/domain/limits.ts).
 
-/** The smallest value a counter may be configured to hold (docs/api.md, Conventions). */
+/** The smallest value a counter may be configured to hold (docs/api.md#conventions). */
 export const VALUE_MIN = 0;
-/** The largest value a counter may be configured to hold (docs/api.md, Conventions). */
+/** The largest value a counter may be configured to hold (docs/api.md#conventions). */
 export const VALUE_MAX = 1_000_000_000;
 
 /** Idempotency keys: 1–128 characters of `A-Z a-z 0-9 - _ . :`. 128 fits a key prefix plus a UUID. */

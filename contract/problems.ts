@@ -1,5 +1,5 @@
 // The problems of the API (RFC 9457): each one's type URI, title and status. Every refusal and failure the API
-// returns is one of these, with one safe sentence as its detail (docs/api.md, Errors).
+// returns is one of these, with one safe sentence as its detail (docs/api.md#problem-types).
 
 /** Problem type URIs share this base; the last segment names the problem. */
 export const PROBLEM_TYPE_BASE = "https://counter-ledger.dev/problems/";

@@ -13,6 +13,7 @@ import { existsSync } from "node:fs";
 import { mkdir, readdir, stat, writeFile } from "node:fs/promises";
 import { join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
 import { build as esbuild } from "esbuild";
 import { zipSync, type Zippable } from "fflate";
 
@@ -174,15 +175,14 @@ function kibibytes(bytes: number): string {
 
 type BuildPart = "lambdas" | "web";
 
-/** Reads `--only lambdas|web`; no flag means both. A bad flag stops the build with what it expects. */
-function partsToBuild(argv: readonly string[]): ReadonlySet<BuildPart> {
-  const onlyIndex = argv.indexOf("--only");
-  if (onlyIndex === -1) return new Set(["lambdas", "web"]);
-  const part = argv[onlyIndex + 1];
-  if (part !== "lambdas" && part !== "web") {
-    throw new Error(`--only takes "lambdas" or "web" (got ${part === undefined ? "nothing" : `"${part}"`})`);
+/** Reads `--only lambdas|web` (or `--only=…`); no flag means both. Anything else stops the build, saying why. */
+export function partsToBuild(argv: readonly string[]): ReadonlySet<BuildPart> {
+  const { values } = parseArgs({ args: [...argv], options: { only: { type: "string" } } });
+  if (values.only === undefined) return new Set(["lambdas", "web"]);
+  if (values.only !== "lambdas" && values.only !== "web") {
+    throw new Error(`--only takes "lambdas" or "web" (got "${values.only}")`);
   }
-  return new Set([part]);
+  return new Set([values.only]);
 }
 
 async function main(argv: readonly string[]): Promise<number> {

@@ -1,4 +1,4 @@
-// The replay behind verification (docs/architecture.md, Replay and verification): reads a counter's ledger
+// The replay behind verification (docs/architecture.md#replay-and-verification): reads a counter's ledger
 // through the byVersion index in version order, a page at a time, beside the audit trail in the same order, and
 // feeds both to the pure check (services/ledger/domain/verification.ts), which reports I1–I3 against the
 // aggregate and I5 against the read model, naming the version of each violation. Shared by GET /number/verify

@@ -22,6 +22,7 @@ import {
   BUNDLE_FILE_NAME,
   LAMBDA_ENTRIES,
   buildLambda,
+  partsToBuild,
   zipArchive,
   type LambdaName,
 } from "../../../scripts/build";
@@ -138,6 +139,17 @@ describe("Lambda zips (scripts/build.ts)", () => {
   it("refuses one name twice rather than write a zip that unpacks one file over the other", () => {
     const file = { name: "index.mjs", data: Buffer.from("x") };
     expect(() => zipArchive([file, file])).toThrow(/one name twice/);
+  });
+});
+
+describe("npm run build's arguments", () => {
+  it("builds both parts by default, one with --only or --only=, and refuses anything else", () => {
+    expect([...partsToBuild([])].sort()).toEqual(["lambdas", "web"]);
+    expect([...partsToBuild(["--only", "lambdas"])]).toEqual(["lambdas"]);
+    expect([...partsToBuild(["--only=web"])]).toEqual(["web"]);
+    expect(() => partsToBuild(["--only", "everything"])).toThrow(/--only takes "lambdas" or "web"/);
+    expect(() => partsToBuild(["--only"])).toThrow();
+    expect(() => partsToBuild(["--lambdas"])).toThrow();
   });
 });
 

@@ -20,7 +20,8 @@ import { createGateway } from "../local/gateway";
 import { startLocalSystem } from "../local/system";
 import { createDocumentClient } from "../services/ledger/storage/clients";
 import { loadLedgerConfig, type LedgerConfig } from "../services/ledger/config";
-import { auditEntryOf, projectedStateFromItem, stateEntryKey } from "../services/ledger/storage/read-model";
+import { projectedStateFromItem, stateEntryKey } from "../services/ledger/storage/read-model";
+import { auditEntryOf } from "../services/ledger/domain/audit";
 import { ledgerPages, verifyLedger } from "../services/ledger/storage/replay";
 import { ledgerEventSchema } from "../services/ledger/domain/event";
 import {

@@ -15,11 +15,12 @@ import { join } from "node:path";
 import { exponentialBackoffMs } from "../common/backoff";
 import { dynamoDbClientConfig } from "../services/ledger/storage/clients";
 import type { LedgerConfig } from "../services/ledger/config";
-import { loadStreamPollerSettings } from "./config";
 import {
+  STREAM_BATCH_RECORDS_DEFAULT,
   STREAM_BATCH_RECORDS_MAX,
   STREAM_DESCRIBE_PAGES_MAX,
   STREAM_IDLE_PAUSE_MS,
+  STREAM_RETRY_ATTEMPTS_DEFAULT,
   STREAM_RETRY_BACKOFF_BASE_MS,
   STREAM_RETRY_BACKOFF_CAP_MS,
   STREAM_SHARD_DISCOVERY_INTERVAL_MS,
@@ -34,10 +35,6 @@ import {
   type DeliveryStatistics,
   type StreamHandler,
 } from "./stream-delivery";
-
-export { CHECKPOINTS_FILE } from "./stream-checkpoints";
-export { FAILURE_LOG_FILE, firstFailedIndex, type StreamHandler } from "./stream-delivery";
-export { toLambdaRecord } from "./stream-records";
 
 /** The settings of the event source mapping that the local runtime reads from the environment. */
 export interface StreamPollerSettings {
@@ -67,9 +64,6 @@ export interface StreamPoller {
   /** Finishes the batch in hand (its checkpoint written), then stops reading. */
   readonly stop: () => Promise<void>;
 }
-
-/** STREAM_BATCH_SIZE and STREAM_MAX_RETRY_ATTEMPTS, read by local/config.ts with every other variable. */
-export { loadStreamPollerSettings };
 
 /**
  * The shards to start reading now, in the order listed: not finished, not being read, and with their parent
@@ -102,8 +96,7 @@ interface PollerContext {
 }
 
 export function startStreamPoller(options: StreamPollerOptions): StreamPoller {
-  const defaults = loadStreamPollerSettings({});
-  const batchSize = options.batchSize ?? defaults.batchSize;
+  const batchSize = options.batchSize ?? STREAM_BATCH_RECORDS_DEFAULT;
   if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > STREAM_BATCH_RECORDS_MAX) {
     throw new Error(`batchSize must be 1 to ${STREAM_BATCH_RECORDS_MAX} (got ${batchSize})`);
   }
@@ -112,7 +105,7 @@ export function startStreamPoller(options: StreamPollerOptions): StreamPoller {
     options,
     settings: {
       batchSize,
-      retryAttemptsMax: options.retryAttemptsMax ?? defaults.retryAttemptsMax,
+      retryAttemptsMax: options.retryAttemptsMax ?? STREAM_RETRY_ATTEMPTS_DEFAULT,
       idlePauseMs: options.idlePauseMs ?? STREAM_IDLE_PAUSE_MS,
       backoffBaseMs: options.retryBackoffBaseMs ?? STREAM_RETRY_BACKOFF_BASE_MS,
     },

@@ -18,9 +18,6 @@ export interface RequestThrottle {
   readonly take: () => ThrottleDecision;
 }
 
-/** THROTTLE_RATE_PER_SECOND and THROTTLE_BURST, read by local/config.ts with every other variable. */
-export { loadThrottleSettings } from "./config";
-
 /** A token bucket that starts full. `clockMs` is monotonic milliseconds (performance.now by default). */
 export function createTokenBucket(
   settings: ThrottleSettings,

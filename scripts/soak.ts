@@ -30,7 +30,7 @@ import { startLocalSystem, type LocalSystem } from "../local/system";
 import { createDocumentClient } from "../services/ledger/storage/clients";
 import { loadLedgerConfig } from "../services/ledger/config";
 import type { Action } from "../services/ledger/domain/decider";
-import type { VerificationReport } from "../services/ledger/storage/replay";
+import type { VerificationReport } from "../services/ledger/domain/verification";
 import { tableNamesWithPrefix } from "../services/ledger/storage/tables";
 import { DEFAULT_CLIENT_LIMITS, sendCommand, type ClientLimits } from "../testkit/client";
 import { waitForConvergence } from "../testkit/convergence";

@@ -9,12 +9,8 @@ import "../local/quiet-sdk-notice";
 import { createDocumentClient } from "../services/ledger/storage/clients";
 import { ConfigurationError, loadLedgerConfig } from "../services/ledger/config";
 import { describeError } from "../services/ledger/log";
-import {
-  PROBLEM_KINDS,
-  verifyLedger,
-  type ReplayProgress,
-  type VerificationReport,
-} from "../services/ledger/storage/replay";
+import { verifyLedger, type ReplayProgress } from "../services/ledger/storage/replay";
+import { PROBLEM_KINDS, type VerificationReport } from "../services/ledger/domain/verification";
 
 const EXIT_SOUND = 0;
 const EXIT_VIOLATIONS = 1;

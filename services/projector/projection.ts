@@ -16,7 +16,8 @@ import type { DynamoDBBatchResponse, DynamoDBRecord } from "aws-lambda";
 import { eventIdOf, ledgerEventSchema, type LedgerEvent } from "../ledger/domain/event";
 import { PROJECTOR_RECORDS_IN_FLIGHT_MAX, PROJECTOR_TRANSACTION_ENTRIES_MAX } from "../ledger/domain/limits";
 import { describeError, type Logger } from "../ledger/log";
-import { auditDifferences, auditEntryOf, stateEntryKey } from "../ledger/storage/read-model";
+import { stateEntryKey } from "../ledger/storage/read-model";
+import { auditDifferences, auditEntryOf } from "../ledger/domain/audit";
 import { classifyStoreError } from "../ledger/storage/store";
 import { READ_MODEL, type TableNames } from "../ledger/storage/tables";
 

@@ -16,12 +16,12 @@ import {
   HISTORY_PAGE_ENTRIES_MAX,
 } from "../ledger/domain/limits";
 import {
-  auditEntrySchema,
   historyItemOf,
   projectedStateFromItem,
   stateEntryKey,
   type HistoryItem,
 } from "../ledger/storage/read-model";
+import { auditEntrySchema } from "../ledger/domain/audit";
 import { storeCall } from "../ledger/storage/store";
 import { READ_MODEL } from "../ledger/storage/tables";
 

@@ -9,17 +9,15 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  CHECKPOINTS_FILE,
-  FAILURE_LOG_FILE,
-  startStreamPoller,
-  type StreamHandler,
-} from "../../local/poller";
+import { startStreamPoller } from "../../local/poller";
+import { FAILURE_LOG_FILE, type StreamHandler } from "../../local/stream-delivery";
+import { CHECKPOINTS_FILE } from "../../local/stream-checkpoints";
 import { startLocalSystem, type LocalSystem } from "../../local/system";
 import { Committer } from "../../services/command/committer";
 import type { Action } from "../../services/ledger/domain/decider";
 import { requestFingerprint } from "../../services/ledger/domain/fingerprint";
-import { auditEntryOf, stateEntryKey } from "../../services/ledger/storage/read-model";
+import { stateEntryKey } from "../../services/ledger/storage/read-model";
+import { auditEntryOf } from "../../services/ledger/domain/audit";
 import { createProjectorHandler } from "../../services/projector/handler";
 import { createTestStore, type TestStore } from "../support/store";
 import { eventually, readAuditTrail } from "../support/ledger-fixtures";

@@ -7,7 +7,8 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startLocalSystem, type LocalSystem } from "../../local/system";
-import { createTokenBucket, loadThrottleSettings } from "../../local/throttle";
+import { createTokenBucket } from "../../local/throttle";
+import { loadThrottleSettings } from "../../local/config";
 import { ConfigurationError } from "../../services/ledger/config";
 import { THROTTLE_BURST_REQUESTS_DEFAULT, THROTTLE_RATE_PER_SECOND_DEFAULT } from "../../local/limits";
 import { readLedger } from "../support/invariants";

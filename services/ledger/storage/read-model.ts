@@ -4,7 +4,7 @@
 // the ledger event does not.
 
 import { z } from "zod";
-import { auditEntryOf, auditDifferences, auditEntrySchema, type AuditEntry } from "../domain/audit";
+import type { AuditEntry } from "../domain/audit";
 import { DEFAULT_BOUNDS, initialState, type Bounds, type CounterState } from "../domain/decider";
 import { viewOfEvent, type EventView } from "../domain/event";
 import { VALUE_MAX, VALUE_MIN } from "../domain/limits";
@@ -24,9 +24,6 @@ export interface ProjectedState extends CounterState {
   /** Commit time of the last projected event; null while nothing is projected. */
   readonly at: string | null;
 }
-
-// The audit entry's codec is pure domain (services/ledger/domain/audit.ts): verification compares entries too.
-export { auditEntryOf, auditDifferences, auditEntrySchema, type AuditEntry };
 
 /** The read model key of a counter's audit entry for one version. */
 export function auditEntryKey(counterId: string, version: number): Record<string, string | number> {

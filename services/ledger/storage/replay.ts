@@ -23,15 +23,6 @@ import { stateEntryKey } from "./read-model";
 import { storeCall } from "./store";
 import { COUNTERS, LEDGER, READ_MODEL, type TableNames } from "./tables";
 
-export {
-  PROBLEM_KINDS,
-  type ProblemKind,
-  type ProjectionLag,
-  type ReportedState,
-  type VerificationProblem,
-  type VerificationReport,
-} from "../domain/verification";
-
 export interface ReplayProgress {
   readonly eventsRead: number;
   /** The aggregate's version when the replay began: the number of events a sound ledger holds. */

@@ -8,7 +8,7 @@ import type { DynamoDBRecord } from "aws-lambda";
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { Action } from "../../../services/ledger/domain/decider";
-import { auditEntryOf } from "../../../services/ledger/storage/read-model";
+import { auditEntryOf } from "../../../services/ledger/domain/audit";
 import { verifyLedger } from "../../../services/ledger/storage/replay";
 import { createProjectorHandler } from "../../../services/projector/handler";
 import { createTestStore, type TestStore } from "../../support/store";

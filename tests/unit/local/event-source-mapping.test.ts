@@ -4,12 +4,10 @@
 
 import type { DynamoDBRecord } from "aws-lambda";
 import { describe, expect, it } from "vitest";
-import {
-  firstFailedIndex,
-  loadStreamPollerSettings,
-  shardsReadyToRead,
-  toLambdaRecord,
-} from "../../../local/poller";
+import { shardsReadyToRead } from "../../../local/poller";
+import { loadStreamPollerSettings } from "../../../local/config";
+import { toLambdaRecord } from "../../../local/stream-records";
+import { firstFailedIndex } from "../../../local/stream-delivery";
 import { ConfigurationError } from "../../../services/ledger/config";
 
 const SHARDS = [

@@ -12,6 +12,8 @@ export interface ProblemKind {
 
 export const PROBLEMS = {
   badRequest: { slug: "bad-request", title: "Bad request", status: 400 },
+  unauthorized: { slug: "unauthorized", title: "Unauthorized", status: 401 },
+  forbidden: { slug: "forbidden", title: "Forbidden", status: 403 },
   notFound: { slug: "not-found", title: "Not found", status: 404 },
   methodNotAllowed: { slug: "method-not-allowed", title: "Method not allowed", status: 405 },
   requestTimeout: { slug: "request-timeout", title: "Request timeout", status: 408 },

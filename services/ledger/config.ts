@@ -15,6 +15,17 @@ export interface LedgerConfig {
   /** DynamoDB endpoint override (DynamoDB Local); undefined means the AWS endpoint of the region. */
   readonly endpoint: string | undefined;
   readonly region: string;
+  readonly auth: AuthConfig;
+}
+
+/** Who may call the API (docs/api.md#access): checked by API Gateway (or the local gateway) and again here. */
+export interface AuthConfig {
+  /** False only with AUTH=off, which the local runtime allows for demos and Lambda refuses. */
+  readonly enabled: boolean;
+  /** Whether GET /number is open to anyone (PUBLIC_READ, default true) or needs a valid token. */
+  readonly publicRead: boolean;
+  /** The claim of a verified token that names its actor for people (ACTOR_NAME_CLAIM); `sub` when absent. */
+  readonly actorNameClaim: string;
 }
 
 export class ConfigurationError extends Error {
@@ -78,6 +89,12 @@ export const ledgerEnvironment = z.object({
   DYNAMODB_ENDPOINT: optionalVariable(httpUrl),
   AWS_REGION: variable(name, "us-east-1"),
   LOG_LEVEL: variable(oneOf(LOG_LEVELS), "info"),
+  AUTH: variable(oneOf(["on", "off"]), "on"),
+  PUBLIC_READ: variable(oneOf(["true", "false"]), "true"),
+  ACTOR_NAME_CLAIM: variable(
+    z.string().regex(/^[\x21-\x7e]{1,128}$/, { error: "must be a claim name" }),
+    "username",
+  ),
 });
 
 /** The checks between variables, for ledgerEnvironment and any schema that extends it. */
@@ -117,11 +134,24 @@ export function ledgerConfigOf(variables: z.output<typeof ledgerEnvironment>): L
     bounds: { min: variables.COUNTER_MIN, max: variables.COUNTER_MAX },
     endpoint: variables.DYNAMODB_ENDPOINT,
     region: variables.AWS_REGION,
+    auth: {
+      enabled: variables.AUTH === "on",
+      publicRead: variables.PUBLIC_READ === "true",
+      actorNameClaim: variables.ACTOR_NAME_CLAIM,
+    },
   };
 }
 
+/** The handlers' configuration on Lambda (and in tests): AUTH=off is refused where Lambda runs them. */
 export function loadLedgerConfig(env: Environment = process.env): LedgerConfig {
-  return ledgerConfigOf(readEnvironment(ledgerEnvironment.superRefine(checkBounds), env));
+  const config = ledgerConfigOf(readEnvironment(ledgerEnvironment.superRefine(checkBounds), env));
+  // Lambda sets AWS_LAMBDA_FUNCTION_NAME in every execution environment.
+  if (!config.auth.enabled && env.AWS_LAMBDA_FUNCTION_NAME !== undefined) {
+    throw new ConfigurationError(
+      'AUTH must not be "off" on AWS Lambda: anonymous mode is for the local runtime only',
+    );
+  }
+  return config;
 }
 
 /** LOG_LEVEL alone (services/ledger/log.ts): the level below which log lines are dropped. */

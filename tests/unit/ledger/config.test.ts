@@ -52,7 +52,16 @@ describe("the handlers' variables", () => {
       bounds: { min: 0, max: 1_000_000_000 },
       endpoint: undefined,
       region: "us-east-1",
+      auth: { enabled: true, publicRead: true, actorNameClaim: "username" },
     });
+  });
+
+  it("refuse AUTH=off where Lambda runs them, and allow it elsewhere", () => {
+    expect(() =>
+      loadLedgerConfig({ AUTH: "off", AWS_LAMBDA_FUNCTION_NAME: "counter-ledger-command" }),
+    ).toThrow(ConfigurationError);
+    expect(loadLedgerConfig({ AUTH: "off" }).auth.enabled).toBe(false);
+    expect(loadLedgerConfig({ AWS_LAMBDA_FUNCTION_NAME: "counter-ledger-command" }).auth.enabled).toBe(true);
   });
 
   it("name every bad variable, one line each", () => {

@@ -16,7 +16,22 @@ locals {
     "$default"                 = "query"
   }
 
-  # CORS for the web UI's origin only (the CloudFront distribution of web.tf), nothing else.
+  # Which routes need a token, and which scopes (any one of them): contract/auth.ts ROUTE_ACCESS, route by
+  # route, with `needsToken`'s rule for GET /number (a token only with public_read = false). The infra tests
+  # hold this table to ROUTE_ACCESS. `$default` answers 404 and 405 only, and has no authorizer (as locally).
+  route_authorization = {
+    "POST /number"             = { authorizer = true, scopes = ["counter:write"] }
+    "GET /number"              = { authorizer = !var.public_read, scopes = [] }
+    "GET /number/events/{key}" = { authorizer = true, scopes = ["counter:write", "counter:audit"] }
+    "GET /number/history"      = { authorizer = true, scopes = ["counter:audit"] }
+    "GET /number/verify"       = { authorizer = true, scopes = ["counter:audit"] }
+    "GET /health"              = { authorizer = false, scopes = [] }
+    "GET /openapi.json"        = { authorizer = false, scopes = [] }
+    "$default"                 = { authorizer = false, scopes = [] }
+  }
+
+  # CORS for the web UI's origin only (the CloudFront distribution of web.tf), nothing else; the UI sends its
+  # access token in Authorization and may read a refusal's WWW-Authenticate.
   site_origin = "https://${aws_cloudfront_distribution.web.domain_name}"
 }
 
@@ -28,8 +43,8 @@ resource "aws_apigatewayv2_api" "http" {
   cors_configuration {
     allow_origins  = [local.site_origin]
     allow_methods  = ["GET", "POST"]
-    allow_headers  = ["content-type", "idempotency-key", "if-none-match"]
-    expose_headers = ["etag", "idempotency-key", "idempotent-replayed", "location", "retry-after", "x-request-id"]
+    allow_headers  = ["authorization", "content-type", "idempotency-key", "if-none-match"]
+    expose_headers = ["etag", "idempotency-key", "idempotent-replayed", "location", "retry-after", "www-authenticate", "x-request-id"]
     max_age        = 3600
   }
 }
@@ -43,12 +58,32 @@ resource "aws_apigatewayv2_integration" "lambda" {
   payload_format_version = "2.0"
 }
 
+# API Gateway checks the token before any Lambda runs, as the local gateway does (local/authorizer.ts): the
+# signature against the pool's JWKS, `iss`, `client_id` (Cognito access tokens carry no `aud`), `exp` and `nbf`,
+# and that the token's `scope` claim has one of the route's scopes. It answers 401 or 403 itself; the handlers
+# check the same table again (services/ledger/http/caller.ts).
+resource "aws_apigatewayv2_authorizer" "cognito" {
+  api_id           = aws_apigatewayv2_api.http.id
+  name             = "${var.project}-cognito"
+  authorizer_type  = "JWT"
+  identity_sources = ["$request.header.Authorization"]
+
+  jwt_configuration {
+    issuer   = local.issuer
+    audience = [aws_cognito_user_pool_client.web.id]
+  }
+}
+
 resource "aws_apigatewayv2_route" "route" {
   for_each = local.api_routes
 
   api_id    = aws_apigatewayv2_api.http.id
   route_key = each.key
   target    = "integrations/${aws_apigatewayv2_integration.lambda[each.value].id}"
+
+  authorization_type   = local.route_authorization[each.key].authorizer ? "JWT" : "NONE"
+  authorizer_id        = local.route_authorization[each.key].authorizer ? aws_apigatewayv2_authorizer.cognito.id : null
+  authorization_scopes = local.route_authorization[each.key].authorizer && length(local.route_authorization[each.key].scopes) > 0 ? local.route_authorization[each.key].scopes : null
 }
 
 resource "aws_cloudwatch_log_group" "api_access" {

@@ -30,6 +30,7 @@ locals {
     apigateway = "arn:${local.partition}:apigateway:${var.region}:"
     cloudfront = "arn:${local.partition}:cloudfront::${local.account_id}"
     wafv2      = "arn:${local.partition}:wafv2:us-east-1:${local.account_id}"
+    cognito    = "arn:${local.partition}:cognito-idp:${var.region}:${local.account_id}"
   }
 }
 
@@ -461,11 +462,65 @@ data "aws_iam_policy_document" "deploy_edge" {
   }
 }
 
+# --- infrastructure: the user pool (identity.tf) ------------------------------------------------------------
+
+data "aws_iam_policy_document" "deploy_identity" {
+  # CreateUserPool names no resource (the pool does not exist yet), nor does DescribeUserPoolDomain (it names
+  # a domain, not a pool).
+  statement {
+    sid       = "UserPoolCreate"
+    effect    = "Allow"
+    actions   = ["cognito-idp:CreateUserPool", "cognito-idp:DescribeUserPoolDomain"]
+    resources = ["*"]
+  }
+
+  # Pool ids are made up by AWS: this account's pools in this region. No DeleteUserPool: the users are data,
+  # and the pool has deletion protection besides; deleting it is an administrator's act (infra/README.md).
+  statement {
+    sid    = "UserPool"
+    effect = "Allow"
+    actions = [
+      "cognito-idp:DescribeUserPool",
+      "cognito-idp:UpdateUserPool",
+      "cognito-idp:GetUserPoolMfaConfig",
+      "cognito-idp:SetUserPoolMfaConfig",
+      "cognito-idp:CreateUserPoolDomain",
+      "cognito-idp:UpdateUserPoolDomain",
+      "cognito-idp:DeleteUserPoolDomain",
+      "cognito-idp:CreateUserPoolClient",
+      "cognito-idp:DescribeUserPoolClient",
+      "cognito-idp:UpdateUserPoolClient",
+      "cognito-idp:DeleteUserPoolClient",
+      "cognito-idp:CreateResourceServer",
+      "cognito-idp:DescribeResourceServer",
+      "cognito-idp:UpdateResourceServer",
+      "cognito-idp:DeleteResourceServer",
+      "cognito-idp:CreateGroup",
+      "cognito-idp:GetGroup",
+      "cognito-idp:UpdateGroup",
+      "cognito-idp:DeleteGroup",
+      "cognito-idp:ListTagsForResource",
+      "cognito-idp:TagResource",
+      "cognito-idp:UntagResource",
+    ]
+    resources = ["${local.arn_prefix.cognito}:userpool/*"]
+  }
+
+  # The web UI's config.json (identity.tf); PutObject on the bucket is a delivery right already.
+  statement {
+    sid       = "WebConfigObject"
+    effect    = "Allow"
+    actions   = ["s3:GetObject", "s3:GetObjectTagging", "s3:PutObjectTagging"]
+    resources = ["${aws_s3_bucket.web.arn}/config.json"]
+  }
+}
+
 locals {
   deploy_policies = {
     delivery       = data.aws_iam_policy_document.deploy_delivery.json
     infrastructure = data.aws_iam_policy_document.deploy_infrastructure.json
     edge           = data.aws_iam_policy_document.deploy_edge.json
+    identity       = data.aws_iam_policy_document.deploy_identity.json
   }
 }
 

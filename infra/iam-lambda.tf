@@ -156,11 +156,31 @@ data "aws_iam_policy_document" "projector" {
   }
 }
 
+# --- identity: Cognito's pre token generation trigger ------------------------------------------------
+
+# It reads nothing and writes nothing but its log: the scopes it decides on come in the event.
+data "aws_iam_policy_document" "identity" {
+  statement {
+    sid       = "WriteOwnLogs"
+    effect    = "Allow"
+    actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+    resources = ["${aws_cloudwatch_log_group.lambda["identity"].arn}:*"]
+  }
+
+  statement {
+    sid       = "LedgerIsAppendOnly"
+    effect    = "Deny"
+    actions   = ["dynamodb:UpdateItem", "dynamodb:DeleteItem"]
+    resources = [aws_dynamodb_table.ledger.arn]
+  }
+}
+
 locals {
   lambda_policies = {
     command   = data.aws_iam_policy_document.command.json
     query     = data.aws_iam_policy_document.query.json
     projector = data.aws_iam_policy_document.projector.json
+    identity  = data.aws_iam_policy_document.identity.json
   }
 }
 
@@ -222,6 +242,7 @@ data "aws_iam_policy_document" "lambda_boundary" {
       "${aws_cloudwatch_log_group.lambda["command"].arn}:*",
       "${aws_cloudwatch_log_group.lambda["query"].arn}:*",
       "${aws_cloudwatch_log_group.lambda["projector"].arn}:*",
+      "${aws_cloudwatch_log_group.lambda["identity"].arn}:*",
     ]
   }
 

@@ -1,4 +1,4 @@
-# The three Lambdas, from the zips that `npm run build` writes (scripts/build.ts: `index.mjs` exporting
+# The Lambdas, from the zips that `npm run build` writes (scripts/build.ts: `index.mjs` exporting
 # `handler`). nodejs22.x on arm64 (Graviton: about 20% cheaper per GB-second than x86 for the same work).
 # Each has its own log group with a retention, created here so that it is not left to grow forever, and its
 # own role (iam-lambda.tf).
@@ -16,6 +16,9 @@ locals {
     # 256 MB, 60 s: a batch is at most 100 records of two small writes each (about 2 s); the rest is room for
     # throttled writes. A timeout fails the batch, which is then bisected and retried (stream.tf).
     projector = { memory_size_mb = 256, timeout_seconds = 60 }
+    # 128 MB, 5 s: Cognito's pre token generation trigger (identity.tf) renames a few scopes; Cognito itself
+    # waits 5 seconds for a trigger's answer before it fails the sign-in.
+    identity = { memory_size_mb = 128, timeout_seconds = 5 }
   }
 
   lambda_environment = {
@@ -25,6 +28,11 @@ locals {
     COUNTER_ID       = var.counter_id
     COUNTER_MIN      = tostring(var.counter_min)
     COUNTER_MAX      = tostring(var.counter_max)
+    # docs/api.md#access: tokens are checked (AUTH=off is refused on Lambda anyway); GET /number open or not;
+    # the actor's display name is the Cognito access token's `username` claim.
+    AUTH             = "on"
+    PUBLIC_READ      = tostring(var.public_read)
+    ACTOR_NAME_CLAIM = "username"
     # Stack traces through the bundle's source map (index.mjs.map, built by scripts/build.ts).
     NODE_OPTIONS = "--enable-source-maps"
   }

@@ -29,3 +29,23 @@ output "projector_failure_queue_url" {
   description = "Where ledger records the projector gave up on wait for a person."
   value       = aws_sqs_queue.projector_failures.url
 }
+
+output "issuer" {
+  description = "The Cognito user pool's issuer: the `iss` of its tokens, the authority of the web UI's config.json."
+  value       = local.issuer
+}
+
+output "login_url" {
+  description = "The hosted sign-in page for the web UI's app client; it returns to the site after sign-in."
+  value       = "${local.auth_origin}/login?client_id=${aws_cognito_user_pool_client.web.id}&response_type=code&scope=openid&redirect_uri=${urlencode("${local.site_origin}/")}"
+}
+
+output "user_pool_id" {
+  description = "The Cognito user pool, for `aws cognito-idp admin-create-user` and `admin-add-user-to-group`."
+  value       = aws_cognito_user_pool.users.id
+}
+
+output "web_client_id" {
+  description = "The web UI's app client (public, authorization code with PKCE)."
+  value       = aws_cognito_user_pool_client.web.id
+}

@@ -127,3 +127,28 @@ variable "state_lock_table" {
   type        = string
   default     = "counter-ledger-terraform-locks"
 }
+
+variable "public_read" {
+  description = "Whether GET /number is open to anyone (PUBLIC_READ); false makes it need a valid token, with no scope."
+  type        = bool
+  default     = true
+}
+
+variable "self_sign_up" {
+  description = "Whether people may sign themselves up on the hosted sign-in pages; false means by invitation only."
+  type        = bool
+  # A counter that anyone may sign up to change is a public counter: invitation only unless chosen.
+  default = false
+}
+
+variable "cognito_feature_plan" {
+  description = "The user pool's feature plan: ESSENTIALS, or PLUS to add threat protection (identity.tf says what each costs)."
+  type        = string
+  default     = "ESSENTIALS"
+
+  validation {
+    # Lite cannot customize access tokens, which the audit scope depends on (identity.tf).
+    condition     = contains(["ESSENTIALS", "PLUS"], var.cognito_feature_plan)
+    error_message = "cognito_feature_plan must be ESSENTIALS or PLUS (Lite cannot run the pre token generation trigger's V2_0 event)."
+  }
+}

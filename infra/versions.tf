@@ -9,7 +9,8 @@ terraform {
     aws = {
       source = "hashicorp/aws"
       # 5.x: the major version this was written and validated against; 6.x changed per-resource regions.
-      version = ">= 5.0, < 6.0"
+      # 5.95 is the first with the user pool domain's `managed_login_version` (5.83 added `user_pool_tier`).
+      version = ">= 5.95, < 6.0"
     }
   }
 

@@ -113,12 +113,13 @@ resource "aws_cloudfront_response_headers_policy" "security" {
       override        = true
     }
 
-    # The UI loads only its own files and talks only to its own origin and this region's API Gateway; the
-    # API's own host name cannot be named here, since the API's CORS names this distribution (a cycle).
+    # The UI loads only its own files and talks only to its own origin, this region's API Gateway and the
+    # user pool (discovery and keys on cognito-idp, tokens on the pool's domain, identity.tf); the API's own host
+    # name cannot be named here, since the API's CORS names this distribution (a cycle).
     content_security_policy {
       content_security_policy = join("; ", [
         "default-src 'self'",
-        "connect-src 'self' https://*.execute-api.${var.region}.amazonaws.com",
+        "connect-src 'self' https://*.execute-api.${var.region}.amazonaws.com https://cognito-idp.${var.region}.amazonaws.com ${local.auth_origin}",
         "img-src 'self' data:",
         "object-src 'none'",
         "base-uri 'self'",

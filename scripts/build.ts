@@ -17,7 +17,7 @@ import { parseArgs } from "node:util";
 import { build as esbuild } from "esbuild";
 import { zipSync, type Zippable } from "fflate";
 
-export type LambdaName = "command" | "query" | "projector";
+export type LambdaName = "command" | "query" | "projector" | "identity";
 
 export interface LambdaEntry {
   readonly name: LambdaName;
@@ -25,11 +25,13 @@ export interface LambdaEntry {
   readonly entryPath: string;
 }
 
-/** The three Lambdas that infra/lambda.tf deploys; their zips are named after them. */
+/** The Lambdas that infra/lambda.tf deploys; their zips are named after them. */
 export const LAMBDA_ENTRIES: readonly LambdaEntry[] = [
   { name: "command", entryPath: "services/command/handler.ts" },
   { name: "query", entryPath: "services/query/handler.ts" },
   { name: "projector", entryPath: "services/projector/handler.ts" },
+  // Cognito's pre token generation trigger (infra/identity.tf).
+  { name: "identity", entryPath: "services/identity/handler.ts" },
 ];
 
 export const REPOSITORY_ROOT = resolve(fileURLToPath(import.meta.url), "../..");
@@ -214,7 +216,7 @@ async function main(argv: readonly string[]): Promise<number> {
   }
   if (missing.length > 0) {
     for (const message of missing) console.error(`build incomplete: ${message}`);
-    console.error("infra/ deploys all three Lambdas, so this build cannot be deployed yet.");
+    console.error("infra/ deploys every one of these Lambdas, so this build cannot be deployed yet.");
     return 1;
   }
   return 0;

@@ -38,8 +38,23 @@ run "plan" {
   }
 
   assert {
-    condition     = toset(keys(aws_lambda_function.service)) == toset(["command", "query", "projector"])
+    condition     = toset(keys(aws_lambda_function.service)) == toset(["command", "query", "projector", "identity"])
     error_message = "one function per Lambda"
+  }
+
+  assert {
+    condition     = aws_apigatewayv2_route.route["POST /number"].authorization_type == "JWT" && aws_apigatewayv2_route.route["POST /number"].authorization_scopes == toset(["counter:write"])
+    error_message = "POST /number needs a token with counter:write"
+  }
+
+  assert {
+    condition     = aws_apigatewayv2_route.route["GET /number"].authorization_type == "NONE" && aws_apigatewayv2_route.route["$default"].authorization_type == "NONE"
+    error_message = "GET /number is public by default, and $default has no authorizer"
+  }
+
+  assert {
+    condition     = aws_cognito_user_pool.users.lambda_config[0].pre_token_generation_config[0].lambda_version == "V2_0"
+    error_message = "the pre token generation trigger gets the V2_0 event"
   }
 
   assert {

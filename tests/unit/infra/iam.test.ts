@@ -37,6 +37,9 @@ const ACTIONS_WITHOUT_RESOURCE = new Set([
   "logs:ListLogDeliveries",
   "logs:PutResourcePolicy",
   "logs:DescribeResourcePolicies",
+  // Creating a user pool acts on the account (no pool exists yet); describing a domain names the domain.
+  "cognito-idp:CreateUserPool",
+  "cognito-idp:DescribeUserPoolDomain",
 ]);
 
 let terraform: Terraform;
@@ -131,7 +134,7 @@ describe("IAM, everywhere (infra/*.tf)", () => {
   });
 
   it("the Lambda policies name no `*` resource at all, and each writes only its own log group", () => {
-    for (const name of ["command", "query", "projector"]) {
+    for (const name of ["command", "query", "projector", "identity"]) {
       for (const grant of grantsOf(name)) expect(grant.resource, `${name} ${grant.action}`).not.toBe("*");
       const logGrants = grantsOf(name).filter((grant) => grant.action.startsWith("logs:"));
       expect(logGrants.map((grant) => grant.action).sort()).toEqual([
@@ -145,7 +148,7 @@ describe("IAM, everywhere (infra/*.tf)", () => {
   });
 
   it("every role's policy denies UpdateItem and DeleteItem on the ledger, unconditionally", () => {
-    for (const name of ["command", "query", "projector", "lambda_boundary", "deploy_delivery"]) {
+    for (const name of ["command", "query", "projector", "identity", "lambda_boundary", "deploy_delivery"]) {
       expectLedgerDeny(name);
     }
   });
@@ -156,6 +159,7 @@ describe("IAM, everywhere (infra/*.tf)", () => {
     expect(role.permissions_boundary).toBe("${aws_iam_policy.lambda_boundary.arn}");
     expect(Object.keys(terraform.local("lambda_policies") as object).sort()).toEqual([
       "command",
+      "identity",
       "projector",
       "query",
     ]);

@@ -9,6 +9,7 @@ import { fileURLToPath } from "node:url";
 import { format } from "prettier";
 import { z } from "zod";
 import { createDocument, type ZodOpenApiResponseObject, type ZodOpenApiResponsesObject } from "zod-openapi";
+import { ROUTE_ACCESS, SCOPES } from "../contract/auth";
 import { IDEMPOTENCY_KEY_LENGTH_MAX, PROBLEM_ECHO_CHARACTERS_MAX, VALUE_MAX } from "../contract/limits";
 import {
   commandAppliedSchema,
@@ -36,7 +37,9 @@ const DESCRIPTION = `The HTTP contract, version 1, which the web UI, the tests a
 
 Conventions: JSON in UTF-8; numbers are integers; times are ISO 8601 UTC with milliseconds. Every error is an RFC 9457 \`application/problem+json\` body (\`type\`, \`title\`, \`status\`, \`detail\`, \`requestId\`) that never carries a stack trace, an SDK error name, a table name, an ARN, or an echo of unvalidated input longer than ${PROBLEM_ECHO_CHARACTERS_MAX} characters. Every response carries \`X-Request-Id\`. The counter's value stays within its configured bounds, which \`GET /number\` tells (at most 0 ≤ value ≤ ${VALUE_MAX.toLocaleString("en-US").replaceAll(",", " ")}); a new counter starts at its lower bound, version 0.
 
-Every route that answers GET answers HEAD too: the same status and headers, no body. A request that matches no route is answered by \`x-unrouted-responses\`: an unknown path is a 404 problem, a known path with the wrong method a 405 problem with \`Allow\`. The edge throttles every request (429 with \`Retry-After\`) and refuses a request whose headers are too large (431) or that arrives too slowly (408). CORS preflight is answered for the configured origins only.`;
+Every route that answers GET answers HEAD too: the same status and headers, no body. A request that matches no route is answered by \`x-unrouted-responses\`: an unknown path is a 404 problem, a known path with the wrong method a 405 problem with \`Allow\`. The edge throttles every request (429 with \`Retry-After\`) and refuses a request whose headers are too large (431) or that arrives too slowly (408). CORS preflight is answered for the configured origins only.
+
+Access (docs/api.md#access): each operation's \`security\` comes from \`contract/auth.ts\`. A route that needs a token answers \`401\` with \`WWW-Authenticate: Bearer realm="counter-ledger"…\` when the access token is missing or invalid, and a scoped route \`403\` (\`error="insufficient_scope"\`) when the token has none of its scopes; neither changes anything. \`GET /number\` needs a token only where \`PUBLIC_READ=false\`. On AWS, API Gateway's JWT authorizer may answer \`401\` and \`403\` before any handler runs, with a body that is not problem+json; go by the status code.`;
 
 /** A response header: its schema, and whether a response that lists it must carry it. */
 function header(schema: z.ZodType, description?: string): z.ZodType {
@@ -92,6 +95,13 @@ const headers = {
       .max(32)
       .regex(/^max-age=[0-9]+$/),
     "The document changes only with a deployment.",
+  ),
+  "WWW-Authenticate": header(
+    z
+      .string()
+      .max(512)
+      .regex(/^Bearer realm="counter-ledger"(, [a-z_]+="[^"]*")*$/),
+    'An RFC 6750 challenge: `Bearer realm="counter-ledger"`, with `error` (`invalid_token`, `insufficient_scope`) and `scope` where they apply.',
   ),
 };
 
@@ -163,6 +173,16 @@ const responses = {
   InternalError: problemResponse(
     "An unexpected failure (a bug). The body is a safe problem, never a stack trace.",
   ),
+  Unauthorized: problemResponse(
+    "No access token, or one that is malformed, expired, not yet valid, from another issuer or client, or not signed by the issuer's keys. Nothing was done.",
+    problemSchema,
+    "WWW-Authenticate",
+  ),
+  Forbidden: problemResponse(
+    "A valid access token without any of the operation's scopes. Nothing was done.",
+    problemSchema,
+    "WWW-Authenticate",
+  ),
 } satisfies Record<string, ZodOpenApiResponseObject>;
 
 type ResponseName = keyof typeof responses;
@@ -172,6 +192,61 @@ function refs(statuses: Record<string, ResponseName>): ZodOpenApiResponsesObject
   for (const [status, name] of Object.entries(statuses))
     result[status] = { $ref: `#/components/responses/${name}` };
   return result;
+}
+
+/** The one security scheme; its flow's URLs are placeholders, since each deployment has its own issuer. */
+const SECURITY_SCHEME = "oauth2";
+const PLACEHOLDER_ISSUER = "https://issuer.example.invalid";
+
+const securitySchemes = {
+  [SECURITY_SCHEME]: {
+    type: "oauth2",
+    description: `OAuth 2.0 authorization code flow with PKCE; the access token (a JWT) goes in \`Authorization: Bearer\`. Tokens are checked as RFC8725 (JSON Web Token Best Current Practices) asks: the algorithm from an allow-list (RS256; never \`none\`, never HMAC), the signature against the issuer's JWKS, \`iss\`, the audience (\`aud\` or \`client_id\`), \`exp\` and \`nbf\`. The URLs here are placeholders: each deployment has its own issuer, whose discovery document (\`<issuer>/.well-known/openid-configuration\`) names the real ones. Locally (\`npm start\`) the issuer is \`<base URL>/oidc\` and \`npm run token\` prints a token; on AWS it is the Cognito user pool (Terraform outputs \`issuer\` and \`login_url\`), where a client asks for \`counter/write\` and \`counter/audit\` and the access token carries the scopes below (docs/decisions.md#cognito-and-the-auditors-group-mapped-to-counteraudit).`,
+    flows: {
+      authorizationCode: {
+        authorizationUrl: `${PLACEHOLDER_ISSUER}/authorize`,
+        tokenUrl: `${PLACEHOLDER_ISSUER}/token`,
+        refreshUrl: `${PLACEHOLDER_ISSUER}/token`,
+        scopes: {
+          [SCOPES.write]: "Change the number, and read one's own events by key.",
+          [SCOPES.audit]: "Read every event, the history with its keys, and the ledger's verification.",
+        },
+      },
+    },
+  },
+};
+
+/**
+ * An operation's security requirements from contract/auth.ts ROUTE_ACCESS: none for a public route; anonymous
+ * or any valid token for `publicRead` (a token is required only with PUBLIC_READ=false); one requirement per
+ * scope for a scoped route, since any one of its scopes will do.
+ */
+function securityOf(routeKey: string): Record<string, string[]>[] {
+  const access = ROUTE_ACCESS[routeKey];
+  if (access === undefined) throw new Error(`${routeKey} has no access rule in contract/auth.ts`);
+  if (access.kind === "public") return [];
+  if (access.kind === "publicRead") return [{}, { [SECURITY_SCHEME]: [] }];
+  return access.scopes.map((scope) => ({ [SECURITY_SCHEME]: [scope] }));
+}
+
+/** The refusals of a route that may need a token: 401 wherever one can be asked for, 403 where scopes are. */
+function accessRefusalsOf(routeKey: string): Record<string, ResponseName> {
+  const access = ROUTE_ACCESS[routeKey];
+  if (access === undefined || access.kind === "public") return {};
+  if (access.kind === "publicRead") return { "401": "Unauthorized" };
+  return { "401": "Unauthorized", "403": "Forbidden" };
+}
+
+/** An operation with its security and its access refusals, its responses in status order. */
+function guarded<Operation extends { responses: Record<string, unknown> }>(
+  routeKey: string,
+  operation: Operation,
+) {
+  const responses = { ...operation.responses, ...refs(accessRefusalsOf(routeKey)) };
+  const ordered = Object.fromEntries(
+    Object.entries(responses).sort(([left], [right]) => left.localeCompare(right)),
+  );
+  return { ...operation, security: securityOf(routeKey), responses: ordered };
 }
 
 /** What the edge may answer to any request, and a read's failures. */
@@ -241,7 +316,7 @@ function parameterRefs(...names: (keyof typeof parameters)[]): { $ref: string }[
 
 const paths = {
   "/number": {
-    get: {
+    get: guarded("GET /number", {
       operationId: "readNumber",
       tags: ["counter"],
       summary: "Read the counter (strongly consistent read of the aggregate) and its bounds.",
@@ -261,8 +336,8 @@ const paths = {
         },
         ...refs(READ_FAILURES),
       },
-    },
-    post: {
+    }),
+    post: guarded("POST /number", {
       operationId: "changeNumber",
       tags: ["counter"],
       summary: "Increment or decrement the counter, exactly once per Idempotency-Key.",
@@ -297,10 +372,10 @@ const paths = {
           "503": "CommandUnavailable",
         }),
       },
-    },
+    }),
   },
   "/number/events/{key}": {
-    get: {
+    get: guarded("GET /number/events/{key}", {
       operationId: "readEvent",
       tags: ["counter"],
       summary: "The ledger event recorded under an idempotency key, read consistently.",
@@ -310,10 +385,10 @@ const paths = {
         "200": ok("The event recorded under that key.", eventViewSchema),
         ...refs({ "404": "NotFound", ...READ_FAILURES }),
       },
-    },
+    }),
   },
   "/number/history": {
-    get: {
+    get: guarded("GET /number/history", {
       operationId: "readHistory",
       tags: ["audit"],
       summary: "The audit trail, a page at a time, from the read model (eventually consistent).",
@@ -324,10 +399,10 @@ const paths = {
         "200": ok("One page of the history.", historyPageSchema),
         ...refs({ "400": "BadRequest", ...READ_FAILURES }),
       },
-    },
+    }),
   },
   "/number/verify": {
-    get: {
+    get: guarded("GET /number/verify", {
       operationId: "verifyLedger",
       tags: ["audit"],
       summary: "Replay the whole ledger and check invariants I1–I3 and I5 (docs/architecture.md).",
@@ -339,19 +414,19 @@ const paths = {
         ),
         ...refs(READ_FAILURES),
       },
-    },
+    }),
   },
   "/health": {
-    get: {
+    get: guarded("GET /health", {
       operationId: "checkHealth",
       tags: ["service"],
       summary: "Whether the store answers.",
       description: "A read of the counter's aggregate; 503 while the store cannot be reached.",
       responses: { "200": ok("The store answers.", healthSchema), ...refs(READ_FAILURES) },
-    },
+    }),
   },
   "/openapi.json": {
-    get: {
+    get: guarded("GET /openapi.json", {
       operationId: "readOpenApiDocument",
       tags: ["service"],
       summary: "This document.",
@@ -371,7 +446,7 @@ const paths = {
           "500": "InternalError",
         }),
       },
-    },
+    }),
   },
 };
 
@@ -409,7 +484,7 @@ export function openApiDocument(): Record<string, unknown> {
         },
       ],
       paths,
-      components: { headers, parameters, responses },
+      components: { headers, parameters, responses, securitySchemes },
       "x-unrouted-responses": refs({
         "404": "NotFound",
         "405": "MethodNotAllowed",

@@ -118,6 +118,13 @@ describe("openapi.json is a sound OpenAPI 3.1 document of docs/api.md", () => {
 
   it("every component is used, so none describes something the API does not do", () => {
     const targets = new Set(references().map(({ target }) => target));
+    // A security scheme is used by name in an operation's security requirements, not by $ref.
+    for (const { operation } of operations()) {
+      for (const requirement of (operation.security as Record<string, unknown>[] | undefined) ?? []) {
+        for (const scheme of Object.keys(requirement))
+          targets.add(`#${pointerOf("components", "securitySchemes", scheme)}`);
+      }
+    }
     const unused: string[] = [];
     for (const [kind, components] of Object.entries(document.components as object)) {
       for (const name of Object.keys(components as object)) {

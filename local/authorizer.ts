@@ -218,7 +218,8 @@ function describeFailure(error: unknown): string {
   if (error instanceof errors.JWKSMultipleMatchingKeys) return TOKEN_ERRORS.unknownKey;
   if (error instanceof errors.JWSSignatureVerificationFailed) return TOKEN_ERRORS.signature;
   if (error instanceof errors.JWTExpired) return TOKEN_ERRORS.expired;
-  if (error instanceof errors.JWTClaimValidationFailed) {
+  // A claim that is missing or not a NumericDate makes the token malformed, whichever claim it is.
+  if (error instanceof errors.JWTClaimValidationFailed && error.reason === "check_failed") {
     if (error.claim === "iss") return TOKEN_ERRORS.issuer;
     if (error.claim === "nbf" || error.claim === "iat") return TOKEN_ERRORS.notYetValid;
     if (error.claim === "exp") return TOKEN_ERRORS.expired;

@@ -93,6 +93,8 @@ interface Harness {
   readonly server: Server;
 }
 
+const ALLOWED_ORIGIN = "https://ui.example.org";
+
 async function startGateway(issuer: TestIssuer, publicRead = true): Promise<Harness> {
   const events: APIGatewayProxyEventV2[] = [];
   const record: HttpHandler = (event) => {
@@ -108,6 +110,7 @@ async function startGateway(issuer: TestIssuer, publicRead = true): Promise<Harn
       now: () => harness.clock ?? new Date(),
     }),
     publicRead,
+    corsOrigins: [ALLOWED_ORIGIN],
   });
   await new Promise<void>((listening) => server.listen(0, "127.0.0.1", () => listening()));
   Object.assign(harness, { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` });
@@ -392,6 +395,26 @@ describe("the local gateway's JWT authorizer against hostile tokens", () => {
     for (const event of harness.events) {
       expect((event.requestContext as { authorizer?: unknown }).authorizer).toBeUndefined();
     }
+  });
+
+  it("lets a browser send Authorization and read WWW-Authenticate (CORS), and never asks a preflight for a token", async () => {
+    const preflight = await fetch(`${harness.url}/number`, {
+      method: "OPTIONS",
+      headers: {
+        Origin: ALLOWED_ORIGIN,
+        "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "authorization, content-type, idempotency-key",
+      },
+    });
+    expect(preflight.status).toBe(204);
+    expect(preflight.headers.get("access-control-allow-headers")).toMatch(/(^|, )Authorization(,|$)/);
+    const refused = await fetch(`${harness.url}/number`, {
+      method: "POST",
+      headers: { Origin: ALLOWED_ORIGIN },
+    });
+    expect(refused.status).toBe(401);
+    expect(refused.headers.get("access-control-expose-headers")).toMatch(/(^|, )WWW-Authenticate(,|$)/);
+    expect(harness.events).toHaveLength(0);
   });
 
   it("tolerates a clock skew of CLOCK_TOLERANCE_SECONDS, and not a second more", async () => {

@@ -14,8 +14,11 @@ import {
 import type { Duplex } from "node:stream";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import sirv from "sirv";
+import { ROUTE_ACCESS, needsToken } from "../contract/auth";
+import { forbiddenResult, unauthorizedResult } from "../services/ledger/http/caller";
 import { problemResponse } from "../services/ledger/http/problem";
 import { matchRoute, routeKeyOf, type LambdaName } from "../services/ledger/http/routes";
+import { TOKEN_ERRORS, type JwtAuthorizer } from "./authorizer";
 import { GATEWAY_BODY_BYTES_MAX, GATEWAY_CONNECTION_CHECK_INTERVAL_MS } from "./limits";
 import { throttledDetail, type RequestThrottle } from "./throttle";
 
@@ -31,6 +34,13 @@ export interface GatewayOptions {
   readonly throttle?: RequestThrottle | undefined;
   /** Shorter timeouts than the defaults below, for tests of slow clients. */
   readonly timeouts?: Partial<GatewayTimeouts>;
+  /**
+   * The JWT authorizer of every route whose access needs a token (contract/auth.ts), as on API Gateway;
+   * undefined lets every request through without one (AUTH=off).
+   */
+  readonly authorizer?: JwtAuthorizer | undefined;
+  /** PUBLIC_READ: whether `GET /number` is open to anyone (default true, as the configuration's). */
+  readonly publicRead?: boolean;
 }
 
 export interface GatewayTimeouts {
@@ -49,8 +59,8 @@ const HEADER_BYTES_MAX = 16 * 1024;
 const KEEP_ALIVE_TIMEOUT_MS = 5_000;
 
 const CORS_EXPOSED_HEADERS =
-  "ETag, Idempotency-Key, Idempotent-Replayed, Location, Retry-After, X-Request-Id";
-const CORS_ALLOWED_HEADERS = "Content-Type, Idempotency-Key, If-None-Match";
+  "ETag, Idempotency-Key, Idempotent-Replayed, Location, Retry-After, WWW-Authenticate, X-Request-Id";
+const CORS_ALLOWED_HEADERS = "Authorization, Content-Type, Idempotency-Key, If-None-Match";
 const CORS_MAX_AGE_SECONDS = 600;
 
 /** Vite puts content-hashed files under /assets/: a new build gets new names, so they never change. */
@@ -313,6 +323,66 @@ function throttledProblem(
   });
 }
 
+/** What the request's `Authorization` header holds: nothing usable as a Bearer token, or a token. */
+type Credentials =
+  | { readonly kind: "none" }
+  | { readonly kind: "malformed" }
+  | { readonly kind: "bearer"; readonly token: string };
+
+/** RFC 6750 §2.1: `Bearer` (any case, RFC 7235 §2.1), one or more spaces, a b64token. */
+const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i;
+const BEARER_SCHEME = /^Bearer(?: |$)/i;
+
+/**
+ * The Bearer token of a request. No `Authorization` header, or another scheme, is no credentials (RFC 6750
+ * §3.1: the challenge then carries no error); an empty or malformed Bearer value, or several `Authorization`
+ * headers, is a malformed one. API Gateway also takes a bare token without `Bearer`; the local gateway does
+ * not, so a client that works here sends what RFC 6750 asks for everywhere.
+ */
+function credentialsOf(request: IncomingMessage): Credentials {
+  const values: string[] = [];
+  for (let index = 0; index + 1 < request.rawHeaders.length; index += 2) {
+    if ((request.rawHeaders[index] ?? "").toLowerCase() === "authorization") {
+      values.push(request.rawHeaders[index + 1] ?? "");
+    }
+  }
+  const [value] = values;
+  if (value === undefined) return { kind: "none" };
+  if (values.length > 1) return { kind: "malformed" };
+  const token = BEARER.exec(value)?.[1];
+  if (token !== undefined) return { kind: "bearer", token };
+  return BEARER_SCHEME.test(value) ? { kind: "malformed" } : { kind: "none" };
+}
+
+/**
+ * The JWT authorizer of API Gateway, for a route whose access needs a token: refuses with a 401 or 403
+ * problem before any handler runs, or puts the verified claims where API Gateway does
+ * (`requestContext.authorizer.jwt`). Public routes and `$default` have no authorizer, as on AWS.
+ */
+async function authorizationRefusal(
+  context: GatewayContext,
+  request: IncomingMessage,
+  event: APIGatewayProxyEventV2,
+): Promise<APIGatewayProxyStructuredResultV2 | undefined> {
+  const { authorizer, publicRead = true } = context.options;
+  const { routeKey, requestId } = event.requestContext;
+  const access = Object.hasOwn(ROUTE_ACCESS, routeKey) ? ROUTE_ACCESS[routeKey] : undefined;
+  if (authorizer === undefined || access === undefined || !needsToken(access, publicRead)) return undefined;
+  const credentials = credentialsOf(request);
+  if (credentials.kind === "none") return unauthorizedResult(requestId);
+  if (credentials.kind === "malformed") return unauthorizedResult(requestId, TOKEN_ERRORS.malformed);
+  const verdict = await authorizer.authorize(
+    credentials.token,
+    access.kind === "scoped" ? access.scopes : [],
+  );
+  if (verdict.kind === "invalidToken") return unauthorizedResult(requestId, verdict.description);
+  if (verdict.kind === "insufficientScope") return forbiddenResult(requestId, verdict.scopes);
+  (event.requestContext as { authorizer?: unknown }).authorizer = {
+    jwt: { claims: verdict.jwt.claims, scopes: verdict.jwt.scopes },
+  };
+  return undefined;
+}
+
 /**
  * One request, dispatched as API Gateway would: a route by its exact method and path, anything else (HEAD
  * included) to the query Lambda's `$default`. A GET or HEAD that matches no route may be a file of the web UI.
@@ -352,7 +422,8 @@ async function handleRequest(
   const lambda: LambdaName = found?.route.lambda ?? "query";
   const routeKey = found === undefined ? "$default" : routeKeyOf(found.route);
   const event = toApiGatewayEvent(request, body, requestId, routeKey, found?.pathParameters);
-  const result = await context.options.handlers[lambda](event);
+  const refusal = await authorizationRefusal(context, request, event);
+  const result = refusal ?? (await context.options.handlers[lambda](event));
   send(response, result, requestId, cors);
 }
 

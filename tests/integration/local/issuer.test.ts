@@ -279,21 +279,46 @@ describe("the authorization code flow with PKCE", () => {
     expect((await verifiedClaims(renewed.access_token ?? "")).payload.scope).toBe("counter:write");
   });
 
-  it("signs out to a post-logout address on the gateway's origin, and refuses any other", async () => {
-    const endSession = `${system.issuer}/session/end`;
-    const allowed = await fetch(
-      `${endSession}?client_id=${WEB_CLIENT_ID}&post_logout_redirect_uri=${encodeURIComponent(`${system.url}/`)}`,
-      { headers: { Accept: "text/html" } },
-    );
-    expect(allowed.status).toBe(200);
-    const refused = await fetch(
-      `${endSession}?client_id=${WEB_CLIENT_ID}&post_logout_redirect_uri=${encodeURIComponent("https://evil.example/")}`,
-      { headers: { Accept: "text/html" } },
-    );
+  it("signs out at once to a post-logout address on the gateway's origin, and refuses any other", async () => {
+    const client = { id: WEB_CLIENT_ID, redirectUri: `${system.url}/` };
+    const jar = new CookieJar();
+    const signedIn = await authorizationCode({ baseUrl: system.url, user: "alice", client, jar });
+    const tokens = (await (
+      await exchangeCode(signedIn.discovery.token_endpoint, signedIn.code, signedIn.verifier, client)
+    ).json()) as Record<string, string>;
+    const endSession = new URL(`${system.issuer}/session/end`);
+    endSession.search = new URLSearchParams({
+      id_token_hint: tokens.id_token ?? "",
+      post_logout_redirect_uri: `${system.url}/`,
+    }).toString();
+    const page = await fetch(endSession, { headers: jar.header() });
+    jar.store(page);
+    expect(page.status).toBe(200);
+    const html = await page.text();
+    // Our page submits oidc-provider's form (with its anti-forgery field) as it loads, as a browser would.
+    const action = /<form id="op.logoutForm" method="post" action="([^"]+)">/.exec(html)?.[1] ?? "";
+    const xsrf = /name="xsrf" value="([^"]+)"/.exec(html)?.[1] ?? "";
+    expect(html).toContain("form.submit()");
+    const confirmed = await fetch(action, {
+      method: "POST",
+      headers: { ...jar.header(), "Content-Type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams({ xsrf, logout: "yes" }).toString(),
+      redirect: "manual",
+    });
+    jar.store(confirmed);
+    expect(confirmed.status).toBe(303);
+    expect(confirmed.headers.get("location")).toBe(`${system.url}/`);
+    // The session is gone: a silent renewal now needs a sign-in.
+    await expect(
+      authorizationCode({ baseUrl: system.url, user: "alice", client, jar, prompt: "none" }),
+    ).rejects.toMatchObject({ code: "login_required" });
+
+    endSession.searchParams.set("post_logout_redirect_uri", "https://evil.example/");
+    const refused = await fetch(endSession, { headers: { ...jar.header(), Accept: "text/html" } });
     expect(refused.status).toBe(400);
-    const html = await refused.text();
-    expect(html).toContain("Sign-in problem");
-    expect(html).not.toContain("post_logout_redirect_uri not registered");
+    const refusedHtml = await refused.text();
+    expect(refusedHtml).toContain("Sign-in problem");
+    expect(refusedHtml).not.toContain("post_logout_redirect_uri not registered");
   });
 
   it("shows our error page, not the library's text, for a bad authorization request", async () => {

@@ -5,13 +5,14 @@
 // restart and rotate, `npm run token` end to end, /config.json with AUTH on and off, and no library notices.
 
 import { spawn } from "node:child_process";
-import { mkdtempSync, statSync } from "node:fs";
+import { mkdirSync, mkdtempSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify, type JSONWebKeySet } from "jose";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { CLI_CLIENT_ID, WEB_CLIENT_ID } from "../../../local/identity/clients";
 import {
+  IdentityKeysError,
   SIGNING_KEY_RETAIN_MS,
   SIGNING_KEY_ROTATE_AFTER_MS,
   TOKEN_TTL_SECONDS,
@@ -384,6 +385,18 @@ describe("signing keys under DATA_DIR", () => {
     nowMs += 2000;
     const afterExpiry = await startAnother(environment, clock);
     expect(await kidsOf(afterExpiry.url)).toEqual([newKid]);
+  });
+
+  it("refuses to start on a key file it cannot read, naming the file", async () => {
+    const dataDirectory = mkdtempSync(join(tmpdir(), "counter-ledger-keys-"));
+    mkdirSync(join(dataDirectory, "identity"));
+    writeFileSync(join(dataDirectory, "identity", "signing-keys.json"), '{"keys": [{"kid": 1}]}');
+    const starting = startLocalSystem({
+      environment: { ...store.environment, DATA_DIR: dataDirectory },
+      port: 0,
+    });
+    await expect(starting).rejects.toThrow(IdentityKeysError);
+    await expect(starting).rejects.toThrow(join(dataDirectory, "identity", "signing-keys.json"));
   });
 
   it("rotates at start-up once the current key is older than the rotation age", async () => {

@@ -83,7 +83,10 @@ export function issuerOf(baseUrl: string): string {
 export async function discover(baseUrl: string): Promise<Discovery> {
   const response = await fetch(`${issuerOf(baseUrl)}/.well-known/openid-configuration`);
   if (response.status !== 200) {
-    throw new SignInError(`no OpenID Connect issuer at ${issuerOf(baseUrl)} (HTTP ${response.status})`);
+    throw new SignInError(
+      `no OpenID Connect issuer at ${issuerOf(baseUrl)} (HTTP ${response.status}): is npm start serving there, ` +
+        "with AUTH on?",
+    );
   }
   return (await response.json()) as Discovery;
 }

@@ -88,6 +88,8 @@ export interface LocalConfig extends LocalSettings {
   readonly port: number;
   readonly host: string;
   readonly inMemory: boolean;
+  /** --rotate-signing-key: the local issuer retires its signing key and makes a new one at start. */
+  readonly rotateSigningKey: boolean;
   /** DYNAMODB_ENDPOINT: a DynamoDB to use instead of starting DynamoDB Local. */
   readonly dynamoDbEndpoint: string | undefined;
 }
@@ -137,30 +139,34 @@ export function localSettingsOf(variables: LocalVariables): LocalSettings {
   };
 }
 
-export const USAGE = "usage: npm start [-- --in-memory]";
+export const USAGE = "usage: npm start [-- --in-memory] [--rotate-signing-key]";
 
-function parseArguments(argv: readonly string[]): { inMemory: boolean } {
+function parseArguments(argv: readonly string[]): { inMemory: boolean; rotateSigningKey: boolean } {
   try {
     const { values } = parseArgs({
       args: [...argv],
-      options: { "in-memory": { type: "boolean", default: false } },
+      options: {
+        "in-memory": { type: "boolean", default: false },
+        "rotate-signing-key": { type: "boolean", default: false },
+      },
       strict: true,
       allowPositionals: false,
     });
-    return { inMemory: values["in-memory"] };
+    return { inMemory: values["in-memory"], rotateSigningKey: values["rotate-signing-key"] };
   } catch (error) {
     throw new ConfigurationError(`${(error as Error).message}\n${USAGE}`);
   }
 }
 
 export function loadLocalConfig(env: Environment, argv: readonly string[]): LocalConfig {
-  const { inMemory } = parseArguments(argv);
+  const { inMemory, rotateSigningKey } = parseArguments(argv);
   const variables = readLocalEnvironment(env);
   return {
     ...localSettingsOf(variables),
     port: variables.PORT,
     host: variables.HOST,
     inMemory: inMemory || variables.DYNAMODB_IN_MEMORY === "true",
+    rotateSigningKey,
     dynamoDbEndpoint: variables.DYNAMODB_ENDPOINT,
   };
 }

@@ -1,6 +1,7 @@
 // `npm start`: the whole system on one machine. Checks every setting and that PORT is free, then starts DynamoDB
 // Local (persistent under DATA_DIR, or in memory with --in-memory / DYNAMODB_IN_MEMORY=true) unless
-// DYNAMODB_ENDPOINT names one, creates missing tables, and serves the API and the web UI on PORT.
+// DYNAMODB_ENDPOINT names one, creates missing tables, and serves the API, the web UI and (unless AUTH=off) the
+// local OpenID Connect issuer under /oidc on PORT (--rotate-signing-key: a new signing key first).
 //
 // However it is stopped, it stops everything it started: SIGINT (Ctrl-C reaches the whole process group),
 // SIGTERM, SIGHUP (the terminal closing), and the death of its parent — `npm start` runs `sh -c "node …"`, and
@@ -19,6 +20,8 @@ import { createDocumentClient } from "../services/ledger/storage/clients";
 import { ConfigurationError } from "../services/ledger/config";
 import { createLogger } from "../services/ledger/log";
 import { loadLocalConfig, type LocalConfig } from "./config";
+import { IdentityKeysError } from "./identity/keys";
+import { DEVELOPMENT_PASSWORD, DEVELOPMENT_USERS, scopesOf } from "./identity/users";
 
 /** How often this process checks that its parent is still the one that started it. */
 const PARENT_CHECK_INTERVAL_MS = 500;
@@ -102,10 +105,25 @@ function announce(
           ? "DynamoDB Local, in memory"
           : `DynamoDB Local, data in ${local.dataDirectory}`,
     tablesCreated: created,
+    issuer: system.issuer,
   });
   console.log(
     `\n  counter-ledger is serving ${system.url}  (API: ${system.url}/number, UI: ${system.url}/)` +
-      `\n  DynamoDB: ${endpoint ?? "AWS"}  (npm run verify: DYNAMODB_ENDPOINT=${endpoint ?? ""})\n`,
+      `\n  DynamoDB: ${endpoint ?? "AWS"}  (npm run verify: DYNAMODB_ENDPOINT=${endpoint ?? ""})` +
+      `\n${signInLines(system)}\n`,
+  );
+}
+
+/** The banner's lines about signing in: the issuer, the development users and `npm run token`. */
+function signInLines(system: LocalSystem): string {
+  if (system.issuer === undefined)
+    return "  Sign-in: off (AUTH=off): anyone may call every route, as anonymous";
+  const users = Object.values(DEVELOPMENT_USERS)
+    .map((user) => `${user.username} (${[...scopesOf(user)].join(" ") || "no scope"})`)
+    .join(", ");
+  return (
+    `  Sign-in: issuer ${system.issuer}; development users ${users}; password "${DEVELOPMENT_PASSWORD}"` +
+    `\n  A token for curl: npm run --silent token -- --url ${system.url} --user alice | tail -1`
   );
 }
 
@@ -137,6 +155,7 @@ async function main(running: Running): Promise<void> {
       host: local.host,
       webRoot: existsSync(webRoot) ? webRoot : undefined,
       dataDirectory: local.dataDirectory,
+      identity: { rotateSigningKey: local.rotateSigningKey },
     });
   } catch (error) {
     const problem = listenProblem(error, local.host, local.port);
@@ -148,7 +167,10 @@ async function main(running: Running): Promise<void> {
 const running: Running = {};
 main(running).catch(async (error: unknown) => {
   const known =
-    error instanceof JavaMissingError || error instanceof ConfigurationError || error instanceof StartupError;
+    error instanceof JavaMissingError ||
+    error instanceof ConfigurationError ||
+    error instanceof StartupError ||
+    error instanceof IdentityKeysError;
   console.error(known ? error.message : error);
   await running.dynamoDb?.stop();
   process.exit(1);

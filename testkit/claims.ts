@@ -56,3 +56,8 @@ export function withClaims(event: APIGatewayProxyEventV2, claims: TestClaims): A
     requestContext: { ...event.requestContext, authorizer: { jwt: { claims: passed, scopes: null } } },
   } as APIGatewayProxyEventV2;
 }
+
+/** The actor an event records for a caller with these claims (ACTOR_NAME_CLAIM left at `username`). */
+export function actorOfClaims(claims: TestClaims): { readonly sub: string; readonly name: string } {
+  return { sub: claims.sub, name: claims.username ?? claims.sub };
+}

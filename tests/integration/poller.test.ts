@@ -16,6 +16,7 @@ import { startLocalSystem, type LocalSystem } from "../../local/system";
 import { Committer } from "../../services/command/committer";
 import type { Action } from "../../services/ledger/domain/decider";
 import { requestFingerprint } from "../../services/ledger/domain/fingerprint";
+import { ALICE, actorOfClaims } from "../../testkit/claims";
 import { stateEntryKey } from "../../services/ledger/storage/read-model";
 import { auditEntryOf } from "../../services/ledger/domain/audit";
 import { createProjectorHandler } from "../../services/projector/handler";
@@ -42,6 +43,7 @@ async function commit(store: TestStore, actions: readonly Action[]) {
       action,
       counterId: store.config.counterId,
       idempotencyKey: randomUUID(),
+      actor: actorOfClaims(ALICE),
       requestFingerprint: requestFingerprint(action),
       requestId: randomUUID(),
     });

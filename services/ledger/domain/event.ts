@@ -53,6 +53,9 @@ export const ledgerEventSchema = z.discriminatedUnion("schemaVersion", [
 
 export type LedgerEvent = z.infer<typeof ledgerEventSchema>;
 
+/** An event as this version writes it. */
+export type CurrentLedgerEvent = z.infer<typeof ledgerEventV2Schema>;
+
 /** Who made an event; null for a version 1 event, which did not record it. */
 export function actorOf(event: LedgerEvent): Actor | null {
   return event.schemaVersion === 1 ? null : event.actor;
@@ -81,7 +84,7 @@ export function expectedEventIdOf(event: LedgerEvent): string {
   return eventIdOf(event.counterId, event.idempotencyKey, actorOf(event) ?? { sub: ANONYMOUS_SUB });
 }
 
-export function createEvent(command: Command, change: Change, at: Date): LedgerEvent {
+export function createEvent(command: Command, change: Change, at: Date): CurrentLedgerEvent {
   return {
     eventId: eventIdOf(command.counterId, command.idempotencyKey, command.actor),
     counterId: command.counterId,

@@ -16,6 +16,7 @@ import { Committer } from "../../../services/command/committer";
 import type { Action, Bounds } from "../../../services/ledger/domain/decider";
 import type { LedgerEvent } from "../../../services/ledger/domain/event";
 import { requestFingerprint } from "../../../services/ledger/domain/fingerprint";
+import { ALICE, actorOfClaims } from "../../../testkit/claims";
 import { auditEntryKey } from "../../../services/ledger/storage/read-model";
 import { verifyLedger } from "../../../services/ledger/storage/replay";
 import { type VerificationReport } from "../../../services/ledger/domain/verification";
@@ -132,6 +133,7 @@ describe("verification of a sound ledger", () => {
           action: "increment",
           counterId: concurrent.config.counterId,
           idempotencyKey: randomUUID(),
+          actor: actorOfClaims(ALICE),
           requestFingerprint: requestFingerprint("increment"),
           requestId: randomUUID(),
         });

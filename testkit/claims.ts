@@ -8,9 +8,11 @@ import type { APIGatewayProxyEventV2 } from "aws-lambda";
 import { SCOPES } from "../contract/auth";
 
 /**
- * The environment of tests (and the benchmark and soak) that exercise the ledger through the local system over
- * HTTP, not identity: they send no tokens, so they run with AUTH=off. Identity has its own tests (the handlers'
- * in tests/integration/identity.test.ts, the gateway's authorizer in its own), which run with AUTH on.
+ * The environment of tests (and of the benchmark and the soak) that exercise the ledger, not identity: the ones
+ * that go through the local system over HTTP, and handler-level tests of the read routes. They send no tokens,
+ * so they run with AUTH=off, and assert what they asserted before identity. Identity has its own tests, with
+ * AUTH on: the handlers' in tests/integration/identity.test.ts (and every write path of the handler-level and
+ * property tests, which send verified claims), the gateway's authorizer in its own.
  */
 export const LEDGER_ONLY_ENVIRONMENT: Readonly<Record<string, string>> = { AUTH: "off" };
 

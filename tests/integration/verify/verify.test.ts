@@ -26,6 +26,7 @@ import { createQueryHandler } from "../../../services/query/handler";
 import { httpEvent } from "../../support/fixtures";
 import { createTestStore, type TestStore } from "../../support/store";
 import { ledgerOf, streamRecordOf, writeLedger } from "../../support/ledger-fixtures";
+import { LEDGER_ONLY_ENVIRONMENT } from "../../../testkit/claims";
 
 const run = promisify(execFile);
 
@@ -38,7 +39,7 @@ const LENGTH = 12;
 const AN_HOUR_AGO_MS = Date.now() - 3_600_000;
 
 beforeAll(async () => {
-  store = await createTestStore();
+  store = await createTestStore(LEDGER_ONLY_ENVIRONMENT);
 });
 
 /** A fresh counter with a sound ledger of LENGTH events, projected up to `projectedUpTo`. */
@@ -124,7 +125,7 @@ describe("verification of a sound ledger", () => {
   });
 
   it("stays ok while commands are committed during the replay (no false alarm from the race)", async () => {
-    const concurrent = await createTestStore();
+    const concurrent = await createTestStore(LEDGER_ONLY_ENVIRONMENT);
     const committer = new Committer({ client: concurrent.client, config: concurrent.config });
     let committing = true;
     const writer = (async () => {

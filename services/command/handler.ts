@@ -86,7 +86,7 @@ export function createCommandHandler(dependencies: CommandHandlerDependencies): 
     if (access.kind === "refused") {
       return { result: access.result, fields: { outcome: refusalOutcome(access.result) } };
     }
-    const actor = recordableActor(access.caller.actor);
+    const actor = recordableActor(access.caller);
     if (actor === undefined) {
       return { result: unrecordableSubject(requestId), fields: { outcome: "unauthorized" } };
     }

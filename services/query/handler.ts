@@ -11,7 +11,7 @@ import { createDocumentClient } from "../ledger/storage/clients";
 import { loadLedgerConfig, type LedgerConfig } from "../ledger/config";
 import { eventIdOf, viewOfEvent } from "../ledger/domain/event";
 import { authorize, hasScope, type Caller } from "../ledger/http/caller";
-import { auditScopeNeeded, refusalOutcome } from "../ledger/http/identity";
+import { auditScopeNeeded, ownsKeys, refusalOutcome, unrecordableSubject } from "../ledger/http/identity";
 import { echo, problemResponse } from "../ledger/http/problem";
 import { createHttpHandler, type HttpHandler } from "../ledger/http/handler";
 import { headerOf, jsonResponse } from "../ledger/http/response";
@@ -108,7 +108,11 @@ function ownerOf(
   | { readonly kind: "owner"; readonly sub: string }
   | { readonly kind: "refused"; readonly result: APIGatewayProxyStructuredResultV2 } {
   const requested = event.queryStringParameters?.actor;
-  if (requested === undefined) return { kind: "owner", sub: caller.actor.sub };
+  if (requested === undefined) {
+    return ownsKeys(caller)
+      ? { kind: "owner", sub: caller.actor.sub }
+      : { kind: "refused", result: unrecordableSubject(requestId) };
+  }
   if (!hasScope(caller, SCOPES.audit)) return { kind: "refused", result: auditScopeNeeded(requestId) };
   if (!actorSubSchema.safeParse(requested).success) {
     return {

@@ -207,6 +207,42 @@ describe("refusals write nothing", () => {
     expect((await ledgerItems(system.store)).some((item) => item.idempotencyKey === key)).toBe(false);
   });
 
+  it("a token whose subject is `anonymous` may neither write nor read by key: those keys are AUTH=off's", async () => {
+    const impostor: TestClaims = { sub: "anonymous", username: "anonymous", scope: SCOPES.write };
+    const version = await aggregateVersion(system.store);
+    const result = await post(system, impostor, "increment", "impostor");
+    expectProblem(result, 401, "unauthorized");
+    expect(result.headers?.["WWW-Authenticate"]).toContain('error="invalid_token"');
+    expect(await aggregateVersion(system.store)).toBe(version);
+    expectProblem(await readEvent(system, impostor, "shared-key"), 401, "unauthorized");
+    // An auditor may still read the anonymous actor's events by naming it.
+    expectProblem(await readEvent(system, AUDREY, "impostor", "anonymous"), 404, "not-found");
+  });
+
+  it("a token whose subject no actor can have (control characters) writes nothing: 401", async () => {
+    const version = await aggregateVersion(system.store);
+    const result = await post(system, { sub: "bad\u0000sub", scope: SCOPES.write }, "increment", "bad-sub");
+    expectProblem(result, 401, "unauthorized");
+    expect(await aggregateVersion(system.store)).toBe(version);
+  });
+
+  it("a display name with control characters or beyond 128 characters is recorded cleaned and cut", async () => {
+    const noisy: TestClaims = {
+      sub: "n0isy-sub",
+      username: `  bell\u0007${"é".repeat(200)}`,
+      scope: SCOPES.write,
+    };
+    const result = await post(system, noisy, "increment", "noisy-name");
+    expect(result.statusCode).toBe(200);
+    const { name } = json<{ event: EventBody }>(result).event.actor!;
+    expect(name).toBe(`bell${"é".repeat(124)}`);
+    const unnamed = await post(system, { sub: "no-name-sub", scope: SCOPES.write }, "increment", "unnamed");
+    expect(json<{ event: EventBody }>(unnamed).event.actor).toEqual({
+      sub: "no-name-sub",
+      name: "no-name-sub",
+    });
+  });
+
   it("POST with a malformed body but no claims is a 401, not a 400: the caller is checked first", async () => {
     const event = httpEvent({ method: "POST", path: "/number", headers: {}, body: "not json" });
     expectProblem(await system.command(event), 401, "unauthorized");

@@ -6,8 +6,9 @@
 import type { APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import { SCOPES } from "../../../contract/auth";
 import { actorSubSchema, type Actor } from "../../../contract/schemas";
+import { ANONYMOUS_SUB } from "../domain/event";
 import { ACTOR_NAME_CHARACTERS_MAX } from "../domain/limits";
-import { AUTH_REALM } from "./caller";
+import { AUTH_REALM, type Caller } from "./caller";
 import { problemResponse } from "./problem";
 
 // eslint-disable-next-line no-control-regex -- naming the control characters is the point
@@ -24,12 +25,22 @@ function cut(text: string, max: number): string {
 }
 
 /**
- * The actor as an event records it, or undefined when the token's subject cannot be recorded (too long, or
- * control characters: no conforming issuer makes one). The display name is a claim meant for people: control
- * characters are dropped and it is cut to ACTOR_NAME_CHARACTERS_MAX; an empty one falls back to the subject.
+ * Whether a caller's subject may own ledger keys: any subject but a token's that claims to be the anonymous
+ * actor, whose keys are the ones AUTH=off and events before actors wrote (services/ledger/domain/event.ts).
  */
-export function recordableActor(actor: Actor): Actor | undefined {
-  if (!actorSubSchema.safeParse(actor.sub).success) return undefined;
+export function ownsKeys(caller: Caller): boolean {
+  return caller.anonymous || caller.actor.sub !== ANONYMOUS_SUB;
+}
+
+/**
+ * The actor as the caller's event records it, or undefined when the token's subject cannot be recorded (too
+ * long, or control characters: no conforming issuer makes one; or `anonymous`, see ownsKeys). The display
+ * name is a claim meant for people: control characters are dropped and it is cut to ACTOR_NAME_CHARACTERS_MAX;
+ * an empty one falls back to the subject.
+ */
+export function recordableActor(caller: Caller): Actor | undefined {
+  const { actor } = caller;
+  if (!ownsKeys(caller) || !actorSubSchema.safeParse(actor.sub).success) return undefined;
   const name = cut(actor.name.replace(CONTROL_CHARACTERS, "").trim(), ACTOR_NAME_CHARACTERS_MAX);
   return { sub: actor.sub, name: name.length > 0 ? name : cut(actor.sub, ACTOR_NAME_CHARACTERS_MAX) };
 }

@@ -6,6 +6,7 @@ import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { writeBatch } from "../services/command/transaction";
 import type { LedgerConfig } from "../services/ledger/config";
 import { decide, evolve, type CounterState } from "../services/ledger/domain/decider";
+import { ANONYMOUS_ACTOR } from "../services/ledger/http/caller";
 import { createEvent, type LedgerEvent } from "../services/ledger/domain/event";
 import { TRANSACTION_ITEMS_MAX } from "../services/ledger/domain/limits";
 
@@ -37,6 +38,7 @@ export async function writeAtCeiling(
         action: "increment" as const,
         counterId: config.counterId,
         idempotencyKey: `ceiling-${next.version + 1}`,
+        actor: ANONYMOUS_ACTOR,
         requestFingerprint: "ceiling",
         requestId: "ceiling",
       };

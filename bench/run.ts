@@ -18,6 +18,7 @@ import { ensureTables } from "../local/bootstrap";
 import { startDynamoDbLocal } from "../local/dynamodb-local";
 import { createGateway } from "../local/gateway";
 import { startLocalSystem } from "../local/system";
+import { LEDGER_ONLY_ENVIRONMENT } from "../testkit/claims";
 import { createDocumentClient } from "../services/ledger/storage/clients";
 import { loadLedgerConfig, type LedgerConfig } from "../services/ledger/config";
 import { projectedStateFromItem, stateEntryKey } from "../services/ledger/storage/read-model";
@@ -138,6 +139,7 @@ async function freshTables(
 ): Promise<{ environment: Record<string, string>; config: LedgerConfig }> {
   const tables = tableNamesWithPrefix(prefix);
   const environment = {
+    ...LEDGER_ONLY_ENVIRONMENT,
     DYNAMODB_ENDPOINT: endpoint,
     AWS_REGION: "us-east-1",
     LEDGER_TABLE: tables.ledger,

@@ -11,6 +11,14 @@ export const VALUE_MAX = 1_000_000_000;
 export const IDEMPOTENCY_KEY_LENGTH_MAX = 128;
 export const IDEMPOTENCY_KEY_PATTERN = new RegExp(`^[A-Za-z0-9\\-_.:]{1,${IDEMPOTENCY_KEY_LENGTH_MAX}}$`);
 
+/**
+ * An actor's subject: OpenID Connect caps `sub` at 255 ASCII characters (Cognito's are 36-character UUIDs).
+ * Also the cap of the `actor` query parameter of GET /number/events/{key}.
+ */
+export const ACTOR_SUB_CHARACTERS_MAX = 255;
+/** An actor's display name, from the configured claim (Cognito usernames are at most 128): longer is cut. */
+export const ACTOR_NAME_CHARACTERS_MAX = 128;
+
 /** Request bodies over 1 KiB are refused with 413; a command body is about 25 bytes. */
 export const COMMAND_BODY_BYTES_MAX = 1024;
 

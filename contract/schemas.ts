@@ -5,6 +5,8 @@
 
 import { z } from "zod";
 import {
+  ACTOR_NAME_CHARACTERS_MAX,
+  ACTOR_SUB_CHARACTERS_MAX,
   HISTORY_CURSOR_CHARACTERS_MAX,
   HISTORY_PAGE_ENTRIES_DEFAULT,
   HISTORY_PAGE_ENTRIES_MAX,
@@ -103,6 +105,31 @@ export type NumberView = Immutable<z.infer<typeof numberViewSchema>>;
 export const commandBodySchema = z.strictObject({ action: actionSchema }).meta({ id: "CommandRequest" });
 export type CommandBody = Immutable<z.infer<typeof commandBodySchema>>;
 
+/** An actor's subject: the `sub` claim of the verified token that made the event. */
+export const actorSubSchema = z.string().min(1).max(ACTOR_SUB_CHARACTERS_MAX).regex(PRINTABLE_TEXT);
+
+/** Who made an event: taken from the verified token's claims, never from the request (docs/api.md#access). */
+export const actorSchema = z
+  .strictObject({
+    sub: actorSubSchema.describe("The token's subject (`sub`): stable, unique per user."),
+    name: z
+      .string()
+      .min(1)
+      .max(ACTOR_NAME_CHARACTERS_MAX)
+      .regex(PRINTABLE_TEXT)
+      .describe("A name for people, from the configured claim (`username` by default), else the subject."),
+  })
+  .meta({
+    id: "Actor",
+    description:
+      'Who made an event. With AUTH=off (local demos only) every event is by `{"sub": "anonymous"}`.',
+  });
+export type Actor = Immutable<z.infer<typeof actorSchema>>;
+
+const eventActorSchema = actorSchema
+  .nullable()
+  .describe("Who made the event; null for an event recorded before the ledger kept its actor.");
+
 /** The public view of a ledger event: `event` of `POST /number`, and `GET /number/events/{key}`. */
 export const eventViewSchema = z
   .strictObject({
@@ -113,8 +140,13 @@ export const eventViewSchema = z
     valueBefore: valueSchema,
     valueAfter: valueSchema,
     at: timestampSchema,
+    actor: eventActorSchema,
   })
-  .meta({ id: "Event", description: "A ledger event: one immutable record per applied command." });
+  .meta({
+    id: "Event",
+    description:
+      "A ledger event: one immutable record per applied command. Idempotency keys are per actor: the key names an event of the caller's own.",
+  });
 export type EventView = Immutable<z.infer<typeof eventViewSchema>>;
 
 /** `POST /number` applied (or replayed): the aggregate after the event, and the event. */
@@ -136,9 +168,12 @@ export const historyItemSchema = z
     valueBefore: valueSchema,
     valueAfter: valueSchema,
     at: timestampSchema,
-    eventId: idempotencyKeySchema.describe(
-      "The id of the ledger event: the idempotency key it was recorded under.",
-    ),
+    actor: eventActorSchema,
+    eventId: idempotencyKeySchema
+      .optional()
+      .describe(
+        "The idempotency key the event was recorded under: present only for a caller with scope `counter:audit`.",
+      ),
   })
   .meta({ id: "HistoryItem" });
 export type HistoryItem = Immutable<z.infer<typeof historyItemSchema>>;

@@ -34,6 +34,7 @@ import type { VerificationReport } from "../services/ledger/domain/verification"
 import { tableNamesWithPrefix } from "../services/ledger/storage/tables";
 import { DEFAULT_CLIENT_LIMITS, sendCommand, type ClientLimits } from "../testkit/client";
 import { waitForConvergence } from "../testkit/convergence";
+import { LEDGER_ONLY_ENVIRONMENT } from "../testkit/claims";
 
 export interface SoakOptions {
   readonly minutes: number;
@@ -244,6 +245,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakVerdict> {
 function soakEnvironment(dynamoDbEndpoint: string, dataDirectory: string): Record<string, string> {
   const tables = tableNamesWithPrefix(`soak-${randomUUID().slice(0, 8)}`);
   return {
+    ...LEDGER_ONLY_ENVIRONMENT,
     DYNAMODB_ENDPOINT: dynamoDbEndpoint,
     AWS_REGION: "us-east-1",
     LEDGER_TABLE: tables.ledger,

@@ -3,7 +3,8 @@
 // this process; commands arriving meanwhile join the next one (up to 99 events). Each command keeps its own
 // answer. The last committed aggregate is kept in memory as the expectation, so an uncontended command costs
 // one round trip; the version guard keeps several processes correct. It never writes an event the domain did
-// not decide, and never writes twice for one idempotency key.
+// not decide, and never writes twice for one ledger key (an idempotency key of one actor: a batch may hold
+// commands of several actors, and the same key from two actors is two commands).
 
 import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { fullJitterBackoffMs } from "../../common/backoff";
@@ -125,8 +126,9 @@ export class Committer {
   }
 
   /**
-   * Takes up to batchEventsMax commands in arrival order. A command whose key is already in the batch stays
-   * queued for the next one, where the ledger settles it (replay or 422): never two events for one key.
+   * Takes up to batchEventsMax commands in arrival order. A command whose ledger key (its actor's key) is
+   * already in the batch stays queued for the next one, where the ledger settles it (replay or 422): never two
+   * events for one key.
    */
   private takeBatch(lane: Lane): Pending[] {
     const batch: Pending[] = [];
@@ -134,11 +136,12 @@ export class Committer {
     const deferred: Pending[] = [];
     while (lane.queue.length > 0 && batch.length < this.batchEventsMax) {
       const pending = lane.queue.shift() as Pending;
-      if (keys.has(pending.command.idempotencyKey)) {
+      const key = ledgerKeyOf(pending.command);
+      if (keys.has(key)) {
         deferred.push(pending);
         continue;
       }
-      keys.add(pending.command.idempotencyKey);
+      keys.add(key);
       batch.push(pending);
     }
     lane.queue.unshift(...deferred);
@@ -184,11 +187,7 @@ export class Committer {
           const settled = new Set<Pending>();
           for (const [index, stored] of result.existing) {
             const { pending } = applied[index]!;
-            const existing =
-              stored ??
-              (await this.reader.readEvent(
-                eventIdOf(pending.command.counterId, pending.command.idempotencyKey),
-              ));
+            const existing = stored ?? (await this.reader.readEvent(ledgerKeyOf(pending.command)));
             if (existing === undefined) throw new Error("a ledger key exists but its event cannot be read");
             pending.resolve(settle(existing, pending.command));
             settled.add(pending);
@@ -244,9 +243,7 @@ export class Committer {
     await Promise.all(
       refused.map(async ({ pending, value, bound }) => {
         try {
-          const existing = await this.reader.readEvent(
-            eventIdOf(pending.command.counterId, pending.command.idempotencyKey),
-          );
+          const existing = await this.reader.readEvent(ledgerKeyOf(pending.command));
           pending.resolve(
             existing === undefined
               ? { kind: "outOfBounds", value, bound }
@@ -258,6 +255,11 @@ export class Committer {
       }),
     );
   }
+}
+
+/** The ledger key a command's event is (or would be) stored under: its counter, its actor, its key. */
+function ledgerKeyOf(command: Command): string {
+  return eventIdOf(command.counterId, command.idempotencyKey, command.actor);
 }
 
 /** The pause before conflict retry `attempt`: full-jitter exponential backoff (common/backoff.ts). */

@@ -1,12 +1,15 @@
-// The Lambda handler of POST /number: a thin adapter. It parses the API Gateway event, asks the committer,
-// and maps the outcome to a response through one table. It must never let an exception or an internal
-// name reach the client.
+// The Lambda handler of POST /number: a thin adapter. It checks the caller (docs/api.md#access) before
+// anything else, parses the API Gateway event, asks the committer with the caller's actor, and maps the
+// outcome to a response through one table. It must never let an exception or an internal name reach the
+// client, and never takes the actor from the request.
 
 import type { APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import type { CommandApplied } from "../../contract/schemas";
 import { createDocumentClient } from "../ledger/storage/clients";
 import { loadLedgerConfig, type LedgerConfig } from "../ledger/config";
 import { viewOfEvent, type LedgerEvent } from "../ledger/domain/event";
+import { authorize } from "../ledger/http/caller";
+import { recordableActor, refusalOutcome, unrecordableSubject } from "../ledger/http/identity";
 import { problemResponse } from "../ledger/http/problem";
 import { createHttpHandler, type HttpHandler } from "../ledger/http/handler";
 import { jsonResponse } from "../ledger/http/response";
@@ -78,6 +81,15 @@ export function createCommandHandler(dependencies: CommandHandlerDependencies): 
     unavailableDetail: "The store is unavailable right now; retry with the same Idempotency-Key.",
   };
   return createHttpHandler(options, async (event, requestId) => {
+    // Nothing is read or written for a caller the route refuses.
+    const access = authorize(event, "POST /number", config.auth, requestId);
+    if (access.kind === "refused") {
+      return { result: access.result, fields: { outcome: refusalOutcome(access.result) } };
+    }
+    const actor = recordableActor(access.caller);
+    if (actor === undefined) {
+      return { result: unrecordableSubject(requestId), fields: { outcome: "unauthorized" } };
+    }
     const parsed = parseCommandRequest(event);
     if (parsed.kind === "invalid") {
       return {
@@ -90,6 +102,7 @@ export function createCommandHandler(dependencies: CommandHandlerDependencies): 
       action: request.action,
       counterId: config.counterId,
       idempotencyKey: request.idempotencyKey,
+      actor,
       requestFingerprint: request.requestFingerprint,
       requestId,
     });

@@ -1,5 +1,6 @@
 // The projection: turns a batch of ledger stream records into the read model — one audit entry per version
-// (a copy of the event, identical on every redelivery) and the projected state, moved forward only.
+// (a copy of the event, its actor included, identical on every redelivery) and the projected state, moved
+// forward only.
 // Delivery is at least once and, across shards, in any order, so every write here is idempotent and
 // order-insensitive. It must never throw past a batch: a record it cannot project is reported in
 // `batchItemFailures`, and it never overwrites an audit entry with another event.
@@ -13,7 +14,7 @@ import {
 } from "@aws-sdk/lib-dynamodb";
 import { unmarshall } from "@aws-sdk/util-dynamodb";
 import type { DynamoDBBatchResponse, DynamoDBRecord } from "aws-lambda";
-import { eventIdOf, ledgerEventSchema, type LedgerEvent } from "../ledger/domain/event";
+import { expectedEventIdOf, ledgerEventSchema, type LedgerEvent } from "../ledger/domain/event";
 import { PROJECTOR_RECORDS_IN_FLIGHT_MAX, PROJECTOR_TRANSACTION_ENTRIES_MAX } from "../ledger/domain/limits";
 import { describeError, type Logger } from "../ledger/log";
 import { stateEntryKey } from "../ledger/storage/read-model";
@@ -71,8 +72,8 @@ export function decodeLedgerRecord(record: DynamoDBRecord): DecodedRecord {
     return { kind: "undecodable", detail: `not a ledger event: bad ${fields.join(", ")}` };
   }
   const event = parsed.data;
-  if (event.eventId !== eventIdOf(event.counterId, event.idempotencyKey)) {
-    return { kind: "undecodable", detail: "eventId does not match counterId and idempotencyKey" };
+  if (event.eventId !== expectedEventIdOf(event)) {
+    return { kind: "undecodable", detail: "eventId does not match counterId, idempotencyKey and actor" };
   }
   return { kind: "event", event };
 }

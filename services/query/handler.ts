@@ -1,18 +1,22 @@
 // The Lambda handler of the read routes (GET /number, /number/events/{key}, /number/history,
 // /number/verify, /health, /openapi.json) and of API Gateway's `$default` route, which answers 404 and 405
-// for everything else. A thin adapter: route → query → response. It never writes.
+// for everything else. A thin adapter: route → caller checked (docs/api.md#access) → query → response.
+// It never writes, and reads nothing for a caller the route refuses.
 
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
-import type { EventView, Health, NumberView } from "../../contract/schemas";
+import { SCOPES } from "../../contract/auth";
+import { actorSubSchema, type EventView, type Health, type NumberView } from "../../contract/schemas";
 import openapiDocument from "../../openapi.json";
 import { createDocumentClient } from "../ledger/storage/clients";
 import { loadLedgerConfig, type LedgerConfig } from "../ledger/config";
 import { eventIdOf, viewOfEvent } from "../ledger/domain/event";
-import { problemResponse } from "../ledger/http/problem";
+import { authorize, hasScope, type Caller } from "../ledger/http/caller";
+import { auditScopeNeeded, ownsKeys, refusalOutcome, unrecordableSubject } from "../ledger/http/identity";
+import { echo, problemResponse } from "../ledger/http/problem";
 import { createHttpHandler, type HttpHandler } from "../ledger/http/handler";
 import { headerOf, jsonResponse } from "../ledger/http/response";
 import { matchDefaultRoute, routeKeyOf } from "../ledger/http/routes";
-import { IDEMPOTENCY_KEY_PATTERN } from "../ledger/domain/limits";
+import { ACTOR_SUB_CHARACTERS_MAX, IDEMPOTENCY_KEY_PATTERN } from "../ledger/domain/limits";
 import { createLogger, type Logger } from "../ledger/log";
 import { LedgerReader } from "../ledger/storage/store";
 import { createHistoryQuery } from "./history";
@@ -31,6 +35,8 @@ interface QueryContext {
   readonly event: APIGatewayProxyEventV2;
   readonly requestId: string;
   readonly pathParameters: Readonly<Record<string, string>>;
+  /** Whom the route's access rule let in (under AUTH=off, the anonymous caller with every scope). */
+  readonly caller: Caller;
 }
 
 type Query = (context: QueryContext) => Promise<APIGatewayProxyStructuredResultV2>;
@@ -63,10 +69,13 @@ function createQueries(dependencies: QueryHandlerDependencies): Record<string, Q
       };
       return jsonResponse(200, view, headers);
     },
-    "GET /number/events/{key}": async ({ pathParameters, requestId }) => {
+    "GET /number/events/{key}": async ({ event: request, pathParameters, requestId, caller }) => {
+      const owner = ownerOf(request, caller, requestId);
+      if (owner.kind === "refused") return owner.result;
       const key = pathParameters.key ?? "";
+      // Keys are per actor: another actor's event under this key is simply not found, as if never applied.
       const event = IDEMPOTENCY_KEY_PATTERN.test(key)
-        ? await reader.readEvent(eventIdOf(config.counterId, key))
+        ? await reader.readEvent(eventIdOf(config.counterId, key, { sub: owner.sub }))
         : undefined;
       if (event === undefined) {
         return problemResponse("notFound", { requestId, detail: "No event is recorded under that key." });
@@ -84,6 +93,37 @@ function createQueries(dependencies: QueryHandlerDependencies): Record<string, Q
     "GET /openapi.json": () =>
       Promise.resolve(jsonResponse(200, openapiDocument, { "Cache-Control": "max-age=300" })),
   };
+}
+
+/**
+ * Whose events GET /number/events/{key} reads: the caller's own, or with `?actor=<sub>` any actor's, which
+ * needs scope counter:audit (403 without it, before the value is even looked at; 400 for a value no actor
+ * can have).
+ */
+function ownerOf(
+  event: APIGatewayProxyEventV2,
+  caller: Caller,
+  requestId: string,
+):
+  | { readonly kind: "owner"; readonly sub: string }
+  | { readonly kind: "refused"; readonly result: APIGatewayProxyStructuredResultV2 } {
+  const requested = event.queryStringParameters?.actor;
+  if (requested === undefined) {
+    return ownsKeys(caller)
+      ? { kind: "owner", sub: caller.actor.sub }
+      : { kind: "refused", result: unrecordableSubject(requestId) };
+  }
+  if (!hasScope(caller, SCOPES.audit)) return { kind: "refused", result: auditScopeNeeded(requestId) };
+  if (!actorSubSchema.safeParse(requested).success) {
+    return {
+      kind: "refused",
+      result: problemResponse("badRequest", {
+        requestId,
+        detail: `actor must be an actor's subject: 1-${ACTOR_SUB_CHARACTERS_MAX} printable characters (got ${echo(requested)}).`,
+      }),
+    };
+  }
+  return { kind: "owner", sub: requested };
 }
 
 /** Path parameters decoded as API Gateway does; a malformed escape leaves the segment as it came. */
@@ -131,17 +171,36 @@ export function createQueryHandler(dependencies: QueryHandlerDependencies): Quer
     unavailableDetail: "The store is unavailable right now.",
   };
   return createHttpHandler(options, async (event, requestId) => {
-    const routeKey = routeOf(event);
-    const query = queries[routeKey];
-    const pathParameters =
-      event.routeKey === "$default"
-        ? decodedParameters(matchedParameters(event))
-        : decodedParameters(event.pathParameters);
-    const result =
-      query === undefined ? unrouted(event, requestId) : await query({ event, requestId, pathParameters });
+    const answer = await answerOf(queries, dependencies.config, event, requestId);
     // HEAD is answered as its GET: the same status and headers, without the body (RFC 9110 §9.3.2).
-    return { result: event.requestContext.http.method === "HEAD" ? withoutBody(result) : result };
+    const result = event.requestContext.http.method === "HEAD" ? withoutBody(answer.result) : answer.result;
+    return { ...answer, result };
   });
+}
+
+/**
+ * The answer of a routed request, after its route's access rule: a HEAD that reached `$default` is checked as
+ * the GET it is answered as (on AWS `$default` has no authorizer, so a HEAD of a route that needs a token is a
+ * 401). A refused caller gets the refusal as it is, and nothing is read.
+ */
+async function answerOf(
+  queries: Readonly<Record<string, Query>>,
+  config: LedgerConfig,
+  event: APIGatewayProxyEventV2,
+  requestId: string,
+): Promise<{ result: APIGatewayProxyStructuredResultV2; fields?: Record<string, string> }> {
+  const routeKey = routeOf(event);
+  const query = queries[routeKey];
+  if (query === undefined) return { result: unrouted(event, requestId) };
+  const access = authorize(event, routeKey, config.auth, requestId);
+  if (access.kind === "refused") {
+    return { result: access.result, fields: { outcome: refusalOutcome(access.result) } };
+  }
+  const pathParameters =
+    event.routeKey === "$default"
+      ? decodedParameters(matchedParameters(event))
+      : decodedParameters(event.pathParameters);
+  return { result: await query({ event, requestId, pathParameters, caller: access.caller }) };
 }
 
 function matchedParameters(event: APIGatewayProxyEventV2): Record<string, string> {

@@ -1,13 +1,16 @@
 // GET /number/history (docs/api.md): the audit trail a page at a time, from the read model, with
-// `projectedVersion` saying how far the projector has come. The cursor is opaque to clients but not a secret:
+// `projectedVersion` saying how far the projector has come. Every item names its actor; its idempotency key
+// only to a caller with scope counter:audit, whatever the route table says. The cursor is opaque to clients but not a secret:
 // it names the last version of the page and the order, and is validated strictly, so that no cursor a client
 // sends — forged, truncated or from another order — can become anything but a page or a 400. It never writes.
 
 import { GetCommand, QueryCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import { z } from "zod";
+import { SCOPES } from "../../contract/auth";
 import type { HistoryPage as HistoryPageBody } from "../../contract/schemas";
 import type { LedgerConfig } from "../ledger/config";
+import { hasScope, type Caller } from "../ledger/http/caller";
 import { echo, problemResponse } from "../ledger/http/problem";
 import { jsonResponse } from "../ledger/http/response";
 import {
@@ -121,6 +124,7 @@ export interface HistoryDependencies {
 export async function readHistoryPage(
   dependencies: HistoryDependencies,
   request: HistoryRequest,
+  view: { readonly showKeys: boolean },
 ): Promise<HistoryPage> {
   const { client, config } = dependencies;
   const stateItem = (
@@ -160,7 +164,9 @@ export async function readHistoryPage(
             ),
           )
         ).Items ?? []);
-  const items = entries.slice(0, request.limit).map((entry) => historyItemOf(auditEntrySchema.parse(entry)));
+  const items = entries
+    .slice(0, request.limit)
+    .map((entry) => historyItemOf(auditEntrySchema.parse(entry), { showKey: view.showKeys }));
   const last = items.at(-1);
   const nextCursor =
     entries.length > request.limit && last !== undefined
@@ -174,12 +180,15 @@ export function createHistoryQuery(
 ): (context: {
   readonly event: APIGatewayProxyEventV2;
   readonly requestId: string;
+  readonly caller: Caller;
 }) => Promise<APIGatewayProxyStructuredResultV2> {
-  return async ({ event, requestId }) => {
+  return async ({ event, requestId, caller }) => {
     const reading = readHistoryRequest(event.queryStringParameters);
     if (reading.kind === "invalid")
       return problemResponse("badRequest", { requestId, detail: reading.detail });
-    const page: HistoryPageBody = await readHistoryPage(dependencies, reading.request);
+    const page: HistoryPageBody = await readHistoryPage(dependencies, reading.request, {
+      showKeys: hasScope(caller, SCOPES.audit),
+    });
     return jsonResponse(200, page);
   };
 }

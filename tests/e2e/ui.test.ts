@@ -15,6 +15,7 @@ import { build } from "vite";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startLocalSystem, type LocalSystem } from "../../local/system";
 import { createTestStore } from "../support/store";
+import { LEDGER_ONLY_ENVIRONMENT } from "../../testkit/claims";
 
 const CHROMIUM_PATH = "/usr/bin/chromium";
 const CHROMIUM_ARGUMENTS = [
@@ -94,7 +95,7 @@ describe("the web UI in a real browser", () => {
   }
 
   browserTest("loads, increments, shows history, follows others, verifies", async () => {
-    const system = await start((await createTestStore()).environment);
+    const system = await start((await createTestStore(LEDGER_ONLY_ENVIRONMENT)).environment);
     const url = system.url;
     const { page, pageErrors } = await openPage(url);
     try {
@@ -132,7 +133,9 @@ describe("the web UI in a real browser", () => {
   });
 
   browserTest("keeps to the bounds the API tells: COUNTER_MAX=3, Increment disabled at 3", async () => {
-    const system = await start((await createTestStore({ COUNTER_MAX: "3" })).environment);
+    const system = await start(
+      (await createTestStore({ ...LEDGER_ONLY_ENVIRONMENT, COUNTER_MAX: "3" })).environment,
+    );
     const { page, pageErrors } = await openPage(system.url);
     try {
       const boundNote = page.locator("#bound-note");
@@ -166,7 +169,7 @@ describe("the web UI in a real browser", () => {
     },
   ]) {
     browserTest(name, async () => {
-      const store = await createTestStore();
+      const store = await createTestStore(LEDGER_ONLY_ENVIRONMENT);
       const first = await start(store.environment);
       const port = Number(new URL(first.url).port);
       // At the narrowest width the UI supports, where the longer messages of this case must still fit.

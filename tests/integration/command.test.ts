@@ -1,5 +1,7 @@
 // The command handler against DynamoDB Local, called with real API Gateway envelopes: every outcome of
-// POST /number in docs/api.md, and what each leaves in the ledger and the aggregate.
+// POST /number in docs/api.md, and what each leaves in the ledger and the aggregate. AUTH is on (the default):
+// every command comes from alice's verified token, as API Gateway's JWT authorizer passes it; who may write,
+// and whose key is whose, is tests/integration/identity.test.ts's subject.
 
 import { DeleteCommand, ScanCommand } from "@aws-sdk/lib-dynamodb";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -10,8 +12,19 @@ import { COMMIT_ATTEMPTS_MAX } from "../../services/ledger/domain/limits";
 import { verifyLedger } from "../../services/ledger/storage/replay";
 import { LedgerReader } from "../../services/ledger/storage/store";
 import { COUNTERS } from "../../services/ledger/storage/tables";
-import { commandEvent, httpEvent } from "../support/fixtures";
+import type { APIGatewayProxyEventV2 } from "aws-lambda";
+import type { Command } from "../../services/ledger/domain/decider";
+import { eventIdOf } from "../../services/ledger/domain/event";
+import { ALICE, actorOfClaims, withClaims } from "../../testkit/claims";
+import { commandEvent as anonymousCommandEvent, httpEvent as anonymousHttpEvent } from "../support/fixtures";
 import { createTestStore, type TestStore } from "../support/store";
+
+/** Every request of this file is alice's. */
+const commandEvent = (action: string, key?: string): APIGatewayProxyEventV2 =>
+  withClaims(anonymousCommandEvent(action, key), ALICE);
+const httpEvent = (options: Parameters<typeof anonymousHttpEvent>[0]): APIGatewayProxyEventV2 =>
+  withClaims(anonymousHttpEvent(options), ALICE);
+const actor: Command["actor"] = actorOfClaims(ALICE);
 
 interface Problem {
   type: string;
@@ -67,8 +80,10 @@ describe("POST /number against DynamoDB Local", () => {
     expect(body.event.at).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
     const aggregate = await reader.readAggregate(store.config.counterId);
     expect(aggregate).toMatchObject({ value: before.value + 1, version: before.version + 1 });
-    expect(aggregate.lastEventId).toBe(`${store.config.counterId}#apply-1`);
-    expect(await reader.readEvent(`${store.config.counterId}#apply-1`)).toMatchObject({ schemaVersion: 1 });
+    const eventId = eventIdOf(store.config.counterId, "apply-1", actor);
+    expect(aggregate.lastEventId).toBe(eventId);
+    expect(await reader.readEvent(eventId)).toMatchObject({ schemaVersion: 2, actor });
+    expect(body.event.actor).toEqual({ sub: ALICE.sub, name: "alice" });
   });
 
   it("I4: replays a repeated key with the same request: the original body, Idempotent-Replayed, no change", async () => {
@@ -164,6 +179,7 @@ describe("bounds", () => {
       action: "increment" as const,
       counterId: bounded.config.counterId,
       idempotencyKey,
+      actor,
       requestFingerprint: "fingerprint",
       requestId: "request",
     });
@@ -306,6 +322,7 @@ describe("contention", () => {
             action: "increment",
             counterId: contended.config.counterId,
             idempotencyKey: `competitor-${counts.competitorWrites}`,
+            actor,
             requestFingerprint: "competitor",
             requestId: "competitor",
           });
@@ -327,7 +344,7 @@ describe("contention", () => {
     });
     const victimEvent = () =>
       new LedgerReader(contended.client, contended.config.tables, contended.config.bounds).readEvent(
-        `${contended.config.counterId}#victim`,
+        eventIdOf(contended.config.counterId, "victim", actor),
       );
     return { victim, counts, handle, victimEvent, destroy: () => victimClient.destroy() };
   }

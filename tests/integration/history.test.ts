@@ -13,6 +13,7 @@ import { encodeCursor } from "../../services/query/history";
 import { httpEvent } from "../support/fixtures";
 import { createTestStore, type TestStore } from "../support/store";
 import { eventually } from "../support/ledger-fixtures";
+import { LEDGER_ONLY_ENVIRONMENT } from "../../testkit/claims";
 
 interface HistoryItemBody {
   version: number;
@@ -80,7 +81,7 @@ async function projectedVersionReaches(version: number): Promise<void> {
 const COMMITTED = 23;
 
 beforeAll(async () => {
-  store = await createTestStore({ LOG_LEVEL: "silent" });
+  store = await createTestStore({ ...LEDGER_ONLY_ENVIRONMENT, LOG_LEVEL: "silent" });
   directory = await mkdtemp(join(tmpdir(), "history-test-"));
   system = await startLocalSystem({ environment: store.environment, port: 0, dataDirectory: directory });
   for (let index = 0; index < COMMITTED; index++) await post(index % 5 === 4 ? "decrement" : "increment");

@@ -16,11 +16,13 @@ import { startLocalSystem, type LocalSystem } from "../../local/system";
 import { Committer } from "../../services/command/committer";
 import type { Action } from "../../services/ledger/domain/decider";
 import { requestFingerprint } from "../../services/ledger/domain/fingerprint";
+import { ALICE, actorOfClaims } from "../../testkit/claims";
 import { stateEntryKey } from "../../services/ledger/storage/read-model";
 import { auditEntryOf } from "../../services/ledger/domain/audit";
 import { createProjectorHandler } from "../../services/projector/handler";
 import { createTestStore, type TestStore } from "../support/store";
 import { eventually, readAuditTrail } from "../support/ledger-fixtures";
+import { LEDGER_ONLY_ENVIRONMENT } from "../../testkit/claims";
 
 const directories: string[] = [];
 
@@ -42,6 +44,7 @@ async function commit(store: TestStore, actions: readonly Action[]) {
       action,
       counterId: store.config.counterId,
       idempotencyKey: randomUUID(),
+      actor: actorOfClaims(ALICE),
       requestFingerprint: requestFingerprint(action),
       requestId: randomUUID(),
     });
@@ -84,7 +87,7 @@ describe("npm start's stream poller, end to end through the gateway", () => {
   let system: LocalSystem;
 
   beforeAll(async () => {
-    store = await createTestStore({ LOG_LEVEL: "silent" });
+    store = await createTestStore({ ...LEDGER_ONLY_ENVIRONMENT, LOG_LEVEL: "silent" });
     system = await startLocalSystem({
       environment: store.environment,
       port: 0,
@@ -144,7 +147,7 @@ describe("npm start's stream poller, end to end through the gateway", () => {
 
 describe("the poller on its own", () => {
   it("resumes from its checkpoint after a restart: nothing lost, nothing delivered twice", async () => {
-    const store = await createTestStore();
+    const store = await createTestStore(LEDGER_ONLY_ENVIRONMENT);
     const directory = await dataDirectory();
     const first = recordingProjector(store);
     const before = await commit(store, ["increment", "increment", "increment", "increment", "increment"]);
@@ -184,7 +187,7 @@ describe("the poller on its own", () => {
   });
 
   it("retries from the first failed record, with the records before it never delivered again", async () => {
-    const store = await createTestStore();
+    const store = await createTestStore(LEDGER_ONLY_ENVIRONMENT);
     const events = await commit(store, ["increment", "increment", "increment", "increment"]);
     const real = recordingProjector(store);
     let failed = false;
@@ -215,7 +218,7 @@ describe("the poller on its own", () => {
   });
 
   it("writes a poison record to the failure log after bounded retries, and the shard keeps moving", async () => {
-    const store = await createTestStore();
+    const store = await createTestStore(LEDGER_ONLY_ENVIRONMENT);
     const directory = await dataDirectory();
     const before = await commit(store, ["increment"]);
     const poison = { eventId: "poison#1", counterId: "poison", version: 1, delta: 7 };

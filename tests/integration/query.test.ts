@@ -11,6 +11,7 @@ import { createLogger, type LogLine } from "../../services/ledger/log";
 import { freePort } from "../../local/dynamodb-local";
 import { commandEvent, httpEvent } from "../support/fixtures";
 import { createTestStore, type TestStore } from "../support/store";
+import { LEDGER_ONLY_ENVIRONMENT } from "../../testkit/claims";
 
 let store: TestStore;
 let query: QueryHandler;
@@ -20,7 +21,7 @@ function get(path: string, routeKey: string, extra: Partial<Parameters<typeof ht
 }
 
 beforeAll(async () => {
-  store = await createTestStore();
+  store = await createTestStore(LEDGER_ONLY_ENVIRONMENT);
   query = createQueryHandler({ client: store.client, config: store.config, log: () => undefined });
   const committer = new Committer({ client: store.client, config: store.config });
   const command = createCommandHandler({ committer, config: store.config, log: () => undefined });
@@ -53,7 +54,7 @@ describe("GET /number", () => {
   });
 
   it("starts a new counter at value 0, version 0, updatedAt null", async () => {
-    const fresh = await createTestStore();
+    const fresh = await createTestStore(LEDGER_ONLY_ENVIRONMENT);
     const freshQuery = createQueryHandler({
       client: fresh.client,
       config: fresh.config,

@@ -1,7 +1,8 @@
 // Group commit under fast-check, on DynamoDB Local: commands arrive at one batching committer in arbitrary
 // interleavings (staggered arrivals, duplicate keys, both actions near both bounds) while a second writer
-// in "another process" moves the same aggregate and forces conflicts. I1–I4 and I6 must hold, and each
-// command must get its own answer.
+// in "another process" moves the same aggregate and forces conflicts, from two users sharing the key pool (a
+// batch holds both users' commands, and one key of each). I1–I4 and I6 must hold, and each command must get
+// its own answer.
 
 import { PutCommand } from "@aws-sdk/lib-dynamodb";
 import fc from "fast-check";
@@ -9,6 +10,7 @@ import { describe, expect, it } from "vitest";
 import { Committer } from "../../services/command/committer";
 import { createCommandHandler } from "../../services/command/handler";
 import type { Action } from "../../services/ledger/domain/decider";
+import { ALICE, BOB, actorOfClaims, withClaims, type TestClaims } from "../../testkit/claims";
 import { VALUE_MAX } from "../../services/ledger/domain/limits";
 import { commandEvent } from "../support/fixtures";
 import { expectLedgerInvariants } from "../support/invariants";
@@ -22,6 +24,7 @@ interface Arrival {
   readonly delayMs: number;
   /** Which process receives it: the batching committer, or the competing writer. */
   readonly writer: "batching" | "competing";
+  readonly user: TestClaims;
 }
 
 const arrival: fc.Arbitrary<Arrival> = fc.record({
@@ -29,6 +32,7 @@ const arrival: fc.Arbitrary<Arrival> = fc.record({
   idempotencyKey: fc.option(fc.constantFrom("a", "b", "c", "d", "e", "f", "g", "h"), { nil: undefined }),
   delayMs: fc.integer({ min: 0, max: 15 }),
   writer: fc.constantFrom<"batching" | "competing">("batching", "batching", "batching", "competing"),
+  user: fc.constantFrom(ALICE, BOB),
 });
 
 describe("group commit on DynamoDB Local", () => {
@@ -68,10 +72,17 @@ describe("group commit on DynamoDB Local", () => {
           const responses = await Promise.all(
             arrivals.map(async (next) => {
               await new Promise((wake) => setTimeout(wake, next.delayMs));
-              return handlers[next.writer](commandEvent(next.action, next.idempotencyKey));
+              return handlers[next.writer](
+                withClaims(commandEvent(next.action, next.idempotencyKey), next.user),
+              );
             }),
           );
-          await expectOutcomesAddUp(store, responses, start.base);
+          await expectOutcomesAddUp(
+            store,
+            responses,
+            start.base,
+            arrivals.map((next) => next.user),
+          );
           store.client.destroy();
         },
       ),
@@ -89,6 +100,7 @@ describe("group commit on DynamoDB Local", () => {
           action: "increment",
           counterId: store.config.counterId,
           idempotencyKey: `together-${index}`,
+          actor: actorOfClaims(ALICE),
           requestFingerprint: "fingerprint",
           requestId: `request-${index}`,
         }),

@@ -1,7 +1,8 @@
 // Model-based property test (fast-check `fc.commands` + `fc.asyncModelRun`) of POST /number against the
 // real tables on DynamoDB Local: arbitrary sequences of increments, decrements, retries with the same key
-// and reuse of a key for the other action, near both bounds. After every step: I1–I4 hold, and the
-// real system agrees with a plain model of what the API promises.
+// and reuse of a key for the other action, near both bounds, by two users whose keys are their own (AUTH on,
+// verified claims as API Gateway passes them). After every step: I1–I4 hold, and the real system agrees
+// with a plain model of what the API promises.
 
 import { PutCommand } from "@aws-sdk/lib-dynamodb";
 import fc from "fast-check";
@@ -10,6 +11,7 @@ import { Committer } from "../../services/command/committer";
 import { createCommandHandler, type CommandHandler } from "../../services/command/handler";
 import type { Action } from "../../services/ledger/domain/decider";
 import { VALUE_MAX } from "../../services/ledger/domain/limits";
+import { ALICE, BOB, withClaims, type TestClaims } from "../../testkit/claims";
 import { commandEvent } from "../support/fixtures";
 import { expectLedgerInvariants } from "../support/invariants";
 import { createTestStore, type TestStore } from "../support/store";
@@ -17,7 +19,7 @@ import { createTestStore, type TestStore } from "../support/store";
 interface Model {
   value: number;
   version: number;
-  /** What each client key was first applied with, and the body the client saw. */
+  /** What each client key was first applied with, and the body the client saw: per user (`sub|key`). */
   readonly applied: Map<string, { action: Action; body: string }>;
   readonly base: number;
   readonly bounds: { min: number; max: number };
@@ -32,6 +34,7 @@ class Post implements fc.AsyncCommand<Model, Real> {
   constructor(
     readonly action: Action,
     readonly idempotencyKey: string | undefined,
+    readonly user: TestClaims,
   ) {}
 
   check(): boolean {
@@ -39,9 +42,10 @@ class Post implements fc.AsyncCommand<Model, Real> {
   }
 
   async run(model: Model, real: Real): Promise<void> {
-    const result = await real.handle(commandEvent(this.action, this.idempotencyKey));
+    const result = await real.handle(withClaims(commandEvent(this.action, this.idempotencyKey), this.user));
     const body = result.body ?? "";
-    const earlier = this.idempotencyKey === undefined ? undefined : model.applied.get(this.idempotencyKey);
+    const modelKey = `${this.user.sub}|${this.idempotencyKey}`;
+    const earlier = this.idempotencyKey === undefined ? undefined : model.applied.get(modelKey);
     if (earlier !== undefined && earlier.action === this.action) {
       // I4: a repeat of the same request is the original answer, unchanged.
       expect(result.statusCode).toBe(200);
@@ -63,7 +67,7 @@ class Post implements fc.AsyncCommand<Model, Real> {
         model.value = after;
         model.version += 1;
         if (this.idempotencyKey !== undefined) {
-          model.applied.set(this.idempotencyKey, { action: this.action, body });
+          model.applied.set(modelKey, { action: this.action, body });
         }
       }
     }
@@ -72,7 +76,7 @@ class Post implements fc.AsyncCommand<Model, Real> {
   }
 
   toString(): string {
-    return `POST ${this.action} key=${this.idempotencyKey ?? "(server-made)"}`;
+    return `POST ${this.action} key=${this.idempotencyKey ?? "(server-made)"} by ${this.user.username ?? this.user.sub}`;
   }
 }
 
@@ -81,8 +85,9 @@ const commands = [
     .tuple(
       fc.constantFrom<Action>("increment", "decrement"),
       fc.option(fc.constantFrom("k1", "k2", "k3", "k4")),
+      fc.constantFrom(ALICE, BOB),
     )
-    .map(([action, key]) => new Post(action, key ?? undefined)),
+    .map(([action, key, user]) => new Post(action, key ?? undefined, user)),
 ];
 
 /**

@@ -18,6 +18,7 @@ import { loadLedgerConfig } from "../../services/ledger/config";
 import type { Action } from "../../services/ledger/domain/decider";
 import type { EventView } from "../../services/ledger/domain/event";
 import type { TestStore } from "../support/store";
+import { LEDGER_ONLY_ENVIRONMENT } from "../../testkit/claims";
 import { DEFAULT_CLIENT_LIMITS, inParallel, sendCommand, type CommandRecord } from "../../testkit/client";
 import { waitForConvergence } from "../../testkit/convergence";
 import { expectLedgerAgreesWithClients } from "./support/ledger-check";
@@ -72,6 +73,7 @@ beforeAll(async () => {
   dataDirectory = mkdtempSync(join(tmpdir(), "crash-test-"));
   dynamoDb = await startDynamoDbLocal({ dataDirectory: join(dataDirectory, "dynamodb") });
   environment = {
+    ...LEDGER_ONLY_ENVIRONMENT,
     PATH: process.env.PATH ?? "",
     HOME: process.env.HOME ?? tmpdir(),
     DYNAMODB_ENDPOINT: dynamoDb.endpoint,

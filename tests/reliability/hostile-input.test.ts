@@ -17,6 +17,7 @@ import { stateEntryKey } from "../../services/ledger/storage/read-model";
 import { createTestStore, type TestStore } from "../support/store";
 import { waitForConvergence } from "../../testkit/convergence";
 import { sendRaw, type RawAnswer } from "./support/raw-http";
+import { LEDGER_ONLY_ENVIRONMENT } from "../../testkit/claims";
 
 const SECRET_MARKER = `TOP-SECRET-${randomUUID()}`;
 const RUNS = Number(process.env.HOSTILE_INPUT_RUNS ?? 250);
@@ -27,7 +28,7 @@ let system: LocalSystem;
 let port: number;
 
 beforeAll(async () => {
-  store = await createTestStore({ COUNTER_MAX: "1000" });
+  store = await createTestStore({ ...LEDGER_ONLY_ENVIRONMENT, COUNTER_MAX: "1000" });
   // A web root with a secret beside it: path traversal must never reach the secret.
   const directory = mkdtempSync(join(tmpdir(), "hostile-web-"));
   const webRoot = join(directory, "web");

@@ -28,6 +28,7 @@ import {
 } from "../../testkit/client";
 import { waitForConvergence } from "../../testkit/convergence";
 import { expectLedgerAgreesWithClients } from "./support/ledger-check";
+import { LEDGER_ONLY_ENVIRONMENT } from "../../testkit/claims";
 
 const SEED = Number(process.env.RELIABILITY_SEED ?? 23);
 const QUICK_CLIENT: ClientLimits = { ...DEFAULT_CLIENT_LIMITS, retryAfterMsMax: 50 };
@@ -38,7 +39,7 @@ const proxies: HttpFaultProxy[] = [];
 const cleanups: (() => Promise<void>)[] = [];
 
 beforeAll(async () => {
-  store = await createTestStore({ COUNTER_MAX: "25" });
+  store = await createTestStore({ ...LEDGER_ONLY_ENVIRONMENT, COUNTER_MAX: "25" });
   system = await startLocalSystem({ environment: store.environment, port: 0 });
 });
 
@@ -119,7 +120,7 @@ describe("a random mix of edge faults, concurrent clients retrying with the same
   it("nothing lost, nothing doubled, every client ends with the true outcome, verify is ok", async () => {
     const random = seededRandom(SEED);
     // Fresh tables, so that the ledger holds only this test's commands.
-    const mixStore = await createTestStore({ COUNTER_MAX: "25" });
+    const mixStore = await createTestStore({ ...LEDGER_ONLY_ENVIRONMENT, COUNTER_MAX: "25" });
     const mixSystem = await startLocalSystem({ environment: mixStore.environment, port: 0 });
     cleanups.push(async () => {
       await mixSystem.stop();

@@ -20,6 +20,7 @@ import { Committer } from "../../services/command/committer";
 import { createDocumentClient } from "../../services/ledger/storage/clients";
 import type { Action } from "../../services/ledger/domain/decider";
 import { requestFingerprint } from "../../services/ledger/domain/fingerprint";
+import { ALICE, actorOfClaims } from "../../testkit/claims";
 import { verifyLedger } from "../../services/ledger/storage/replay";
 import { createProjectorHandler } from "../../services/projector/handler";
 import { readAuditTrail } from "../support/ledger-fixtures";
@@ -145,6 +146,7 @@ describe("the projector under faults, poison records and redelivery", () => {
             action,
             counterId: store.config.counterId,
             idempotencyKey: randomUUID(),
+            actor: actorOfClaims(ALICE),
             requestFingerprint: requestFingerprint(action),
             requestId: randomUUID(),
           });

@@ -16,6 +16,7 @@ import { expectOutcomesAddUp } from "../support/outcomes";
 import { createTestStore, type TestStore } from "../support/store";
 import { inParallel } from "../../testkit/client";
 import { waitForConvergence } from "../../testkit/convergence";
+import { LEDGER_ONLY_ENVIRONMENT } from "../../testkit/claims";
 
 const SEED = Number(process.env.RELIABILITY_SEED ?? 7);
 const KEYS = 450;
@@ -61,7 +62,7 @@ let store: TestStore;
 const systems: LocalSystem[] = [];
 
 beforeAll(async () => {
-  store = await createTestStore({ COUNTER_MAX: String(COUNTER_MAX) });
+  store = await createTestStore({ ...LEDGER_ONLY_ENVIRONMENT, COUNTER_MAX: String(COUNTER_MAX) });
   systems.push(await startLocalSystem({ environment: store.environment, port: 0 }));
   systems.push(
     await startLocalSystem({

@@ -30,6 +30,7 @@ import {
 } from "../../testkit/client";
 import { waitForConvergence } from "../../testkit/convergence";
 import { expectLedgerAgreesWithClients } from "./support/ledger-check";
+import { LEDGER_ONLY_ENVIRONMENT } from "../../testkit/claims";
 
 const SEED = Number(process.env.RELIABILITY_SEED ?? 11);
 const TRANSACTION = "TransactWriteItemsCommand";
@@ -53,7 +54,7 @@ async function systemWithFaults(
   }[],
   overrides: Record<string, string> = {},
 ): Promise<{ system: LocalSystem; store: TestStore; injectors: SdkFaultInjector[] }> {
-  const store = await createTestStore(overrides);
+  const store = await createTestStore({ ...LEDGER_ONLY_ENVIRONMENT, ...overrides });
   const injectors: SdkFaultInjector[] = [];
   const system = await startLocalSystem({
     environment: store.environment,

@@ -16,6 +16,7 @@ import { createQueryHandler } from "../../services/query/handler";
 import { readLedger } from "../support/invariants";
 import { createTestStore, type TestStore } from "../support/store";
 import { byteByByte, sendRaw } from "./support/raw-http";
+import { LEDGER_ONLY_ENVIRONMENT } from "../../testkit/claims";
 
 const HEADERS_TIMEOUT_MS = 600;
 const REQUEST_TIMEOUT_MS = 1_200;
@@ -28,7 +29,7 @@ let gateway: Server;
 let port: number;
 
 beforeAll(async () => {
-  store = await createTestStore();
+  store = await createTestStore(LEDGER_ONLY_ENVIRONMENT);
   const quiet = (): void => undefined;
   gateway = createGateway({
     handlers: {

@@ -13,6 +13,7 @@ import { ConfigurationError } from "../../services/ledger/config";
 import { THROTTLE_BURST_REQUESTS_DEFAULT, THROTTLE_RATE_PER_SECOND_DEFAULT } from "../../local/limits";
 import { readLedger } from "../support/invariants";
 import { createTestStore, type TestStore } from "../support/store";
+import { LEDGER_ONLY_ENVIRONMENT } from "../../testkit/claims";
 
 describe("the token bucket", () => {
   it("admits the burst at once, then the rate, and a refusal says how many seconds to wait", () => {
@@ -102,7 +103,11 @@ describe("throttling through the local runtime (THROTTLE_RATE_PER_SECOND=2, THRO
   let system: LocalSystem;
 
   beforeAll(async () => {
-    store = await createTestStore({ THROTTLE_RATE_PER_SECOND: "2", THROTTLE_BURST: "5" });
+    store = await createTestStore({
+      ...LEDGER_ONLY_ENVIRONMENT,
+      THROTTLE_RATE_PER_SECOND: "2",
+      THROTTLE_BURST: "5",
+    });
     system = await startLocalSystem({ environment: store.environment, port: 0 });
   });
 

@@ -15,11 +15,16 @@ import {
 } from "../../services/ledger/domain/decider";
 import { createEvent, type LedgerEvent } from "../../services/ledger/domain/event";
 import { requestFingerprint } from "../../services/ledger/domain/fingerprint";
+import { ANONYMOUS_ACTOR } from "../../services/ledger/http/caller";
+import { ALICE, BOB, actorOfClaims } from "../../testkit/claims";
 import { READ_MODEL } from "../../services/ledger/storage/tables";
 import { readFixture } from "./fixtures";
 import type { TestStore } from "./store";
 
 const streamEvent = readFixture<DynamoDBStreamEvent>("dynamodb-stream-insert-modify.json");
+
+/** Who makes the events of `ledgerOf`, in turn: two users and the anonymous actor of AUTH=off. */
+export const LEDGER_ACTORS = [actorOfClaims(ALICE), actorOfClaims(BOB), ANONYMOUS_ACTOR] as const;
 
 /** The events the domain decides for these actions from a new counter; refused actions leave no event. */
 export function ledgerOf(
@@ -38,6 +43,7 @@ export function ledgerOf(
       action,
       counterId,
       idempotencyKey,
+      actor: LEDGER_ACTORS[index % LEDGER_ACTORS.length]!,
       requestFingerprint: requestFingerprint(action),
       requestId: `request-${index}`,
     };

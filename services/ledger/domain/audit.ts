@@ -1,11 +1,18 @@
 // The audit entry of a ledger event, and how an entry is compared with its event (I5). An audit entry is a
-// field-for-field copy of the event under its version (`entry`, the read model's sort key), so that a
-// redelivery writes identical content and verification can name every field that differs.
+// field-for-field copy of the event under its version (`entry`, the read model's sort key), actor included,
+// so that a redelivery writes identical content and verification can name every field that differs.
 
+import { isDeepStrictEqual } from "node:util";
 import { z } from "zod";
-import { ledgerEventSchema, type LedgerEvent } from "./event";
+import { ledgerEventV1Schema, ledgerEventV2Schema, type LedgerEvent } from "./event";
 
-export const auditEntrySchema = ledgerEventSchema.extend({ entry: z.number().int().min(1) });
+const entry = z.number().int().min(1);
+
+/** Every stored shape of an audit entry: the event's, of either schema version, plus `entry`. */
+export const auditEntrySchema = z.discriminatedUnion("schemaVersion", [
+  ledgerEventV1Schema.extend({ entry }),
+  ledgerEventV2Schema.extend({ entry }),
+]);
 
 export type AuditEntry = z.infer<typeof auditEntrySchema>;
 
@@ -16,9 +23,12 @@ export function auditEntryOf(event: LedgerEvent): AuditEntry {
   return { ...event, entry: event.version };
 }
 
-/** The ledger fields on which an audit entry differs from its event (I5); empty when they are the same. */
+/**
+ * The ledger fields on which an audit entry differs from its event (I5); empty when they are the same. The
+ * actor is a map: it is compared by content, so an entry naming another actor than its event differs.
+ */
 export function auditDifferences(stored: Readonly<Record<string, unknown>>, event: LedgerEvent): string[] {
   const expected: Record<string, unknown> = auditEntryOf(event);
   const names = new Set([...Object.keys(expected), ...Object.keys(stored)]);
-  return [...names].filter((name) => stored[name] !== expected[name]).sort();
+  return [...names].filter((name) => !isDeepStrictEqual(stored[name], expected[name])).sort();
 }

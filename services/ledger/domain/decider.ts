@@ -3,7 +3,7 @@
 // one ended, and stays in bounds) are written: the committer, the transaction guard and the replay all move
 // state with it. It must never know about DynamoDB, HTTP or the clock: time and identity come in as arguments.
 
-import { ACTIONS } from "../../../contract/schemas";
+import { ACTIONS, type Actor } from "../../../contract/schemas";
 import { VALUE_MAX, VALUE_MIN } from "./limits";
 
 /**
@@ -40,7 +40,10 @@ export function initialState(bounds: Bounds): CounterState {
 export interface Command {
   readonly action: Action;
   readonly counterId: string;
+  /** Per actor: the same key from two actors names two commands (docs/architecture.md#i4). */
   readonly idempotencyKey: string;
+  /** Who sends it: the verified caller, never anything the request says. */
+  readonly actor: Actor;
   readonly requestFingerprint: string;
   readonly requestId: string;
 }

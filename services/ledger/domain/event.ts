@@ -1,17 +1,28 @@
 // The ledger event: one immutable record per accepted command, and its schema.
-// The event is also the idempotency record, so it is never updated or deleted once written.
+// The event is also the idempotency record, so it is never updated or deleted once written. Its key is per
+// actor (docs/architecture.md#ledger--counter-ledger-ledger): two actors never share, squat or read each
+// other's idempotency keys.
 
+import { createHash } from "node:crypto";
 import { z } from "zod";
-import type { EventView } from "../../../contract/schemas";
+import { actorSchema, type Actor, type EventView } from "../../../contract/schemas";
 import { ACTIONS, type Change, type Command } from "./decider";
 import { VALUE_MAX, VALUE_MIN } from "./limits";
 
-/** Bumped when the stored shape of an event changes; readers accept every version they know. */
-export const EVENT_SCHEMA_VERSION = 1;
+/**
+ * Bumped when the stored shape of an event changes; readers accept every version they know.
+ * 1: no actor. 2: `actor`, the verified caller who made it.
+ */
+export const EVENT_SCHEMA_VERSION = 2;
+
+/** The subject of every command under AUTH=off (services/ledger/http/caller.ts, ANONYMOUS_ACTOR). */
+export const ANONYMOUS_SUB = "anonymous";
+
+export type { Actor };
 
 const count = z.number().int().min(VALUE_MIN).max(VALUE_MAX);
 
-export const ledgerEventSchema = z.object({
+const eventFields = {
   eventId: z.string().min(1),
   counterId: z.string().min(1),
   idempotencyKey: z.string().min(1),
@@ -23,19 +34,59 @@ export const ledgerEventSchema = z.object({
   at: z.iso.datetime(),
   requestFingerprint: z.string().min(1),
   requestId: z.string().min(1),
+};
+
+/** An event written before the ledger kept its actor: still valid, read as by nobody known (`actor: null`). */
+export const ledgerEventV1Schema = z.object({ ...eventFields, schemaVersion: z.literal(1) });
+
+export const ledgerEventV2Schema = z.object({
+  ...eventFields,
+  actor: actorSchema,
   schemaVersion: z.literal(EVENT_SCHEMA_VERSION),
 });
 
+/** Every stored shape a reader accepts. */
+export const ledgerEventSchema = z.discriminatedUnion("schemaVersion", [
+  ledgerEventV1Schema,
+  ledgerEventV2Schema,
+]);
+
 export type LedgerEvent = z.infer<typeof ledgerEventSchema>;
 
-/** The ledger key of an idempotency key: events of different counters never collide. */
-export function eventIdOf(counterId: string, idempotencyKey: string): string {
-  return `${counterId}#${idempotencyKey}`;
+/** An event as this version writes it. */
+export type CurrentLedgerEvent = z.infer<typeof ledgerEventV2Schema>;
+
+/** Who made an event; null for a version 1 event, which did not record it. */
+export function actorOf(event: LedgerEvent): Actor | null {
+  return event.schemaVersion === 1 ? null : event.actor;
 }
 
-export function createEvent(command: Command, change: Change, at: Date): LedgerEvent {
+/** The part of the ledger key that names the actor: base64url(SHA-256(sub)), 43 characters, no `#`. */
+export function actorKeyOf(sub: string): string {
+  return createHash("sha256").update(sub, "utf8").digest("base64url");
+}
+
+/**
+ * The ledger key of an idempotency key, per counter and per actor. The anonymous actor (AUTH=off) keeps the
+ * key of schema version 1, `<counterId>#<key>`, so that an event written before actors were recorded is still
+ * found under its key and a retry across the upgrade cannot apply twice; any other actor's is
+ * `<counterId>#<base64url(SHA-256(sub))>#<key>`. Counter ids, keys and the hash never hold `#`, so the two
+ * forms never collide and different actors' keys never meet.
+ */
+export function eventIdOf(counterId: string, idempotencyKey: string, actor: Pick<Actor, "sub">): string {
+  return actor.sub === ANONYMOUS_SUB
+    ? `${counterId}#${idempotencyKey}`
+    : `${counterId}#${actorKeyOf(actor.sub)}#${idempotencyKey}`;
+}
+
+/** The ledger key an event must be stored under: a version 1 event was always under the anonymous form. */
+export function expectedEventIdOf(event: LedgerEvent): string {
+  return eventIdOf(event.counterId, event.idempotencyKey, actorOf(event) ?? { sub: ANONYMOUS_SUB });
+}
+
+export function createEvent(command: Command, change: Change, at: Date): CurrentLedgerEvent {
   return {
-    eventId: eventIdOf(command.counterId, command.idempotencyKey),
+    eventId: eventIdOf(command.counterId, command.idempotencyKey, command.actor),
     counterId: command.counterId,
     idempotencyKey: command.idempotencyKey,
     version: change.version,
@@ -46,6 +97,7 @@ export function createEvent(command: Command, change: Change, at: Date): LedgerE
     at: at.toISOString(),
     requestFingerprint: command.requestFingerprint,
     requestId: command.requestId,
+    actor: { sub: command.actor.sub, name: command.actor.name },
     schemaVersion: EVENT_SCHEMA_VERSION,
   };
 }
@@ -62,5 +114,6 @@ export function viewOfEvent(event: LedgerEvent): EventView {
     valueBefore: event.valueBefore,
     valueAfter: event.valueAfter,
     at: event.at,
+    actor: actorOf(event),
   };
 }

@@ -3,6 +3,8 @@
 
 // The limits a client sees (bounds, key, body, page, cursor and report sizes) belong to the API contract.
 export {
+  ACTOR_NAME_CHARACTERS_MAX,
+  ACTOR_SUB_CHARACTERS_MAX,
   COMMAND_BODY_BYTES_MAX,
   HISTORY_CURSOR_CHARACTERS_MAX,
   HISTORY_PAGE_ENTRIES_DEFAULT,

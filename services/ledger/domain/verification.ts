@@ -2,12 +2,13 @@
 // in version order, the audit entries joined to them by version, then the aggregate, go in; a report comes
 // out. It reads nothing itself (services/ledger/storage/replay.ts reads the pages and feeds them), never
 // throws on bad data (bad data is what it reports), and moves its state with the decider's `step`, so the
-// I2/I3 rules are the very ones the committer obeys.
+// I2/I3 rules are the very ones the committer obeys. Events of schema version 1 (no actor) and 2 are both
+// read; an audit entry must carry its event's actor, field for field (I5).
 
 import { z } from "zod";
 import { auditDifferences } from "./audit";
 import { initialState, isWithinBounds, step, type Bounds, type CounterState } from "./decider";
-import { ledgerEventSchema } from "./event";
+import { expectedEventIdOf, ledgerEventSchema } from "./event";
 import { VERIFY_PROBLEMS_LISTED_MAX } from "./limits";
 
 /** The kinds of violation, each named after what went wrong, with the invariant it breaks. */
@@ -379,6 +380,9 @@ export class LedgerCheck {
       this.problems.add("malformedEvent", `The event has a bad ${fields.join(", ")}.`, version);
     } else if (strict.success && strict.data.counterId !== this.context.counterId) {
       this.problems.add("malformedEvent", "The event belongs to another counter.", version);
+    } else if (strict.success && strict.data.eventId !== expectedEventIdOf(strict.data)) {
+      // The key names the counter, the idempotency key and the actor: an actor changed afterwards shows here.
+      this.problems.add("malformedEvent", "The event is not stored under its key and actor.", version);
     }
   }
 

@@ -48,10 +48,13 @@ export function projectedStateFromItem(
   return { value: parsed.value, version: parsed.version, at: parsed.at };
 }
 
-/** One item of GET /number/history (docs/api.md): the event's public view, its key named `eventId`. */
-export type HistoryItem = Omit<EventView, "id"> & { readonly eventId: string };
+/**
+ * One item of GET /number/history (docs/api.md): the event's public view with its actor, its key named
+ * `eventId` and present only when `showKey` (a caller with scope counter:audit).
+ */
+export type HistoryItem = Omit<EventView, "id"> & { readonly eventId?: string };
 
-export function historyItemOf(entry: AuditEntry): HistoryItem {
+export function historyItemOf(entry: AuditEntry, { showKey }: { readonly showKey: boolean }): HistoryItem {
   const { id, ...view } = viewOfEvent(entry);
-  return { ...view, eventId: id };
+  return showKey ? { ...view, eventId: id } : view;
 }

@@ -1,8 +1,8 @@
 // The replay behind verification (docs/architecture.md#replay-and-verification): reads a counter's ledger
 // through the byVersion index in version order, a page at a time, beside the audit trail in the same order, and
 // feeds both to the pure check (services/ledger/domain/verification.ts), which reports I1–I3 against the
-// aggregate and I5 against the read model, naming the version of each violation. Shared by GET /number/verify
-// and `npm run verify`. It never writes, never holds more than two pages of the ledger (and two of the audit
+// aggregate and I5 against the read model (each audit entry, its actor included, against its event), naming
+// the version of each violation. Shared by GET /number/verify and `npm run verify`. It never writes, never holds more than two pages of the ledger (and two of the audit
 // trail) at a time, and never throws on bad data: bad data is what it reports.
 
 import { GetCommand, QueryCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";

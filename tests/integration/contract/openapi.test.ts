@@ -30,6 +30,7 @@ import {
   valueAt,
   type Exchange,
 } from "./contract";
+import { LEDGER_ONLY_ENVIRONMENT } from "../../../testkit/claims";
 
 /** Every value of the document with its JSON pointer, depth first. */
 function* walk(value: unknown, pointer = ""): Generator<{ pointer: string; value: unknown }> {
@@ -247,10 +248,24 @@ describe("openapi.json is a sound OpenAPI 3.1 document of docs/api.md", () => {
   });
 
   it("its schemas and the exchange check refuse what the contract forbids, so passing means something", () => {
-    const event = { id: "k", version: 1, action: "increment", delta: 1, valueBefore: 0, valueAfter: 1 };
+    const event = {
+      id: "k",
+      version: 1,
+      action: "increment",
+      delta: 1,
+      valueBefore: 0,
+      valueAfter: 1,
+      actor: { sub: "s", name: "n" },
+    };
     const at = "2025-01-02T03:04:05.678Z";
     const eventSchema = pointerOf("components", "schemas", "Event");
     expect(schemaErrors(eventSchema, { ...event, at })).toEqual([]);
+    expect(schemaErrors(eventSchema, { ...event, at, actor: null })).toEqual([]);
+    expect(schemaErrors(eventSchema, { ...event, at, actor: undefined })).not.toEqual([]);
+    expect(schemaErrors(eventSchema, { ...event, at, actor: { sub: "", name: "n" } })).not.toEqual([]);
+    expect(
+      schemaErrors(eventSchema, { ...event, at, actor: { sub: "s", name: "n", scope: "x" } }),
+    ).not.toEqual([]);
     expect(schemaErrors(eventSchema, { ...event, at, requestFingerprint: "internal" })).not.toEqual([]);
     expect(schemaErrors(eventSchema, { ...event, at: "2025-01-02T03:04:05Z" })).not.toEqual([]);
     expect(schemaErrors(eventSchema, { ...event, at, delta: 2 })).not.toEqual([]);
@@ -294,9 +309,9 @@ describe("the handlers answer as openapi.json documents", () => {
   let boundedSystem: LocalSystem;
 
   beforeAll(async () => {
-    store = await createTestStore();
+    store = await createTestStore(LEDGER_ONLY_ENVIRONMENT);
     system = await startLocalSystem({ environment: store.environment, port: 0 });
-    boundedStore = await createTestStore({ COUNTER_MAX: "1" });
+    boundedStore = await createTestStore({ ...LEDGER_ONLY_ENVIRONMENT, COUNTER_MAX: "1" });
     boundedSystem = await startLocalSystem({ environment: boundedStore.environment, port: 0 });
   });
 
@@ -539,7 +554,11 @@ describe("throttled requests answer as openapi.json documents", () => {
   let system: LocalSystem;
 
   beforeAll(async () => {
-    store = await createTestStore({ THROTTLE_RATE_PER_SECOND: "1", THROTTLE_BURST: "1" });
+    store = await createTestStore({
+      ...LEDGER_ONLY_ENVIRONMENT,
+      THROTTLE_RATE_PER_SECOND: "1",
+      THROTTLE_BURST: "1",
+    });
     system = await startLocalSystem({ environment: store.environment, port: 0 });
   });
 

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort } from "../../../local/dynamodb-local";
 import { startLocalSystem, type LocalSystem } from "../../../local/system";
 import { createTestStore, type TestStore } from "../../support/store";
+import { LEDGER_ONLY_ENVIRONMENT } from "../../../testkit/claims";
 
 const ALLOWED_ORIGIN = "https://ui.example.org";
 
@@ -13,7 +14,11 @@ let store: TestStore;
 let system: LocalSystem;
 
 beforeAll(async () => {
-  store = await createTestStore({ COUNTER_MAX: "5", CORS_ORIGINS: ALLOWED_ORIGIN });
+  store = await createTestStore({
+    ...LEDGER_ONLY_ENVIRONMENT,
+    COUNTER_MAX: "5",
+    CORS_ORIGINS: ALLOWED_ORIGIN,
+  });
   system = await startLocalSystem({ environment: store.environment, port: 0 });
 });
 

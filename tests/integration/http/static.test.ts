@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startLocalSystem, type LocalSystem } from "../../../local/system";
 import { createTestStore } from "../../support/store";
+import { LEDGER_ONLY_ENVIRONMENT } from "../../../testkit/claims";
 
 let system: LocalSystem;
 
@@ -18,7 +19,7 @@ beforeAll(async () => {
   writeFileSync(join(webRoot, "index.html"), "<!doctype html><title>counter</title>");
   writeFileSync(join(webRoot, "assets", "app-1234.js"), "console.log(1)");
   writeFileSync(join(parent, "secret.txt"), "not for the web");
-  const store = await createTestStore();
+  const store = await createTestStore(LEDGER_ONLY_ENVIRONMENT);
   system = await startLocalSystem({ environment: store.environment, port: 0, webRoot });
 });
 

@@ -16,6 +16,7 @@ import { Committer } from "../../../services/command/committer";
 import type { Action, Bounds } from "../../../services/ledger/domain/decider";
 import type { LedgerEvent } from "../../../services/ledger/domain/event";
 import { requestFingerprint } from "../../../services/ledger/domain/fingerprint";
+import { ALICE, actorOfClaims } from "../../../testkit/claims";
 import { auditEntryKey } from "../../../services/ledger/storage/read-model";
 import { verifyLedger } from "../../../services/ledger/storage/replay";
 import { type VerificationReport } from "../../../services/ledger/domain/verification";
@@ -25,6 +26,7 @@ import { createQueryHandler } from "../../../services/query/handler";
 import { httpEvent } from "../../support/fixtures";
 import { createTestStore, type TestStore } from "../../support/store";
 import { ledgerOf, streamRecordOf, writeLedger } from "../../support/ledger-fixtures";
+import { LEDGER_ONLY_ENVIRONMENT } from "../../../testkit/claims";
 
 const run = promisify(execFile);
 
@@ -37,7 +39,7 @@ const LENGTH = 12;
 const AN_HOUR_AGO_MS = Date.now() - 3_600_000;
 
 beforeAll(async () => {
-  store = await createTestStore();
+  store = await createTestStore(LEDGER_ONLY_ENVIRONMENT);
 });
 
 /** A fresh counter with a sound ledger of LENGTH events, projected up to `projectedUpTo`. */
@@ -123,7 +125,7 @@ describe("verification of a sound ledger", () => {
   });
 
   it("stays ok while commands are committed during the replay (no false alarm from the race)", async () => {
-    const concurrent = await createTestStore();
+    const concurrent = await createTestStore(LEDGER_ONLY_ENVIRONMENT);
     const committer = new Committer({ client: concurrent.client, config: concurrent.config });
     let committing = true;
     const writer = (async () => {
@@ -132,6 +134,7 @@ describe("verification of a sound ledger", () => {
           action: "increment",
           counterId: concurrent.config.counterId,
           idempotencyKey: randomUUID(),
+          actor: actorOfClaims(ALICE),
           requestFingerprint: requestFingerprint("increment"),
           requestId: randomUUID(),
         });

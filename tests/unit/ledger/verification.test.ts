@@ -2,6 +2,7 @@
 // audit trails and aggregates are plain objects made here by hand arithmetic (not by the decider), and the
 // expected reports are written out or computed independently. By example, then by fast-check property.
 
+import { createHash } from "node:crypto";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { Bounds } from "../../../services/ledger/domain/decider";
@@ -20,6 +21,23 @@ const LAG_GRACE_MS = 30_000;
 /** Commit times an hour before NOW_MS: old enough that a missing audit entry is a violation. */
 const AN_HOUR_AGO_MS = NOW_MS - 3_600_000;
 
+/**
+ * Who made the event at each index, in turn: nobody known (a schema version 1 event, written before actors
+ * were recorded), the anonymous actor of AUTH=off, and two users. Their ledger keys are written out here by
+ * the rule of docs/architecture.md, not by the code under test.
+ */
+const ACTORS = [
+  null,
+  { sub: "anonymous", name: "anonymous" },
+  { sub: "alice-sub", name: "alice" },
+  { sub: "bob-sub", name: "bob" },
+] as const;
+
+function eventIdByHand(key: string, actor: (typeof ACTORS)[number]): string {
+  if (actor === null || actor.sub === "anonymous") return `${COUNTER}#${key}`;
+  return `${COUNTER}#${createHash("sha256").update(actor.sub).digest("base64url")}#${key}`;
+}
+
 /** A ledger made by hand: each action applies when it stays in bounds, from the lower bound, version 0. */
 function ledger(actions: readonly ("+" | "-")[], bounds: Bounds, firstMs = AN_HOUR_AGO_MS): Item[] {
   const events: Item[] = [];
@@ -28,8 +46,9 @@ function ledger(actions: readonly ("+" | "-")[], bounds: Bounds, firstMs = AN_HO
     const delta = symbol === "+" ? 1 : -1;
     if (value + delta < bounds.min || value + delta > bounds.max) continue;
     const version = events.length + 1;
+    const actor = ACTORS[index % ACTORS.length]!;
     events.push({
-      eventId: `${COUNTER}#key-${index}`,
+      eventId: eventIdByHand(`key-${index}`, actor),
       counterId: COUNTER,
       idempotencyKey: `key-${index}`,
       version,
@@ -40,7 +59,7 @@ function ledger(actions: readonly ("+" | "-")[], bounds: Bounds, firstMs = AN_HO
       at: new Date(firstMs + index * 1_000).toISOString(),
       requestFingerprint: `fingerprint-${symbol}`,
       requestId: `request-${index}`,
-      schemaVersion: 1,
+      ...(actor === null ? { schemaVersion: 1 } : { actor, schemaVersion: 2 }),
     });
     value += delta;
   }
@@ -252,6 +271,42 @@ describe("the verification check, by example", () => {
     expect(report.events).toBe(12);
   });
 
+  it("reads events of schema version 1 (no actor) and 2 alike, each under its own form of key", () => {
+    expect(TWELVE.map((event) => event.schemaVersion)).toEqual([1, 2, 2, 2, 1, 2, 2, 2, 1, 2, 2, 2]);
+    expect(check(soundStore(TWELVE, BOUNDS)).problems).toEqual([]);
+  });
+
+  it("I5: names an audit entry whose actor is not its event's, and one that gives a version 1 event an actor", () => {
+    const sound = soundStore(TWELVE, BOUNDS);
+    const mallory = { sub: "mallory-sub", name: "mallory" };
+    const audit = sound.audit.map((entry) => {
+      if (entry.version === 3) return { ...entry, actor: { ...(entry.actor as object), name: "mallory" } };
+      if (entry.version === 7) return { ...entry, actor: { ...(entry.actor as object), sub: mallory.sub } };
+      if (entry.version === 9) return { ...entry, actor: mallory };
+      return entry;
+    });
+    const report = check({ ...sound, audit });
+    expect(versionsOf(report, "auditAltered")).toEqual([3, 7, 9]);
+    expect(
+      report.problems.every((problem) => problem.detail.endsWith("differs from the ledger in actor.")),
+    ).toBe(true);
+    expect(report.problems).toHaveLength(3);
+  });
+
+  it("names a ledger event whose actor was changed after it was written: it is not under its key any more", () => {
+    const sound = soundStore(TWELVE, BOUNDS);
+    const events = TWELVE.map((event) =>
+      event.version === 4 ? { ...event, actor: { sub: "mallory-sub", name: "alice" } } : event,
+    );
+    const report = check({ ...sound, events });
+    expect(versionsOf(report, "malformedEvent")).toEqual([4]);
+    expect(report.problems.find((problem) => problem.kind === "malformedEvent")?.detail).toBe(
+      "The event is not stored under its key and actor.",
+    );
+    // The audit entry still holds the actor the event was written with.
+    expect(versionsOf(report, "auditAltered")).toEqual([4]);
+  });
+
   it("lists at most VERIFY_PROBLEMS_LISTED_MAX violations and counts the rest", () => {
     const many = ledger(
       Array.from({ length: VERIFY_PROBLEMS_LISTED_MAX + 50 }, () => "+"),
@@ -293,14 +348,19 @@ describe("the verification check, by property", () => {
   });
 
   it("names any single tampering at the version where it happens", () => {
-    const tampering = fc.constantFrom("delta", "valueAfter", "delete", "shift");
+    const tampering = fc.constantFrom("delta", "valueAfter", "delete", "shift", "auditActor");
     fc.assert(
       fc.property(actions, bounds, tampering, fc.nat(), (steps, range, kind, pick) => {
         const sound = soundStore(ledger(steps, range), range);
         fc.pre(sound.events.length > 0);
         const version = (pick % sound.events.length) + 1;
+        const audit = sound.audit.map((entry) =>
+          kind === "auditActor" && entry.version === version
+            ? { ...entry, actor: { sub: "mallory-sub", name: "mallory" } }
+            : entry,
+        );
         const events = sound.events.flatMap((event): Item[] => {
-          if (event.version !== version) return [event];
+          if (event.version !== version || kind === "auditActor") return [event];
           const before = event.valueBefore as number;
           const after = event.valueAfter as number;
           if (kind === "delete") return [];
@@ -313,10 +373,11 @@ describe("the verification check, by property", () => {
           valueAfter: "valueAfterWrong",
           delete: "versionGap",
           shift: "chainBroken",
+          auditActor: "auditAltered",
         }[kind];
         // Deleting the last event leaves no gap to see: the aggregate is then ahead of the ledger.
         const lastDeleted = kind === "delete" && version === sound.events.length;
-        const report = check({ ...sound, events });
+        const report = check({ ...sound, events, audit });
         expect(report.ok).toBe(false);
         expect(versionsOf(report, lastDeleted ? "aggregateVersion" : expectedKind)).toContain(version);
       }),

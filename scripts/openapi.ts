@@ -12,6 +12,7 @@ import { createDocument, type ZodOpenApiResponseObject, type ZodOpenApiResponses
 import { ROUTE_ACCESS, SCOPES } from "../contract/auth";
 import { IDEMPOTENCY_KEY_LENGTH_MAX, PROBLEM_ECHO_CHARACTERS_MAX, VALUE_MAX } from "../contract/limits";
 import {
+  actorSubSchema,
   commandAppliedSchema,
   commandBodySchema,
   entityTagListSchema,
@@ -305,6 +306,12 @@ const parameters = {
     "key",
     "The idempotency key the event was recorded under.",
   ),
+  EventActor: parameter(
+    actorSubSchema.optional(),
+    "query",
+    "actor",
+    "Auditors only (`counter:audit`): whose event to read, by the actor's `sub`; without it, the caller's own. A caller without `counter:audit` that names an actor gets 403.",
+  ),
   HistoryLimit: parameter(limit, "query", "limit", limit.description ?? ""),
   HistoryOrder: parameter(order, "query", "order", order.description ?? ""),
   HistoryCursor: parameter(cursor.optional(), "query", "cursor", cursor.description ?? ""),
@@ -380,10 +387,10 @@ const paths = {
       tags: ["counter"],
       summary: "The ledger event recorded under an idempotency key, read consistently.",
       description: "How a client settles an outcome it never saw.",
-      parameters: parameterRefs("EventKey"),
+      parameters: parameterRefs("EventKey", "EventActor"),
       responses: {
         "200": ok("The event recorded under that key.", eventViewSchema),
-        ...refs({ "404": "NotFound", ...READ_FAILURES }),
+        ...refs({ "400": "BadRequest", "404": "NotFound", ...READ_FAILURES }),
       },
     }),
   },

@@ -26,6 +26,8 @@ import {
   zipArchive,
   type LambdaName,
 } from "../../../scripts/build";
+import { eventIdOf } from "../../../services/ledger/domain/event";
+import { ALICE, actorOfClaims, withClaims } from "../../../testkit/claims";
 import { FIXTURES_DIRECTORY, commandEvent, httpEvent, readFixture } from "../../support/fixtures";
 import { createTestStore, type TestStore } from "../../support/store";
 import { readZip } from "./zip-reader";
@@ -156,14 +158,24 @@ describe("npm run build's arguments", () => {
 describe("bundles answer real AWS events", () => {
   const idempotencyKey = randomUUID();
 
+  it("command: a POST /number that no JWT authorizer verified is refused 401 with a Bearer challenge", async () => {
+    const result = await handlerOf<HttpHandler>("command")(commandEvent("increment", randomUUID()));
+    expect(result.statusCode).toBe(401);
+    expect(result.headers?.["WWW-Authenticate"]).toMatch(/^Bearer realm="counter-ledger"/);
+    expect(contentTypeOf(result)).toMatch(/^application\/problem\+json/);
+  });
+
   it("command: a POST /number with a malformed body is refused 400 problem+json before any write", async () => {
     const result = await handlerOf<HttpHandler>("command")(
-      httpEvent({
-        method: "POST",
-        path: "/number",
-        headers: { "content-type": "application/json" },
-        body: '{"action": ',
-      }),
+      withClaims(
+        httpEvent({
+          method: "POST",
+          path: "/number",
+          headers: { "content-type": "application/json" },
+          body: '{"action": ',
+        }),
+        ALICE,
+      ),
     );
     expect(result.statusCode).toBe(400);
     expect(contentTypeOf(result)).toMatch(/^application\/problem\+json/);
@@ -171,7 +183,9 @@ describe("bundles answer real AWS events", () => {
   });
 
   it("command: POST /number increments the counter in the tables named by the environment", async () => {
-    const result = await handlerOf<HttpHandler>("command")(commandEvent("increment", idempotencyKey));
+    const result = await handlerOf<HttpHandler>("command")(
+      withClaims(commandEvent("increment", idempotencyKey), ALICE),
+    );
     expect(result.statusCode, result.body).toBe(200);
     expect(jsonBody(result)).toMatchObject({ value: 1, version: 1 });
   });
@@ -193,7 +207,7 @@ describe("bundles answer real AWS events", () => {
 
   it("projector: the stream record of that ledger event projects it into the read model", async () => {
     const { ledger, readModel } = store.config.tables;
-    const eventId = `${store.config.counterId}#${idempotencyKey}`;
+    const eventId = eventIdOf(store.config.counterId, idempotencyKey, actorOfClaims(ALICE));
     const stored = await store.client.send(
       new GetItemCommand({ TableName: ledger, Key: { eventId: { S: eventId } } }),
     );

@@ -99,23 +99,27 @@ export function createOidcAuth(options: OidcAuthOptions): OidcAuth {
     set({ kind: "signedOut", notice });
   };
 
-  manager.events.addUserLoaded(signedIn);
+  /** The token a renewal brought after the API refused the one before: refused too means signed out. */
+  let renewedAfterRefusal: string | null = null;
+  let renewing = false;
+
+  manager.events.addUserLoaded((user) => {
+    // The library announces the renewed user before signinSilent returns it: a 401 may come in between.
+    if (renewing) {
+      renewedAfterRefusal = user.access_token;
+      renewing = false;
+    }
+    signedIn(user);
+  });
   manager.events.addSilentRenewError(() => void endSession(SESSION_ENDED));
   manager.events.addAccessTokenExpired(() => {
     if (state.kind === "signedIn") void endSession(SESSION_ENDED);
   });
 
-  /** The token a renewal brought after the API refused the one before: refused too means signed out. */
-  let renewedAfterRefusal: string | null = null;
-  let renewing = false;
-
   async function renewAfterRefusal(): Promise<void> {
     renewing = true;
     try {
-      const user = await manager.signinSilent();
-      if (user === null) throw new Error("no user");
-      renewedAfterRefusal = user.access_token;
-      signedIn(user);
+      await manager.signinSilent().then(requireUser);
     } catch {
       await endSession(SESSION_ENDED);
     } finally {
@@ -169,7 +173,7 @@ export function createOidcAuth(options: OidcAuthOptions): OidcAuth {
         const endpoint = await manager.metadataService.getEndSessionEndpoint().catch(() => undefined);
         if (endpoint !== undefined) {
           try {
-            await manager.signoutRedirect();
+            await manager.signoutRedirect({ extraQueryParams: { client_id: config.clientId } });
             return;
           } catch {
             // Signed out here at least, below.

@@ -31,6 +31,25 @@ export interface GatewayOptions {
   readonly throttle?: RequestThrottle | undefined;
   /** Shorter timeouts than the defaults below, for tests of slow clients. */
   readonly timeouts?: Partial<GatewayTimeouts>;
+  /**
+   * Other applications in the same server, by path prefix (e.g. "/oidc": the local issuer): a request whose path
+   * is the prefix or below it goes to the listener as it arrived, before CORS, body limits, throttling and routes.
+   */
+  readonly mounts?: Readonly<Record<string, MountedListener>>;
+}
+
+export type MountedListener = (request: IncomingMessage, response: ServerResponse) => void;
+
+/** The listener mounted at the request's path, if any. */
+function mountedAt(
+  mounts: Readonly<Record<string, MountedListener>> | undefined,
+  path: string | undefined,
+): MountedListener | undefined {
+  if (mounts === undefined || path === undefined) return undefined;
+  for (const [prefix, listener] of Object.entries(mounts)) {
+    if (path === prefix || path.startsWith(`${prefix}/`)) return listener;
+  }
+  return undefined;
 }
 
 export interface GatewayTimeouts {
@@ -322,9 +341,14 @@ async function handleRequest(
   request: IncomingMessage,
   response: ServerResponse,
 ): Promise<void> {
+  const path = pathOf(request);
+  const mounted = mountedAt(context.options.mounts, path);
+  if (mounted !== undefined) {
+    mounted(request, response);
+    return;
+  }
   const requestId = newRequestId();
   const method = request.method ?? "GET";
-  const path = pathOf(request);
   const cors = corsHeaders(request.headers.origin, context.corsOrigins);
   if (answeredPreflight(method, cors, response, requestId)) return;
   const body = await bodyOrTooLarge(request, response, requestId, cors);

@@ -12,7 +12,10 @@ import { createLogger } from "../services/ledger/log";
 import { createQueryHandler } from "../services/query/handler";
 import { createProjectorHandler } from "../services/projector/handler";
 import { localSettingsOf, readLocalEnvironment } from "./config";
-import { createGateway } from "./gateway";
+import { createGateway, type MountedListener } from "./gateway";
+import { ISSUER_PATH } from "./identity/clients";
+import { startLocalIssuer, type LocalIssuer, type LocalIssuerOptions } from "./identity/issuer";
+import { UI_CONFIG_PATH, uiConfigListener } from "./identity/ui-config";
 import { startStreamPoller } from "./poller";
 import { createTokenBucket } from "./throttle";
 
@@ -36,6 +39,8 @@ export interface LocalSystemOptions {
    * write path alone, as on AWS, where the projector runs on its own compute against its own table.
    */
   readonly streamPoller?: boolean;
+  /** Options of the local issuer (started when AUTH is on): a key rotation at start, the clock of rotation. */
+  readonly identity?: Pick<LocalIssuerOptions, "now" | "rotateSigningKey">;
 }
 
 export interface LocalSystem {
@@ -43,7 +48,36 @@ export interface LocalSystem {
   readonly config: LedgerConfig;
   /** The committer behind POST /number, for its statistics (benchmarks, logs). */
   readonly committer: Committer;
+  /** The local OpenID Connect issuer's identifier (`<url>/oidc`), when AUTH is on. */
+  readonly issuer?: string;
+  /** The local issuer itself (its keys, a rotation), when AUTH is on. */
+  readonly identity?: LocalIssuer;
   readonly stop: () => Promise<void>;
+}
+
+/**
+ * The local issuer under /oidc (when AUTH is on) and the UI's /config.json, mounted in the gateway. The issuer's
+ * identifier includes the port, known only once the server listens: `start` is called after listen.
+ */
+function identityMount(enabled: boolean): {
+  readonly mounts: Readonly<Record<string, MountedListener>>;
+  readonly start: (options: LocalIssuerOptions) => Promise<LocalIssuer | undefined>;
+} {
+  let identity: LocalIssuer | undefined;
+  const issuerListener: MountedListener = (request, response) => {
+    if (identity === undefined) response.destroy();
+    else identity.listener(request, response);
+  };
+  return {
+    mounts: {
+      [UI_CONFIG_PATH]: uiConfigListener(() => identity?.issuer),
+      ...(enabled ? { [ISSUER_PATH]: issuerListener } : {}),
+    },
+    start: async (options) => {
+      if (enabled) identity = await startLocalIssuer(options);
+      return identity;
+    },
+  };
 }
 
 export async function startLocalSystem(options: LocalSystemOptions = {}): Promise<LocalSystem> {
@@ -53,7 +87,9 @@ export async function startLocalSystem(options: LocalSystemOptions = {}): Promis
   const client = createDocumentClient(config);
   options.configureClient?.(client);
   const committer = new Committer({ client, config });
+  const identity = identityMount(config.auth.enabled);
   const gateway = createGateway({
+    mounts: identity.mounts,
     handlers: {
       command: createCommandHandler({ committer, config, log: createLogger("command", environment) }),
       query: createQueryHandler({ client, config, log: createLogger("query", environment) }),
@@ -88,6 +124,7 @@ export async function startLocalSystem(options: LocalSystemOptions = {}): Promis
     throw error;
   }
   const { port } = gateway.address() as AddressInfo;
+  const url = `http://${host === "0.0.0.0" ? "localhost" : host}:${port}`;
   const stop = async (): Promise<void> => {
     await new Promise<void>((resolveClose) => {
       gateway.close(() => resolveClose());
@@ -96,5 +133,18 @@ export async function startLocalSystem(options: LocalSystemOptions = {}): Promis
     await poller?.stop();
     client.destroy();
   };
-  return { url: `http://${host === "0.0.0.0" ? "localhost" : host}:${port}`, config, committer, stop };
+  let issuer: LocalIssuer | undefined;
+  try {
+    issuer = await identity.start({
+      baseUrl: url,
+      dataDirectory: options.dataDirectory ?? settings.dataDirectory,
+      corsOrigins: settings.corsOrigins,
+      log: createLogger("identity", environment),
+      ...options.identity,
+    });
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return { url, config, committer, issuer: issuer?.issuer, identity: issuer, stop };
 }

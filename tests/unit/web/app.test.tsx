@@ -12,7 +12,7 @@ import { createCounterApi } from "../../../web/src/api";
 import { App } from "../../../web/src/app";
 import type { Auth } from "../../../web/src/auth";
 import type { CommandOptions } from "../../../web/src/command";
-import { FakeCounterApi } from "./fake-api";
+import { FakeCounterApi, type FakeCaller } from "./fake-api";
 import { AUDITOR, FAKE_SESSION_ENDED, FakeAuth, READER, WRITER } from "./fake-auth";
 
 /** Polls every 40 ms instead of every second, so a test follows changes in well under waitFor's second. */
@@ -536,6 +536,15 @@ describe("signing in (AUTH on)", () => {
     return { ...rendered, auth };
   }
 
+  /** Signs the fake in as `caller`, inside act() since it changes what the page shows; returns the token. */
+  function signInAs(auth: FakeAuth, caller: FakeCaller): string {
+    let token = "";
+    act(() => {
+      token = auth.signInAs(caller);
+    });
+    return token;
+  }
+
   const bearerOf = (request: { headers: Headers } | undefined) => request?.headers.get("Authorization");
   const pathsAsked = (fake: FakeCounterApi) =>
     new Set(fake.requests.map((request) => request.path.split("?")[0]));
@@ -574,7 +583,7 @@ describe("signing in (AUTH on)", () => {
   it("a writer is named, may change the number with their token on every call, and sees no history", async () => {
     const { fake, auth, user } = signedOutPage();
     await seeNumber("0");
-    const token = await act(() => auth.signInAs(WRITER));
+    const token = signInAs(auth, WRITER);
     expect(await screen.findByTestId("account-name")).toHaveTextContent("alice");
     await waitFor(() => expect(incrementButton()).toBeEnabled());
     expect(screen.queryByTestId("access-note")).not.toBeInTheDocument();
@@ -595,7 +604,7 @@ describe("signing in (AUTH on)", () => {
   it("an account without counter:write may only read: the commands are disabled and say so", async () => {
     const { auth } = signedOutPage();
     await seeNumber("0");
-    await act(() => auth.signInAs(READER));
+    signInAs(auth, READER);
     expect(await screen.findByTestId("account-name")).toHaveTextContent("rita");
     expect(incrementButton()).toBeDisabled();
     expect(incrementButton()).toHaveAccessibleDescription("Your account may only read the number.");
@@ -605,7 +614,7 @@ describe("signing in (AUTH on)", () => {
     const { fake, auth, user } = signedOutPage();
     fake.applyElsewhere("increment", "by-alice", WRITER);
     await seeNumber("1");
-    const token = await act(() => auth.signInAs(AUDITOR));
+    const token = signInAs(auth, AUDITOR);
     await user.click(await screen.findByRole("button", { name: "Increment" }));
     await waitFor(() => expect(historyRows()).toHaveLength(2));
     const actors = screen.getAllByTestId("history-actor").map((cell) => cell.textContent);
@@ -623,7 +632,7 @@ describe("signing in (AUTH on)", () => {
   it("a 401 renews the session once, silently: the next click goes through with the new token", async () => {
     const { fake, auth, user } = signedOutPage();
     await seeNumber("0");
-    const first = await act(() => auth.signInAs(WRITER));
+    const first = signInAs(auth, WRITER);
     await waitFor(() => expect(incrementButton()).toBeEnabled());
     fake.revokeToken(first);
     await user.click(incrementButton());
@@ -643,7 +652,7 @@ describe("signing in (AUTH on)", () => {
   it("a 401 whose renewal fails signs the page out and says so plainly", async () => {
     const { fake, auth, user } = signedOutPage();
     await seeNumber("0");
-    const token = await act(() => auth.signInAs(WRITER));
+    const token = signInAs(auth, WRITER);
     await waitFor(() => expect(incrementButton()).toBeEnabled());
     auth.issuerSessionAlive = false;
     fake.revokeToken(token);

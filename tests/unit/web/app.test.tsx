@@ -10,7 +10,7 @@ import userEvent from "@testing-library/user-event";
 import { afterEach, describe, expect, it } from "vitest";
 import { createCounterApi } from "../../../web/src/api";
 import { App } from "../../../web/src/app";
-import type { Auth } from "../../../web/src/auth";
+import { authUnavailable, type Auth } from "../../../web/src/auth";
 import type { CommandOptions } from "../../../web/src/command";
 import { FakeCounterApi, type FakeCaller } from "./fake-api";
 import { AUDITOR, FAKE_SESSION_ENDED, FakeAuth, READER, WRITER } from "./fake-auth";
@@ -557,6 +557,18 @@ describe("signing in (AUTH on)", () => {
     expect(incrementButton()).toBeEnabled();
     expect(verifyButton()).toBeEnabled();
     expect(screen.getByRole("heading", { name: "History" })).toBeInTheDocument();
+  });
+
+  it("without its settings (config.json unreadable) the page offers no sign-in, says why, and still shows the number", async () => {
+    const fake = new FakeCounterApi();
+    const reason = "Signing in is unavailable: this page's settings (config.json) could not be read.";
+    renderApp(fake, fake.fetch, authUnavailable(reason));
+    await seeNumber("0");
+    expect(screen.getByTestId("account")).toHaveTextContent(reason);
+    expect(screen.queryByRole("button", { name: "Sign in" })).not.toBeInTheDocument();
+    expect(incrementButton()).toBeDisabled();
+    expect(incrementButton()).toHaveAccessibleDescription(reason);
+    expect(screen.queryByRole("heading", { name: "History" })).not.toBeInTheDocument();
   });
 
   it("signed out: the number is followed without a token; the commands are disabled and say why", async () => {

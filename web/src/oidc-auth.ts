@@ -41,6 +41,8 @@ export interface OidcAuthOptions {
   /** For tests: stands in for the browser's navigation to the issuer, and for the hidden iframe. */
   readonly redirectNavigator?: INavigator;
   readonly iframeNavigator?: INavigator;
+  /** Sends the browser to a URL (Cognito's logout); `location.assign` in the browser. */
+  readonly navigate?: (url: string) => void;
 }
 
 export interface OidcAuth extends Auth {
@@ -168,8 +170,8 @@ export function createOidcAuth(options: OidcAuthOptions): OidcAuth {
 
     signOut() {
       void (async () => {
-        // The issuer's session ends too when it offers an end-session endpoint (the local issuer does);
-        // Cognito's discovery names none, and there the page forgets its tokens.
+        // The issuer's session ends too, so that the next load's silent sign-in finds none: through its
+        // end-session endpoint (the local issuer's), else Cognito's own /logout; else the page only forgets.
         const endpoint = await manager.metadataService.getEndSessionEndpoint().catch(() => undefined);
         if (endpoint !== undefined) {
           try {
@@ -179,7 +181,10 @@ export function createOidcAuth(options: OidcAuthOptions): OidcAuth {
             // Signed out here at least, below.
           }
         }
+        const cognitoLogout = await cognitoLogoutOf(manager, config, base);
         await endSession(null);
+        if (cognitoLogout !== null)
+          (options.navigate ?? ((url) => window.location.assign(url)))(cognitoLogout);
       })();
     },
 
@@ -189,6 +194,25 @@ export function createOidcAuth(options: OidcAuthOptions): OidcAuth {
       else void renewAfterRefusal();
     },
   };
+}
+
+/**
+ * Cognito's discovery names no end-session endpoint; its managed login signs out at `/logout` on the domain of
+ * its authorization endpoint, with `client_id` and a `logout_uri` registered on the app client. Null for any
+ * other issuer, or when the discovery document cannot be read.
+ */
+async function cognitoLogoutOf(
+  manager: UserManager,
+  config: UiAuthConfig,
+  base: string,
+): Promise<string | null> {
+  if (!new URL(config.authority).hostname.startsWith("cognito-idp.")) return null;
+  const authorize = await manager.metadataService.getAuthorizationEndpoint().catch(() => null);
+  if (authorize === null) return null;
+  const logout = new URL("/logout", authorize);
+  logout.searchParams.set("client_id", config.clientId);
+  logout.searchParams.set("logout_uri", base);
+  return logout.href;
 }
 
 function requireUser(user: User | null | undefined): User {

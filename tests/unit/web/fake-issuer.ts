@@ -26,6 +26,9 @@ interface PendingCode {
 }
 
 export class FakeIssuer {
+  /** The issuer's identifier: AUTHORITY, or a Cognito user pool's. */
+  constructor(readonly authority = AUTHORITY) {}
+
   user: IssuerUser = { sub: "sub-audrey", username: "audrey", scopes: ["counter:write", "counter:audit"] };
   /** Whether the browser holds a live session cookie at the issuer: what `prompt=none` finds. */
   sessionAlive = false;
@@ -45,18 +48,21 @@ export class FakeIssuer {
 
   private answer(input: RequestInfo | URL, init: RequestInit): Response {
     const url = new URL(typeof input === "string" ? input : input instanceof URL ? input.href : input.url);
-    if (url.href === `${AUTHORITY}/.well-known/openid-configuration`) {
+    if (url.href === `${this.authority}/.well-known/openid-configuration`) {
+      // Cognito's discovery names no end-session endpoint, and its endpoints live on the pool's own domain.
+      const cognito = this.authority !== AUTHORITY;
+      const endpoints = cognito ? "https://pool.auth.example.test/oauth2" : this.authority;
       return json(200, {
-        issuer: AUTHORITY,
-        authorization_endpoint: `${AUTHORITY}/auth`,
-        token_endpoint: `${AUTHORITY}/token`,
-        end_session_endpoint: `${AUTHORITY}/session/end`,
-        jwks_uri: `${AUTHORITY}/jwks`,
+        issuer: this.authority,
+        authorization_endpoint: `${endpoints}/auth`,
+        token_endpoint: `${endpoints}/token`,
+        ...(cognito ? {} : { end_session_endpoint: `${this.authority}/session/end` }),
+        jwks_uri: `${this.authority}/jwks`,
         response_types_supported: ["code"],
         code_challenge_methods_supported: ["S256"],
       });
     }
-    if (url.href === `${AUTHORITY}/token` && init.method === "POST" && init.body instanceof URLSearchParams) {
+    if (url.pathname.endsWith("/token") && init.method === "POST" && init.body instanceof URLSearchParams) {
       return this.token(init.body);
     }
     return json(404, { error: "not_found" });
@@ -145,7 +151,7 @@ export class FakeIssuer {
     const now = Math.floor(Date.now() / 1000);
     const granted = code.scope.split(" ").filter((scope) => this.user.scopes.includes(scope));
     const accessToken = unsignedJwt({
-      iss: AUTHORITY,
+      iss: this.authority,
       sub: this.user.sub,
       client_id: CLIENT_ID,
       scope: granted.join(" "),
@@ -157,7 +163,7 @@ export class FakeIssuer {
     });
     this.accessTokens.push(accessToken);
     const idToken = unsignedJwt({
-      iss: AUTHORITY,
+      iss: this.authority,
       sub: this.user.sub,
       aud: CLIENT_ID,
       iat: now,

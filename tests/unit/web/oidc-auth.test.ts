@@ -29,7 +29,8 @@ afterEach(() => {
 /** A page load at `pageUrl`: a fresh sign-in, as the browser builds it after every navigation. */
 function loadPage(pageUrl = PAGE): OidcAuth {
   return createOidcAuth({
-    config: { authority: AUTHORITY, clientId: CLIENT_ID, scope: SCOPE },
+    config: { authority: issuer.authority, clientId: CLIENT_ID, scope: SCOPE },
+    navigate: (url) => issuer.redirects.push(url),
     pageUrl,
     transientStore: sessionStorage,
     replaceUrl: (url) => shownUrls.push(url),
@@ -84,7 +85,7 @@ describe("signing in with oidc-client-ts", () => {
     expect(page.state()).toEqual({ kind: "signedOut", notice: null });
     page.signIn();
     const request = await waitForRedirect(1);
-    expect(request.origin + request.pathname).toBe(`${AUTHORITY}/auth`);
+    expect(request.origin + request.pathname).toBe(`${issuer.authority}/auth`);
     expect(Object.fromEntries(request.searchParams)).toMatchObject({
       client_id: CLIENT_ID,
       response_type: "code",
@@ -208,5 +209,20 @@ describe("signing out", () => {
     // The ID token tells the issuer whose session to end; it was in memory, and goes only to the issuer.
     expect(endSession.searchParams.get("id_token_hint")).toMatch(/^eyJ/);
     expect(storedText()).not.toMatch(/token|eyJ/i);
+  });
+});
+
+describe("signing out of Cognito", () => {
+  it("forgets the tokens and ends the managed login's session at its /logout, since discovery names no end-session endpoint", async () => {
+    issuer = new FakeIssuer("https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Pool");
+    vi.stubGlobal("fetch", issuer.fetch);
+    const page = await signInThroughLoginPage();
+    expect(page.state()).toMatchObject({ kind: "signedIn", user: { name: "audrey" } });
+    page.signOut();
+    const logout = await waitForRedirect(2);
+    expect(logout.origin + logout.pathname).toBe("https://pool.auth.example.test/logout");
+    expect(Object.fromEntries(logout.searchParams)).toEqual({ client_id: CLIENT_ID, logout_uri: PAGE });
+    expect(page.state()).toEqual({ kind: "signedOut", notice: null });
+    expect(page.accessToken()).toBeNull();
   });
 });

@@ -148,6 +148,10 @@ describe("signing in from the web UI, through the local issuer, in a real browse
         expect(await increment.isDisabled()).toBe(true);
         expect(await page.getByTestId("access-note").textContent()).toBe("Sign in to change the number.");
         expect(await page.getByRole("heading", { name: "History" }).count()).toBe(0);
+        // The issuer's session ended with it: a reload's silent sign-in finds none.
+        await page.reload();
+        await page.getByRole("button", { name: "Sign in" }).waitFor({ timeout: UI_WAIT_MS });
+        expect(await page.getByTestId("account-name").count()).toBe(0);
         expect(pageErrors).toEqual([]);
       } finally {
         await page.context().close();

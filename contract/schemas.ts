@@ -317,3 +317,25 @@ export const outOfBoundsProblemSchema = problemSchema
 export const idempotencyKeyReusedProblemSchema = problemSchema
   .extend({ type: z.literal(problemTypeOf("idempotencyKeyReused")) })
   .meta({ id: "IdempotencyKeyReusedProblem" });
+
+// ---- The web UI's runtime configuration (issue 11) ----
+// `/config.json`, read by the web UI at start: where to sign in, or `auth: null` when the API runs with
+// AUTH=off (then the UI shows no sign-in and every control is enabled). The local gateway serves it; on AWS,
+// Terraform writes it next to the built UI. Not part of the HTTP API, so not in openapi.json.
+
+/** The OpenID Connect settings the UI signs in with (authorization code + PKCE, a public client). */
+export const uiAuthConfigSchema = z.strictObject({
+  /** The issuer: discovery is at `<authority>/.well-known/openid-configuration`. */
+  authority: z.url().max(2048),
+  clientId: z.string().min(1).max(256).regex(VISIBLE_ASCII),
+  /** The scopes asked for, space-separated, e.g. `openid counter:write counter:audit`. */
+  scope: z
+    .string()
+    .min(1)
+    .max(1024)
+    .regex(/^[\u0021-\u007e]+( [\u0021-\u007e]+)*$/),
+});
+export type UiAuthConfig = Immutable<z.infer<typeof uiAuthConfigSchema>>;
+
+export const uiConfigSchema = z.strictObject({ auth: uiAuthConfigSchema.nullable() });
+export type UiConfig = Immutable<z.infer<typeof uiConfigSchema>>;

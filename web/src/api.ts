@@ -2,12 +2,16 @@
 // parsed with the API contract's own schemas (contract/schemas.ts), the ones openapi.json is generated from.
 // Every expected outcome — a refusal, a 304, an unreachable API — comes back as a value, never as an
 // exception, so that components and the command sender can switch on `kind`. This file must never retry,
-// wait or hold state: retrying is the command sender's job (command.ts), polling the hooks' job.
+// wait or hold state: retrying is the command sender's job (command.ts), polling the hooks' job. When someone
+// is signed in, every request carries their access token (`Authorization: Bearer …`); a 401 to a request that
+// carried one is reported to the auth layer (auth.ts), which renews the session once or signs the page out.
 
-import type { output, ZodType } from "zod";
+import { z, type output, type ZodType } from "zod";
+import { HISTORY_PAGE_ENTRIES_MAX } from "../../contract/limits";
 import {
   commandAppliedSchema,
   eventViewSchema,
+  historyItemSchema,
   historyPageSchema,
   numberViewSchema,
   problemSchema,
@@ -15,8 +19,6 @@ import {
   type Action,
   type CommandApplied,
   type EventView,
-  type HistoryItem,
-  type HistoryPage,
   type NumberView,
   type VerifyReport,
 } from "../../contract/schemas";
@@ -24,13 +26,27 @@ import {
 /** How long one request may take before it counts as unanswered (a dropped response). */
 export const REQUEST_TIMEOUT_MS = 8_000;
 
-export type { Action, Bounds, CommandApplied, EventView, HistoryPage } from "../../contract/schemas";
+export type { Action, Bounds, CommandApplied, EventView } from "../../contract/schemas";
 
 /** `GET /number`: the aggregate, read with ConsistentRead, and the bounds it moves within. */
 export type NumberSnapshot = NumberView;
 
+// ---- Who made each change (issue 11): the history's `actor` ----
+// The "actor" work adds `actor: {sub, name} | null` (null for events recorded before identity) to the history
+// items of contract/schemas.ts. Until that lands beside this code, the UI reads the history with the contract's
+// schema extended by the same field, optional, so it works with an API that sends it and one that does not yet.
+// Once historyItemSchema carries `actor`, this block can go: parse with historyPageSchema again.
+const actorSchema = z.strictObject({ sub: z.string().min(1).max(1024), name: z.string().max(1024) });
+export type Actor = z.infer<typeof actorSchema>;
+const historyEntrySchema = historyItemSchema.extend({ actor: actorSchema.nullable().optional() });
+const historyEntriesPageSchema = historyPageSchema.extend({
+  items: z.array(historyEntrySchema).max(HISTORY_PAGE_ENTRIES_MAX),
+});
+
 /** One entry of the audit trail (`GET /number/history`). */
-export type HistoryEntry = HistoryItem;
+export type HistoryEntry = z.infer<typeof historyEntrySchema>;
+/** `GET /number/history`: one page of the audit trail. */
+export type HistoryPage = z.infer<typeof historyEntriesPageSchema>;
 
 export interface HistoryQuery {
   readonly limit: number;
@@ -100,11 +116,21 @@ export interface CounterApi {
   verify(): Promise<VerificationAnswer>;
 }
 
+/** Who the requests are sent as: the auth layer (auth.ts) is one. */
+export interface Credentials {
+  /** The access token to send, or null to send none (signed out, or AUTH=off). */
+  readonly accessToken: () => string | null;
+  /** The API answered 401 to a request that carried `tokenSent`. */
+  readonly unauthorized: (tokenSent: string) => void;
+}
+
 export interface CounterApiOptions {
   /** Where the API lives: "" for the same origin as the page, else e.g. "https://abc.execute-api…/". */
   readonly baseUrl: string;
   readonly fetch?: typeof fetch;
   readonly requestTimeoutMs?: number;
+  /** Absent: no request carries a token. */
+  readonly credentials?: Credentials;
 }
 
 /** The base URL chosen at build time (`VITE_API_BASE_URL`); empty means the page's own origin. */
@@ -120,8 +146,18 @@ export function createCounterApi(options: CounterApiOptions): CounterApi {
   async function request(path: string, init: RequestInit = {}): Promise<Response | UnreachableAnswer> {
     const abort = new AbortController();
     const timer = setTimeout(() => abort.abort(), requestTimeoutMs);
+    const token = options.credentials?.accessToken() ?? null;
+    const headers = new Headers(init.headers);
+    if (token !== null) headers.set("Authorization", `Bearer ${token}`);
     try {
-      return await fetchFunction(baseUrl + path, { ...init, signal: abort.signal, cache: "no-store" });
+      const response = await fetchFunction(baseUrl + path, {
+        ...init,
+        headers,
+        signal: abort.signal,
+        cache: "no-store",
+      });
+      if (response.status === 401 && token !== null) options.credentials?.unauthorized(token);
+      return response;
     } catch (error) {
       const reason = abort.signal.aborted
         ? `no answer within ${requestTimeoutMs / 1000} seconds`
@@ -193,7 +229,7 @@ export function createCounterApi(options: CounterApiOptions): CounterApi {
       const response = await request(`/number/history?${parameters.toString()}`);
       if (!(response instanceof Response)) return response;
       if (!response.ok) return problemAnswerOf(response);
-      const page = await contractBody(response, historyPageSchema, "history page");
+      const page = await contractBody(response, historyEntriesPageSchema, "history page");
       if (page.kind === "unreachable") return page;
       return { kind: "page", page: page.body };
     },

@@ -1,18 +1,25 @@
-// The whole page: the banner, the number with its commands, Verify, and History. It wires the hooks that
-// follow the API to the panels that show it, and takes its API client and timings as props so that tests
-// can hand it a fake `fetch` and a quick clock. It holds no knowledge of HTTP itself.
+// The whole page: the banner, who is signed in, the number with its commands, Verify, and History. It wires
+// the hooks that follow the API to the panels that show it, and takes its API client, auth and timings as
+// props so that tests can hand it a fake `fetch`, a fake sign-in and a quick clock. It holds no knowledge of
+// HTTP itself. What it offers follows what the person was granted (auth.ts, accessOf): the commands need
+// `counter:write`, History and Verify `counter:audit`; the number itself is for everyone.
 
 import type { CounterApi } from "./api";
+import { accessOf, authOff, type Auth } from "./auth";
 import { createIdempotencyKey, type CommandOptions } from "./command";
+import { AccountBar } from "./components/account-bar";
 import { ConnectionBanner } from "./components/connection-banner";
 import { HistoryPanel } from "./components/history-panel";
 import { NumberPanel } from "./components/number-panel";
 import { VerifyPanel } from "./components/verify-panel";
 import { useHistory } from "./use-history";
+import { useAuthState } from "./use-auth";
 import { NUMBER_POLL_INTERVAL_MS, useNumber } from "./use-number";
 
 export interface AppProps {
   readonly api: CounterApi;
+  /** Who is signed in; the default is AUTH=off: nobody signs in and everything is offered. */
+  readonly auth?: Auth;
   /** Shown in the unreachable banner; "" for the page's own origin. */
   readonly baseUrl?: string;
   readonly pollIntervalMs?: number;
@@ -22,19 +29,26 @@ export interface AppProps {
 
 export function App({
   api,
+  auth = defaultAuth,
   baseUrl = "",
   pollIntervalMs = NUMBER_POLL_INTERVAL_MS,
   createKey = createIdempotencyKey,
   commandOptions,
 }: AppProps) {
+  const authState = useAuthState(auth);
+  const access = accessOf(authState);
   const number = useNumber(api, pollIntervalMs);
   const knownVersion = number.snapshot?.version ?? null;
-  const history = useHistory(api, knownVersion, pollIntervalMs);
+  // Only an auditor may read the audit trail: for anyone else it is neither asked for nor shown.
+  const history = useHistory(api, access.audit ? knownVersion : null, pollIntervalMs);
   return (
     <div className="page">
       <header className="page-header">
-        <h1>Counter ledger</h1>
-        <p className="page-tagline">One number, every change an event in an append-only ledger.</p>
+        <div className="page-title">
+          <h1>Counter ledger</h1>
+          <p className="page-tagline">One number, every change an event in an append-only ledger.</p>
+        </div>
+        <AccountBar auth={auth} state={authState} />
       </header>
       <ConnectionBanner connection={number.connection} baseUrl={baseUrl} />
       <main className="layout">
@@ -45,12 +59,15 @@ export function App({
             connection={number.connection}
             acceptState={number.acceptState}
             createKey={createKey}
+            writeBlocked={access.writeBlocked}
             {...(commandOptions === undefined ? {} : { commandOptions })}
           />
-          <VerifyPanel api={api} connection={number.connection} />
+          {access.audit ? <VerifyPanel api={api} connection={number.connection} /> : null}
         </div>
-        <HistoryPanel history={history} knownVersion={knownVersion} />
+        {access.audit ? <HistoryPanel history={history} knownVersion={knownVersion} /> : null}
       </main>
     </div>
   );
 }
+
+const defaultAuth = authOff();

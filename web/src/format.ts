@@ -1,7 +1,7 @@
 // How numbers, times and failures read on screen. One place, so the number, the table and the chart agree,
 // and so that no panel shows a person what the browser says when a request fails.
 
-import type { Failure } from "./api";
+import type { Failure, Problem } from "./api";
 
 const integerFormat = new Intl.NumberFormat("en-US");
 
@@ -57,7 +57,26 @@ export function formatDelta(delta: number): string {
 export function failureInWords(failure: Failure): string {
   if (failure.kind === "unreachable") return "the API did not answer";
   const { status, detail } = failure.problem;
+  if (status === 401) return SIGNED_OUT_CLAUSE;
+  if (status === 403) return FORBIDDEN_CLAUSE;
   if (status === 429) return "the API is busy";
   if (status === 408 || status >= 500) return "the API is unavailable for a moment";
   return detail.replace(/\.$/, "");
+}
+
+const SIGNED_OUT_CLAUSE = "your sign-in has expired or was refused";
+const FORBIDDEN_CLAUSE = "your account may not do this";
+
+/**
+ * A refusal as one sentence for people: the API's own detail, except for 401 and 403, which say plainly that
+ * the person is signed out, or that their account may not do this.
+ */
+export function refusalInWords(problem: Problem): string {
+  if (problem.status === 401) return `${capitalize(SIGNED_OUT_CLAUSE)}.`;
+  if (problem.status === 403) return `${capitalize(FORBIDDEN_CLAUSE)}.`;
+  return problem.detail;
+}
+
+function capitalize(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
 }

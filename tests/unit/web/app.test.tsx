@@ -1,15 +1,19 @@
 // The whole page against a fake API (fake-api.ts): each state a person can see — loading, unreachable,
 // pending, applied, refused, at a bound, history and its chart, verify — and the retries behind a click,
-// which must reuse the click's one key and never apply it twice.
+// which must reuse the click's one key and never apply it twice — and, with identity (issue 11), what a person
+// signed out, a reader, a writer and an auditor each see, the token each request carries, and a session that
+// ends. These tests run the page with AUTH=off unless they say otherwise: the default `auth` of <App>.
 
 import "@testing-library/jest-dom/vitest";
-import { cleanup, render, screen, waitFor, within } from "@testing-library/react";
+import { act, cleanup, render, screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { afterEach, describe, expect, it } from "vitest";
 import { createCounterApi } from "../../../web/src/api";
 import { App } from "../../../web/src/app";
+import { authUnavailable, type Auth } from "../../../web/src/auth";
 import type { CommandOptions } from "../../../web/src/command";
-import { FakeCounterApi } from "./fake-api";
+import { FakeCounterApi, type FakeCaller } from "./fake-api";
+import { AUDITOR, FAKE_SESSION_ENDED, FakeAuth, READER, WRITER } from "./fake-auth";
 
 /** Polls every 40 ms instead of every second, so a test follows changes in well under waitFor's second. */
 const TEST_POLL_INTERVAL_MS = 40;
@@ -20,7 +24,11 @@ afterEach(cleanup);
 /** Backoff of the settling that goes on after a click's own retries: real timers, kept short for tests. */
 const TEST_SETTLE_POLICY = { backoffBaseMs: 20, backoffCapMs: 40, retryAfterMsMax: 40 };
 
-function renderApp(fake: FakeCounterApi = new FakeCounterApi(), fetch: typeof globalThis.fetch = fake.fetch) {
+function renderApp(
+  fake: FakeCounterApi = new FakeCounterApi(),
+  fetch: typeof globalThis.fetch = fake.fetch,
+  auth?: Auth,
+) {
   const delaysMs: number[] = [];
   const commandOptions: CommandOptions = {
     // Backoff is recorded, not waited for: the policy's numbers are pinned in retry.test.ts.
@@ -34,7 +42,8 @@ function renderApp(fake: FakeCounterApi = new FakeCounterApi(), fetch: typeof gl
   const user = userEvent.setup();
   render(
     <App
-      api={createCounterApi({ baseUrl: "", fetch })}
+      api={createCounterApi({ baseUrl: "", fetch, ...(auth === undefined ? {} : { credentials: auth }) })}
+      {...(auth === undefined ? {} : { auth })}
       pollIntervalMs={TEST_POLL_INTERVAL_MS}
       commandOptions={commandOptions}
     />,
@@ -351,22 +360,27 @@ describe("history", () => {
     return fake;
   }
 
-  it("shows the audit trail newest first with version, time, action, before → after and key", async () => {
-    renderApp(fakeWithEvents(3));
-    await waitFor(() => expect(historyRows()).toHaveLength(3));
+  it("shows the audit trail newest first with version, time, action, before → after, actor and key", async () => {
+    const fake = fakeWithEvents(3);
+    fake.applyElsewhere("increment", "by-audrey", AUDITOR);
+    renderApp(fake);
+    await waitFor(() => expect(historyRows()).toHaveLength(4));
     const cells = within(historyRows()[0]!).getAllByRole("cell");
     expect(cells.map((cell) => cell.textContent)).toEqual([
-      "3",
+      "4",
       expect.any(String),
       "+1 increment",
-      "2 → 3",
-      "elsewhere-3",
+      "3 → 4",
+      "audrey",
+      "by-audrey",
     ]);
+    // An event recorded without a signed-in user names nobody.
+    expect(within(historyRows()[1]!).getByTestId("history-actor")).toHaveTextContent("—");
     expect(within(cells[1]!).getByText(/./, { selector: "time" })).toHaveAttribute(
       "datetime",
-      "2025-03-01T12:00:03.000Z",
+      "2025-03-01T12:00:04.000Z",
     );
-    expect(screen.getByText("Audit trail up to version 3")).toBeInTheDocument();
+    expect(screen.getByText("Audit trail up to version 4")).toBeInTheDocument();
   });
 
   it("pages with the API's cursor, older and back to newer", async () => {
@@ -506,5 +520,176 @@ describe("verify", () => {
     expect(verifyButton()).toBeDisabled();
     fake.unreachable = false;
     await waitFor(() => expect(verifyButton()).toBeEnabled());
+  });
+});
+
+describe("signing in (AUTH on)", () => {
+  /** The API of AUTH=on with PUBLIC_READ (the defaults), and the page's sign-in, signed out. */
+  function signedOutPage() {
+    const fake = new FakeCounterApi();
+    fake.requireTokens = true;
+    fake.uiConfig = {
+      auth: { authority: "http://issuer.test/oidc", clientId: "counter-ledger-web", scope: "openid" },
+    };
+    const auth = new FakeAuth(fake);
+    const rendered = renderApp(fake, fake.fetch, auth);
+    return { ...rendered, auth };
+  }
+
+  /** Signs the fake in as `caller`, inside act() since it changes what the page shows; returns the token. */
+  function signInAs(auth: FakeAuth, caller: FakeCaller): string {
+    let token = "";
+    act(() => {
+      token = auth.signInAs(caller);
+    });
+    return token;
+  }
+
+  const bearerOf = (request: { headers: Headers } | undefined) => request?.headers.get("Authorization");
+  const pathsAsked = (fake: FakeCounterApi) =>
+    new Set(fake.requests.map((request) => request.path.split("?")[0]));
+
+  it("AUTH=off shows no sign-in at all, and offers everything", async () => {
+    renderApp();
+    await seeNumber("0");
+    expect(screen.queryByRole("button", { name: "Sign in" })).not.toBeInTheDocument();
+    expect(screen.queryByTestId("account")).not.toBeInTheDocument();
+    expect(incrementButton()).toBeEnabled();
+    expect(verifyButton()).toBeEnabled();
+    expect(screen.getByRole("heading", { name: "History" })).toBeInTheDocument();
+  });
+
+  it("without its settings (config.json unreadable) the page offers no sign-in, says why, and still shows the number", async () => {
+    const fake = new FakeCounterApi();
+    const reason = "Signing in is unavailable: this page's settings (config.json) could not be read.";
+    renderApp(fake, fake.fetch, authUnavailable(reason));
+    await seeNumber("0");
+    expect(screen.getByTestId("account")).toHaveTextContent(reason);
+    expect(screen.queryByRole("button", { name: "Sign in" })).not.toBeInTheDocument();
+    expect(incrementButton()).toBeDisabled();
+    expect(incrementButton()).toHaveAccessibleDescription(reason);
+    expect(screen.queryByRole("heading", { name: "History" })).not.toBeInTheDocument();
+  });
+
+  it("signed out: the number is followed without a token; the commands are disabled and say why", async () => {
+    const { fake, auth, user } = signedOutPage();
+    await seeNumber("0");
+    fake.applyElsewhere("increment", "by-alice", WRITER);
+    await seeNumber("1");
+    expect(fake.requests.filter((request) => request.path === "/number").every((r) => !bearerOf(r))).toBe(
+      true,
+    );
+    expect(incrementButton()).toBeDisabled();
+    expect(decrementButton()).toBeDisabled();
+    expect(incrementButton()).toHaveAccessibleDescription("Sign in to change the number.");
+    expect(screen.getByTestId("access-note")).toHaveTextContent("Sign in to change the number.");
+    // History and Verify need counter:audit: not shown, and never asked for.
+    expect(screen.queryByRole("heading", { name: "History" })).not.toBeInTheDocument();
+    expect(screen.queryByRole("button", { name: "Verify the ledger" })).not.toBeInTheDocument();
+    expect(pathsAsked(fake)).toEqual(new Set(["/number"]));
+
+    await user.click(screen.getByRole("button", { name: "Sign in" }));
+    expect(auth.signInRequests).toBe(1);
+  });
+
+  it("a writer is named, may change the number with their token on every call, and sees no history", async () => {
+    const { fake, auth, user } = signedOutPage();
+    await seeNumber("0");
+    const token = signInAs(auth, WRITER);
+    expect(await screen.findByTestId("account-name")).toHaveTextContent("alice");
+    await waitFor(() => expect(incrementButton()).toBeEnabled());
+    expect(screen.queryByTestId("access-note")).not.toBeInTheDocument();
+    await user.click(incrementButton());
+    await waitFor(() => expect(commandStatus()).toHaveTextContent("Incremented: 0 → 1 (version 1)."));
+    expect(bearerOf(fake.commandRequests()[0])).toBe(`Bearer ${token}`);
+    expect(fake.events[0]?.actor).toEqual({ sub: WRITER.sub, name: "alice" });
+    await waitFor(() => expect(bearerOf(fake.requests.at(-1))).toBe(`Bearer ${token}`));
+    expect(screen.queryByRole("heading", { name: "History" })).not.toBeInTheDocument();
+    expect(pathsAsked(fake).has("/number/history")).toBe(false);
+
+    await user.click(screen.getByRole("button", { name: "Sign out" }));
+    await screen.findByRole("button", { name: "Sign in" });
+    expect(incrementButton()).toBeDisabled();
+    expect(incrementButton()).toHaveAccessibleDescription("Sign in to change the number.");
+  });
+
+  it("an account without counter:write may only read: the commands are disabled and say so", async () => {
+    const { auth } = signedOutPage();
+    await seeNumber("0");
+    signInAs(auth, READER);
+    expect(await screen.findByTestId("account-name")).toHaveTextContent("rita");
+    expect(incrementButton()).toBeDisabled();
+    expect(incrementButton()).toHaveAccessibleDescription("Your account may only read the number.");
+  });
+
+  it("an auditor sees the history with who made each change, and Verify", async () => {
+    const { fake, auth, user } = signedOutPage();
+    fake.applyElsewhere("increment", "by-alice", WRITER);
+    await seeNumber("1");
+    const token = signInAs(auth, AUDITOR);
+    await user.click(await screen.findByRole("button", { name: "Increment" }));
+    await waitFor(() => expect(historyRows()).toHaveLength(2));
+    const actors = screen.getAllByTestId("history-actor").map((cell) => cell.textContent);
+    expect(actors).toEqual(["audrey", "alice"]);
+    await user.click(verifyButton());
+    await waitFor(() =>
+      expect(screen.getByTestId("verify-result")).toHaveTextContent(
+        "Verified: the ledger proves the number.",
+      ),
+    );
+    const verify = fake.requests.find((request) => request.path === "/number/verify");
+    expect(bearerOf(verify)).toBe(`Bearer ${token}`);
+  });
+
+  it("a 401 renews the session once, silently: the next click goes through with the new token", async () => {
+    const { fake, auth, user } = signedOutPage();
+    await seeNumber("0");
+    const first = signInAs(auth, WRITER);
+    await waitFor(() => expect(incrementButton()).toBeEnabled());
+    fake.revokeToken(first);
+    await user.click(incrementButton());
+    await waitFor(() =>
+      expect(commandStatus()).toHaveTextContent("Not incremented: Your sign-in has expired or was refused."),
+    );
+    expect(fake.events).toHaveLength(0);
+    const renewed = auth.accessToken();
+    expect(renewed).not.toBeNull();
+    expect(renewed).not.toBe(first);
+    expect(screen.getByTestId("account-name")).toHaveTextContent("alice");
+    await user.click(incrementButton());
+    await waitFor(() => expect(commandStatus()).toHaveTextContent("Incremented: 0 → 1 (version 1)."));
+    expect(bearerOf(fake.commandRequests().at(-1))).toBe(`Bearer ${renewed}`);
+  });
+
+  it("a 401 whose renewal fails signs the page out and says so plainly", async () => {
+    const { fake, auth, user } = signedOutPage();
+    await seeNumber("0");
+    const token = signInAs(auth, WRITER);
+    await waitFor(() => expect(incrementButton()).toBeEnabled());
+    auth.issuerSessionAlive = false;
+    fake.revokeToken(token);
+    await user.click(incrementButton());
+    expect(await screen.findByText(FAKE_SESSION_ENDED)).toHaveAttribute("role", "alert");
+    expect(screen.getByRole("button", { name: "Sign in" })).toBeInTheDocument();
+    expect(incrementButton()).toBeDisabled();
+    expect(incrementButton()).toHaveAccessibleDescription("Sign in to change the number.");
+    expect(fake.events).toHaveLength(0);
+    expect(document.body.textContent).not.toMatch(NOT_FOR_PEOPLE);
+  });
+
+  it("a 403 says plainly that the account may not do this", async () => {
+    const { fake, auth, user } = signedOutPage();
+    await seeNumber("0");
+    // The page believes it may write, but the API's token grants nothing: the API decides.
+    const token = fake.issueToken(READER);
+    act(() => {
+      auth.set({ kind: "signedIn", user: { name: "rita", scopes: ["counter:write"], accessToken: token } });
+    });
+    await waitFor(() => expect(incrementButton()).toBeEnabled());
+    await user.click(incrementButton());
+    await waitFor(() =>
+      expect(commandStatus()).toHaveTextContent("Not incremented: Your account may not do this."),
+    );
+    expect(fake.events).toHaveLength(0);
   });
 });

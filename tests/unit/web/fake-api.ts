@@ -2,7 +2,12 @@
 // (contract/: ETag and 304, idempotency keys, bounds, the audit trail with cursors, verify) closely enough for
 // the UI to be tested without a server. Its bodies are typed by the contract, so they cannot drift from it. It also drops answers on request, to test the UI's retries.
 // It is never a stand-in for the real API in anything but these tests: DynamoDB is not what they test.
+// Identity (issue 11): with `requireTokens`, it refuses as the gateway's JWT authorizer does — 401 without a
+// token it issued (or with one it revoked), 403 without the route's scope (contract/auth.ts, ROUTE_ACCESS) —
+// records the caller as each event's actor, lets a writer read only its own events by key, and serves the
+// page's `/config.json`.
 
+import { ROUTE_ACCESS, SCOPES, needsToken, type RouteAccess } from "../../../contract/auth";
 import { VALUE_MAX, VALUE_MIN } from "../../../contract/limits";
 import { PROBLEMS, problemTypeOf, type ProblemName } from "../../../contract/problems";
 import type {
@@ -10,12 +15,19 @@ import type {
   Bounds,
   CommandApplied,
   EventView,
-  HistoryItem,
-  HistoryPage,
   NumberView,
   Problem,
+  UiConfig,
   VerifyReport,
 } from "../../../contract/schemas";
+import type { Actor, HistoryEntry, HistoryPage } from "../../../web/src/api";
+
+/** Someone the fake issued a token to. */
+export interface FakeCaller {
+  readonly sub: string;
+  readonly name: string;
+  readonly scopes: readonly string[];
+}
 
 /** What the fake does with the next POST /number, instead of answering it normally. */
 export type CommandFault =
@@ -42,6 +54,8 @@ export interface RecordedRequest {
 
 interface StoredEvent extends EventView {
   readonly requestBody: string;
+  /** Who made it; null when no token was needed (AUTH=off). */
+  readonly actor: Actor | null;
 }
 
 export class FakeCounterApi {
@@ -60,6 +74,15 @@ export class FakeCounterApi {
   projectedVersionLimit: number | null = null;
   /** When set, GET /number/verify answers with this report instead of a computed one. */
   verificationReport: VerifyReport | null = null;
+  /** What `/config.json` says; `auth: null` is AUTH=off. */
+  uiConfig: UiConfig = { auth: null };
+  /** AUTH=on: routes that need a token refuse without one (contract/auth.ts). */
+  requireTokens = false;
+  /** PUBLIC_READ: whether GET /number needs no token. */
+  publicRead = true;
+  /** The tokens the fake issued and still honours. */
+  private readonly tokens = new Map<string, FakeCaller>();
+  private tokensIssued = 0;
   /** Requests to these paths wait until `release()` is called: a way to see pending states. */
   private held: { path: RegExp; resolve: () => void; promise: Promise<void> } | null = null;
   private clockMs = Date.parse("2025-03-01T12:00:00.000Z");
@@ -76,15 +99,54 @@ export class FakeCounterApi {
     this.requests.push({ method, path: url.pathname + url.search, headers, body });
     if (this.held !== null && this.held.path.test(url.pathname)) await this.held.promise;
     if (this.unreachable) throw new TypeError("Failed to fetch");
+    if (url.pathname === "/config.json") return json(200, this.uiConfig);
+    const caller = this.authorize(method, url.pathname, headers);
+    if (caller instanceof Response) return caller;
     if (url.pathname === "/number" && method === "GET") return this.readNumber(headers);
-    if (url.pathname === "/number" && method === "POST") return this.command(headers, body ?? "");
+    if (url.pathname === "/number" && method === "POST") return this.command(headers, body ?? "", caller);
     if (url.pathname.startsWith("/number/events/")) {
-      return this.readEvent(decodeURIComponent(url.pathname.slice("/number/events/".length)));
+      return this.readEvent(decodeURIComponent(url.pathname.slice("/number/events/".length)), caller);
     }
     if (url.pathname === "/number/history") return this.readHistory(url.searchParams);
     if (url.pathname === "/number/verify") return json(200, this.verificationReport ?? this.verify());
     return problem("notFound", "There is nothing at this path.");
   };
+
+  /** A token for `caller`, as the issuer would grant it. */
+  issueToken(caller: FakeCaller): string {
+    this.tokensIssued += 1;
+    const token = `fake-token-${this.tokensIssued}-${caller.sub}`;
+    this.tokens.set(token, caller);
+    return token;
+  }
+
+  /** The token stops working, as an expired one does. */
+  revokeToken(token: string): void {
+    this.tokens.delete(token);
+  }
+
+  /** The caller of a request, null when the route needs no token; a 401 or 403 when it is refused. */
+  private authorize(method: string, path: string, headers: Headers): FakeCaller | null | Response {
+    if (!this.requireTokens) return null;
+    const access = routeAccessOf(method, path);
+    const token = /^Bearer (\S+)$/.exec(headers.get("Authorization") ?? "")?.[1];
+    const caller = token === undefined ? undefined : this.tokens.get(token);
+    if (access === undefined || !needsToken(access, this.publicRead)) return caller ?? null;
+    if (caller === undefined) {
+      return problem(
+        "unauthorized",
+        "The request needs a valid access token.",
+        {},
+        {
+          "WWW-Authenticate": 'Bearer realm="counter-ledger"',
+        },
+      );
+    }
+    if (access.kind === "scoped" && !access.scopes.some((scope) => caller.scopes.includes(scope))) {
+      return problem("forbidden", "The access token does not grant this.");
+    }
+    return caller;
+  }
 
   /** Holds requests to matching paths until `release()`. */
   hold(path: RegExp): void {
@@ -99,8 +161,12 @@ export class FakeCounterApi {
   }
 
   /** A change made by someone else, straight into the fake's state. */
-  applyElsewhere(action: Action, idempotencyKey = `elsewhere-${this.version + 1}`): void {
-    this.apply(action, idempotencyKey, JSON.stringify({ action }));
+  applyElsewhere(
+    action: Action,
+    idempotencyKey = `elsewhere-${this.version + 1}`,
+    caller: FakeCaller | null = null,
+  ): void {
+    this.apply(action, idempotencyKey, JSON.stringify({ action }), caller);
   }
 
   commandRequests(): RecordedRequest[] {
@@ -120,7 +186,7 @@ export class FakeCounterApi {
     return json(200, view, { ETag: etag });
   }
 
-  private command(headers: Headers, body: string): Response {
+  private command(headers: Headers, body: string, caller: FakeCaller | null): Response {
     const fault = this.commandFaults.shift();
     if (fault?.kind === "lostRequest") throw new TypeError("Failed to fetch");
     if (fault?.kind === "status") {
@@ -149,14 +215,19 @@ export class FakeCounterApi {
           bound,
         });
       }
-      const event = this.apply(action, idempotencyKey, body);
+      const event = this.apply(action, idempotencyKey, body, caller);
       response = json(200, answerOf(event), { "Idempotency-Key": idempotencyKey });
     }
     if (fault?.kind === "lostAnswer") throw new TypeError("Failed to fetch");
     return response;
   }
 
-  private apply(action: Action, idempotencyKey: string, requestBody: string): StoredEvent {
+  private apply(
+    action: Action,
+    idempotencyKey: string,
+    requestBody: string,
+    caller: FakeCaller | null,
+  ): StoredEvent {
     const delta = action === "increment" ? 1 : -1;
     this.clockMs += 1_000;
     const event: StoredEvent = {
@@ -168,6 +239,7 @@ export class FakeCounterApi {
       valueAfter: this.value + delta,
       at: new Date(this.clockMs).toISOString(),
       requestBody,
+      actor: caller === null ? null : { sub: caller.sub, name: caller.name },
     };
     this.events.push(event);
     this.value = event.valueAfter;
@@ -176,8 +248,13 @@ export class FakeCounterApi {
     return event;
   }
 
-  private readEvent(idempotencyKey: string): Response {
-    const event = this.events.find((candidate) => candidate.id === idempotencyKey);
+  private readEvent(idempotencyKey: string, caller: FakeCaller | null): Response {
+    // A writer reads only its own events; an auditor anyone's.
+    const event = this.events.find(
+      (candidate) =>
+        candidate.id === idempotencyKey &&
+        (caller === null || caller.scopes.includes(SCOPES.audit) || candidate.actor?.sub === caller.sub),
+    );
     return event === undefined
       ? problem("notFound", "No event is recorded under that key.")
       : json(200, viewOf(event));
@@ -188,7 +265,7 @@ export class FakeCounterApi {
     const limit = Number(parameters.get("limit") ?? "20");
     const projectedVersion = Math.min(this.version, this.projectedVersionLimit ?? this.version);
     const below = Number(parameters.get("cursor") ?? projectedVersion + 1);
-    const trail: HistoryItem[] = this.events
+    const trail: HistoryEntry[] = this.events
       .filter((event) => event.version <= projectedVersion && event.version < below)
       .sort((first, second) => second.version - first.version)
       .map((event) => ({
@@ -199,6 +276,7 @@ export class FakeCounterApi {
         valueAfter: event.valueAfter,
         at: event.at,
         eventId: event.id,
+        actor: event.actor,
       }));
     const items = trail.slice(0, limit);
     const last = items[items.length - 1];
@@ -224,8 +302,14 @@ export class FakeCounterApi {
 }
 
 function viewOf(event: StoredEvent): EventView {
-  const { requestBody: _requestBody, ...view } = event;
+  const { requestBody: _requestBody, actor: _actor, ...view } = event;
   return view;
+}
+
+/** The access rule of a request, by its API Gateway route key; undefined for a path that is no route. */
+function routeAccessOf(method: string, path: string): RouteAccess | undefined {
+  const route = path.startsWith("/number/events/") ? "/number/events/{key}" : path;
+  return ROUTE_ACCESS[`${method} ${route}`];
 }
 
 function answerOf(event: StoredEvent): CommandApplied {

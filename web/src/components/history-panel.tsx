@@ -1,10 +1,14 @@
 // The audit trail as a table, newest first and paged with the API's cursor, under a chart of the same
-// events. It shows what the projector has written so far and says so when it is behind the number.
+// events. It shows what the projector has written so far and says so when it is behind the number, and who
+// made each change (the event's actor; "—" for changes recorded before identity, which name nobody).
 
 import { idempotencyKeyOf, type HistoryEntry } from "../api";
 import { formatDateTime, formatDelta, formatEventTime, formatInteger } from "../format";
 import { HISTORY_PAGE_SIZE, type FollowedHistory } from "../use-history";
 import { HistoryChart } from "./history-chart";
+
+/** Version, time, action, value, by, key. */
+const COLUMNS = 6;
 
 export interface HistoryPanelProps {
   readonly history: FollowedHistory;
@@ -51,6 +55,7 @@ export function HistoryPanel({ history, knownVersion }: HistoryPanelProps) {
               <th scope="col">Time</th>
               <th scope="col">Action</th>
               <th scope="col">Value</th>
+              <th scope="col">By</th>
               <th scope="col">Key</th>
             </tr>
           </thead>
@@ -59,7 +64,7 @@ export function HistoryPanel({ history, knownVersion }: HistoryPanelProps) {
               <SkeletonRows />
             ) : page.items.length === 0 ? (
               <tr>
-                <td colSpan={5} className="history-empty">
+                <td colSpan={COLUMNS} className="history-empty">
                   {pageNumber > 1
                     ? "No older events."
                     : lagging
@@ -116,6 +121,13 @@ function HistoryRow({ entry }: { readonly entry: HistoryEntry }) {
       <td className="cell-number cell-value">
         {formatInteger(entry.valueBefore)} <span aria-label="to">→</span> {formatInteger(entry.valueAfter)}
       </td>
+      <td className="cell-actor" data-testid="history-actor">
+        {entry.actor ? (
+          <span title={entry.actor.sub}>{entry.actor.name === "" ? entry.actor.sub : entry.actor.name}</span>
+        ) : (
+          <span title="Recorded without a signed-in user">—</span>
+        )}
+      </td>
       <td className="cell-key">
         <code title={key}>{key}</code>
       </td>
@@ -129,7 +141,7 @@ function SkeletonRows() {
     <>
       {Array.from({ length: Math.min(HISTORY_PAGE_SIZE, 5) }, (_, index) => (
         <tr key={index} aria-hidden="true">
-          <td colSpan={5}>
+          <td colSpan={COLUMNS}>
             <span className="skeleton skeleton-text" />
           </td>
         </tr>

@@ -2,12 +2,13 @@
 // One click is one command with a fresh Idempotency-Key (use-command.ts sees it through with that key).
 // While a command is on its way or being settled the buttons refuse further clicks — they stay focusable,
 // so a keyboard user keeps their place. At a bound the API tells (`GET /number`'s `bounds`), the button that
-// would cross it is disabled outright, and so are both while the API cannot be reached.
+// would cross it is disabled outright, and so are both while the API cannot be reached, and while the person
+// may not change the number (signed out, or granted no `counter:write`), with the reason beside them.
 
 import type { CSSProperties } from "react";
 import { problemName, type Action, type CounterApi, type NumberSnapshot } from "../api";
 import type { CommandOptions } from "../command";
-import { formatDateTime, formatInteger } from "../format";
+import { formatDateTime, formatInteger, refusalInWords } from "../format";
 import { useCommand, type CommandState, type SettledResult } from "../use-command";
 import type { Connection, NumberState } from "../use-number";
 
@@ -18,6 +19,8 @@ export interface NumberPanelProps {
   readonly acceptState: (state: NumberState) => void;
   readonly createKey: () => string;
   readonly commandOptions?: CommandOptions;
+  /** Why the person may not change the number, shown beside the disabled buttons; null when they may. */
+  readonly writeBlocked?: string | null;
 }
 
 const PAST_TENSE: Record<Action, string> = { increment: "Incremented", decrement: "Decremented" };
@@ -30,15 +33,21 @@ export function NumberPanel({
   acceptState,
   createKey,
   commandOptions,
+  writeBlocked = null,
 }: NumberPanelProps) {
   const command = useCommand({ api, connection, acceptState, createKey, options: commandOptions });
   const offline = connection.kind === "unreachable";
+  const blocked = writeBlocked !== null;
   const shown = snapshot === null ? "" : formatInteger(snapshot.value);
   const atLowerBound = snapshot !== null && snapshot.value <= snapshot.bounds.min;
   const atUpperBound = snapshot !== null && snapshot.value >= snapshot.bounds.max;
   const send = (action: Action) => {
-    if (snapshot !== null && !offline) command.send(action);
+    if (snapshot !== null && !offline && !blocked) command.send(action);
   };
+  const describedBy = (atBound: boolean) =>
+    [blocked ? "access-note" : null, offline || atBound ? "bound-note" : null]
+      .filter((id) => id !== null)
+      .join(" ") || undefined;
 
   return (
     <section className="card number-card" aria-labelledby="number-heading" aria-busy={command.busy}>
@@ -82,21 +91,27 @@ export function NumberPanel({
           action="decrement"
           symbol="−"
           label="Decrement"
-          disabled={snapshot === null || offline || atLowerBound}
+          disabled={snapshot === null || offline || blocked || atLowerBound}
           command={command.state}
           onClick={() => send("decrement")}
-          describedBy={offline || atLowerBound ? "bound-note" : undefined}
+          describedBy={describedBy(atLowerBound)}
         />
         <CommandButton
           action="increment"
           symbol="+"
           label="Increment"
-          disabled={snapshot === null || offline || atUpperBound}
+          disabled={snapshot === null || offline || blocked || atUpperBound}
           command={command.state}
           onClick={() => send("increment")}
-          describedBy={offline || atUpperBound ? "bound-note" : undefined}
+          describedBy={describedBy(atUpperBound)}
         />
       </div>
+
+      {blocked ? (
+        <p className="access-note" id="access-note" data-testid="access-note">
+          {writeBlocked}
+        </p>
+      ) : null}
 
       <p className="bound-note" id="bound-note">
         {offline
@@ -198,7 +213,7 @@ function FinishedMessage({ action, result }: { readonly action: Action; readonly
   if (result.kind === "refused") {
     return (
       <p className="message message-refused" data-problem={problemName(result.problem)}>
-        Not {PAST_TENSE[action].toLowerCase()}: {result.problem.detail}
+        Not {PAST_TENSE[action].toLowerCase()}: {refusalInWords(result.problem)}
       </p>
     );
   }
@@ -224,7 +239,7 @@ function SettledLaterMessage({
   if (result.kind === "refused") {
     return (
       <p className="message message-refused" data-problem={problemName(result.problem)}>
-        The {action} was not applied: {result.problem.detail} Nothing was changed.
+        The {action} was not applied: {refusalInWords(result.problem)} Nothing was changed.
       </p>
     );
   }

@@ -6,12 +6,10 @@
 // is signed in, every request carries their access token (`Authorization: Bearer …`); a 401 to a request that
 // carried one is reported to the auth layer (auth.ts), which renews the session once or signs the page out.
 
-import { z, type output, type ZodType } from "zod";
-import { HISTORY_PAGE_ENTRIES_MAX } from "../../contract/limits";
+import type { output, ZodType } from "zod";
 import {
   commandAppliedSchema,
   eventViewSchema,
-  historyItemSchema,
   historyPageSchema,
   numberViewSchema,
   problemSchema,
@@ -19,6 +17,8 @@ import {
   type Action,
   type CommandApplied,
   type EventView,
+  type HistoryItem,
+  type HistoryPage as HistoryPageView,
   type NumberView,
   type VerifyReport,
 } from "../../contract/schemas";
@@ -31,22 +31,10 @@ export type { Action, Bounds, CommandApplied, EventView } from "../../contract/s
 /** `GET /number`: the aggregate, read with ConsistentRead, and the bounds it moves within. */
 export type NumberSnapshot = NumberView;
 
-// ---- Who made each change (issue 11): the history's `actor` ----
-// The "actor" work adds `actor: {sub, name} | null` (null for events recorded before identity) to the history
-// items of contract/schemas.ts. Until that lands beside this code, the UI reads the history with the contract's
-// schema extended by the same field, optional, so it works with an API that sends it and one that does not yet.
-// Once historyItemSchema carries `actor`, this block can go: parse with historyPageSchema again.
-const actorSchema = z.strictObject({ sub: z.string().min(1).max(1024), name: z.string().max(1024) });
-export type Actor = z.infer<typeof actorSchema>;
-const historyEntrySchema = historyItemSchema.extend({ actor: actorSchema.nullable().optional() });
-const historyEntriesPageSchema = historyPageSchema.extend({
-  items: z.array(historyEntrySchema).max(HISTORY_PAGE_ENTRIES_MAX),
-});
-
 /** One entry of the audit trail (`GET /number/history`). */
-export type HistoryEntry = z.infer<typeof historyEntrySchema>;
+export type HistoryEntry = HistoryItem;
 /** `GET /number/history`: one page of the audit trail. */
-export type HistoryPage = z.infer<typeof historyEntriesPageSchema>;
+export type HistoryPage = HistoryPageView;
 
 export interface HistoryQuery {
   readonly limit: number;
@@ -229,7 +217,7 @@ export function createCounterApi(options: CounterApiOptions): CounterApi {
       const response = await request(`/number/history?${parameters.toString()}`);
       if (!(response instanceof Response)) return response;
       if (!response.ok) return problemAnswerOf(response);
-      const page = await contractBody(response, historyEntriesPageSchema, "history page");
+      const page = await contractBody(response, historyPageSchema, "history page");
       if (page.kind === "unreachable") return page;
       return { kind: "page", page: page.body };
     },

@@ -19,8 +19,9 @@ import type {
   Problem,
   UiConfig,
   VerifyReport,
+  Actor,
 } from "../../../contract/schemas";
-import type { Actor, HistoryEntry, HistoryPage } from "../../../web/src/api";
+import type { HistoryEntry, HistoryPage } from "../../../web/src/api";
 
 /** Someone the fake issued a token to. */
 export interface FakeCaller {
@@ -302,7 +303,7 @@ export class FakeCounterApi {
 }
 
 function viewOf(event: StoredEvent): EventView {
-  const { requestBody: _requestBody, actor: _actor, ...view } = event;
+  const { requestBody: _requestBody, ...view } = event;
   return view;
 }
 

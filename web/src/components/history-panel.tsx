@@ -103,7 +103,7 @@ export function HistoryPanel({ history, knownVersion }: HistoryPanelProps) {
 }
 
 function HistoryRow({ entry }: { readonly entry: HistoryEntry }) {
-  const key = idempotencyKeyOf(entry.eventId);
+  const key = entry.eventId === undefined ? undefined : idempotencyKeyOf(entry.eventId);
   return (
     <tr data-testid="history-row">
       <td className="cell-number cell-version">{formatInteger(entry.version)}</td>
@@ -129,7 +129,11 @@ function HistoryRow({ entry }: { readonly entry: HistoryEntry }) {
         )}
       </td>
       <td className="cell-key">
-        <code title={key}>{key}</code>
+        {key === undefined ? (
+          <span title="Keys are shown to auditors only">—</span>
+        ) : (
+          <code title={key}>{key}</code>
+        )}
       </td>
     </tr>
   );

@@ -69,30 +69,44 @@ function identityMount(enabled: boolean): {
 } {
   let identity: LocalIssuer | undefined;
   let verifier: JwtAuthorizer | undefined;
+  // Requests that reach /oidc or /config.json between listen and the issuer's start wait for it.
+  let started: (issuer: LocalIssuer | undefined) => void = () => undefined;
+  const ready = new Promise<LocalIssuer | undefined>((resolveReady) => (started = resolveReady));
   const authorizer: JwtAuthorizer = {
     get issuer() {
       return identity?.issuer ?? "";
     },
-    authorize: async (token, routeScopes) =>
-      verifier === undefined
+    authorize: async (token, routeScopes) => {
+      await ready;
+      return verifier === undefined
         ? { kind: "invalidToken", description: TOKEN_ERRORS.keysUnavailable }
-        : verifier.authorize(token, routeScopes),
+        : verifier.authorize(token, routeScopes);
+    },
   };
-  const issuerListener: MountedListener = (request, response) => {
-    if (identity === undefined) response.destroy();
-    else identity.listener(request, response);
-  };
+  const afterStart =
+    (listener: (issuer: LocalIssuer | undefined) => MountedListener | undefined): MountedListener =>
+    (request, response) =>
+      void ready.then((issuer) => {
+        const mounted = listener(issuer);
+        if (mounted === undefined) response.destroy();
+        else mounted(request, response);
+      });
+  const configListener = uiConfigListener(() => identity?.issuer);
   return {
     mounts: {
-      [UI_CONFIG_PATH]: uiConfigListener(() => identity?.issuer),
-      ...(enabled ? { [ISSUER_PATH]: issuerListener } : {}),
+      [UI_CONFIG_PATH]: enabled ? afterStart(() => configListener) : configListener,
+      ...(enabled ? { [ISSUER_PATH]: afterStart((issuer) => issuer?.listener) } : {}),
     },
     authorizer: enabled ? authorizer : undefined,
     start: async (options) => {
       if (!enabled) return undefined;
-      identity = await startLocalIssuer(options);
-      verifier = createJwtAuthorizer({ issuer: identity.issuer, audiences: TOKEN_AUDIENCES });
-      return identity;
+      try {
+        identity = await startLocalIssuer(options);
+        verifier = createJwtAuthorizer({ issuer: identity.issuer, audiences: TOKEN_AUDIENCES });
+        return identity;
+      } finally {
+        started(identity);
+      }
     },
   };
 }

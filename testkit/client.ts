@@ -60,12 +60,16 @@ function retryPauseMs(limits: ClientLimits, retryAfter: string | null): number {
   );
 }
 
+/** Headers every request of a client carries: its `Authorization` when the API runs with AUTH on. */
+export type ClientHeaders = Readonly<Record<string, string>>;
+
 /** POST /number until the outcome is known or the limits are spent; every attempt carries the same key. */
 export async function sendCommand(
   baseUrl: string,
   action: Action,
   idempotencyKey: string,
   limits: ClientLimits = DEFAULT_CLIENT_LIMITS,
+  headers: ClientHeaders = {},
 ): Promise<CommandRecord> {
   const failures: Record<string, number> = {};
   const deadlineMs = Date.now() + limits.budgetMs;
@@ -76,7 +80,7 @@ export async function sendCommand(
     try {
       const response = await fetch(`${baseUrl}/number`, {
         method: "POST",
-        headers: { "Content-Type": "application/json", "Idempotency-Key": idempotencyKey },
+        headers: { ...headers, "Content-Type": "application/json", "Idempotency-Key": idempotencyKey },
         body: JSON.stringify({ action }),
         signal: AbortSignal.timeout(limits.requestTimeoutMs),
       });
@@ -115,11 +119,13 @@ export async function settleByKey(
   baseUrl: string,
   idempotencyKey: string,
   limits: ClientLimits = DEFAULT_CLIENT_LIMITS,
+  headers: ClientHeaders = {},
 ): Promise<EventView | null | "unknown"> {
   const deadlineMs = Date.now() + limits.budgetMs;
   for (let attempt = 0; attempt < limits.attemptsMax && Date.now() < deadlineMs; attempt++) {
     try {
       const response = await fetch(`${baseUrl}/number/events/${encodeURIComponent(idempotencyKey)}`, {
+        headers,
         signal: AbortSignal.timeout(limits.requestTimeoutMs),
       });
       const text = await response.text();

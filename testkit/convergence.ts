@@ -7,12 +7,20 @@ import type { VerificationReport } from "../services/ledger/domain/verification"
 const POLL_PAUSE_MS = 250;
 
 /** Returns the first converged report, or throws with the last one after `timeoutMs`. */
-export async function waitForConvergence(baseUrl: string, timeoutMs: number): Promise<VerificationReport> {
+export async function waitForConvergence(
+  baseUrl: string,
+  timeoutMs: number,
+  /** An auditor's `Authorization` when the API runs with AUTH on (verify needs `counter:audit`). */
+  headers: Readonly<Record<string, string>> = {},
+): Promise<VerificationReport> {
   const deadlineMs = Date.now() + timeoutMs;
   let last: unknown = "no answer";
   while (Date.now() < deadlineMs) {
     try {
-      const response = await fetch(`${baseUrl}/number/verify`, { signal: AbortSignal.timeout(timeoutMs) });
+      const response = await fetch(`${baseUrl}/number/verify`, {
+        headers,
+        signal: AbortSignal.timeout(timeoutMs),
+      });
       const report = (await response.json()) as VerificationReport;
       last = report;
       const converged =

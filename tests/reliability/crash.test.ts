@@ -3,7 +3,9 @@
 // they were told: a 200 is an acknowledgement; a lost answer is retried with the same key after the restart
 // (by two clients at once). Proves: every acknowledged command is in the ledger, none is applied twice, every
 // unknown outcome settles, the projection converges from the poller's checkpoint (verify ok), and no process
-// of the runtime survives its kill or the test.
+// of the runtime survives its kill or the test. It runs with AUTH on, as `npm start` does by default: two users'
+// tokens are issued once, by the local issuer, before the first crash and stay valid across every restart (the
+// signing key persists under DATA_DIR), and every event records the actor whose token sent it.
 
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -18,7 +20,7 @@ import { loadLedgerConfig } from "../../services/ledger/config";
 import type { Action } from "../../services/ledger/domain/decider";
 import type { EventView } from "../../services/ledger/domain/event";
 import type { TestStore } from "../support/store";
-import { LEDGER_ONLY_ENVIRONMENT } from "../../testkit/claims";
+import { bearer, tokenFor } from "../../testkit/identity";
 import { DEFAULT_CLIENT_LIMITS, inParallel, sendCommand, type CommandRecord } from "../../testkit/client";
 import { waitForConvergence } from "../../testkit/convergence";
 import { expectLedgerAgreesWithClients } from "./support/ledger-check";
@@ -73,7 +75,6 @@ beforeAll(async () => {
   dataDirectory = mkdtempSync(join(tmpdir(), "crash-test-"));
   dynamoDb = await startDynamoDbLocal({ dataDirectory: join(dataDirectory, "dynamodb") });
   environment = {
-    ...LEDGER_ONLY_ENVIRONMENT,
     PATH: process.env.PATH ?? "",
     HOME: process.env.HOME ?? tmpdir(),
     DYNAMODB_ENDPOINT: dynamoDb.endpoint,
@@ -139,16 +140,27 @@ async function crash(runtime: Runtime): Promise<void> {
   children.delete(runtime.child);
 }
 
+/** The two writers of the test, and the auditor that checks the projection at the end. */
+const USERS = ["alice", "bob"] as const;
+type User = (typeof USERS)[number];
+const tokens = new Map<User | "audrey", string>();
+const authorization = (user: User | "audrey"): Record<string, string> => bearer(tokens.get(user) ?? "");
+
 /** One POST, once: its record, or undefined when the answer was lost (a crash, a 5xx). */
 async function sendOnce(
   url: string,
+  user: User,
   action: Action,
   idempotencyKey: string,
 ): Promise<CommandRecord | undefined> {
   try {
     const response = await fetch(`${url}/number`, {
       method: "POST",
-      headers: { "Content-Type": "application/json", "Idempotency-Key": idempotencyKey },
+      headers: {
+        ...authorization(user),
+        "Content-Type": "application/json",
+        "Idempotency-Key": idempotencyKey,
+      },
       body: JSON.stringify({ action }),
       signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
     });
@@ -171,19 +183,26 @@ describe("crash: SIGKILL of the whole local runtime under load, then a restart",
   it("every acknowledged command is in the ledger, none twice, unknown outcomes settle, verify ok", async () => {
     const random = seededRandom(SEED);
     const records: CommandRecord[] = [];
-    /** Commands whose answer was lost, by key: retried with the same key after the restart. */
-    const unknown = new Map<string, Action>();
+    /** Commands whose answer was lost, by key: retried with the same key, by the same user, after the restart. */
+    const unknown = new Map<string, { readonly user: User; readonly action: Action }>();
+    /** Who sent each key: the actor its event must record. */
+    const senders = new Map<string, User>();
     let serial = 0;
 
     for (let cycle = 0; cycle <= CRASHES; cycle++) {
       const runtime = await startRuntime();
+      if (cycle === 0) {
+        for (const user of [...USERS, "audrey"] as const) {
+          tokens.set(user, await tokenFor(runtime.url, user, "counter:write counter:audit"));
+        }
+      }
       // A real client retries what it never heard back about, with the same key; here two clients at once.
-      const retries = [...unknown].flatMap(([key, action]) => [
-        { key, action },
-        { key, action },
+      const retries = [...unknown].flatMap(([key, command]) => [
+        { key, ...command },
+        { key, ...command },
       ]);
-      const retried = await inParallel(retries, CLIENTS, ({ key, action }) =>
-        sendOnce(runtime.url, action, key),
+      const retried = await inParallel(retries, CLIENTS, ({ key, user, action }) =>
+        sendOnce(runtime.url, user, action, key),
       );
       for (const record of retried) {
         if (record === undefined) continue;
@@ -192,16 +211,20 @@ describe("crash: SIGKILL of the whole local runtime under load, then a restart",
       }
       if (cycle === CRASHES) {
         // The last start is not crashed: settle every outcome still unknown, with the same key.
-        const settled = await inParallel([...unknown], CLIENTS, ([key, action]) =>
-          sendCommand(runtime.url, action, key, DEFAULT_CLIENT_LIMITS),
+        const settled = await inParallel([...unknown], CLIENTS, ([key, { user, action }]) =>
+          sendCommand(runtime.url, action, key, DEFAULT_CLIENT_LIMITS, authorization(user)),
         );
         records.push(...settled);
         for (const record of settled)
           if (record.outcome.kind !== "unknown") unknown.delete(record.idempotencyKey);
         const store = ledgerStore();
-        const { appliedKeys } = await expectLedgerAgreesWithClients(store, records);
+        const { appliedKeys, events } = await expectLedgerAgreesWithClients(store, records);
         expect(appliedKeys).toBeGreaterThan(CRASHES * CLIENTS);
-        const report = await waitForConvergence(runtime.url, 60_000);
+        expect(
+          events.filter((event) => event.actor?.name !== senders.get(event.idempotencyKey)),
+          "every event records the user whose token sent it",
+        ).toEqual([]);
+        const report = await waitForConvergence(runtime.url, 60_000, authorization("audrey"));
         expect(report.events).toBe(appliedKeys);
         store.client.destroy();
         await crash(runtime);
@@ -220,8 +243,10 @@ describe("crash: SIGKILL of the whole local runtime under load, then a restart",
           while (!crashed) {
             const key = `crash-${SEED}-${cycle}-${client}-${serial++}`;
             const action: Action = random() < 0.7 ? "increment" : "decrement";
-            const record = await sendOnce(runtime.url, action, key);
-            if (record === undefined) unknown.set(key, action);
+            const user = USERS[client % USERS.length] as User;
+            senders.set(key, user);
+            const record = await sendOnce(runtime.url, user, action, key);
+            if (record === undefined) unknown.set(key, { user, action });
             else records.push(record);
           }
         },

@@ -16,6 +16,8 @@ export interface StoredEvent {
   valueBefore: number;
   valueAfter: number;
   requestFingerprint: string;
+  /** Schema version 2 on: who made the event (absent on version 1 events). */
+  actor?: { sub: string; name: string };
 }
 
 export async function readLedger(

@@ -1,4 +1,4 @@
-// `npm run verify [-- --json] [-- --url <api base URL>]`: replays the ledger of any deployment — DynamoDB Local
+// `npm run verify [-- --json] [-- --url <api base URL> [--token <access token>]]`: replays the ledger of any deployment — DynamoDB Local
 // (DYNAMODB_ENDPOINT) or AWS (the usual credential chain and AWS_REGION), tables and counter from LEDGER_TABLE,
 // COUNTERS_TABLE, READ_MODEL_TABLE and COUNTER_ID — and prints the report of I1–I3 and I5; with --url it asks
 // a running API's GET /number/verify instead. Exit 0 only when the ledger is sound, 1 when it is not, 2 when it
@@ -21,12 +21,14 @@ const PROGRESS_REDRAW_INTERVAL_MS = 100;
 const PROGRESS_BAR_CHARACTERS = 30;
 const SPINNER_FRAMES = ["|", "/", "-", "\\"] as const;
 
-const USAGE = `usage: npm run verify [-- --json] [-- --url <api base URL>]
+const USAGE = `usage: npm run verify [-- --json] [-- --url <api base URL> [--token <access token>]]
   Replays the counter's ledger and checks I1–I3 and I5 (docs/architecture.md).
   --json        print the report exactly as GET /number/verify answers it
   --url <base>  ask a running API to replay instead of reading the tables: its base URL with the scheme,
                 and any path prefix (http://localhost:3000 of npm start, https://…/prod on AWS);
                 --url=<base> works too
+  --token <t>   with --url: an access token with scope counter:audit, which GET /number/verify needs
+                (locally: npm run token -- --url <base> --user audrey --scope counter:audit)
   Environment: DYNAMODB_ENDPOINT (else AWS with AWS_REGION and the default credentials),
                LEDGER_TABLE, COUNTERS_TABLE, READ_MODEL_TABLE, COUNTER_ID, COUNTER_MIN, COUNTER_MAX.
                A counter starts at COUNTER_MIN: verify it with the bounds it was created with.
@@ -116,7 +118,12 @@ function describeReport(report: VerificationReport, counterId: string): string {
 type Arguments =
   | { readonly kind: "help" }
   | { readonly kind: "usageError"; readonly message: string }
-  | { readonly kind: "verify"; readonly json: boolean; readonly url: URL | undefined };
+  | {
+      readonly kind: "verify";
+      readonly json: boolean;
+      readonly url: URL | undefined;
+      readonly token: string | undefined;
+    };
 
 const MISSING_URL = "--url needs the API's base URL, e.g. --url http://localhost:3000";
 
@@ -137,13 +144,14 @@ function baseUrlOf(raw: string): URL | string {
 }
 
 function readArguments(argv: readonly string[]): Arguments {
-  let values: { json?: boolean; url?: string; help?: boolean };
+  let values: { json?: boolean; url?: string; token?: string; help?: boolean };
   try {
     ({ values } = parseArgs({
       args: [...argv],
       options: {
         json: { type: "boolean" },
         url: { type: "string" },
+        token: { type: "string" },
         help: { type: "boolean", short: "h" },
       },
       strict: true,
@@ -157,12 +165,21 @@ function readArguments(argv: readonly string[]): Arguments {
   if (values.help === true) return { kind: "help" };
   const url = values.url === undefined ? undefined : baseUrlOf(values.url);
   if (typeof url === "string") return { kind: "usageError", message: url };
-  return { kind: "verify", json: values.json === true, url };
+  if (values.token !== undefined && url === undefined) {
+    return { kind: "usageError", message: "--token goes with --url: the tables need no token" };
+  }
+  return { kind: "verify", json: values.json === true, url, token: values.token };
 }
 
 /** The report of a running API's GET /number/verify, below the base URL's path; the replay happens there. */
-async function reportFromApi(base: URL): Promise<VerificationReport> {
-  const response = await fetch(new URL("number/verify", base));
+async function reportFromApi(base: URL, token: string | undefined): Promise<VerificationReport> {
+  const headers: Record<string, string> = token === undefined ? {} : { Authorization: `Bearer ${token}` };
+  const response = await fetch(new URL("number/verify", base), { headers });
+  if (response.status === 401 || response.status === 403) {
+    throw new Error(
+      `GET /number/verify answered ${response.status}: it needs --token with an access token of scope counter:audit`,
+    );
+  }
   if (response.status !== 200) throw new Error(`GET /number/verify answered ${response.status}`);
   const report = (await response.json()) as VerificationReport;
   if (typeof report.ok !== "boolean" || !Array.isArray(report.problems)) {
@@ -206,7 +223,7 @@ async function main(argv: readonly string[]): Promise<number> {
       report = await reportFromTables(counterId, progressBar(line));
     } else {
       stopSpinner = progressSpinner(line);
-      report = await reportFromApi(options.url);
+      report = await reportFromApi(options.url, options.token);
     }
     stopSpinner();
     line.clear();

@@ -31,6 +31,7 @@ import {
   type Exchange,
 } from "./contract";
 import { LEDGER_ONLY_ENVIRONMENT } from "../../../testkit/claims";
+import { tokenFor } from "../../../testkit/identity";
 
 /** Every value of the document with its JSON pointer, depth first. */
 function* walk(value: unknown, pointer = ""): Generator<{ pointer: string; value: unknown }> {
@@ -546,6 +547,88 @@ describe("the handlers answer as openapi.json documents", () => {
     const exchange = await send(method, path);
     expectDocumented(exchange, 405);
     expect(exchange.headers.get("allow")).toBe(allow);
+  });
+});
+
+describe("with AUTH on (and PUBLIC_READ=false), refusals and answers to tokens are as openapi.json documents", () => {
+  let store: TestStore;
+  let system: LocalSystem;
+  const tokens = new Map<string, string>();
+
+  beforeAll(async () => {
+    store = await createTestStore({ AUTH: "on", PUBLIC_READ: "false" });
+    system = await startLocalSystem({ environment: store.environment, port: 0 });
+    tokens.set("alice", await tokenFor(system.url, "alice", "counter:write"));
+    tokens.set("audrey", await tokenFor(system.url, "audrey", "counter:write counter:audit"));
+    tokens.set("rita", await tokenFor(system.url, "rita", "counter:write"));
+  });
+
+  afterAll(async () => {
+    await system?.stop();
+    store?.client.destroy();
+  });
+
+  async function send(method: string, path: string, user?: string, body?: string): Promise<Exchange> {
+    const headers: Record<string, string> = {};
+    if (user !== undefined) headers.Authorization = `Bearer ${tokens.get(user) ?? ""}`;
+    if (body !== undefined) headers["Content-Type"] = "application/json";
+    const response = await fetch(`${system.url}${path}`, { method, headers, body });
+    return {
+      method,
+      path,
+      status: response.status,
+      headers: response.headers,
+      bodyText: await response.text(),
+    };
+  }
+
+  function expectDocumented(exchange: Exchange, status: number): void {
+    expect({ status: exchange.status, violations: contractViolations(exchange) }).toEqual({
+      status,
+      violations: [],
+    });
+  }
+
+  const increment = JSON.stringify({ action: "increment" });
+
+  it("POST /number: 401 without a token, 403 with a token without counter:write, 200 with one", async () => {
+    expectDocumented(await send("POST", "/number", undefined, increment), 401);
+    expectDocumented(await send("POST", "/number", "rita", increment), 403);
+    expectDocumented(await send("POST", "/number", "alice", increment), 200);
+  });
+
+  it("GET /number: 401 without a token when PUBLIC_READ=false, 200 with any valid token", async () => {
+    expectDocumented(await send("GET", "/number"), 401);
+    expectDocumented(await send("GET", "/number", "rita"), 200);
+  });
+
+  it("GET /number/history and /number/verify: 401 without a token, 403 for a writer, 200 for an auditor", async () => {
+    for (const path of ["/number/history", "/number/verify"]) {
+      expectDocumented(await send("GET", path), 401);
+      expectDocumented(await send("GET", path, "alice"), 403);
+      expectDocumented(await send("GET", path, "audrey"), 200);
+    }
+  });
+
+  it("GET /number/events/{key}: 403 for a writer naming another actor, 200 for an auditor naming one", async () => {
+    const key = randomUUID();
+    const applied = await fetch(`${system.url}/number`, {
+      method: "POST",
+      headers: {
+        Authorization: `Bearer ${tokens.get("alice") ?? ""}`,
+        "Content-Type": "application/json",
+        "Idempotency-Key": key,
+      },
+      body: increment,
+    });
+    expect(applied.status).toBe(200);
+    const { event } = (await applied.json()) as { event: { actor: { sub: string } } };
+    const path = `/number/events/${key}?actor=${encodeURIComponent(event.actor.sub)}`;
+    expectDocumented(await send("GET", `/number/events/${key}`), 401);
+    expectDocumented(await send("GET", path, "rita"), 403);
+    expectDocumented(await send("GET", path, "audrey"), 200);
+    expectDocumented(await send("GET", `/number/events/${key}`, "alice"), 200);
+    expectDocumented(await send("GET", `/number/events/${key}`, "audrey"), 404);
   });
 });
 

@@ -98,6 +98,7 @@ describe("npm run verify -- --url", () => {
     expectOneLineUsageError(await verify(["--url"]), /--url/);
     expectOneLineUsageError(await verify(["--url="]), /--url/);
     expectOneLineUsageError(await verify(["--url", "--json"]), /--url/);
+    expectOneLineUsageError(await verify(["--token", "abc"]), /--token goes with --url/);
   });
 
   it("refuses a URL without its scheme with one line and exit 2", async () => {

@@ -27,6 +27,7 @@ import { httpEvent } from "../../support/fixtures";
 import { createTestStore, type TestStore } from "../../support/store";
 import { ledgerOf, streamRecordOf, writeLedger } from "../../support/ledger-fixtures";
 import { LEDGER_ONLY_ENVIRONMENT } from "../../../testkit/claims";
+import { tokenFor } from "../../../testkit/identity";
 
 const run = promisify(execFile);
 
@@ -314,21 +315,35 @@ describe("the report outside the library", () => {
     expect(corrupted.stdout).toContain("deltaInvalid at version 9");
   });
 
-  it("npm run verify -- --url asks a running system, with the same exit status", async () => {
+  it("npm run verify -- --url --token asks a running system (AUTH on), with the same exit status", async () => {
     const { counterId, events } = await soundCounter();
-    const environment = { ...store.environment, COUNTER_ID: counterId, LOG_LEVEL: "silent" };
+    const environment = { ...store.environment, AUTH: "on", COUNTER_ID: counterId, LOG_LEVEL: "silent" };
     const directory = await mkdtemp(join(tmpdir(), "verify-test-"));
     const system = await startLocalSystem({ environment, port: 0, dataDirectory: directory });
     try {
       const tsx = resolve("node_modules/.bin/tsx");
-      const sound = await run(tsx, ["scripts/verify.ts", "--url", system.url], {
-        env: { ...process.env, ...environment },
-      });
+      const env = { ...process.env, ...environment };
+      const anonymous = await run(tsx, ["scripts/verify.ts", "--url", system.url], { env }).catch(
+        (error: { code: number; stderr: string }) => error,
+      );
+      expect("code" in anonymous ? anonymous.code : 0, "no token: could not verify").toBe(2);
+      expect(anonymous.stderr).toMatch(/401: it needs --token/);
+      const writer = await tokenFor(system.url, "alice");
+      const refused = await run(tsx, ["scripts/verify.ts", "--url", system.url, "--token", writer], {
+        env,
+      }).catch((error: { code: number; stderr: string }) => error);
+      expect("code" in refused ? refused.code : 0, "a writer's token: could not verify").toBe(2);
+      expect(refused.stderr).toMatch(/403: it needs --token/);
+
+      const auditor = await tokenFor(system.url, "audrey", "counter:audit");
+      const sound = await run(tsx, ["scripts/verify.ts", "--url", system.url, "--token", auditor], { env });
       expect(sound.stdout).toContain(`events      ${LENGTH}`);
       await updateLedgerEvent(eventOf(events, 3), { valueAfter: 99 });
-      const corrupted = await run(tsx, ["scripts/verify.ts", "--json", "--url", system.url], {
-        env: { ...process.env, ...environment },
-      }).catch((error: { code: number; stdout: string }) => error);
+      const corrupted = await run(
+        tsx,
+        ["scripts/verify.ts", "--json", "--url", system.url, `--token=${auditor}`],
+        { env },
+      ).catch((error: { code: number; stdout: string }) => error);
       expect("code" in corrupted ? corrupted.code : 0).toBe(1);
       const report = JSON.parse(corrupted.stdout) as VerificationReport;
       expect(versionsOf(report, "valueAfterWrong")).toEqual([3]);

@@ -3,11 +3,12 @@
 // ledger quickly for the replay benchmark. Events are real, chained ledger events (I1–I3 hold).
 
 import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
-import { writeBatch } from "../services/command/transaction";
+import { writeBatch, type ChainedState } from "../services/command/transaction";
+import { GENESIS_HEAD } from "../services/ledger/domain/chain";
 import type { LedgerConfig } from "../services/ledger/config";
-import { decide, evolve, type CounterState } from "../services/ledger/domain/decider";
+import { decide, evolve } from "../services/ledger/domain/decider";
 import { ANONYMOUS_ACTOR } from "../services/ledger/http/caller";
-import { createEvent, type LedgerEvent } from "../services/ledger/domain/event";
+import { createEvent, type CurrentLedgerEvent } from "../services/ledger/domain/event";
 import { TRANSACTION_ITEMS_MAX } from "../services/ledger/domain/limits";
 
 export interface CeilingResult {
@@ -23,11 +24,11 @@ export async function writeAtCeiling(
   limits: { durationMs: number; eventsMax: number },
 ): Promise<CeilingResult> {
   const startedAt = performance.now();
-  let state: CounterState = { value: 0, version: 0 };
+  let state: ChainedState = { value: 0, version: 0, head: GENESIS_HEAD };
   let events = 0;
   let transactions = 0;
   while (performance.now() - startedAt < limits.durationMs && events < limits.eventsMax) {
-    const batch: LedgerEvent[] = [];
+    const batch: CurrentLedgerEvent[] = [];
     const at = new Date();
     let next = state;
     const size = Math.min(TRANSACTION_ITEMS_MAX - 1, limits.eventsMax - events);
@@ -42,9 +43,9 @@ export async function writeAtCeiling(
         requestFingerprint: "ceiling",
         requestId: "ceiling",
       };
-      const event = createEvent(command, decision.change, at);
+      const event = createEvent(command, decision.change, at, next.head.hash);
       batch.push(event);
-      next = evolve(next, decision.change);
+      next = { ...evolve(next, decision.change), head: { version: event.version, hash: event.hash } };
     }
     const result = await writeBatch(client, config.tables, config.bounds, {
       counterId: config.counterId,

@@ -9,8 +9,8 @@
 import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { fullJitterBackoffMs } from "../../common/backoff";
 import type { LedgerConfig } from "../ledger/config";
-import { decide, evolve, type Command, type CounterState } from "../ledger/domain/decider";
-import { createEvent, eventIdOf, type LedgerEvent } from "../ledger/domain/event";
+import { decide, evolve, type Command } from "../ledger/domain/decider";
+import { createEvent, eventIdOf, type CurrentLedgerEvent, type LedgerEvent } from "../ledger/domain/event";
 import {
   COMMIT_ATTEMPTS_MAX,
   COMMIT_BACKOFF_BASE_MS,
@@ -19,8 +19,9 @@ import {
   COMMIT_RETRY_BUDGET_MS,
   TRANSACTION_ITEMS_MAX,
 } from "../ledger/domain/limits";
+import type { Aggregate } from "../ledger/storage/aggregate";
 import { LedgerReader } from "../ledger/storage/store";
-import { writeBatch } from "./transaction";
+import { writeBatch, type ChainedState } from "./transaction";
 
 export type CommitOutcome =
   | { readonly kind: "applied"; readonly event: LedgerEvent }
@@ -60,7 +61,7 @@ interface Lane {
   readonly queue: Pending[];
   inFlight: boolean;
   /** The last aggregate this process knows to be committed; undefined means "read it first". */
-  expected: CounterState | undefined;
+  expected: ChainedState | undefined;
 }
 
 const sleepFor = (milliseconds: number): Promise<void> =>
@@ -157,12 +158,12 @@ export class Committer {
       // Bounded: a pass ends the batch, settles commands whose keys exist, spends a conflict, or refreshes a
       // stale expectation; the pass limit caps the last kind too.
       for (let pass = 0; pass < COMMIT_ATTEMPTS_MAX + batch.length + 1; pass++) {
-        const expected = lane.expected ?? (await this.reader.readAggregate(remaining[0]!.command.counterId));
+        const expected = lane.expected ?? (await this.readChainedState(remaining[0]!.command.counterId));
         lane.expected = expected;
         const { applied, refused, after } = this.decideInOrder(remaining, expected);
         if (applied.length === 0) {
           // Nothing to write proves the expectation fresh, so confirm it before refusing anyone with 409.
-          const current = await this.reader.readAggregate(remaining[0]!.command.counterId);
+          const current = await this.readChainedState(remaining[0]!.command.counterId);
           lane.expected = current;
           if (current.version !== expected.version) continue;
           await this.settleRefused(refused);
@@ -183,7 +184,7 @@ export class Committer {
           return;
         }
         if (result.kind === "keysExist") {
-          lane.expected = result.current ?? lane.expected;
+          lane.expected = result.current === undefined ? lane.expected : await this.chained(result.current);
           const settled = new Set<Pending>();
           for (const [index, stored] of result.existing) {
             const { pending } = applied[index]!;
@@ -198,7 +199,7 @@ export class Committer {
         }
         this.statistics.conflicts++;
         conflicts++;
-        lane.expected = result.current;
+        lane.expected = result.current === undefined ? undefined : await this.chained(result.current);
         const spentMs = this.clock().getTime() - startedAtMs;
         if (conflicts >= COMMIT_ATTEMPTS_MAX || spentMs > COMMIT_RETRY_BUDGET_MS) break;
         await this.sleep(backoffMs(conflicts, this.random));
@@ -211,27 +212,41 @@ export class Committer {
     }
   }
 
-  /** Decides each command in arrival order from the expected state: the batch is a little ledger of its own. */
+  /** The aggregate with its chain's head at its own version (caught up from the ledger when it lags). */
+  private async readChainedState(counterId: string): Promise<ChainedState> {
+    return this.chained(await this.reader.readAggregate(counterId));
+  }
+
+  private async chained(aggregate: Aggregate): Promise<ChainedState> {
+    if (aggregate.head.version === aggregate.version) return aggregate;
+    return { ...aggregate, head: await this.reader.catchUpHead(aggregate.counterId, aggregate) };
+  }
+
+  /**
+   * Decides each command in arrival order from the expected state: the batch is a little ledger of its own,
+   * and a little chain: each event is linked after the one before it (docs/architecture.md#the-hash-chain).
+   */
   private decideInOrder(
     batch: readonly Pending[],
-    expected: CounterState,
+    expected: ChainedState,
   ): {
-    applied: { pending: Pending; event: LedgerEvent }[];
+    applied: { pending: Pending; event: CurrentLedgerEvent }[];
     refused: { pending: Pending; value: number; bound: number }[];
-    after: CounterState;
+    after: ChainedState;
   } {
     const at = this.clock();
-    const applied: { pending: Pending; event: LedgerEvent }[] = [];
+    const applied: { pending: Pending; event: CurrentLedgerEvent }[] = [];
     const refused: { pending: Pending; value: number; bound: number }[] = [];
-    let state = expected;
+    let state: ChainedState = expected;
     for (const pending of batch) {
       const decision = this.decide(pending.command.action, state, this.config.bounds);
       if (decision.kind === "outOfBounds") {
         refused.push({ pending, value: decision.value, bound: decision.bound });
         continue;
       }
-      applied.push({ pending, event: createEvent(pending.command, decision.change, at) });
-      state = evolve(state, decision.change);
+      const event = createEvent(pending.command, decision.change, at, state.head.hash);
+      applied.push({ pending, event });
+      state = { ...evolve(state, decision.change), head: { version: event.version, hash: event.hash } };
     }
     return { applied, refused, after: state };
   }

@@ -9,10 +9,11 @@ import {
 } from "@aws-sdk/client-dynamodb";
 import { TransactWriteCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { unmarshall } from "@aws-sdk/util-dynamodb";
-import { aggregateFromItem } from "../ledger/storage/aggregate";
+import { aggregateFromItem, type Aggregate } from "../ledger/storage/aggregate";
+import type { ChainHead } from "../ledger/domain/chain";
 import { fold, initialState, type Bounds, type CounterState } from "../ledger/domain/decider";
 import { StoreUnavailableError } from "../ledger/storage/errors";
-import { ledgerEventSchema, type LedgerEvent } from "../ledger/domain/event";
+import { ledgerEventSchema, type CurrentLedgerEvent, type LedgerEvent } from "../ledger/domain/event";
 import { TRANSACTION_ITEMS_MAX } from "../ledger/domain/limits";
 import { classifyStoreError } from "../ledger/storage/store";
 import { COUNTERS, LEDGER, type TableNames } from "../ledger/storage/tables";
@@ -24,16 +25,21 @@ export type TransactionResult =
       readonly kind: "keysExist";
       readonly existing: ReadonlyMap<number, LedgerEvent | undefined>;
       /** The current aggregate, when its guard failed too (so the next attempt starts from it). */
-      readonly current: CounterState | undefined;
+      readonly current: Aggregate | undefined;
     }
   /** The aggregate moved (or a transaction conflicted): the current state when it came back. */
-  | { readonly kind: "conflict"; readonly current: CounterState | undefined };
+  | { readonly kind: "conflict"; readonly current: Aggregate | undefined };
+
+/** A counter's state with the head of its hash chain at the same version: what a batch is decided from. */
+export interface ChainedState extends CounterState {
+  readonly head: ChainHead;
+}
 
 export interface BatchTransaction {
   readonly counterId: string;
-  readonly expected: CounterState;
-  /** Decided events in version order, expected.version + 1 onwards. */
-  readonly events: readonly LedgerEvent[];
+  readonly expected: ChainedState;
+  /** Decided events in version order, expected.version + 1 onwards, each linked after the one before. */
+  readonly events: readonly CurrentLedgerEvent[];
 }
 
 /**
@@ -46,6 +52,14 @@ function assertBatch({ expected, events }: BatchTransaction): void {
     throw new Error(`a batch holds 1 to ${TRANSACTION_ITEMS_MAX - 1} events, not ${events.length}`);
   }
   fold(events, expected);
+  // The chain never forks: the batch links onto the head at the expected version, event after event.
+  if (expected.head.version !== expected.version) throw new Error("the chain's head lags the aggregate");
+  let previous = expected.head.hash;
+  for (const event of events) {
+    if (event.previousHash !== previous)
+      throw new Error(`version ${event.version} is not linked to its predecessor`);
+    previous = event.hash;
+  }
 }
 
 function decodeEvent(reason: CancellationReason | undefined): LedgerEvent | undefined {
@@ -55,7 +69,7 @@ function decodeEvent(reason: CancellationReason | undefined): LedgerEvent | unde
 /** The aggregate Update of a batch: the version must be the expected one, and the value must stay in bounds. */
 function aggregateUpdate(tables: TableNames, bounds: Bounds, transaction: BatchTransaction) {
   const { counterId, expected, events } = transaction;
-  const last = events[events.length - 1] as LedgerEvent;
+  const last = events[events.length - 1] as CurrentLedgerEvent;
   const deltaSum = last.valueAfter - expected.value;
   const versionGuard = "#version = :expected AND #value BETWEEN :lowest AND :highest";
   // A counter nobody has written yet may have no item; bootstrap creates it, but stay correct without: such a
@@ -68,7 +82,7 @@ function aggregateUpdate(tables: TableNames, bounds: Bounds, transaction: BatchT
     UpdateExpression:
       "SET #value = if_not_exists(#value, :initialValue) + :delta, " +
       "#version = if_not_exists(#version, :initialVersion) + :count, " +
-      "#updatedAt = :at, #lastEventId = :eventId",
+      "#updatedAt = :at, #lastEventId = :eventId, #headVersion = :headVersion, #headHash = :headHash",
     ConditionExpression: isNew ? `attribute_not_exists(#counterId) OR (${versionGuard})` : versionGuard,
     ExpressionAttributeNames: {
       ...(isNew ? { "#counterId": COUNTERS.partitionKey } : {}),
@@ -76,6 +90,8 @@ function aggregateUpdate(tables: TableNames, bounds: Bounds, transaction: BatchT
       "#version": "version",
       "#updatedAt": "updatedAt",
       "#lastEventId": "lastEventId",
+      "#headVersion": "headVersion",
+      "#headHash": "headHash",
     },
     ExpressionAttributeValues: {
       ":initialValue": initial.value,
@@ -88,6 +104,9 @@ function aggregateUpdate(tables: TableNames, bounds: Bounds, transaction: BatchT
       ":highest": bounds.max - deltaSum,
       ":at": last.at,
       ":eventId": last.eventId,
+      // The chain's head moves under the same version guard as the value: it can never fork.
+      ":headVersion": last.version,
+      ":headHash": last.hash,
     },
     ReturnValuesOnConditionCheckFailure: "ALL_OLD" as const,
   };

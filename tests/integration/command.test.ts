@@ -82,7 +82,7 @@ describe("POST /number against DynamoDB Local", () => {
     expect(aggregate).toMatchObject({ value: before.value + 1, version: before.version + 1 });
     const eventId = eventIdOf(store.config.counterId, "apply-1", actor);
     expect(aggregate.lastEventId).toBe(eventId);
-    expect(await reader.readEvent(eventId)).toMatchObject({ schemaVersion: 2, actor });
+    expect(await reader.readEvent(eventId)).toMatchObject({ schemaVersion: 3, actor });
     expect(body.event.actor).toEqual({ sub: ALICE.sub, name: "alice" });
   });
 

@@ -13,7 +13,8 @@ import {
   type Bounds,
   type CounterState,
 } from "../../services/ledger/domain/decider";
-import { createEvent, type LedgerEvent } from "../../services/ledger/domain/event";
+import { GENESIS_HASH } from "../../services/ledger/domain/chain";
+import { createEvent, type CurrentLedgerEvent } from "../../services/ledger/domain/event";
 import { requestFingerprint } from "../../services/ledger/domain/fingerprint";
 import { ANONYMOUS_ACTOR } from "../../services/ledger/http/caller";
 import { ALICE, BOB, actorOfClaims } from "../../testkit/claims";
@@ -32,8 +33,8 @@ export function ledgerOf(
   actions: readonly Action[],
   bounds: Bounds,
   firstCommitMs = Date.parse("2026-01-01T00:00:00.000Z"),
-): { events: LedgerEvent[]; state: CounterState } {
-  const events: LedgerEvent[] = [];
+): { events: CurrentLedgerEvent[]; state: CounterState } {
+  const events: CurrentLedgerEvent[] = [];
   let state = initialState(bounds);
   for (const [index, action] of actions.entries()) {
     const decision = decide(action, state, bounds);
@@ -47,7 +48,13 @@ export function ledgerOf(
       requestFingerprint: requestFingerprint(action),
       requestId: `request-${index}`,
     };
-    const event = createEvent(command, decision.change, new Date(firstCommitMs + index * 1_000));
+    const previousHash = events.at(-1)?.hash ?? GENESIS_HASH;
+    const event = createEvent(
+      command,
+      decision.change,
+      new Date(firstCommitMs + index * 1_000),
+      previousHash,
+    );
     events.push(event);
     state = evolve(state, decision.change);
   }

@@ -4,14 +4,15 @@
 
 import { isDeepStrictEqual } from "node:util";
 import { z } from "zod";
-import { ledgerEventV1Schema, ledgerEventV2Schema, type LedgerEvent } from "./event";
+import { ledgerEventV1Schema, ledgerEventV2Schema, ledgerEventV3Schema, type LedgerEvent } from "./event";
 
 const entry = z.number().int().min(1);
 
-/** Every stored shape of an audit entry: the event's, of either schema version, plus `entry`. */
+/** Every stored shape of an audit entry: the event's, of any schema version, plus `entry`. */
 export const auditEntrySchema = z.discriminatedUnion("schemaVersion", [
   ledgerEventV1Schema.extend({ entry }),
   ledgerEventV2Schema.extend({ entry }),
+  ledgerEventV3Schema.extend({ entry }),
 ]);
 
 export type AuditEntry = z.infer<typeof auditEntrySchema>;

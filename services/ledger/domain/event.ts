@@ -6,14 +6,16 @@
 import { createHash } from "node:crypto";
 import { z } from "zod";
 import { actorSchema, type Actor, type EventView } from "../../../contract/schemas";
+import { chainedHashOf, HASH_PATTERN } from "./chain";
 import { ACTIONS, type Change, type Command } from "./decider";
 import { VALUE_MAX, VALUE_MIN } from "./limits";
 
 /**
  * Bumped when the stored shape of an event changes; readers accept every version they know.
- * 1: no actor. 2: `actor`, the verified caller who made it.
+ * 1: no actor. 2: `actor`, the verified caller who made it. 3: `previousHash` and `hash`, the hash chain
+ * (services/ledger/domain/chain.ts).
  */
-export const EVENT_SCHEMA_VERSION = 2;
+export const EVENT_SCHEMA_VERSION = 3 as const;
 
 /** The subject of every command under AUTH=off (services/ledger/http/caller.ts, ANONYMOUS_ACTOR). */
 export const ANONYMOUS_SUB = "anonymous";
@@ -42,6 +44,17 @@ export const ledgerEventV1Schema = z.object({ ...eventFields, schemaVersion: z.l
 export const ledgerEventV2Schema = z.object({
   ...eventFields,
   actor: actorSchema,
+  schemaVersion: z.literal(2),
+});
+
+const hash = z.string().regex(HASH_PATTERN);
+
+/** An event of the hash chain: the hash of the event before it, and its own (docs/architecture.md#the-hash-chain). */
+export const ledgerEventV3Schema = z.object({
+  ...eventFields,
+  actor: actorSchema,
+  previousHash: hash,
+  hash,
   schemaVersion: z.literal(EVENT_SCHEMA_VERSION),
 });
 
@@ -49,12 +62,13 @@ export const ledgerEventV2Schema = z.object({
 export const ledgerEventSchema = z.discriminatedUnion("schemaVersion", [
   ledgerEventV1Schema,
   ledgerEventV2Schema,
+  ledgerEventV3Schema,
 ]);
 
 export type LedgerEvent = z.infer<typeof ledgerEventSchema>;
 
 /** An event as this version writes it. */
-export type CurrentLedgerEvent = z.infer<typeof ledgerEventV2Schema>;
+export type CurrentLedgerEvent = z.infer<typeof ledgerEventV3Schema>;
 
 /** Who made an event; null for a version 1 event, which did not record it. */
 export function actorOf(event: LedgerEvent): Actor | null {
@@ -84,8 +98,14 @@ export function expectedEventIdOf(event: LedgerEvent): string {
   return eventIdOf(event.counterId, event.idempotencyKey, actorOf(event) ?? { sub: ANONYMOUS_SUB });
 }
 
-export function createEvent(command: Command, change: Change, at: Date): CurrentLedgerEvent {
-  return {
+/** The event of a decided change, linked after `previousHash` (the head before it) and hashed. */
+export function createEvent(
+  command: Command,
+  change: Change,
+  at: Date,
+  previousHash: string,
+): CurrentLedgerEvent {
+  const fields = {
     eventId: eventIdOf(command.counterId, command.idempotencyKey, command.actor),
     counterId: command.counterId,
     idempotencyKey: command.idempotencyKey,
@@ -98,8 +118,18 @@ export function createEvent(command: Command, change: Change, at: Date): Current
     requestFingerprint: command.requestFingerprint,
     requestId: command.requestId,
     actor: { sub: command.actor.sub, name: command.actor.name },
+    previousHash,
     schemaVersion: EVENT_SCHEMA_VERSION,
   };
+  return { ...fields, hash: chainedHashOf(fields, previousHash) };
+}
+
+/**
+ * An event's hash in the chain after `previousHash`: recomputed, never taken from the item, so that a stored
+ * `hash` that lies is found by comparing the two.
+ */
+export function hashOfEvent(event: LedgerEvent, previousHash: string): string {
+  return chainedHashOf(event, previousHash);
 }
 
 /** The public view of an event (docs/api.md: `event` of POST /number and GET /number/events/{key}): the contract's. */

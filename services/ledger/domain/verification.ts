@@ -7,6 +7,7 @@
 
 import { z } from "zod";
 import { auditDifferences } from "./audit";
+import { ChainWalk, HASH_PATTERN, type ChainHead } from "./chain";
 import { initialState, isWithinBounds, step, type Bounds, type CounterState } from "./decider";
 import { expectedEventIdOf, ledgerEventSchema } from "./event";
 import { VERIFY_PROBLEMS_LISTED_MAX } from "./limits";
@@ -23,6 +24,9 @@ export const PROBLEM_KINDS = {
   deltaInvalid: "I3: the delta is not the one of the event's action",
   valueAfterWrong: "I3: valueAfter is not valueBefore + delta",
   chainBroken: "I3: valueBefore is not the previous event's valueAfter",
+  previousHashMismatch: "I7: an event's previousHash is not the hash of the event before it",
+  hashMismatch: "I7: an event's hash is not the hash of its contents",
+  aggregateHead: "I7: the aggregate's chain head is not the hash of the ledger's last event",
   outOfBounds: "I3: a value lies outside the counter's bounds",
   auditMissing: "I5: a projected version has no audit entry",
   auditAltered: "I5: an audit entry differs from its ledger event",
@@ -132,6 +136,15 @@ export function auditJoinVersionOf(item: Item): number | undefined {
   return Number.isSafeInteger(item.version) ? (item.version as number) : undefined;
 }
 
+/** The chain head an aggregate item records, if it records one. */
+function storedHeadOf(item: Item | undefined): ChainHead | undefined {
+  const version = item?.headVersion;
+  const hash = item?.headHash;
+  if (!Number.isSafeInteger(version) || typeof hash !== "string" || !HASH_PATTERN.test(hash))
+    return undefined;
+  return { version: version as number, hash };
+}
+
 /** Collects violations, listing the first VERIFY_PROBLEMS_LISTED_MAX and counting the rest. */
 class ProblemList {
   readonly listed: VerificationProblem[] = [];
@@ -173,7 +186,9 @@ export class LedgerCheck {
   private auditEntriesPending = 0;
   /** Audit entries fed and not yet joined, in version order. */
   private readonly audit: { version: number; entry: Item }[] = [];
-  private stored: (ReportedState & { lastEventId: unknown }) | undefined;
+  private stored: (ReportedState & { lastEventId: unknown; head: ChainHead | undefined }) | undefined;
+  /** The hash chain (I7), walked over the items as they are read. */
+  private readonly chain = new ChainWalk();
   private ledgerEnded = false;
 
   constructor(context: CheckContext, projectedItem: Item | undefined) {
@@ -233,6 +248,7 @@ export class LedgerCheck {
     // After a gap the missing events explain any jump, so continuity is checked only between neighbours.
     if (breaches.has("versionSkipped") || this.continuityUnknown) breaches.delete("chainBroken");
     this.reportArithmetic(event, breaches);
+    this.reportChain(item, version);
     this.continuityUnknown = false;
     // Parsed strictly once: the schema check and the audit join both need it (it is most of the replay's CPU).
     const strict = ledgerEventSchema.safeParse(item);
@@ -254,13 +270,21 @@ export class LedgerCheck {
     const stored = storedStateOf(item, this.context.bounds);
     if (stored.malformed)
       this.problems.add("aggregateMalformed", "The aggregate's value or version is not an integer.");
-    this.stored = { ...stored.state, lastEventId: stored.malformed ? undefined : item?.lastEventId };
+    this.stored = {
+      ...stored.state,
+      lastEventId: stored.malformed ? undefined : item?.lastEventId,
+      head: stored.malformed ? undefined : storedHeadOf(item),
+    };
     return this.stored.version;
   }
 
   /** The ledger is read through the aggregate's version: checks the aggregate against it (I1, I2). */
   endLedger(): void {
-    const aggregate = this.stored ?? { ...initialState(this.context.bounds), lastEventId: undefined };
+    const aggregate = this.stored ?? {
+      ...initialState(this.context.bounds),
+      lastEventId: undefined,
+      head: undefined,
+    };
     this.stored = aggregate;
     this.checkAggregateVersion(aggregate);
     const start = initialState(this.context.bounds).value;
@@ -281,8 +305,43 @@ export class LedgerCheck {
         aggregate.version,
       );
     }
+    this.checkAggregateHead(aggregate);
     this.ledgerEnded = true;
     for (const { version, entry } of this.audit.splice(0)) this.auditEntry(version, entry);
+  }
+
+  /** The head of the chain as read so far (undefined while an unreadable item leaves it unknown). */
+  get head(): ChainHead | undefined {
+    return this.chain.head;
+  }
+
+  /** I7: each event linked to the one before it, its hash that of its contents. */
+  private reportChain(item: Item, version: number): void {
+    for (const breach of this.chain.link(item, version)) {
+      if (breach === "previousHash") {
+        this.problems.add(
+          "previousHashMismatch",
+          `The event's previousHash is not the hash of version ${version - 1}.`,
+          version,
+        );
+      } else {
+        this.problems.add("hashMismatch", "The event's hash is not the hash of its contents.", version);
+      }
+    }
+  }
+
+  /** I7: an aggregate that records a head at its own version names the ledger's last hash. */
+  private checkAggregateHead(aggregate: { version: number; head: ChainHead | undefined }): void {
+    const { head } = aggregate;
+    const replayed = this.chain.head;
+    if (head === undefined || replayed === undefined || head.version !== aggregate.version) return;
+    if (replayed.version === head.version && replayed.hash !== head.hash) {
+      this.problems.add(
+        "aggregateHead",
+        `The aggregate's chain head at version ${head.version} is not the ledger's hash there.`,
+        head.version,
+      );
+    }
   }
 
   /** The report, taken once at the end; `durationMs` is the caller's measure of the whole verification. */
@@ -322,6 +381,7 @@ export class LedgerCheck {
       version,
     );
     this.eventsRead++;
+    if (version !== undefined) this.chain.lose(version);
     if (Number.isSafeInteger(item.delta)) this.ledgerSum += item.delta as number;
     if (version !== undefined && version > this.state.version) {
       this.state = { value: this.state.value, version };

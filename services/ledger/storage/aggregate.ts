@@ -1,6 +1,7 @@
 // The aggregate item of the counters table and its codec. Written only by the command path.
 
 import { z } from "zod";
+import { GENESIS_HEAD, HASH_PATTERN, type ChainHead } from "../domain/chain";
 import { initialState, type Bounds, type CounterState } from "../domain/decider";
 import { VALUE_MAX, VALUE_MIN } from "../domain/limits";
 
@@ -10,17 +11,25 @@ export const aggregateSchema = z.object({
   version: z.number().int().min(0),
   updatedAt: z.iso.datetime().nullable().optional(),
   lastEventId: z.string().nullable().optional(),
+  /** The hash chain's head (docs/architecture.md#the-hash-chain): absent on an aggregate written before it. */
+  headVersion: z.number().int().min(0).optional(),
+  headHash: z.string().regex(HASH_PATTERN).optional(),
 });
 
 export interface Aggregate extends CounterState {
   readonly counterId: string;
   readonly updatedAt: string | null;
   readonly lastEventId: string | null;
+  /**
+   * The chain's head as the aggregate last recorded it. Its version equals the aggregate's own unless events
+   * were written without it (by code from before the chain): then the head must be caught up from the ledger.
+   */
+  readonly head: ChainHead;
 }
 
 /** The aggregate of a counter nobody has written yet: the decider's initial state (its lower bound, version 0). */
 export function newAggregate(counterId: string, bounds: Bounds): Aggregate {
-  return { counterId, ...initialState(bounds), updatedAt: null, lastEventId: null };
+  return { counterId, ...initialState(bounds), updatedAt: null, lastEventId: null, head: GENESIS_HEAD };
 }
 
 /** Decodes a stored aggregate; a missing item is a new counter. Throws on a malformed item (a bug). */
@@ -37,5 +46,9 @@ export function aggregateFromItem(
     version: parsed.version,
     updatedAt: parsed.updatedAt ?? null,
     lastEventId: parsed.lastEventId ?? null,
+    head:
+      parsed.headVersion === undefined || parsed.headHash === undefined
+        ? GENESIS_HEAD
+        : { version: parsed.headVersion, hash: parsed.headHash },
   };
 }

@@ -1,11 +1,12 @@
 // Consistent reads of the aggregate and of one ledger event, shared by the command and query paths.
 // Every store failure comes out as StoreUnavailableError, so callers answer a safe 503.
 
-import { GetCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { GetCommand, QueryCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { aggregateFromItem, type Aggregate } from "./aggregate";
 import { StoreUnavailableError } from "./errors";
 import type { Bounds } from "../domain/decider";
-import { ledgerEventSchema, type LedgerEvent } from "../domain/event";
+import type { ChainHead } from "../domain/chain";
+import { hashOfEvent, ledgerEventSchema, type LedgerEvent } from "../domain/event";
 import { COUNTERS, LEDGER, type TableNames } from "./tables";
 
 /** Client errors (HTTP 4xx) that mean "come back later" rather than "this request is wrong". */
@@ -74,5 +75,49 @@ export class LedgerReader {
       ),
     );
     return output.Item === undefined ? undefined : ledgerEventSchema.parse(output.Item);
+  }
+
+  /**
+   * The chain's head at the aggregate's version, when the aggregate's recorded head lags it (events written by
+   * code from before the chain): the ledger's events after the recorded head, hashed in order onto it. The
+   * byVersion index is eventually consistent, so a page that misses an event is a store that is not ready
+   * (503, retry), never a guess.
+   */
+  async catchUpHead(counterId: string, aggregate: Aggregate): Promise<ChainHead> {
+    if (aggregate.head.version > aggregate.version) {
+      throw new Error(`the aggregate's chain head (${aggregate.head.version}) is beyond its version`);
+    }
+    let { hash } = aggregate.head;
+    let version = aggregate.head.version;
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await storeCall(() =>
+        this.client.send(
+          new QueryCommand({
+            TableName: this.tables.ledger,
+            IndexName: LEDGER.byVersionIndex.name,
+            KeyConditionExpression: "#counterId = :counterId AND #version BETWEEN :from AND :to",
+            ExpressionAttributeNames: { "#counterId": "counterId", "#version": "version" },
+            ExpressionAttributeValues: {
+              ":counterId": counterId,
+              ":from": version + 1,
+              ":to": aggregate.version,
+            },
+            ExclusiveStartKey: startKey,
+          }),
+        ),
+      );
+      for (const item of page.Items ?? []) {
+        const event = ledgerEventSchema.parse(item);
+        if (event.version !== version + 1) break;
+        hash = hashOfEvent(event, hash);
+        version = event.version;
+      }
+      startKey = page.LastEvaluatedKey;
+    } while (startKey !== undefined && version < aggregate.version);
+    if (version !== aggregate.version) {
+      throw new StoreUnavailableError(`the ledger index is not yet at version ${aggregate.version}`);
+    }
+    return { version, hash };
   }
 }

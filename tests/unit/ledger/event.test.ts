@@ -2,6 +2,7 @@
 // ledger key and its one exception (the anonymous actor keeps version 1's key), and the reading of both
 // versions. By example, then by fast-check property over the key mapping.
 
+import { GENESIS_HASH } from "../../../services/ledger/domain/chain";
 import { createHash } from "node:crypto";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
@@ -38,7 +39,7 @@ function commandBy(actor: Command["actor"], idempotencyKey = "key-1"): Command {
 function eventBy(actor: Command["actor"], idempotencyKey = "key-1") {
   const decision = decide("increment", initialState({ min: 0, max: 10 }));
   if (decision.kind !== "applied") throw new Error("an increment from 0 applies");
-  return createEvent(commandBy(actor, idempotencyKey), decision.change, AT);
+  return createEvent(commandBy(actor, idempotencyKey), decision.change, AT, GENESIS_HASH);
 }
 
 /** An event as schema version 1 wrote it: no actor, the key `<counterId>#<key>`. */
@@ -57,7 +58,7 @@ const VERSION_1_EVENT = {
   schemaVersion: 1,
 };
 
-describe("the ledger event, schema version 2", () => {
+describe("the ledger event, schema versions 2 and 3", () => {
   it("records the command's actor, under the per-actor key <counterId>#base64url(SHA-256(sub))#<key>", () => {
     const event = eventBy(ALICE);
     const hash = createHash("sha256").update(ALICE.sub).digest("base64url");
@@ -65,9 +66,10 @@ describe("the ledger event, schema version 2", () => {
       eventId: `default#${hash}#key-1`,
       idempotencyKey: "key-1",
       actor: ALICE,
-      schemaVersion: 2,
+      previousHash: GENESIS_HASH,
+      schemaVersion: 3,
     });
-    expect(EVENT_SCHEMA_VERSION).toBe(2);
+    expect(EVENT_SCHEMA_VERSION).toBe(3);
     expect(ledgerEventSchema.parse(event)).toEqual(event);
     expect(viewOfEvent(event).actor).toEqual(ALICE);
   });
@@ -95,10 +97,13 @@ describe("the ledger event, schema version 2", () => {
     expect(expectedEventIdOf(event)).toBe(event.eventId);
   });
 
-  it("refuses a version 2 event without an actor, and a schema version it does not know", () => {
-    const { actor: _actor, ...withoutActor } = eventBy(ALICE);
-    expect(ledgerEventSchema.safeParse(withoutActor).success).toBe(false);
-    expect(ledgerEventSchema.safeParse({ ...eventBy(ALICE), schemaVersion: 3 }).success).toBe(false);
+  it("refuses a version 2 or 3 event without an actor, a version 3 one without its hashes, and a schema version it does not know", () => {
+    const { actor: _actor, previousHash: _previous, hash: _hash, ...withoutActor } = eventBy(ALICE);
+    expect(ledgerEventSchema.safeParse({ ...withoutActor, schemaVersion: 2 }).success).toBe(false);
+    expect(ledgerEventSchema.safeParse({ ...withoutActor, actor: ALICE, schemaVersion: 3 }).success).toBe(
+      false,
+    );
+    expect(ledgerEventSchema.safeParse({ ...eventBy(ALICE), schemaVersion: 4 }).success).toBe(false);
     expect(ledgerEventSchema.safeParse({ ...eventBy(ALICE), actor: { sub: "", name: "x" } }).success).toBe(
       false,
     );

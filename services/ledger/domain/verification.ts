@@ -27,6 +27,8 @@ export const PROBLEM_KINDS = {
   previousHashMismatch: "I7: an event's previousHash is not the hash of the event before it",
   hashMismatch: "I7: an event's hash is not the hash of its contents",
   aggregateHead: "I7: the aggregate's chain head is not the hash of the ledger's last event",
+  digestMismatch: "I7: the ledger's chain does not reach the hash a signed digest committed to",
+  rolledBack: "I7: the ledger ends below a version a signed digest committed to",
   outOfBounds: "I3: a value lies outside the counter's bounds",
   auditMissing: "I5: a projected version has no audit entry",
   auditAltered: "I5: an audit entry differs from its ledger event",
@@ -81,6 +83,11 @@ export interface CheckContext {
   /** When the check runs (epoch ms): an audit entry missing for long enough is a violation, not lag. */
   readonly nowMs: number;
   readonly lagGraceMs: number;
+  /**
+   * Heads the ledger once had, each committed to by a signed digest (verified before it gets here), in any
+   * order: the chain must reach each one's hash at its version (docs/architecture.md#the-hash-chain).
+   */
+  readonly trustedHeads?: readonly ChainHead[];
 }
 
 const safeInteger = z.number().int().min(Number.MIN_SAFE_INTEGER).max(Number.MAX_SAFE_INTEGER);
@@ -189,10 +196,14 @@ export class LedgerCheck {
   private stored: (ReportedState & { lastEventId: unknown; head: ChainHead | undefined }) | undefined;
   /** The hash chain (I7), walked over the items as they are read. */
   private readonly chain = new ChainWalk();
+  /** The trusted heads still ahead, by version; and the last version at which one matched. */
+  private readonly trustedAhead: ChainHead[];
+  private lastTrustedMatch = 0;
   private ledgerEnded = false;
 
   constructor(context: CheckContext, projectedItem: Item | undefined) {
     this.context = context;
+    this.trustedAhead = [...(context.trustedHeads ?? [])].sort((left, right) => left.version - right.version);
     this.state = initialState(context.bounds);
     const projected = storedStateOf(projectedItem, context.bounds);
     if (projected.malformed) {
@@ -249,6 +260,7 @@ export class LedgerCheck {
     if (breaches.has("versionSkipped") || this.continuityUnknown) breaches.delete("chainBroken");
     this.reportArithmetic(event, breaches);
     this.reportChain(item, version);
+    this.checkTrustedHeads(version);
     this.continuityUnknown = false;
     // Parsed strictly once: the schema check and the audit join both need it (it is most of the replay's CPU).
     const strict = ledgerEventSchema.safeParse(item);
@@ -306,6 +318,7 @@ export class LedgerCheck {
       );
     }
     this.checkAggregateHead(aggregate);
+    this.checkRollback();
     this.ledgerEnded = true;
     for (const { version, entry } of this.audit.splice(0)) this.auditEntry(version, entry);
   }
@@ -328,6 +341,37 @@ export class LedgerCheck {
         this.problems.add("hashMismatch", "The event's hash is not the hash of its contents.", version);
       }
     }
+  }
+
+  /** I7 against digests: at a trusted head's version, the chain must have its hash. */
+  private checkTrustedHeads(version: number): void {
+    while (this.trustedAhead.length > 0 && this.trustedAhead[0]!.version <= version) {
+      const trusted = this.trustedAhead.shift()!;
+      const head = this.chain.head;
+      if (trusted.version === version && head !== undefined && head.hash === trusted.hash) {
+        this.lastTrustedMatch = version;
+        continue;
+      }
+      const after = this.lastTrustedMatch === 0 ? "" : `, after version ${this.lastTrustedMatch}`;
+      this.problems.add(
+        "digestMismatch",
+        `The chain's hash at version ${trusted.version} is not the one a digest signed: history at or below it` +
+          ` was rewritten${after}.`,
+        trusted.version,
+      );
+    }
+  }
+
+  /** I7 against digests: a digest's version beyond the ledger's end is history that was taken away. */
+  private checkRollback(): void {
+    const beyond = this.trustedAhead.splice(0);
+    if (beyond.length === 0) return;
+    const highest = beyond.at(-1)!.version;
+    this.problems.add(
+      "rolledBack",
+      `The ledger ends at version ${this.state.version}; a digest signed version ${highest}.`,
+      this.state.version + 1,
+    );
   }
 
   /** I7: an aggregate that records a head at its own version names the ledger's last hash. */

@@ -5,6 +5,7 @@
 // the version of each violation. Shared by GET /number/verify and `npm run verify`. It never writes, never holds more than two pages of the ledger (and two of the audit
 // trail) at a time, and never throws on bad data: bad data is what it reports.
 
+import type { ChainHead } from "../domain/chain";
 import { GetCommand, QueryCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import type { Bounds } from "../domain/decider";
 import {
@@ -40,6 +41,8 @@ export interface VerificationDependencies {
   /** Called after every page of the ledger. */
   readonly onProgress?: (progress: ReplayProgress) => void;
   readonly lagGraceMs?: number;
+  /** Heads that signed digests committed to (verified by the caller): the chain must reach each (I7). */
+  readonly trustedHeads?: readonly ChainHead[];
 }
 
 type Page = readonly Record<string, unknown>[];
@@ -205,6 +208,7 @@ export async function verifyLedger(dependencies: VerificationDependencies): Prom
       bounds,
       nowMs: (dependencies.clock ?? (() => new Date()))().getTime(),
       lagGraceMs: dependencies.lagGraceMs ?? PROJECTION_LAG_GRACE_MS,
+      trustedHeads: dependencies.trustedHeads,
     },
     await readItem(client, tables.readModel, stateEntryKey(counterId)),
   );

@@ -6,12 +6,12 @@
 // beside the running projector, resumable from its checkpoint. Exit 0 done, 2 could not (or a usage error).
 
 import { join } from "node:path";
-import { parseArgs } from "node:util";
 import "../local/quiet-sdk-notice";
 import { createDocumentClient } from "../services/ledger/storage/clients";
 import { ConfigurationError, loadLedgerConfig } from "../services/ledger/config";
 import { describeError } from "../services/ledger/log";
 import { reproject, type ReprojectProgress } from "../services/projector/reproject";
+import { readArguments } from "./reproject-arguments";
 import { CHECKPOINT_FILE_NAME, CheckpointMismatchError, fileCheckpoint } from "./reproject-checkpoint";
 
 const EXIT_DONE = 0;
@@ -31,43 +31,6 @@ const USAGE = `usage: npm run reproject -- --from-version <N> [--checkpoint <fil
   Environment: as npm run verify — DYNAMODB_ENDPOINT (else AWS with AWS_REGION and the default
                credentials), LEDGER_TABLE, COUNTERS_TABLE, READ_MODEL_TABLE, COUNTER_ID.
   Exit status: 0 done, 2 could not (or a usage error). Check the result with npm run verify.`;
-
-type Arguments =
-  | { readonly kind: "help" }
-  | { readonly kind: "usageError"; readonly message: string }
-  | { readonly kind: "reproject"; readonly fromVersion: number; readonly checkpoint: string | undefined };
-
-function readArguments(argv: readonly string[]): Arguments {
-  let values: { "from-version"?: string; checkpoint?: string; help?: boolean };
-  try {
-    ({ values } = parseArgs({
-      args: [...argv],
-      options: {
-        "from-version": { type: "string" },
-        checkpoint: { type: "string" },
-        help: { type: "boolean", short: "h" },
-      },
-      strict: true,
-      allowPositionals: false,
-    }));
-  } catch (error) {
-    return {
-      kind: "usageError",
-      message: error instanceof Error ? (error.message.split("\n")[0] ?? "") : "",
-    };
-  }
-  if (values.help === true) return { kind: "help" };
-  const raw = values["from-version"];
-  if (raw === undefined) return { kind: "usageError", message: "--from-version <N> is required" };
-  if (!/^[1-9][0-9]{0,15}$/.test(raw) || !Number.isSafeInteger(Number(raw))) {
-    return {
-      kind: "usageError",
-      message: `--from-version must be a whole number of 1 or more (got "${raw}")`,
-    };
-  }
-  if (values.checkpoint === "") return { kind: "usageError", message: "--checkpoint needs a file name" };
-  return { kind: "reproject", fromVersion: Number(raw), checkpoint: values.checkpoint };
-}
 
 /** On a terminal only: a bar of the events done of those the aggregate counted when the run began. */
 function progressBar(stream: NodeJS.WriteStream): {

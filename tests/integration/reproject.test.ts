@@ -18,6 +18,7 @@ import { auditEntryKey, stateEntryKey } from "../../services/ledger/storage/read
 import { verifyLedger } from "../../services/ledger/storage/replay";
 import { createProjectorHandler } from "../../services/projector/handler";
 import { insertRecordOf, reproject } from "../../services/projector/reproject";
+import { readArguments } from "../../scripts/reproject-arguments";
 import { CHECKPOINT_FILE_NAME, fileCheckpoint } from "../../scripts/reproject-checkpoint";
 import { ledgerOf, readAuditTrail, writeLedger } from "../support/ledger-fixtures";
 import { createTestStore, type TestStore } from "../support/store";
@@ -252,16 +253,26 @@ describe("npm run reproject", () => {
   });
 
   it("refuses unknown flags and a missing or bad --from-version: a one-line usage error, exit 2", async () => {
-    for (const args of [["--from-version", "1", "--force"], [], ["--from-version", "0"], ["extra"]]) {
-      const outcome = await reprojectCommand(undefined, args);
-      expect(outcome.code, args.join(" ")).toBe(2);
-      expect(outcome.stdout).toBe("");
-      const lines = outcome.stderr.trimEnd().split("\n");
-      expect(lines, args.join(" ")).toHaveLength(1);
-      expect(lines[0]).toMatch(/^usage error: .*\(npm run reproject -- --help\)$/);
+    const outcome = await reprojectCommand(undefined, ["--from-version", "1", "--force"]);
+    expect(outcome.code).toBe(2);
+    expect(outcome.stdout).toBe("");
+    const lines = outcome.stderr.trimEnd().split("\n");
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^usage error: .*--force.*\(npm run reproject -- --help\)$/);
+    // The rest of the argument rules, in process: the same function the command calls.
+    for (const args of [
+      [],
+      ["--from-version", "0"],
+      ["--from-version", "two"],
+      ["--from-version", "1", "extra"],
+    ]) {
+      expect(readArguments(args), args.join(" ")).toMatchObject({ kind: "usageError" });
     }
-    const help = await reprojectCommand(undefined, ["--help"]);
-    expect(help.code).toBe(0);
-    expect(help.stdout).toContain("--from-version <N>");
+    expect(readArguments(["--from-version", "12", "--checkpoint", "c.json"])).toEqual({
+      kind: "reproject",
+      fromVersion: 12,
+      checkpoint: "c.json",
+    });
+    expect(readArguments(["-h"])).toEqual({ kind: "help" });
   });
 });

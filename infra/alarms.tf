@@ -96,3 +96,38 @@ resource "aws_cloudwatch_metric_alarm" "projector_failure_queue" {
   alarm_actions       = local.alarm_actions
   ok_actions          = local.alarm_actions
 }
+
+# The ledger is append-only: the projector logs every MODIFY or REMOVE record of the ledger stream at error
+# with the phrase below (LEDGER_REWRITE_MESSAGE, services/projector/rewrite.ts), and this filter counts those
+# lines. A quoted term matches the phrase anywhere in the line, so it works with the functions' Text log format.
+resource "aws_cloudwatch_log_metric_filter" "ledger_rewritten" {
+  name           = "${var.project}-ledger-rewritten"
+  log_group_name = aws_cloudwatch_log_group.lambda["projector"].name
+  pattern        = "\"ledger event rewritten\""
+
+  metric_transformation {
+    name      = "LedgerEventsRewritten"
+    namespace = var.project
+    value     = "1"
+    unit      = "Count"
+  }
+}
+
+# One rewritten event is an incident: alarm on the first, in the minute it is projected.
+resource "aws_cloudwatch_metric_alarm" "ledger_rewritten" {
+  alarm_name          = "${var.project}-ledger-rewritten"
+  alarm_description   = "A ledger event was changed or deleted after it was written (docs/runbook.md#a-ledger-event-was-rewritten)."
+  namespace           = var.project
+  metric_name         = "LedgerEventsRewritten"
+  statistic           = "Sum"
+  period              = 60
+  evaluation_periods  = 1
+  datapoints_to_alarm = 1
+  threshold           = 1
+  comparison_operator = "GreaterThanOrEqualToThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = local.alarm_actions
+  ok_actions          = local.alarm_actions
+
+  depends_on = [aws_cloudwatch_log_metric_filter.ledger_rewritten]
+}

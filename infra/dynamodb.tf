@@ -33,9 +33,11 @@ resource "aws_dynamodb_table" "ledger" {
     projection_type = "ALL"
   }
 
-  # The projector needs only the new image of an INSERT; the ledger is never updated.
+  # The projector needs only the new image of an INSERT; old images too, because the ledger is append-only:
+  # a MODIFY or REMOVE is tampering, and the old image is the evidence of what was overwritten or deleted
+  # (the projector logs it and alarms.tf alarms on it). The table's resource policy is in ledger-policy.tf.
   stream_enabled   = true
-  stream_view_type = "NEW_IMAGE"
+  stream_view_type = "NEW_AND_OLD_IMAGES"
 
   point_in_time_recovery {
     enabled = true

@@ -151,6 +151,15 @@ data "aws_iam_policy_document" "deploy_infrastructure" {
     resources = ["${local.arn_prefix.dynamodb}:table/${var.project}-*"]
   }
 
+  # The ledger's resource policy (ledger-policy.tf) is read-only to the pipeline: with PutResourcePolicy it
+  # could grant itself writes to the ledger. An administrator applies a change to it (infra/README.md).
+  statement {
+    sid       = "LedgerResourcePolicyRead"
+    effect    = "Allow"
+    actions   = ["dynamodb:GetResourcePolicy"]
+    resources = [aws_dynamodb_table.ledger.arn]
+  }
+
   # The initial aggregate: the provider creates it with attribute_not_exists and reads it back. No delete.
   statement {
     sid       = "InitialAggregate"
@@ -227,6 +236,9 @@ data "aws_iam_policy_document" "deploy_infrastructure" {
       "logs:TagLogGroup",
       "logs:UntagResource",
       "logs:UntagLogGroup",
+      "logs:PutMetricFilter",
+      "logs:DeleteMetricFilter",
+      "logs:DescribeMetricFilters",
     ]
     resources = [
       "${local.arn_prefix.logs}:log-group:/aws/lambda/${var.project}-*",

@@ -3,7 +3,9 @@
 // forward only.
 // Delivery is at least once and, across shards, in any order, so every write here is idempotent and
 // order-insensitive. It must never throw past a batch: a record it cannot project is reported in
-// `batchItemFailures`, and it never overwrites an audit entry with another event.
+// `batchItemFailures`, and it never overwrites an audit entry with another event. A MODIFY or REMOVE of a
+// ledger item is evidence of tampering (services/projector/rewrite.ts): logged at error, never projected,
+// never a failure — evidence must not block the projection.
 
 import { ConditionalCheckFailedException, type AttributeValue } from "@aws-sdk/client-dynamodb";
 import {
@@ -21,11 +23,13 @@ import { stateEntryKey } from "../ledger/storage/read-model";
 import { auditDifferences, auditEntryOf } from "../ledger/domain/audit";
 import { classifyStoreError } from "../ledger/storage/store";
 import { READ_MODEL, type TableNames } from "../ledger/storage/tables";
+import { ledgerRewriteOf, rewriteLogLine, type LedgerRewrite } from "./rewrite";
 
 /** What reading one stream record gives: a ledger event to project, a record to skip, or one that is broken. */
 export type DecodedRecord =
   | { readonly kind: "event"; readonly event: LedgerEvent }
   | { readonly kind: "ignored"; readonly reason: string }
+  | { readonly kind: "rewritten"; readonly rewrite: LedgerRewrite }
   | { readonly kind: "undecodable"; readonly detail: string };
 
 /** What projecting one record came to. Only the last three ask for a redelivery. */
@@ -33,6 +37,7 @@ export type RecordOutcome =
   | { readonly kind: "projected" }
   | { readonly kind: "alreadyProjected" }
   | { readonly kind: "ignored" }
+  | { readonly kind: "rewritten" }
   | { readonly kind: "undecodable"; readonly detail: string }
   | { readonly kind: "conflict"; readonly detail: string }
   | { readonly kind: "storeFailed"; readonly detail: string };
@@ -48,9 +53,13 @@ export interface ProjectorDependencies {
 
 /**
  * Reads the ledger event out of a stream record. The ledger is append-only, so a MODIFY or REMOVE is never
- * projected: the audit trail keeps the original, and verification reports the difference.
+ * projected: it is the evidence of a rewrite, the audit trail keeps the original, and verification reports
+ * the difference.
  */
 export function decodeLedgerRecord(record: DynamoDBRecord): DecodedRecord {
+  if (record.eventName === "MODIFY" || record.eventName === "REMOVE") {
+    return { kind: "rewritten", rewrite: ledgerRewriteOf(record, record.eventName) };
+  }
   if (record.eventName !== "INSERT") {
     return { kind: "ignored", reason: `a ${String(record.eventName)} of a ledger event is never projected` };
   }
@@ -117,6 +126,7 @@ export class Projector {
   async projectBatch(records: readonly DynamoDBRecord[]): Promise<DynamoDBBatchResponse> {
     const startedAtMs = Date.now();
     const decoded = records.map(decodeLedgerRecord);
+    for (const record of decoded) if (record.kind === "rewritten") this.log(rewriteLogLine(record.rewrite));
     const outcomes = await this.writeAuditEntries(decoded);
 
     let firstFailed = outcomes.findIndex((outcome) => FAILED_KINDS.has(outcome.kind));
@@ -153,8 +163,8 @@ export class Projector {
     const outcomes: RecordOutcome[] = decoded.map((record) =>
       record.kind === "event"
         ? { kind: "projected" }
-        : record.kind === "ignored"
-          ? { kind: "ignored" }
+        : record.kind === "ignored" || record.kind === "rewritten"
+          ? { kind: record.kind }
           : record,
     );
     const eventIndexes = decoded.flatMap((record, index) => (record.kind === "event" ? [index] : []));
@@ -198,7 +208,7 @@ export class Projector {
 
   /** Writes the audit entry unless it exists; an existing one must be this very event, field for field. */
   private async writeAuditEntry(record: DecodedRecord): Promise<RecordOutcome> {
-    if (record.kind === "ignored") return { kind: "ignored" };
+    if (record.kind === "ignored" || record.kind === "rewritten") return { kind: record.kind };
     if (record.kind === "undecodable") return record;
     const { event } = record;
     try {

@@ -25,7 +25,12 @@ export const LEDGER = {
   partitionKey: "eventId",
   /** GSI (counterId, version): the ledger of one counter in version order, for replay. */
   byVersionIndex: { name: "byVersion", partitionKey: "counterId", sortKey: "version" },
-  streamViewType: "NEW_IMAGE",
+  /**
+   * Old and new images: the projector needs only the new image of an INSERT, but the ledger is append-only,
+   * so a MODIFY or REMOVE is tampering, and its old image is the evidence of what was there
+   * (services/projector/rewrite.ts).
+   */
+  streamViewType: "NEW_AND_OLD_IMAGES",
 } as const;
 
 /** Counters: the aggregate, one item per counter. */

@@ -58,7 +58,10 @@ describe("a digest signed by the service's key", () => {
   it("refuses a digest signed by another key under the service's kid", async () => {
     const impostor = createKeySigner(newKey());
     const published = await signer.publicKey();
-    const lying = { publicKey: () => Promise.resolve(published), sign: impostor.sign };
+    const lying = {
+      publicKey: () => Promise.resolve(published),
+      sign: (input: Uint8Array) => impostor.sign(input),
+    };
     const digest = await signDigest(HEAD, lying);
     const result = await verifyDigest(digest, [published], { counterId: "default" });
     expect(result).toMatchObject({ ok: false, reason: "badSignature" });
@@ -199,7 +202,7 @@ describe("the KMS signer", () => {
     const kms = fakeKms(newKey(), KEY_ARN);
     const wrong: KmsClientLike = {
       send: (async (command: unknown) => {
-        const output = (await kms.send(command as never)) as Record<string, unknown>;
+        const output = (await kms.send(command as never)) as unknown as Record<string, unknown>;
         return { ...output, KeySpec: "RSA_2048" };
       }) as KmsClientLike["send"],
     };

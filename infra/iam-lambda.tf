@@ -274,10 +274,11 @@ data "aws_iam_policy_document" "lambda_boundary" {
   }
 
   statement {
-    sid       = "DigestSchedule"
-    effect    = "Allow"
-    actions   = ["lambda:InvokeFunction"]
-    resources = [aws_lambda_function.service["digest"].arn]
+    sid     = "DigestSchedule"
+    effect  = "Allow"
+    actions = ["lambda:InvokeFunction"]
+    # By name: a reference to the function would make the boundary depend on the roles it bounds.
+    resources = ["${local.arn_prefix.lambda}:function:${var.project}-digest"]
   }
 
   statement {

@@ -1,6 +1,6 @@
 // Signed digests (docs/api.md#digests): the head of the ledger's hash chain — counter, version, hash, time —
 // signed by the service as a compact JWS (RFC 7515) with ES256, so that anyone verifies it offline with any JOSE
-// library and the service's published public key (docs/decisions.md#digests-are-es256-jws). Pure: the private
+// library and the service's published public key (docs/decisions.md#digests-are-es256-compact-jws). Pure: the private
 // key is behind a DigestSigner (a key in DATA_DIR locally, a KMS key on AWS), and nothing here does I/O.
 //
 // Format: protected header `{"alg":"ES256","kid":<RFC 7638 thumbprint of the public key>,"typ":DIGEST_TYPE}`,

@@ -33,6 +33,13 @@ export const ROUTE_ACCESS: Readonly<Record<string, RouteAccess>> = {
   "GET /number/events/{key}": { kind: "scoped", scopes: [SCOPES.write, SCOPES.audit] },
   "GET /number/history": { kind: "scoped", scopes: [SCOPES.audit] },
   "GET /number/verify": { kind: "scoped", scopes: [SCOPES.audit] },
+  // A digest tells the version GET /number already tells and a hash that reveals nothing of the events; it is
+  // made to be handed to anyone who checks the ledger later, so it is as open as the number. Signing costs a
+  // KMS call on AWS, but at most one per head version per execution environment (the signed digest is kept),
+  // and only writers move the version: reading it again costs nothing (docs/api.md#digests).
+  "GET /number/digest": { kind: "publicRead" },
+  // Public keys, like an issuer's JWKS: whoever holds a digest must be able to check it.
+  "GET /number/digest/keys": { kind: "public" },
   "GET /health": { kind: "public" },
   "GET /openapi.json": { kind: "public" },
 };

@@ -339,3 +339,77 @@ export type UiAuthConfig = Immutable<z.infer<typeof uiAuthConfigSchema>>;
 
 export const uiConfigSchema = z.strictObject({ auth: uiAuthConfigSchema.nullable() });
 export type UiConfig = Immutable<z.infer<typeof uiConfigSchema>>;
+
+// ---- Signed digests (issue 12) ----
+// `GET /number/digest` and `GET /number/digest/keys` (docs/api.md#digests): the head of the ledger's hash chain
+// (counter, version, hash, time) signed by the service as a compact JWS (ES256), and the public keys that
+// verify it, as a JWKS. A digest is also what the scheduled job writes: one SignedDigest per line locally
+// (`<DATA_DIR>/digests.jsonl`), one per object on AWS (the Object Lock bucket).
+
+/** A compact JWS is three base64url parts; a digest's is a few hundred characters. */
+export const DIGEST_CHARACTERS_MAX = 2048;
+/** How many public keys a digest key set may publish (the current one and a few retired ones). */
+export const DIGEST_KEYS_MAX = 16;
+
+const BASE64URL = /^[A-Za-z0-9_-]+$/;
+
+export const chainHashSchema = z
+  .string()
+  .length(64)
+  .regex(/^[0-9a-f]{64}$/)
+  .meta({
+    id: "ChainHash",
+    description:
+      "A SHA-256 of the ledger's hash chain, 64 lowercase hex digits (all zeros before the first event).",
+  });
+
+/** What a digest commits to: the payload of its JWS, member for member. */
+export const digestHeadSchema = z
+  .strictObject({
+    counterId: z
+      .string()
+      .max(255)
+      .regex(/^[A-Za-z0-9_.-]{1,255}$/)
+      .describe("The counter whose ledger this is."),
+    version: versionSchema,
+    hash: chainHashSchema.describe("The hash of the event at `version` (the chain's head)."),
+    at: timestampSchema.describe("When the service signed it: the head was this at that instant."),
+  })
+  .meta({ id: "DigestHead" });
+export type DigestHead = Immutable<z.infer<typeof digestHeadSchema>>;
+
+export const compactJwsSchema = z
+  .string()
+  .max(DIGEST_CHARACTERS_MAX)
+  .regex(/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/, "must be a compact JWS: three base64url parts");
+
+export const signedDigestSchema = z
+  .strictObject({
+    digest: compactJwsSchema.describe(
+      "The compact JWS (RFC 7515): protected header `{alg: ES256, kid, typ}`, payload the head as JSON. Verify it, never `head`.",
+    ),
+    head: digestHeadSchema.describe(
+      "The JWS's payload, decoded for convenience: trust it only once `digest` verifies.",
+    ),
+  })
+  .meta({ id: "SignedDigest" });
+export type SignedDigest = Immutable<z.infer<typeof signedDigestSchema>>;
+
+/** A public P-256 key as a JWK (RFC 7517/7518); `kid` is its RFC 7638 thumbprint. */
+export const digestPublicKeySchema = z
+  .strictObject({
+    kty: z.literal("EC"),
+    crv: z.literal("P-256"),
+    x: z.string().length(43).regex(BASE64URL),
+    y: z.string().length(43).regex(BASE64URL),
+    kid: z.string().min(1).max(128).regex(BASE64URL),
+    alg: z.literal("ES256"),
+    use: z.literal("sig"),
+  })
+  .meta({ id: "DigestPublicKey" });
+export type DigestPublicKey = Immutable<z.infer<typeof digestPublicKeySchema>>;
+
+export const digestKeySetSchema = z
+  .strictObject({ keys: z.array(digestPublicKeySchema).min(1).max(DIGEST_KEYS_MAX) })
+  .meta({ id: "DigestKeySet", description: "A JWKS (RFC 7517 §5) of the keys that sign digests." });
+export type DigestKeySet = Immutable<z.infer<typeof digestKeySetSchema>>;

@@ -11,6 +11,8 @@ locals {
     "GET /number/events/{key}" = "query"
     "GET /number/history"      = "query"
     "GET /number/verify"       = "query"
+    "GET /number/digest"       = "query"
+    "GET /number/digest/keys"  = "query"
     "GET /health"              = "query"
     "GET /openapi.json"        = "query"
     "$default"                 = "query"
@@ -25,6 +27,8 @@ locals {
     "GET /number/events/{key}" = { authorizer = true, scopes = ["counter:write", "counter:audit"] }
     "GET /number/history"      = { authorizer = true, scopes = ["counter:audit"] }
     "GET /number/verify"       = { authorizer = true, scopes = ["counter:audit"] }
+    "GET /number/digest"       = { authorizer = !var.public_read, scopes = [] }
+    "GET /number/digest/keys"  = { authorizer = false, scopes = [] }
     "GET /health"              = { authorizer = false, scopes = [] }
     "GET /openapi.json"        = { authorizer = false, scopes = [] }
     "$default"                 = { authorizer = false, scopes = [] }

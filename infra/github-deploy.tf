@@ -31,6 +31,8 @@ locals {
     cloudfront = "arn:${local.partition}:cloudfront::${local.account_id}"
     wafv2      = "arn:${local.partition}:wafv2:us-east-1:${local.account_id}"
     cognito    = "arn:${local.partition}:cognito-idp:${var.region}:${local.account_id}"
+    kms        = "arn:${local.partition}:kms:${var.region}:${local.account_id}"
+    scheduler  = "arn:${local.partition}:scheduler:${var.region}:${local.account_id}"
   }
 }
 
@@ -527,12 +529,133 @@ data "aws_iam_policy_document" "deploy_identity" {
   }
 }
 
+# --- infrastructure: signed digests (digest.tf) ---------------------------------------------------------------
+
+data "aws_iam_policy_document" "deploy_digest" {
+  # CreateKey names no key yet: it is allowed only with the Project tag on the new key (default_tags).
+  statement {
+    sid       = "DigestKeyCreate"
+    effect    = "Allow"
+    actions   = ["kms:CreateKey"]
+    resources = ["*"]
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:RequestTag/Project"
+      values   = [var.project]
+    }
+  }
+
+  # Managing a key, only one that carries the Project tag. No kms:Sign: the pipeline signs nothing.
+  statement {
+    sid    = "DigestKeyManage"
+    effect = "Allow"
+    actions = [
+      "kms:DescribeKey",
+      "kms:GetKeyPolicy",
+      "kms:GetKeyRotationStatus",
+      "kms:GetPublicKey",
+      "kms:ListResourceTags",
+      "kms:TagResource",
+      "kms:UntagResource",
+      "kms:EnableKey",
+      "kms:UpdateKeyDescription",
+      "kms:ScheduleKeyDeletion",
+      "kms:CreateAlias",
+      "kms:DeleteAlias",
+    ]
+    resources = ["${local.arn_prefix.kms}:key/*"]
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:ResourceTag/Project"
+      values   = [var.project]
+    }
+  }
+
+  # An alias is its own resource besides the key's (CreateAlias and DeleteAlias need both).
+  statement {
+    sid       = "DigestKeyAlias"
+    effect    = "Allow"
+    actions   = ["kms:CreateAlias", "kms:DeleteAlias", "kms:UpdateAlias"]
+    resources = ["${local.arn_prefix.kms}:alias/${var.project}-digest"]
+  }
+
+  statement {
+    sid       = "DigestKeyAliasList"
+    effect    = "Allow"
+    actions   = ["kms:ListAliases"]
+    resources = ["*"]
+  }
+
+  # The bucket: created with Object Lock, versioned, private. No DeleteBucket, no object deletion, no
+  # PutObjectRetention or BypassGovernanceRetention: the pipeline can neither remove digests nor shorten them.
+  statement {
+    sid    = "DigestBucket"
+    effect = "Allow"
+    actions = [
+      "s3:CreateBucket",
+      "s3:ListBucket",
+      "s3:GetBucketLocation",
+      "s3:GetBucketPolicy",
+      "s3:GetBucketPublicAccessBlock",
+      "s3:PutBucketPublicAccessBlock",
+      "s3:GetBucketOwnershipControls",
+      "s3:PutBucketOwnershipControls",
+      "s3:GetEncryptionConfiguration",
+      "s3:PutEncryptionConfiguration",
+      "s3:GetBucketTagging",
+      "s3:PutBucketTagging",
+      "s3:GetBucketAcl",
+      "s3:GetBucketCORS",
+      "s3:GetBucketWebsite",
+      "s3:GetBucketVersioning",
+      "s3:PutBucketVersioning",
+      "s3:GetAccelerateConfiguration",
+      "s3:GetBucketRequestPayment",
+      "s3:GetBucketLogging",
+      "s3:GetLifecycleConfiguration",
+      "s3:GetReplicationConfiguration",
+      "s3:GetBucketObjectLockConfiguration",
+      "s3:PutBucketObjectLockConfiguration",
+    ]
+    resources = ["arn:${local.partition}:s3:::${local.digest_bucket_name}"]
+  }
+
+  statement {
+    sid    = "DigestSchedule"
+    effect = "Allow"
+    actions = [
+      "scheduler:CreateSchedule",
+      "scheduler:GetSchedule",
+      "scheduler:UpdateSchedule",
+      "scheduler:DeleteSchedule",
+    ]
+    resources = ["${local.arn_prefix.scheduler}:schedule/default/${var.project}-*"]
+  }
+
+  # The schedule's role (`<project>-lambda-digest-schedule`, under the boundary) is passed to the Scheduler.
+  statement {
+    sid       = "PassLambdaRolesToScheduler"
+    effect    = "Allow"
+    actions   = ["iam:PassRole"]
+    resources = ["${local.arn_prefix.iam}:role/${var.project}-lambda-*"]
+
+    condition {
+      test     = "StringEquals"
+      variable = "iam:PassedToService"
+      values   = ["scheduler.amazonaws.com"]
+    }
+  }
+}
+
 locals {
   deploy_policies = {
     delivery       = data.aws_iam_policy_document.deploy_delivery.json
     infrastructure = data.aws_iam_policy_document.deploy_infrastructure.json
     edge           = data.aws_iam_policy_document.deploy_edge.json
     identity       = data.aws_iam_policy_document.deploy_identity.json
+    digest         = data.aws_iam_policy_document.deploy_digest.json
   }
 }
 

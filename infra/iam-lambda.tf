@@ -89,6 +89,14 @@ data "aws_iam_policy_document" "query" {
     ]
   }
 
+  # GET /number/digest signs the head with the digest key, at most once per head (digest.tf).
+  statement {
+    sid       = "SignDigests"
+    effect    = "Allow"
+    actions   = ["kms:Sign", "kms:GetPublicKey"]
+    resources = [aws_kms_key.digest.arn]
+  }
+
   statement {
     sid       = "WriteOwnLogs"
     effect    = "Allow"
@@ -181,6 +189,8 @@ locals {
     query     = data.aws_iam_policy_document.query.json
     projector = data.aws_iam_policy_document.projector.json
     identity  = data.aws_iam_policy_document.identity.json
+    # The scheduled digest (digest.tf): its policy document is there.
+    digest = data.aws_iam_policy_document.digest.json
   }
 }
 
@@ -243,7 +253,32 @@ data "aws_iam_policy_document" "lambda_boundary" {
       "${aws_cloudwatch_log_group.lambda["query"].arn}:*",
       "${aws_cloudwatch_log_group.lambda["projector"].arn}:*",
       "${aws_cloudwatch_log_group.lambda["identity"].arn}:*",
+      "${aws_cloudwatch_log_group.lambda["digest"].arn}:*",
     ]
+  }
+
+  # Signed digests (digest.tf): the one key, new objects in the one bucket, and the schedule's invocation of
+  # the digest Lambda.
+  statement {
+    sid       = "DigestKey"
+    effect    = "Allow"
+    actions   = ["kms:Sign", "kms:GetPublicKey"]
+    resources = [aws_kms_key.digest.arn]
+  }
+
+  statement {
+    sid       = "DigestObjects"
+    effect    = "Allow"
+    actions   = ["s3:PutObject"]
+    resources = ["${aws_s3_bucket.digests.arn}/*"]
+  }
+
+  statement {
+    sid     = "DigestSchedule"
+    effect  = "Allow"
+    actions = ["lambda:InvokeFunction"]
+    # By name: a reference to the function would make the boundary depend on the roles it bounds.
+    resources = ["${local.arn_prefix.lambda}:function:${var.project}-digest"]
   }
 
   statement {

@@ -19,6 +19,8 @@ locals {
     # 128 MB, 5 s: Cognito's pre token generation trigger (identity.tf) renames a few scopes; Cognito itself
     # waits 5 seconds for a trigger's answer before it fails the sign-in.
     identity = { memory_size_mb = 128, timeout_seconds = 5 }
+    # 256 MB, 30 s: one consistent read, one KMS Sign and one S3 PutObject every few minutes (digest.tf).
+    digest = { memory_size_mb = 256, timeout_seconds = 30 }
   }
 
   lambda_environment = {
@@ -33,6 +35,10 @@ locals {
     AUTH             = "on"
     PUBLIC_READ      = tostring(var.public_read)
     ACTOR_NAME_CLAIM = "username"
+    # Signed digests (digest.tf): the key GET /number/digest and the digest Lambda sign with, and the Object
+    # Lock bucket the digest Lambda writes to. Names only: what each function may do is its role's business.
+    DIGEST_KMS_KEY_ID = aws_kms_key.digest.arn
+    DIGEST_BUCKET     = aws_s3_bucket.digests.id
     # Stack traces through the bundle's source map (index.mjs.map, built by scripts/build.ts).
     NODE_OPTIONS = "--enable-source-maps"
   }

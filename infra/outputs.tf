@@ -49,3 +49,18 @@ output "web_client_id" {
   description = "The web UI's app client (public, authorization code with PKCE)."
   value       = aws_cognito_user_pool_client.web.id
 }
+
+output "digest_bucket" {
+  description = "The Object Lock (compliance) bucket the digest Lambda writes each signed digest to."
+  value       = aws_s3_bucket.digests.id
+}
+
+output "digest_key_arn" {
+  description = "The KMS key (ECC_NIST_P256, SIGN_VERIFY) that signs digests; its private key never leaves KMS."
+  value       = aws_kms_key.digest.arn
+}
+
+output "digest_public_key_pem" {
+  description = "The public key that verifies digests (also GET /number/digest/keys, as a JWKS)."
+  value       = data.aws_kms_public_key.digest.public_key_pem
+}

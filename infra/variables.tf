@@ -152,3 +152,27 @@ variable "cognito_feature_plan" {
     error_message = "cognito_feature_plan must be ESSENTIALS or PLUS (Lite cannot run the pre token generation trigger's V2_0 event)."
   }
 }
+
+variable "digest_interval_minutes" {
+  description = "Minutes between scheduled digests (the digest Lambda writes one only when the head moved)."
+  type        = number
+  default     = 5
+
+  validation {
+    # `rate(1 minutes)` is not a valid expression (it would be `rate(1 minute)`), so 2 is the least.
+    condition     = var.digest_interval_minutes == floor(var.digest_interval_minutes) && var.digest_interval_minutes >= 2 && var.digest_interval_minutes <= 1440
+    error_message = "digest_interval_minutes must be an integer from 2 to 1440."
+  }
+}
+
+variable "digest_retention_days" {
+  description = "Object Lock retention (COMPLIANCE mode) of each digest: it cannot be deleted or shortened before then, by anyone."
+  type        = number
+  # Seven years: a common retention of financial records. Compliance mode cannot be undone: choose with care.
+  default = 2557
+
+  validation {
+    condition     = var.digest_retention_days == floor(var.digest_retention_days) && var.digest_retention_days >= 1 && var.digest_retention_days <= 36500
+    error_message = "digest_retention_days must be an integer from 1 to 36500."
+  }
+}

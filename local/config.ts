@@ -70,6 +70,20 @@ export const localEnvironment = ledgerEnvironment.extend({
   THROTTLE_RATE_PER_SECOND: throttleVariable(THROTTLE_RATE_PER_SECOND_MAX, THROTTLE_RATE_PER_SECOND_DEFAULT),
   THROTTLE_BURST: throttleVariable(THROTTLE_BURST_REQUESTS_MAX, THROTTLE_BURST_REQUESTS_DEFAULT),
   CORS_ORIGINS: optionalVariable(origins),
+  // Minutes between scheduled digests (local/digests.ts), or `off`.
+  DIGEST_INTERVAL_MINUTES: variable(
+    z.union(
+      [
+        z
+          .string()
+          .regex(/^off$/i)
+          .transform(() => "off" as const),
+        integer(1, 1440),
+      ],
+      { error: "must be an integer from 1 to 1440, or off" },
+    ),
+    5,
+  ),
 });
 
 type LocalVariables = z.output<typeof localEnvironment>;
@@ -82,6 +96,8 @@ export interface LocalSettings {
   /** Undefined when throttling is off. */
   readonly throttle: ThrottleSettings | undefined;
   readonly corsOrigins: readonly string[];
+  /** Milliseconds between scheduled digests; undefined when DIGEST_INTERVAL_MINUTES is off. */
+  readonly digestIntervalMs: number | undefined;
 }
 
 export interface LocalConfig extends LocalSettings {
@@ -136,6 +152,8 @@ export function localSettingsOf(variables: LocalVariables): LocalSettings {
     streamPoller: streamPollerSettingsOf(variables),
     throttle: throttleSettingsOf(variables),
     corsOrigins: variables.CORS_ORIGINS ?? [],
+    digestIntervalMs:
+      variables.DIGEST_INTERVAL_MINUTES === "off" ? undefined : variables.DIGEST_INTERVAL_MINUTES * 60_000,
   };
 }
 

@@ -11,7 +11,9 @@ import type { LedgerConfig } from "../services/ledger/config";
 import { createLogger } from "../services/ledger/log";
 import { createQueryHandler } from "../services/query/handler";
 import { createProjectorHandler } from "../services/projector/handler";
-import { localSettingsOf, readLocalEnvironment } from "./config";
+import { createDigestSource, readHead, type DigestSource } from "../services/digest/digests";
+import { DIGESTS_FILE, loadDigestSigner, startDigestSchedule, type DigestSchedule } from "./digests";
+import { localSettingsOf, readLocalEnvironment, type LocalSettings } from "./config";
 import { createGateway, type MountedListener } from "./gateway";
 import { createJwtAuthorizer, TOKEN_ERRORS, type JwtAuthorizer } from "./authorizer";
 import { ISSUER_PATH, TOKEN_AUDIENCES } from "./identity/clients";
@@ -19,6 +21,7 @@ import { startLocalIssuer, type LocalIssuer, type LocalIssuerOptions } from "./i
 import { UI_CONFIG_PATH, uiConfigListener } from "./identity/ui-config";
 import { startStreamPoller } from "./poller";
 import { createTokenBucket } from "./throttle";
+import { join } from "node:path";
 
 export interface LocalSystemOptions {
   /** Environment to read configuration from (table names, endpoint, bounds…); defaults to process.env. */
@@ -53,6 +56,8 @@ export interface LocalSystem {
   readonly issuer?: string;
   /** The local issuer itself (its keys, a rotation), when AUTH is on. */
   readonly identity?: LocalIssuer;
+  /** The scheduled digest (DIGEST_INTERVAL_MINUTES): `tick` writes one now, as the timer does. */
+  readonly digests: DigestSchedule;
   readonly stop: () => Promise<void>;
 }
 
@@ -111,6 +116,52 @@ function identityMount(enabled: boolean): {
   };
 }
 
+/**
+ * The digests of the local runtime (local/digests.ts): one signer and one cache for GET /number/digest and the
+ * schedule, so that a head is signed once; the schedule starts once the gateway listens.
+ */
+function localDigests(
+  client: DynamoDBDocumentClient,
+  settings: LocalSettings,
+  dataDirectory: string,
+  environment: Readonly<Record<string, string | undefined>>,
+): { readonly source: DigestSource; readonly start: () => DigestSchedule } {
+  const { counterId, tables } = settings.ledger;
+  const source = createDigestSource({
+    readHead: () => readHead(client, tables, counterId),
+    signer: loadDigestSigner(dataDirectory),
+  });
+  const start = () =>
+    startDigestSchedule({
+      source,
+      file: join(dataDirectory, DIGESTS_FILE),
+      intervalMs: settings.digestIntervalMs,
+      log: createLogger("digest", environment),
+    });
+  return { source, start };
+}
+
+/** The stream poller feeding the real projector, as Lambda's event source mapping does on AWS. */
+function startPoller(
+  client: DynamoDBDocumentClient,
+  settings: LocalSettings,
+  dataDirectory: string,
+  environment: Readonly<Record<string, string | undefined>>,
+) {
+  const { ledger: config } = settings;
+  return startStreamPoller({
+    config,
+    handler: createProjectorHandler({
+      client,
+      tables: config.tables,
+      log: createLogger("projector", environment),
+    }),
+    dataDirectory,
+    log: createLogger("poller", environment),
+    ...settings.streamPoller,
+  });
+}
+
 export async function startLocalSystem(options: LocalSystemOptions = {}): Promise<LocalSystem> {
   const environment = options.environment ?? process.env;
   const settings = localSettingsOf(readLocalEnvironment(environment));
@@ -119,32 +170,27 @@ export async function startLocalSystem(options: LocalSystemOptions = {}): Promis
   options.configureClient?.(client);
   const committer = new Committer({ client, config });
   const identity = identityMount(config.auth.enabled);
+  const dataDirectory = options.dataDirectory ?? settings.dataDirectory;
+  const digestSchedule = localDigests(client, settings, dataDirectory, environment);
   const gateway = createGateway({
     mounts: identity.mounts,
     authorizer: identity.authorizer,
     publicRead: config.auth.publicRead,
     handlers: {
       command: createCommandHandler({ committer, config, log: createLogger("command", environment) }),
-      query: createQueryHandler({ client, config, log: createLogger("query", environment) }),
+      query: createQueryHandler({
+        client,
+        config,
+        log: createLogger("query", environment),
+        digests: digestSchedule.source,
+      }),
     },
     webRoot: options.webRoot,
     corsOrigins: settings.corsOrigins,
     throttle: settings.throttle === undefined ? undefined : createTokenBucket(settings.throttle),
   });
   const poller =
-    (options.streamPoller ?? true)
-      ? startStreamPoller({
-          config,
-          handler: createProjectorHandler({
-            client,
-            tables: config.tables,
-            log: createLogger("projector", environment),
-          }),
-          dataDirectory: options.dataDirectory ?? settings.dataDirectory,
-          log: createLogger("poller", environment),
-          ...settings.streamPoller,
-        })
-      : undefined;
+    (options.streamPoller ?? true) ? startPoller(client, settings, dataDirectory, environment) : undefined;
   const host = options.host ?? "127.0.0.1";
   try {
     await new Promise<void>((resolveListen, reject) => {
@@ -156,6 +202,7 @@ export async function startLocalSystem(options: LocalSystemOptions = {}): Promis
     client.destroy();
     throw error;
   }
+  const digests = digestSchedule.start();
   const { port } = gateway.address() as AddressInfo;
   const url = `http://${host === "0.0.0.0" ? "localhost" : host}:${port}`;
   const stop = async (): Promise<void> => {
@@ -163,6 +210,7 @@ export async function startLocalSystem(options: LocalSystemOptions = {}): Promis
       gateway.close(() => resolveClose());
       gateway.closeAllConnections();
     });
+    await digests.stop();
     await poller?.stop();
     client.destroy();
   };
@@ -170,7 +218,7 @@ export async function startLocalSystem(options: LocalSystemOptions = {}): Promis
   try {
     issuer = await identity.start({
       baseUrl: url,
-      dataDirectory: options.dataDirectory ?? settings.dataDirectory,
+      dataDirectory,
       corsOrigins: settings.corsOrigins,
       log: createLogger("identity", environment),
       ...options.identity,
@@ -179,5 +227,5 @@ export async function startLocalSystem(options: LocalSystemOptions = {}): Promis
     await stop();
     throw error;
   }
-  return { url, config, committer, issuer: issuer?.issuer, identity: issuer, stop };
+  return { url, config, committer, issuer: issuer?.issuer, identity: issuer, digests, stop };
 }

@@ -17,7 +17,7 @@ import { parseArgs } from "node:util";
 import { build as esbuild } from "esbuild";
 import { zipSync, type Zippable } from "fflate";
 
-export type LambdaName = "command" | "query" | "projector" | "identity";
+export type LambdaName = "command" | "query" | "projector" | "identity" | "digest";
 
 export interface LambdaEntry {
   readonly name: LambdaName;
@@ -32,6 +32,8 @@ export const LAMBDA_ENTRIES: readonly LambdaEntry[] = [
   { name: "projector", entryPath: "services/projector/handler.ts" },
   // Cognito's pre token generation trigger (infra/identity.tf).
   { name: "identity", entryPath: "services/identity/handler.ts" },
+  // The scheduled digest (infra/digest.tf): signs the ledger's head and archives it in the Object Lock bucket.
+  { name: "digest", entryPath: "services/digest/handler.ts" },
 ];
 
 export const REPOSITORY_ROOT = resolve(fileURLToPath(import.meta.url), "../..");

@@ -15,6 +15,7 @@ import {
   actorSubSchema,
   commandAppliedSchema,
   commandBodySchema,
+  digestKeySetSchema,
   entityTagListSchema,
   eventViewSchema,
   healthSchema,
@@ -26,6 +27,7 @@ import {
   outOfBoundsProblemSchema,
   problemSchema,
   requestIdSchema,
+  signedDigestSchema,
   verifyReportSchema,
 } from "../contract/schemas";
 
@@ -96,6 +98,13 @@ const headers = {
       .max(32)
       .regex(/^max-age=[0-9]+$/),
     "The document changes only with a deployment.",
+  ),
+  "Cache-Control-Keys": header(
+    z
+      .string()
+      .max(32)
+      .regex(/^max-age=[0-9]+$/),
+    "Keys change only when the signing key does.",
   ),
   "WWW-Authenticate": header(
     z
@@ -420,6 +429,32 @@ const paths = {
           verifyReportSchema,
         ),
         ...refs(READ_FAILURES),
+      },
+    }),
+  },
+  "/number/digest": {
+    get: guarded("GET /number/digest", {
+      operationId: "readDigest",
+      tags: ["audit"],
+      summary: "The head of the ledger's hash chain (counter, version, hash, time), signed by the service.",
+      description:
+        "`digest` is a compact JWS (ES256, header `kid` and `typ: counter-ledger-digest+jws`) whose payload is `head`; verify it offline against `GET /number/digest/keys` with any JOSE library (docs/api.md#digests). The service signs each head once and answers the same digest until the head moves. 404 where the deployment signs no digests; 503 while the head has no hash yet.",
+      responses: {
+        "200": ok("The signed digest of the current head.", signedDigestSchema, "Cache-Control-No-Store"),
+        ...refs({ "404": "NotFound", ...READ_FAILURES }),
+      },
+    }),
+  },
+  "/number/digest/keys": {
+    get: guarded("GET /number/digest/keys", {
+      operationId: "readDigestKeys",
+      tags: ["audit"],
+      summary: "The public keys that verify digests, as a JWKS (RFC 7517).",
+      description:
+        "Each key's `kid` is its RFC 7638 thumbprint and matches the `kid` of the digests it signed. 404 where the deployment signs no digests.",
+      responses: {
+        "200": ok("The digest keys.", digestKeySetSchema, "Cache-Control-Keys"),
+        ...refs({ "404": "NotFound", ...READ_FAILURES }),
       },
     }),
   },

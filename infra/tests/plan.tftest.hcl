@@ -33,12 +33,12 @@ run "plan" {
   command = plan
 
   assert {
-    condition     = length(aws_apigatewayv2_route.route) == 8
-    error_message = "seven routes of docs/api.md and $default"
+    condition     = length(aws_apigatewayv2_route.route) == 10
+    error_message = "nine routes of docs/api.md and $default"
   }
 
   assert {
-    condition     = toset(keys(aws_lambda_function.service)) == toset(["command", "query", "projector", "identity"])
+    condition     = toset(keys(aws_lambda_function.service)) == toset(["command", "query", "projector", "identity", "digest"])
     error_message = "one function per Lambda"
   }
 
@@ -55,6 +55,11 @@ run "plan" {
   assert {
     condition     = aws_cognito_user_pool.users.lambda_config[0].pre_token_generation_config[0].lambda_version == "V2_0"
     error_message = "the pre token generation trigger gets the V2_0 event"
+  }
+
+  assert {
+    condition     = aws_s3_bucket_object_lock_configuration.digests.rule[0].default_retention[0].mode == "COMPLIANCE" && aws_scheduler_schedule.digest.schedule_expression == "rate(5 minutes)"
+    error_message = "digests are kept in compliance mode and written every 5 minutes by default"
   }
 
   assert {

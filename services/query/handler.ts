@@ -1,5 +1,5 @@
 // The Lambda handler of the read routes (GET /number, /number/events/{key}, /number/history,
-// /number/verify, /health, /openapi.json) and of API Gateway's `$default` route, which answers 404 and 405
+// /number/verify, /number/digest, /number/digest/keys, /health, /openapi.json) and of API Gateway's `$default` route, which answers 404 and 405
 // for everything else. A thin adapter: route → caller checked (docs/api.md#access) → query → response.
 // It never writes, and reads nothing for a caller the route refuses.
 
@@ -19,6 +19,11 @@ import { matchDefaultRoute, routeKeyOf } from "../ledger/http/routes";
 import { ACTOR_SUB_CHARACTERS_MAX, IDEMPOTENCY_KEY_PATTERN } from "../ledger/domain/limits";
 import { createLogger, type Logger } from "../ledger/log";
 import { LedgerReader } from "../ledger/storage/store";
+import { KMSClient } from "@aws-sdk/client-kms";
+import { loadDigestConfig } from "../digest/config";
+import { createDigestSource, readHead, type DigestSource } from "../digest/digests";
+import { createKmsSigner } from "../digest/kms-signer";
+import { createDigestQueries } from "./digest";
 import { createHistoryQuery } from "./history";
 import { createVerifyQuery } from "./verify";
 import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
@@ -29,6 +34,8 @@ export interface QueryHandlerDependencies {
   readonly client: DynamoDBDocumentClient;
   readonly config: LedgerConfig;
   readonly log?: Logger;
+  /** Signs GET /number/digest; without it the digest routes answer 404 (docs/api.md#digests). */
+  readonly digests?: DigestSource;
 }
 
 interface QueryContext {
@@ -85,6 +92,7 @@ function createQueries(dependencies: QueryHandlerDependencies): Record<string, Q
     },
     "GET /number/history": createHistoryQuery(dependencies),
     "GET /number/verify": createVerifyQuery(dependencies),
+    ...createDigestQueries(dependencies.digests),
     "GET /health": async () => {
       await reader.readAggregate(config.counterId);
       const health: Health = { status: "ok" };
@@ -215,11 +223,22 @@ function withoutBody(result: APIGatewayProxyStructuredResultV2): APIGatewayProxy
 
 let defaultHandler: QueryHandler | undefined;
 
+/** On AWS, digests are signed by the KMS key DIGEST_KMS_KEY_ID names (infra/digest.tf); none without it. */
+function kmsDigestSource(client: DynamoDBDocumentClient, config: LedgerConfig): DigestSource | undefined {
+  const { kmsKeyId } = loadDigestConfig();
+  if (kmsKeyId === undefined) return undefined;
+  return createDigestSource({
+    readHead: () => readHead(client, config.tables, config.counterId),
+    signer: createKmsSigner(new KMSClient({ region: config.region }), kmsKeyId),
+  });
+}
+
 /** The Lambda entry point: configuration and clients are made once per execution environment. */
 export const handler: QueryHandler = async (event) => {
   if (defaultHandler === undefined) {
     const config = loadLedgerConfig();
-    defaultHandler = createQueryHandler({ client: createDocumentClient(config), config });
+    const client = createDocumentClient(config);
+    defaultHandler = createQueryHandler({ client, config, digests: kmsDigestSource(client, config) });
   }
   return defaultHandler(event);
 };

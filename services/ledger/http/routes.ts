@@ -17,6 +17,8 @@ export const ROUTES: readonly Route[] = [
   { method: "GET", path: "/number/events/{key}", lambda: "query" },
   { method: "GET", path: "/number/history", lambda: "query" },
   { method: "GET", path: "/number/verify", lambda: "query" },
+  { method: "GET", path: "/number/digest", lambda: "query" },
+  { method: "GET", path: "/number/digest/keys", lambda: "query" },
   { method: "GET", path: "/health", lambda: "query" },
   { method: "GET", path: "/openapi.json", lambda: "query" },
 ];

@@ -40,6 +40,9 @@ const ACTIONS_WITHOUT_RESOURCE = new Set([
   // Creating a user pool acts on the account (no pool exists yet); describing a domain names the domain.
   "cognito-idp:CreateUserPool",
   "cognito-idp:DescribeUserPoolDomain",
+  // Creating a key names no key yet (it is conditioned on the Project tag); listing aliases names none.
+  "kms:CreateKey",
+  "kms:ListAliases",
 ]);
 
 let terraform: Terraform;
@@ -134,7 +137,7 @@ describe("IAM, everywhere (infra/*.tf)", () => {
   });
 
   it("the Lambda policies name no `*` resource at all, and each writes only its own log group", () => {
-    for (const name of ["command", "query", "projector", "identity"]) {
+    for (const name of ["command", "query", "projector", "identity", "digest"]) {
       for (const grant of grantsOf(name)) expect(grant.resource, `${name} ${grant.action}`).not.toBe("*");
       const logGrants = grantsOf(name).filter((grant) => grant.action.startsWith("logs:"));
       expect(logGrants.map((grant) => grant.action).sort()).toEqual([
@@ -148,7 +151,15 @@ describe("IAM, everywhere (infra/*.tf)", () => {
   });
 
   it("every role's policy denies UpdateItem and DeleteItem on the ledger, unconditionally", () => {
-    for (const name of ["command", "query", "projector", "identity", "lambda_boundary", "deploy_delivery"]) {
+    for (const name of [
+      "command",
+      "query",
+      "projector",
+      "identity",
+      "digest",
+      "lambda_boundary",
+      "deploy_delivery",
+    ]) {
       expectLedgerDeny(name);
     }
   });
@@ -159,6 +170,7 @@ describe("IAM, everywhere (infra/*.tf)", () => {
     expect(role.permissions_boundary).toBe("${aws_iam_policy.lambda_boundary.arn}");
     expect(Object.keys(terraform.local("lambda_policies") as object).sort()).toEqual([
       "command",
+      "digest",
       "identity",
       "projector",
       "query",
@@ -194,7 +206,7 @@ describe("IAM, per Lambda (infra/iam-lambda.tf)", () => {
     }
   });
 
-  it("query: read-only — GetItem and Query on what it reads, the byVersion index included", () => {
+  it("query: read-only — GetItem and Query on what it reads, the byVersion index included (and the digest key)", () => {
     const grants = dynamoDbGrants("query");
     for (const grant of grants) expect(grant).toMatch(/^dynamodb:(GetItem|Query) /);
     expect(grants).toEqual(
@@ -205,7 +217,14 @@ describe("IAM, per Lambda (infra/iam-lambda.tf)", () => {
         `dynamodb:Query ${READ_MODEL}`,
       ]),
     );
-    expect(grantsOf("query").filter((grant) => !grant.action.startsWith("logs:")).length).toBe(grants.length);
+    // Besides its reads, only signing digests with the one key (GET /number/digest; tests/unit/infra/digest.test.ts).
+    const others = grantsOf("query").filter(
+      (grant) => !grant.action.startsWith("logs:") && !grant.action.startsWith("dynamodb:"),
+    );
+    expect(others.map((grant) => `${grant.action} ${grant.resource}`).sort()).toEqual([
+      "kms:GetPublicKey ${aws_kms_key.digest.arn}",
+      "kms:Sign ${aws_kms_key.digest.arn}",
+    ]);
   });
 
   it("projector: reads the ledger stream, writes the read model only, sends failures to its queue", () => {

@@ -1,0 +1,197 @@
+# Signed digests (docs/api.md#digests, docs/runbook.md#digests): the KMS key that signs the head of the ledger's
+# hash chain (its private key never leaves KMS; the public key is an output and GET /number/digest/keys), and
+# the scheduled digest — an EventBridge Scheduler schedule runs the digest Lambda every few minutes, which
+# writes each new digest as a new object to a bucket with Object Lock in COMPLIANCE mode: until its retention
+# ends, no one, the account's root user included, can overwrite or delete it, nor shorten the retention.
+
+locals {
+  digest_bucket_name = "${var.project}-digests-${local.account_id}"
+}
+
+# --- the signing key -------------------------------------------------------------------------------------
+
+# ECC_NIST_P256 with SIGN_VERIFY: ECDSA_SHA_256 signatures, which are JWS's ES256. Asymmetric keys do not
+# rotate automatically; a new key would be published beside the old one in the JWKS.
+resource "aws_kms_key" "digest" {
+  description              = "${var.project}: signs digests of the ledger's head (ES256)"
+  customer_master_key_spec = "ECC_NIST_P256"
+  key_usage                = "SIGN_VERIFY"
+  deletion_window_in_days  = 30
+}
+
+resource "aws_kms_alias" "digest" {
+  name          = "alias/${var.project}-digest"
+  target_key_id = aws_kms_key.digest.key_id
+}
+
+data "aws_kms_public_key" "digest" {
+  key_id = aws_kms_key.digest.arn
+}
+
+# --- the archive -----------------------------------------------------------------------------------------
+
+resource "aws_s3_bucket" "digests" {
+  bucket              = local.digest_bucket_name
+  object_lock_enabled = true
+}
+
+# Object Lock needs versioning, and keeps every version: a PutObject never replaces a locked object.
+resource "aws_s3_bucket_versioning" "digests" {
+  bucket = aws_s3_bucket.digests.id
+
+  versioning_configuration {
+    status = "Enabled"
+  }
+}
+
+resource "aws_s3_bucket_object_lock_configuration" "digests" {
+  bucket = aws_s3_bucket.digests.id
+
+  rule {
+    default_retention {
+      mode = "COMPLIANCE"
+      days = var.digest_retention_days
+    }
+  }
+
+  depends_on = [aws_s3_bucket_versioning.digests]
+}
+
+resource "aws_s3_bucket_public_access_block" "digests" {
+  bucket                  = aws_s3_bucket.digests.id
+  block_public_acls       = true
+  block_public_policy     = true
+  ignore_public_acls      = true
+  restrict_public_buckets = true
+}
+
+resource "aws_s3_bucket_ownership_controls" "digests" {
+  bucket = aws_s3_bucket.digests.id
+
+  rule {
+    object_ownership = "BucketOwnerEnforced"
+  }
+}
+
+resource "aws_s3_bucket_server_side_encryption_configuration" "digests" {
+  bucket = aws_s3_bucket.digests.id
+
+  rule {
+    apply_server_side_encryption_by_default {
+      sse_algorithm = "AES256"
+    }
+  }
+}
+
+# --- the schedule ----------------------------------------------------------------------------------------
+
+resource "aws_scheduler_schedule" "digest" {
+  name                = "${var.project}-digest"
+  description         = "Writes a signed digest of the ledger's head to the Object Lock bucket when the head moved."
+  schedule_expression = "rate(${var.digest_interval_minutes} minutes)"
+
+  flexible_time_window {
+    mode = "OFF"
+  }
+
+  target {
+    arn      = aws_lambda_function.service["digest"].arn
+    role_arn = aws_iam_role.digest_schedule.arn
+
+    retry_policy {
+      # The next run writes the same head anyway; a few retries cover a throttled invocation.
+      maximum_retry_attempts       = 2
+      maximum_event_age_in_seconds = 300
+    }
+  }
+}
+
+# The schedule's role may invoke the digest Lambda and nothing else. Its name falls under the `-lambda-` roles
+# the deploy role may create, so it carries the Lambda permissions boundary too.
+data "aws_iam_policy_document" "digest_schedule_assume_role" {
+  statement {
+    sid     = "SchedulerService"
+    effect  = "Allow"
+    actions = ["sts:AssumeRole"]
+
+    principals {
+      type        = "Service"
+      identifiers = ["scheduler.amazonaws.com"]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceAccount"
+      values   = [local.account_id]
+    }
+  }
+}
+
+data "aws_iam_policy_document" "digest_schedule" {
+  statement {
+    sid       = "InvokeDigestLambda"
+    effect    = "Allow"
+    actions   = ["lambda:InvokeFunction"]
+    resources = [aws_lambda_function.service["digest"].arn]
+  }
+}
+
+resource "aws_iam_role" "digest_schedule" {
+  name                 = "${var.project}-lambda-digest-schedule"
+  assume_role_policy   = data.aws_iam_policy_document.digest_schedule_assume_role.json
+  permissions_boundary = aws_iam_policy.lambda_boundary.arn
+}
+
+resource "aws_iam_role_policy" "digest_schedule" {
+  name   = "${var.project}-digest-schedule"
+  role   = aws_iam_role.digest_schedule.id
+  policy = data.aws_iam_policy_document.digest_schedule.json
+}
+
+# --- the digest Lambda's own policy (its role is iam-lambda.tf's, one per Lambda) -------------------------
+
+# It reads the head (version and headHash) from the aggregate, signs it with the key, and creates objects in
+# the bucket — only new ones: the If-None-Match condition makes a PutObject that would add a version to an
+# existing key fail. It cannot read, list, delete or change the retention of anything there.
+data "aws_iam_policy_document" "digest" {
+  statement {
+    sid       = "ReadHead"
+    effect    = "Allow"
+    actions   = ["dynamodb:GetItem"]
+    resources = [aws_dynamodb_table.counters.arn]
+  }
+
+  statement {
+    sid       = "SignDigests"
+    effect    = "Allow"
+    actions   = ["kms:Sign", "kms:GetPublicKey"]
+    resources = [aws_kms_key.digest.arn]
+  }
+
+  statement {
+    sid       = "CreateDigestObjects"
+    effect    = "Allow"
+    actions   = ["s3:PutObject"]
+    resources = ["${aws_s3_bucket.digests.arn}/*"]
+
+    condition {
+      test     = "StringEquals"
+      variable = "s3:if-none-match"
+      values   = ["*"]
+    }
+  }
+
+  statement {
+    sid       = "WriteOwnLogs"
+    effect    = "Allow"
+    actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+    resources = ["${aws_cloudwatch_log_group.lambda["digest"].arn}:*"]
+  }
+
+  statement {
+    sid       = "LedgerIsAppendOnly"
+    effect    = "Deny"
+    actions   = ["dynamodb:UpdateItem", "dynamodb:DeleteItem"]
+    resources = [aws_dynamodb_table.ledger.arn]
+  }
+}

@@ -79,6 +79,21 @@ export interface CheckContext {
   readonly lagGraceMs: number;
 }
 
+/**
+ * Where a fold starts when it does not start from the genesis: a verified checkpoint (the state after the
+ * event at `version`), so only the events after it are fed (services/ledger/storage/checkpoint.ts).
+ */
+export interface StartState {
+  /** The last version already verified; the ledger holds exactly this many events up to it. */
+  readonly version: number;
+  /** The event's valueAfter at `version`. */
+  readonly value: number;
+  /** The sum of the deltas of versions 1 to `version`. */
+  readonly ledgerSum: number;
+  /** The eventId at `version`, for the aggregate's lastEventId when no event follows. */
+  readonly eventId: string;
+}
+
 const safeInteger = z.number().int().min(Number.MIN_SAFE_INTEGER).max(Number.MAX_SAFE_INTEGER);
 
 /** As much of an event as the arithmetic checks need; anything stricter is checked and reported apart. */
@@ -156,7 +171,8 @@ function fieldsOf(issues: readonly { path: readonly PropertyKey[] }[], first: bo
  * The fold. Feed it, in this order: the projected state (constructor); then for each ledger item in version
  * order, the audit entries up to `auditJoinVersionOf(item)` (`auditEntry`) and the item (`event`); then the
  * aggregate read after the ledger (`aggregate`), more ledger items if the ledger had not caught up with it,
- * `endLedger()`, the audit entries left (`auditEntry`); and take the `report`.
+ * `endLedger()`, the audit entries left (`auditEntry`); and take the `report`. Given a `start` state (a
+ * verified checkpoint), feed only the items and audit entries after its version: the fold goes on from there.
  */
 export class LedgerCheck {
   private readonly problems = new ProblemList();
@@ -165,6 +181,8 @@ export class LedgerCheck {
   /** The replayed state: the last version read and its valueAfter (the decider's initial state at first). */
   private state: CounterState;
   private eventsRead = 0;
+  /** Events before the start state, vouched for by it (0 from the genesis). */
+  private readonly eventsBefore: number;
   private ledgerSum = 0;
   /** The previous version was unreadable, so valueBefore has nothing to be compared with. */
   private continuityUnknown = false;
@@ -176,9 +194,13 @@ export class LedgerCheck {
   private stored: (ReportedState & { lastEventId: unknown }) | undefined;
   private ledgerEnded = false;
 
-  constructor(context: CheckContext, projectedItem: Item | undefined) {
+  constructor(context: CheckContext, projectedItem: Item | undefined, start?: StartState) {
     this.context = context;
-    this.state = initialState(context.bounds);
+    this.state =
+      start === undefined ? initialState(context.bounds) : { value: start.value, version: start.version };
+    this.eventsBefore = start?.version ?? 0;
+    this.ledgerSum = start?.ledgerSum ?? 0;
+    this.lastEventId = start?.eventId ?? "";
     const projected = storedStateOf(projectedItem, context.bounds);
     if (projected.malformed) {
       this.problems.add(
@@ -189,7 +211,7 @@ export class LedgerCheck {
     this.projected = projected.state;
   }
 
-  /** Ledger events checked so far. */
+  /** Ledger events checked so far (after the start state). */
   get events(): number {
     return this.eventsRead;
   }
@@ -445,10 +467,10 @@ export class LedgerCheck {
         `The aggregate is at version ${aggregate.version} but the ledger ends at version ${lastVersion}.`,
         lastVersion + 1,
       );
-    } else if (this.eventsRead !== aggregate.version) {
+    } else if (this.eventsBefore + this.eventsRead !== aggregate.version) {
       this.problems.add(
         "aggregateVersion",
-        `The aggregate is at version ${aggregate.version} but the ledger holds ${this.eventsRead} events.`,
+        `The aggregate is at version ${aggregate.version} but the ledger holds ${this.eventsBefore + this.eventsRead} events.`,
         aggregate.version,
       );
     }

@@ -13,7 +13,13 @@ import { VERIFY_EVENTS_PER_REQUEST_MAX } from "../../contract/limits";
 import { verifyReportSchema, type VerifyReport } from "../../contract/schemas";
 import type { LedgerConfig } from "../ledger/config";
 import { jsonResponse } from "../ledger/http/response";
-import { acquireLease, advanceCheckpoint, readCheckpoint, releaseLease } from "../ledger/storage/checkpoint";
+import {
+  acquireLease,
+  advanceCheckpoint,
+  readCheckpoint,
+  readLease,
+  releaseLease,
+} from "../ledger/storage/checkpoint";
 import { StoreUnavailableError } from "../ledger/storage/errors";
 import { verifyAfterCheckpoint } from "../ledger/storage/replay";
 
@@ -83,7 +89,12 @@ async function verifyUnderLease(dependencies: VerifyDependencies): Promise<Verif
   const sleep = dependencies.sleep ?? sleepFor;
   const holder = randomUUID();
   const giveUpAtMs = clock().getTime() + VERIFY_LEASE_WAIT_MS;
-  for (;;) {
+  for (let waited = false; ; waited = true) {
+    // A request that waited for the first result takes it, rather than the lease it just freed.
+    const seen = waited
+      ? lastResultOf((await readLease(client, config.tables, config.counterId)).lastResult)
+      : undefined;
+    if (seen !== undefined) return seen;
     const lease = { holder, nowMs: clock().getTime(), durationMs: VERIFY_LEASE_MS };
     const attempt = await acquireLease(client, config.tables, config.counterId, lease);
     if (attempt.acquired) break;

@@ -150,9 +150,17 @@ export async function acquireLease(
   } catch (error) {
     if (!isConditionFailure(error)) throw error;
   }
+  return { acquired: false, ...(await readLease(client, tables, counterId)) };
+}
+
+/** The lease as it stands: its last result, and when it runs out if someone holds it. */
+export async function readLease(
+  client: Client,
+  tables: Tables,
+  counterId: string,
+): Promise<Omit<LeaseRefusal, "acquired">> {
   const item = await readEntry(client, tables, counterId, LEASE_ENTRY);
   return {
-    acquired: false,
     lastResult: typeof item?.lastResult === "string" ? item.lastResult : undefined,
     expiresAtMs: typeof item?.expiresAtMs === "number" ? item.expiresAtMs : undefined,
   };

@@ -51,6 +51,8 @@ export interface VerificationDependencies {
    * versions, at most this many in flight), folded in order; 1 (the default) reads it as one sequence.
    */
   readonly segments?: number;
+  /** Versions per segment (REPLAY_SEGMENT_EVENTS); smaller in tests, to make many segments of a short ledger. */
+  readonly segmentEvents?: number;
 }
 
 /** A verification report with how far the replay got. */
@@ -151,12 +153,13 @@ export async function* segmentedLedgerPages(
   tables: Pick<TableNames, "ledger">,
   counterId: string,
   range: { readonly after: number; readonly through: number; readonly plannedThrough: number },
-  segments: number,
+  parallel: { readonly segments: number; readonly segmentEvents?: number },
 ): AsyncGenerator<Page> {
+  const { segments, segmentEvents = REPLAY_SEGMENT_EVENTS } = parallel;
   const planned = Math.min(range.plannedThrough, range.through);
   const ranges: { after: number; through: number }[] = [];
-  for (let after = range.after; after < planned; after += REPLAY_SEGMENT_EVENTS) {
-    ranges.push({ after, through: Math.min(after + REPLAY_SEGMENT_EVENTS, planned) });
+  for (let after = range.after; after < planned; after += segmentEvents) {
+    ranges.push({ after, through: Math.min(after + segmentEvents, planned) });
   }
   if (planned < range.through) ranges.push({ after: Math.max(range.after, planned), through: range.through });
   const inFlight: Promise<Page[]>[] = [];
@@ -308,7 +311,10 @@ async function feedLedger(
   const { client, tables, counterId } = dependencies;
   const pages =
     range.segments > 1
-      ? segmentedLedgerPages(client, tables, counterId, range, range.segments)
+      ? segmentedLedgerPages(client, tables, counterId, range, {
+          segments: range.segments,
+          segmentEvents: dependencies.segmentEvents,
+        })
       : ledgerPages(client, tables, counterId, range.after, range.through);
   for await (const page of pages) {
     for (const item of page) {

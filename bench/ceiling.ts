@@ -17,14 +17,18 @@ export interface CeilingResult {
   readonly durationMs: number;
 }
 
-/** Writes batches of 99 increments until `durationMs` has passed or `eventsMax` events are written. */
+/**
+ * Writes batches of 99 increments until `durationMs` has passed or `eventsMax` events are written, after
+ * `from` (the counter's current state; a new counter by default).
+ */
 export async function writeAtCeiling(
   client: DynamoDBDocumentClient,
   config: LedgerConfig,
   limits: { durationMs: number; eventsMax: number },
+  from: ChainedState = { value: 0, version: 0, head: GENESIS_HEAD },
 ): Promise<CeilingResult> {
   const startedAt = performance.now();
-  let state: ChainedState = { value: 0, version: 0, head: GENESIS_HEAD };
+  let state: ChainedState = from;
   let events = 0;
   let transactions = 0;
   while (performance.now() - startedAt < limits.durationMs && events < limits.eventsMax) {

@@ -45,3 +45,10 @@ export const VERIFY_PROBLEMS_LISTED_MAX = 200;
 /** A violation's kind is one of a few camel-case names; its detail one sentence naming versions and values. */
 export const VERIFY_PROBLEM_KIND_CHARACTERS_MAX = 64;
 export const VERIFY_PROBLEM_DETAIL_CHARACTERS_MAX = 1024;
+
+/**
+ * Ledger events one GET /number/verify checks after its checkpoint (docs/architecture.md#checkpointed-verification):
+ * about a second of replay at the measured rate, far inside API Gateway's 30 s; the report's `more` says when
+ * events remain, and the next call goes on from where this one stopped.
+ */
+export const VERIFY_EVENTS_PER_REQUEST_MAX = 20_000;

@@ -17,6 +17,7 @@ import {
   REQUEST_ID_CHARACTERS_MAX,
   VALUE_MAX,
   VALUE_MIN,
+  VERIFY_EVENTS_PER_REQUEST_MAX,
   VERIFY_PROBLEM_DETAIL_CHARACTERS_MAX,
   VERIFY_PROBLEM_KIND_CHARACTERS_MAX,
   VERIFY_PROBLEMS_LISTED_MAX,
@@ -236,12 +237,19 @@ export const verifyProblemSchema = z
   })
   .meta({ id: "VerifyProblem", description: "One violation of an invariant." });
 
-/** `GET /number/verify`: the ledger replayed and checked against invariants I1–I3 and I5. */
+/**
+ * `GET /number/verify`: the ledger checked against invariants I1–I3 and I5 — by the API, what came after its
+ * verify checkpoint (docs/architecture.md#checkpointed-verification); by `npm run verify`, all of it.
+ */
 export const verifyReportSchema = z
   .strictObject({
     ok: z.boolean(),
-    events: safeCount.describe("How many ledger events were replayed."),
-    ledgerSum: reportedInteger.describe("The sum of every event's delta."),
+    events: safeCount.describe(
+      "How many ledger events were replayed: by the API, those after its checkpoint (checkedFrom to checkedTo).",
+    ),
+    ledgerSum: reportedInteger.describe(
+      "The sum of every event's delta up to checkedTo (the checkpoint's sum plus the deltas checked).",
+    ),
     aggregate: reportedStateSchema,
     readModel: reportedStateSchema,
     lag: z
@@ -256,10 +264,35 @@ export const verifyReportSchema = z
     problems: z.array(verifyProblemSchema).max(VERIFY_PROBLEMS_LISTED_MAX),
     problemsOmitted: safeCount.optional().describe("Violations found beyond the ones listed in `problems`."),
     durationMs: safeCount,
+    checkedFrom: safeCount
+      .optional()
+      .describe("The first version this check read: 1, or the checkpoint's version + 1 (the API's)."),
+    checkedTo: safeCount
+      .optional()
+      .describe("The last version this check read; checkedFrom − 1 when nothing followed the checkpoint."),
+    more: z
+      .boolean()
+      .optional()
+      .describe(
+        `Events remain after checkedTo: one call checks at most ${VERIFY_EVENTS_PER_REQUEST_MAX} events, and the next goes on from here. The aggregate is checked by the call that reaches it.`,
+      ),
+    checkpointVersion: safeCount
+      .optional()
+      .describe(
+        "The API's verify checkpoint after this check: every version up to it was verified sound, now or by an earlier call (0: none yet). It never moves back, nor past an audit entry still to be written.",
+      ),
+    verifiedAt: timestampSchema.optional().describe("When this result was produced."),
+    fromLastResult: z
+      .boolean()
+      .optional()
+      .describe(
+        "True when another verification of the counter was running: this is the last result (of verifiedAt), not a new check.",
+      ),
   })
   .meta({
     id: "VerifyReport",
-    description: "This version always sends `lag` and `problemsOmitted`; a client should not require them.",
+    description:
+      "This version always sends `lag` and `problemsOmitted`, and the API also `checkedFrom`, `checkedTo`, `more`, `checkpointVersion`, `verifiedAt` and `fromLastResult`; a client should not require them.",
   });
 export type VerifyReport = Immutable<z.infer<typeof verifyReportSchema>>;
 

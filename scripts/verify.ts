@@ -1,8 +1,9 @@
-// `npm run verify [-- --json] [-- --url <api base URL> [--token <access token>]]`: replays the ledger of any deployment — DynamoDB Local
+// `npm run verify [-- --json] [-- --segments N] [-- --url <api base URL> [--token <access token>]]`: replays the whole ledger of any deployment — DynamoDB Local
 // (DYNAMODB_ENDPOINT) or AWS (the usual credential chain and AWS_REGION), tables and counter from LEDGER_TABLE,
 // COUNTERS_TABLE, READ_MODEL_TABLE and COUNTER_ID — and prints the report of I1–I3 and I5; with --url it asks
 // a running API's GET /number/verify instead. Exit 0 only when the ledger is sound, 1 when it is not, 2 when it
-// could not be verified. It only reads, and streams the ledger page by page.
+// could not be verified. It only reads, and streams the ledger page by page — N version segments in parallel,
+// folded in order. It never uses the API's verify checkpoint: the auditor's replay starts from the genesis.
 
 import { parseArgs } from "node:util";
 import "../local/quiet-sdk-notice";
@@ -11,6 +12,10 @@ import { ConfigurationError, loadLedgerConfig } from "../services/ledger/config"
 import { describeError } from "../services/ledger/log";
 import { verifyLedger, type ReplayProgress } from "../services/ledger/storage/replay";
 import { PROBLEM_KINDS, type VerificationReport } from "../services/ledger/domain/verification";
+import type { VerifyReport } from "../contract/schemas";
+
+/** A report from the tables or the API: the API's carries its checkpoint fields too. */
+type VerifiedReport = VerificationReport & Partial<Omit<VerifyReport, keyof VerificationReport>>;
 
 const EXIT_SOUND = 0;
 const EXIT_VIOLATIONS = 1;
@@ -20,13 +25,19 @@ const EXIT_NOT_VERIFIED = 2;
 const PROGRESS_REDRAW_INTERVAL_MS = 100;
 const PROGRESS_BAR_CHARACTERS = 30;
 const SPINNER_FRAMES = ["|", "/", "-", "\\"] as const;
+/** Version segments read in parallel by default: measured in bench/ (the replay section). */
+const SEGMENTS_DEFAULT = 4;
+const SEGMENTS_MAX = 32;
 
-const USAGE = `usage: npm run verify [-- --json] [-- --url <api base URL> [--token <access token>]]
-  Replays the counter's ledger and checks I1–I3 and I5 (docs/architecture.md).
+const USAGE = `usage: npm run verify [-- --json] [-- --segments N] [-- --url <api base URL> [--token <access token>]]
+  Replays the counter's whole ledger and checks I1–I3 and I5 (docs/architecture.md).
   --json        print the report exactly as GET /number/verify answers it
-  --url <base>  ask a running API to replay instead of reading the tables: its base URL with the scheme,
+  --segments N  read the ledger as N version ranges in parallel, folded in order (1–${SEGMENTS_MAX}, default
+                ${SEGMENTS_DEFAULT}; 1 reads it as one sequence)
+  --url <base>  ask a running API instead of reading the tables: its base URL with the scheme,
                 and any path prefix (http://localhost:3000 of npm start, https://…/prod on AWS);
-                --url=<base> works too
+                --url=<base> works too. The API checks what came after its checkpoint, at
+                most a bounded number of events per call (the report says if more remain)
   --token <t>   with --url: an access token with scope counter:audit, which GET /number/verify needs
                 (locally: npm run token -- --url <base> --user audrey --scope counter:audit)
   Environment: DYNAMODB_ENDPOINT (else AWS with AWS_REGION and the default credentials),
@@ -89,7 +100,27 @@ function violations(count: number): string {
   return `${count} ${count === 1 ? "violation" : "violations"}`;
 }
 
-function describeReport(report: VerificationReport, counterId: string): string {
+/** How far the check went, when the report says it (the API's checks go on from its checkpoint). */
+function checkedLines(report: VerifiedReport): string[] {
+  const lines: string[] = [];
+  if (report.checkedFrom !== undefined && report.checkedTo !== undefined) {
+    const range =
+      report.checkedTo < report.checkedFrom
+        ? "nothing new"
+        : `versions ${report.checkedFrom}–${report.checkedTo}`;
+    const more = report.more === true ? " (more remain: run again to go on)" : "";
+    lines.push(`  checked     ${range}${more}`);
+  }
+  if (report.checkpointVersion !== undefined) {
+    lines.push(`  checkpoint  version ${report.checkpointVersion} verified`);
+  }
+  if (report.fromLastResult === true) {
+    lines.push(`  last result of ${report.verifiedAt ?? "?"}: another verification was running`);
+  }
+  return lines;
+}
+
+function describeReport(report: VerifiedReport, counterId: string): string {
   const lines = [
     `counter "${counterId}"`,
     `  events      ${report.events}`,
@@ -98,6 +129,7 @@ function describeReport(report: VerificationReport, counterId: string): string {
     `  read model  value ${report.readModel.value}, version ${report.readModel.version}`,
     `  lag         ${report.lag.versions} versions, ${report.lag.auditEntries} audit entries not yet projected`,
     `  duration    ${report.durationMs} ms`,
+    ...checkedLines(report),
   ];
   for (const problem of report.problems) {
     const where = problem.version === undefined ? "" : ` at version ${problem.version}`;
@@ -123,6 +155,7 @@ type Arguments =
       readonly json: boolean;
       readonly url: URL | undefined;
       readonly token: string | undefined;
+      readonly segments: number;
     };
 
 const MISSING_URL = "--url needs the API's base URL, e.g. --url http://localhost:3000";
@@ -144,7 +177,7 @@ function baseUrlOf(raw: string): URL | string {
 }
 
 function readArguments(argv: readonly string[]): Arguments {
-  let values: { json?: boolean; url?: string; token?: string; help?: boolean };
+  let values: { json?: boolean; url?: string; token?: string; segments?: string; help?: boolean };
   try {
     ({ values } = parseArgs({
       args: [...argv],
@@ -152,6 +185,7 @@ function readArguments(argv: readonly string[]): Arguments {
         json: { type: "boolean" },
         url: { type: "string" },
         token: { type: "string" },
+        segments: { type: "string" },
         help: { type: "boolean", short: "h" },
       },
       strict: true,
@@ -168,11 +202,18 @@ function readArguments(argv: readonly string[]): Arguments {
   if (values.token !== undefined && url === undefined) {
     return { kind: "usageError", message: "--token goes with --url: the tables need no token" };
   }
-  return { kind: "verify", json: values.json === true, url, token: values.token };
+  const segments = values.segments === undefined ? SEGMENTS_DEFAULT : Number(values.segments);
+  if (!Number.isInteger(segments) || segments < 1 || segments > SEGMENTS_MAX) {
+    return { kind: "usageError", message: `--segments must be an integer from 1 to ${SEGMENTS_MAX}` };
+  }
+  if (values.segments !== undefined && url !== undefined) {
+    return { kind: "usageError", message: "--segments goes with the tables, not with --url" };
+  }
+  return { kind: "verify", json: values.json === true, url, token: values.token, segments };
 }
 
 /** The report of a running API's GET /number/verify, below the base URL's path; the replay happens there. */
-async function reportFromApi(base: URL, token: string | undefined): Promise<VerificationReport> {
+async function reportFromApi(base: URL, token: string | undefined): Promise<VerifiedReport> {
   const headers: Record<string, string> = token === undefined ? {} : { Authorization: `Bearer ${token}` };
   const response = await fetch(new URL("number/verify", base), { headers });
   if (response.status === 401 || response.status === 403) {
@@ -181,14 +222,18 @@ async function reportFromApi(base: URL, token: string | undefined): Promise<Veri
     );
   }
   if (response.status !== 200) throw new Error(`GET /number/verify answered ${response.status}`);
-  const report = (await response.json()) as VerificationReport;
+  const report = (await response.json()) as VerifiedReport;
   if (typeof report.ok !== "boolean" || !Array.isArray(report.problems)) {
     throw new Error("GET /number/verify did not answer a verification report");
   }
   return report;
 }
 
-async function reportFromTables(counterId: string, onProgress: (progress: ReplayProgress) => void) {
+async function reportFromTables(
+  counterId: string,
+  segments: number,
+  onProgress: (progress: ReplayProgress) => void,
+) {
   const config = loadLedgerConfig(process.env);
   const client = createDocumentClient(config);
   try {
@@ -197,6 +242,7 @@ async function reportFromTables(counterId: string, onProgress: (progress: Replay
       tables: config.tables,
       counterId,
       bounds: config.bounds,
+      segments,
       onProgress,
     });
   } finally {
@@ -218,9 +264,9 @@ async function main(argv: readonly string[]): Promise<number> {
   const line = progressLine(process.stderr);
   let stopSpinner = (): void => undefined;
   try {
-    let report: VerificationReport;
+    let report: VerifiedReport;
     if (options.url === undefined) {
-      report = await reportFromTables(counterId, progressBar(line));
+      report = await reportFromTables(counterId, options.segments, progressBar(line));
     } else {
       stopSpinner = progressSpinner(line);
       report = await reportFromApi(options.url, options.token);

@@ -1,31 +1,140 @@
-// GET /number/verify (docs/api.md): replays the whole ledger and reports I1–I3 and I5
-// (services/ledger/storage/replay.ts).
-// A report with violations is still a 200: the report is the answer. It never writes.
+// GET /number/verify (docs/api.md#get-numberverify): checks what the ledger gained since the counter's verify
+// checkpoint — at most VERIFY_EVENTS_PER_REQUEST_MAX events, the report saying how far it got — and reports
+// I1–I3 and I5 (services/ledger/storage/replay.ts); when that is sound, moves the checkpoint forward
+// (docs/architecture.md#checkpointed-verification). One verification per counter at a time: within this
+// execution environment a single flight, across Lambdas a lease (services/ledger/storage/checkpoint.ts); a
+// request that comes while one runs answers the last result, with its time, instead of starting another.
+// A report with violations is still a 200: the report is the answer. It writes only the checkpoint and the lease.
 
 import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import type { APIGatewayProxyStructuredResultV2 } from "aws-lambda";
-import type { VerifyReport } from "../../contract/schemas";
+import { randomUUID } from "node:crypto";
+import { VERIFY_EVENTS_PER_REQUEST_MAX } from "../../contract/limits";
+import { verifyReportSchema, type VerifyReport } from "../../contract/schemas";
 import type { LedgerConfig } from "../ledger/config";
 import { jsonResponse } from "../ledger/http/response";
-import { verifyLedger } from "../ledger/storage/replay";
+import {
+  acquireLease,
+  advanceCheckpoint,
+  readCheckpoint,
+  readLease,
+  releaseLease,
+} from "../ledger/storage/checkpoint";
+import { StoreUnavailableError } from "../ledger/storage/errors";
+import { verifyAfterCheckpoint } from "../ledger/storage/replay";
+
+/**
+ * How long a verifier holds the counter's lease: longer than any verification that API Gateway's 30 s still
+ * answers, so it never runs out under a live one; a verifier that died leaves it to expire.
+ */
+export const VERIFY_LEASE_MS = 30_000;
+/** How often a request that found the lease held, and no last result yet, looks again. */
+export const VERIFY_LEASE_POLL_MS = 100;
+/** How long such a request waits for the first result before answering 503 (the Lambda's timeout is 29 s). */
+export const VERIFY_LEASE_WAIT_MS = 20_000;
 
 export interface VerifyDependencies {
   readonly client: Pick<DynamoDBDocumentClient, "send">;
   readonly config: Pick<LedgerConfig, "tables" | "counterId" | "bounds">;
+  readonly clock?: () => Date;
+  readonly sleep?: (milliseconds: number) => Promise<void>;
+  /** Events checked per request (VERIFY_EVENTS_PER_REQUEST_MAX); smaller in tests. */
+  readonly eventsMax?: number;
+  /** Called once the lease is held, before the replay (tests hold a verification there). */
+  readonly onLeaseHeld?: () => Promise<void>;
+}
+
+const sleepFor = (milliseconds: number): Promise<void> =>
+  new Promise((wake) => setTimeout(wake, milliseconds));
+
+/** A recorded result, read back; undefined if it is not a report (then nobody is answered with it). */
+function lastResultOf(json: string | undefined): VerifyReport | undefined {
+  if (json === undefined) return undefined;
+  try {
+    const parsed = verifyReportSchema.safeParse(JSON.parse(json));
+    return parsed.success ? { ...parsed.data, fromLastResult: true } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Checks after the checkpoint (the lease held), moves the checkpoint if that was sound, answers the report. */
+async function verifyAndAdvance(dependencies: VerifyDependencies): Promise<VerifyReport> {
+  const { client, config } = dependencies;
+  const clock = dependencies.clock ?? (() => new Date());
+  const start = await readCheckpoint(client, config.tables, config.counterId);
+  const { report, reached } = await verifyAfterCheckpoint(
+    { client, tables: config.tables, counterId: config.counterId, bounds: config.bounds, clock },
+    { start, eventsMax: dependencies.eventsMax ?? VERIFY_EVENTS_PER_REQUEST_MAX },
+  );
+  const verifiedAt = clock().toISOString();
+  let checkpointVersion = start?.version ?? 0;
+  if (reached !== undefined && reached.version > checkpointVersion) {
+    const moved = await advanceCheckpoint(client, config.tables, config.counterId, {
+      ...reached,
+      verifiedAt,
+    });
+    if (moved) checkpointVersion = reached.version;
+  }
+  return { ...report, checkpointVersion, verifiedAt, fromLastResult: false };
+}
+
+/**
+ * One verification under the counter's lease; if another holds it, its last result — or, before there is
+ * any, the first one, waited for.
+ */
+async function verifyUnderLease(dependencies: VerifyDependencies): Promise<VerifyReport> {
+  const { client, config } = dependencies;
+  const clock = dependencies.clock ?? (() => new Date());
+  const sleep = dependencies.sleep ?? sleepFor;
+  const holder = randomUUID();
+  const giveUpAtMs = clock().getTime() + VERIFY_LEASE_WAIT_MS;
+  for (let waited = false; ; waited = true) {
+    // A request that waited for the first result takes it, rather than the lease it just freed.
+    const seen = waited
+      ? lastResultOf((await readLease(client, config.tables, config.counterId)).lastResult)
+      : undefined;
+    if (seen !== undefined) return seen;
+    const lease = { holder, nowMs: clock().getTime(), durationMs: VERIFY_LEASE_MS };
+    const attempt = await acquireLease(client, config.tables, config.counterId, lease);
+    if (attempt.acquired) break;
+    const last = lastResultOf(attempt.lastResult);
+    if (last !== undefined) return last;
+    if (clock().getTime() >= giveUpAtMs) {
+      throw new StoreUnavailableError("another verification holds the lease and has no result yet");
+    }
+    await sleep(VERIFY_LEASE_POLL_MS);
+  }
+  let report: VerifyReport | undefined;
+  try {
+    await dependencies.onLeaseHeld?.();
+    report = await verifyAndAdvance(dependencies);
+    return report;
+  } finally {
+    const lastResult = report === undefined ? undefined : JSON.stringify(report);
+    await releaseLease(client, config.tables, config.counterId, { holder, lastResult });
+  }
 }
 
 export function createVerifyQuery(
   dependencies: VerifyDependencies,
 ): () => Promise<APIGatewayProxyStructuredResultV2> {
-  const { client, config } = dependencies;
+  let running: Promise<VerifyReport> | undefined;
+  let last: VerifyReport | undefined;
   return async () => {
-    const report = await verifyLedger({
-      client,
-      tables: config.tables,
-      counterId: config.counterId,
-      bounds: config.bounds,
-    });
-    const body: VerifyReport = report;
-    return jsonResponse(200, body);
+    if (running !== undefined) {
+      // This environment is verifying already: its last result if it has one, else the running one's.
+      const body = last === undefined ? await running : { ...last, fromLastResult: true };
+      return jsonResponse(200, body);
+    }
+    const flight = verifyUnderLease(dependencies);
+    running = flight;
+    try {
+      const body = await flight;
+      last = body;
+      return jsonResponse(200, body);
+    } finally {
+      running = undefined;
+    }
   };
 }

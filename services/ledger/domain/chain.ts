@@ -68,7 +68,8 @@ export class ChainWalk {
   private hash: string | undefined;
   private version: number;
 
-  constructor(start: ChainHead = GENESIS_HEAD) {
+  /** From a head; a `hash` left undefined (a start whose hash is not known) checks no link until the next. */
+  constructor(start: { readonly version: number; readonly hash: string | undefined } = GENESIS_HEAD) {
     this.hash = start.hash;
     this.version = start.version;
   }

@@ -7,7 +7,7 @@
 
 import { z } from "zod";
 import { auditDifferences } from "./audit";
-import { ChainWalk, HASH_PATTERN, type ChainHead } from "./chain";
+import { ChainWalk, GENESIS_HEAD, HASH_PATTERN, type ChainHead } from "./chain";
 import { initialState, isWithinBounds, step, type Bounds, type CounterState } from "./decider";
 import { expectedEventIdOf, ledgerEventSchema } from "./event";
 import { VERIFY_PROBLEMS_LISTED_MAX } from "./limits";
@@ -88,6 +88,26 @@ export interface CheckContext {
    * order: the chain must reach each one's hash at its version (docs/architecture.md#the-hash-chain).
    */
   readonly trustedHeads?: readonly ChainHead[];
+}
+
+/**
+ * Where a fold starts when it does not start from the genesis: a verified checkpoint (the state after the
+ * event at `version`), so only the events after it are fed (services/ledger/storage/checkpoint.ts).
+ */
+export interface StartState {
+  /** The last version already verified; the ledger holds exactly this many events up to it. */
+  readonly version: number;
+  /** The event's valueAfter at `version`. */
+  readonly value: number;
+  /** The sum of the deltas of versions 1 to `version`. */
+  readonly ledgerSum: number;
+  /** The eventId at `version`, for the aggregate's lastEventId when no event follows. */
+  readonly eventId: string;
+  /**
+   * The chain's hash at `version` (I7): the first event after it must link to it. Undefined for a checkpoint
+   * written before the chain: the link of that first event is then not checked.
+   */
+  readonly hash?: string | null | undefined;
 }
 
 const safeInteger = z.number().int().min(Number.MIN_SAFE_INTEGER).max(Number.MAX_SAFE_INTEGER);
@@ -176,7 +196,8 @@ function fieldsOf(issues: readonly { path: readonly PropertyKey[] }[], first: bo
  * The fold. Feed it, in this order: the projected state (constructor); then for each ledger item in version
  * order, the audit entries up to `auditJoinVersionOf(item)` (`auditEntry`) and the item (`event`); then the
  * aggregate read after the ledger (`aggregate`), more ledger items if the ledger had not caught up with it,
- * `endLedger()`, the audit entries left (`auditEntry`); and take the `report`.
+ * `endLedger()`, the audit entries left (`auditEntry`); and take the `report`. Given a `start` state (a
+ * verified checkpoint), feed only the items and audit entries after its version: the fold goes on from there.
  */
 export class LedgerCheck {
   private readonly problems = new ProblemList();
@@ -185,6 +206,8 @@ export class LedgerCheck {
   /** The replayed state: the last version read and its valueAfter (the decider's initial state at first). */
   private state: CounterState;
   private eventsRead = 0;
+  /** Events before the start state, vouched for by it (0 from the genesis). */
+  private readonly eventsBefore: number;
   private ledgerSum = 0;
   /** The previous version was unreadable, so valueBefore has nothing to be compared with. */
   private continuityUnknown = false;
@@ -194,17 +217,24 @@ export class LedgerCheck {
   /** Audit entries fed and not yet joined, in version order. */
   private readonly audit: { version: number; entry: Item }[] = [];
   private stored: (ReportedState & { lastEventId: unknown; head: ChainHead | undefined }) | undefined;
-  /** The hash chain (I7), walked over the items as they are read. */
-  private readonly chain = new ChainWalk();
+  /** The hash chain (I7), walked over the items as they are read, from the start state's head. */
+  private readonly chain: ChainWalk;
   /** The trusted heads still ahead, by version; and the last version at which one matched. */
   private readonly trustedAhead: ChainHead[];
   private lastTrustedMatch = 0;
   private ledgerEnded = false;
 
-  constructor(context: CheckContext, projectedItem: Item | undefined) {
+  constructor(context: CheckContext, projectedItem: Item | undefined, start?: StartState) {
     this.context = context;
     this.trustedAhead = [...(context.trustedHeads ?? [])].sort((left, right) => left.version - right.version);
-    this.state = initialState(context.bounds);
+    this.state =
+      start === undefined ? initialState(context.bounds) : { value: start.value, version: start.version };
+    this.eventsBefore = start?.version ?? 0;
+    this.ledgerSum = start?.ledgerSum ?? 0;
+    this.lastEventId = start?.eventId ?? "";
+    this.chain = new ChainWalk(
+      start === undefined ? GENESIS_HEAD : { version: start.version, hash: start.hash ?? undefined },
+    );
     const projected = storedStateOf(projectedItem, context.bounds);
     if (projected.malformed) {
       this.problems.add(
@@ -215,7 +245,7 @@ export class LedgerCheck {
     this.projected = projected.state;
   }
 
-  /** Ledger events checked so far. */
+  /** Ledger events checked so far (after the start state). */
   get events(): number {
     return this.eventsRead;
   }
@@ -549,10 +579,10 @@ export class LedgerCheck {
         `The aggregate is at version ${aggregate.version} but the ledger ends at version ${lastVersion}.`,
         lastVersion + 1,
       );
-    } else if (this.eventsRead !== aggregate.version) {
+    } else if (this.eventsBefore + this.eventsRead !== aggregate.version) {
       this.problems.add(
         "aggregateVersion",
-        `The aggregate is at version ${aggregate.version} but the ledger holds ${this.eventsRead} events.`,
+        `The aggregate is at version ${aggregate.version} but the ledger holds ${this.eventsBefore + this.eventsRead} events.`,
         aggregate.version,
       );
     }

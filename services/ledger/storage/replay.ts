@@ -2,8 +2,11 @@
 // through the byVersion index in version order, a page at a time, beside the audit trail in the same order, and
 // feeds both to the pure check (services/ledger/domain/verification.ts), which reports I1–I3 against the
 // aggregate and I5 against the read model (each audit entry, its actor included, against its event), naming
-// the version of each violation. Shared by GET /number/verify and `npm run verify`. It never writes, never holds more than two pages of the ledger (and two of the audit
-// trail) at a time, and never throws on bad data: bad data is what it reports.
+// the version of each violation. Shared by GET /number/verify, which goes on from a verified checkpoint and
+// checks a bounded number of events per call (docs/architecture.md#checkpointed-verification), and
+// `npm run verify`, which replays everything, optionally reading version segments in parallel. It never writes,
+// holds at most two pages of the ledger (or, with segments, `segments` segments) and two of the audit trail at
+// a time, and never throws on bad data: bad data is what it reports.
 
 import type { ChainHead } from "../domain/chain";
 import { GetCommand, QueryCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
@@ -18,15 +21,18 @@ import {
   auditJoinVersionOf,
   LedgerCheck,
   storedStateOf,
+  type ProblemKind,
+  type ReportedState,
   type VerificationReport,
 } from "../domain/verification";
+import type { VerifyCheckpoint } from "./checkpoint";
 import { stateEntryKey } from "./read-model";
 import { storeCall } from "./store";
 import { COUNTERS, LEDGER, READ_MODEL, type TableNames } from "./tables";
 
 export interface ReplayProgress {
   readonly eventsRead: number;
-  /** The aggregate's version when the replay began: the number of events a sound ledger holds. */
+  /** The events this replay expects when it begins: the aggregate's version (less the checkpoint's). */
   readonly eventsExpected: number;
 }
 
@@ -43,7 +49,40 @@ export interface VerificationDependencies {
   readonly lagGraceMs?: number;
   /** Heads that signed digests committed to (verified by the caller): the chain must reach each (I7). */
   readonly trustedHeads?: readonly ChainHead[];
+  /**
+   * Version ranges of the ledger read in parallel through the byVersion index (each REPLAY_SEGMENT_EVENTS
+   * versions, at most this many in flight), folded in order; 1 (the default) reads it as one sequence.
+   */
+  readonly segments?: number;
+  /** Versions per segment (REPLAY_SEGMENT_EVENTS); smaller in tests, to make many segments of a short ledger. */
+  readonly segmentEvents?: number;
 }
+
+/** A verification report with how far the replay got. */
+export interface ReplayReport extends VerificationReport {
+  /** The first version this replay read: 1, or the checkpoint's version + 1. */
+  readonly checkedFrom: number;
+  /** The last version it read; checkedFrom − 1 when nothing followed the checkpoint. */
+  readonly checkedTo: number;
+  /** Events remain beyond checkedTo: the cap on events per replay was reached. */
+  readonly more: boolean;
+}
+
+/** Where a verified checkpoint may move after a replay: the state after the event at `version`. */
+export type ReachedState = Omit<VerifyCheckpoint, "verifiedAt">;
+
+export interface IncrementalVerification {
+  readonly report: ReplayReport;
+  /**
+   * The last version checked sound below any audit entry not yet written (an entry the projector still owes
+   * is checked by a later replay): where the checkpoint may move. Undefined when the report is not ok or when
+   * nothing new was checked.
+   */
+  readonly reached: ReachedState | undefined;
+}
+
+/** Versions per segment of a parallel replay: ten pages, so that each segment's Query is worth its round trips. */
+export const REPLAY_SEGMENT_EVENTS = 10 * REPLAY_PAGE_EVENTS_MAX;
 
 type Page = readonly Record<string, unknown>[];
 
@@ -99,20 +138,71 @@ export async function* ledgerPages(
   );
 }
 
-/** The audit trail of a counter in version order, one page at a time (the state entry 0 left out). */
+async function collect(pages: AsyncGenerator<Page>): Promise<Page[]> {
+  const collected: Page[] = [];
+  for await (const page of pages) collected.push(page);
+  return collected;
+}
+
+/**
+ * The ledger's versions in (afterVersion, throughVersion] in version order, read as ranges of
+ * REPLAY_SEGMENT_EVENTS versions up to `plannedThrough` (the aggregate's version when the replay began), plus
+ * one range for whatever lies beyond: up to `segments` ranges are read at once, each whole, and handed on in
+ * order — the same items, in the same order, as one sequential Query, in less time when the store answers
+ * several reads at once.
+ */
+export async function* segmentedLedgerPages(
+  client: Pick<DynamoDBDocumentClient, "send">,
+  tables: Pick<TableNames, "ledger">,
+  counterId: string,
+  range: { readonly after: number; readonly through: number; readonly plannedThrough: number },
+  parallel: { readonly segments: number; readonly segmentEvents?: number },
+): AsyncGenerator<Page> {
+  const { segments, segmentEvents = REPLAY_SEGMENT_EVENTS } = parallel;
+  const planned = Math.min(range.plannedThrough, range.through);
+  const ranges: { after: number; through: number }[] = [];
+  for (let after = range.after; after < planned; after += segmentEvents) {
+    ranges.push({ after, through: Math.min(after + segmentEvents, planned) });
+  }
+  if (planned < range.through) ranges.push({ after: Math.max(range.after, planned), through: range.through });
+  const inFlight: Promise<Page[]>[] = [];
+  let next = 0;
+  const startNext = (): void => {
+    const segment = ranges[next++];
+    if (segment === undefined) return;
+    const read = collect(ledgerPages(client, tables, counterId, segment.after, segment.through));
+    // Awaited in its turn; handled now so that a failure while an earlier segment is awaited is not "unhandled".
+    read.catch(() => undefined);
+    inFlight.push(read);
+  };
+  while (next < ranges.length && inFlight.length < segments) startNext();
+  for (let read = inFlight.shift(); read !== undefined; read = inFlight.shift()) {
+    const pages = await read;
+    startNext();
+    yield* pages;
+  }
+}
+
+/** The audit trail of a counter in version order, versions in (afterVersion, throughVersion], a page at a time. */
 async function* auditEntries(
   client: Pick<DynamoDBDocumentClient, "send">,
   tables: Pick<TableNames, "readModel">,
   counterId: string,
+  versions: { readonly after: number; readonly through: number },
 ): AsyncGenerator<Record<string, unknown>> {
   const pages = pagesReadAhead((startKey) =>
     storeCall(() =>
       client.send(
         new QueryCommand({
           TableName: tables.readModel,
-          KeyConditionExpression: "#counterId = :counterId AND #entry > :state",
+          KeyConditionExpression: "#counterId = :counterId AND #entry BETWEEN :after AND :through",
           ExpressionAttributeNames: { "#counterId": READ_MODEL.partitionKey, "#entry": READ_MODEL.sortKey },
-          ExpressionAttributeValues: { ":counterId": counterId, ":state": READ_MODEL.stateEntry },
+          ExpressionAttributeValues: {
+            ":counterId": counterId,
+            // The state entry 0 (and the checkpoint's and lease's negative keys) left out.
+            ":after": Math.max(versions.after, READ_MODEL.stateEntry) + 1,
+            ":through": versions.through,
+          },
           ConsistentRead: true,
           ExclusiveStartKey: startKey,
           Limit: REPLAY_PAGE_EVENTS_MAX,
@@ -122,7 +212,6 @@ async function* auditEntries(
   );
   for await (const page of pages) yield* page;
 }
-
 /** Reads the audit trail one entry ahead, so that the replay can join it to the ledger by version. */
 class AuditCursor {
   private readonly entries: AsyncGenerator<Record<string, unknown>>;
@@ -168,38 +257,127 @@ async function readItem(
   return output.Item;
 }
 
-/** Feeds the check the ledger's versions in (afterVersion, throughVersion], each after the audit entries it joins. */
+/**
+ * Follows a sound replay to find where the checkpoint may move: the last event whose audit entry was joined,
+ * before the first one still owed by the projector.
+ */
+class ReachTracker {
+  private ledgerSum: number;
+  private stopped = false;
+  reached: ReachedState | undefined;
+
+  constructor(start: VerifyCheckpoint | undefined) {
+    this.ledgerSum = start?.ledgerSum ?? 0;
+  }
+
+  /** `head` is the fold's chain head after the item: the hash a checkpoint here must carry (I7). */
+  event(item: Record<string, unknown>, joined: boolean, head: ChainHead | undefined): void {
+    if (this.stopped) return;
+    const { version, valueAfter, delta, eventId } = item;
+    const readable =
+      Number.isSafeInteger(version) &&
+      Number.isSafeInteger(valueAfter) &&
+      Number.isSafeInteger(delta) &&
+      typeof eventId === "string";
+    if (!joined || !readable) {
+      this.stopped = true;
+      return;
+    }
+    this.ledgerSum += delta as number;
+    this.reached = {
+      version: version as number,
+      value: valueAfter as number,
+      ledgerSum: this.ledgerSum,
+      eventId,
+      hash: head !== undefined && head.version === version ? head.hash : null,
+    };
+  }
+}
+
+interface FeedRange {
+  readonly after: number;
+  readonly through: number;
+  /** The aggregate's version when the replay began: where the segments of a parallel read are planned to. */
+  readonly plannedThrough: number;
+  /** The events this replay expects, for the progress. */
+  readonly expected: number;
+  readonly segments: number;
+}
+
+/** Feeds the check the ledger's versions in (after, through], each after the audit entries it joins. */
 async function feedLedger(
   dependencies: VerificationDependencies,
   check: LedgerCheck,
   audit: AuditCursor,
-  versions: { readonly after: number; readonly through?: number; readonly expected: number },
+  reach: ReachTracker,
+  range: FeedRange,
 ): Promise<void> {
   const { client, tables, counterId } = dependencies;
-  for await (const page of ledgerPages(client, tables, counterId, versions.after, versions.through)) {
+  const pages =
+    range.segments > 1
+      ? segmentedLedgerPages(client, tables, counterId, range, {
+          segments: range.segments,
+          segmentEvents: dependencies.segmentEvents,
+        })
+      : ledgerPages(client, tables, counterId, range.after, range.through);
+  for await (const page of pages) {
     for (const item of page) {
       const joinVersion = auditJoinVersionOf(item);
+      let joined = false;
       if (joinVersion !== undefined) {
         for (let entry = await audit.peek(); entry !== undefined; entry = await audit.peek()) {
           if (entryVersionOf(entry) > joinVersion) break;
+          joined = entryVersionOf(entry) === joinVersion;
           check.auditEntry(entryVersionOf(entry), entry);
           audit.take();
         }
       }
       check.event(item);
+      reach.event(item, joined, check.head);
     }
-    dependencies.onProgress?.({ eventsRead: check.events, eventsExpected: versions.expected });
+    dependencies.onProgress?.({ eventsRead: check.events, eventsExpected: range.expected });
   }
 }
 
+/** What a replay that stopped at its cap did not check: the aggregate and the projected state's version. */
+const CHECKED_ONLY_AT_THE_END: ReadonlySet<ProblemKind> = new Set([
+  "aggregateVersion",
+  "aggregateValue",
+  "aggregateLastEvent",
+  "projectedAhead",
+]);
+
 /**
- * Replays the whole ledger of the counter and checks I1–I3 and I5. The aggregate is read after the ledger
- * (so every event read was committed before it), and the tail is read again up to the aggregate's version
- * when the index had not caught up: a sound ledger read during traffic is reported sound.
+ * The report of a replay that stopped at its cap: the check was closed on its own last version, so what
+ * that says about the aggregate is left out (the replay that reaches the aggregate checks it), and the
+ * aggregate and the lag are the real ones.
  */
-export async function verifyLedger(dependencies: VerificationDependencies): Promise<VerificationReport> {
+function partialReport(report: VerificationReport, aggregate: ReportedState): VerificationReport {
+  const problems = report.problems.filter((problem) => !CHECKED_ONLY_AT_THE_END.has(problem.kind));
+  return {
+    ...report,
+    ok: problems.length === 0 && report.problemsOmitted === 0,
+    problems,
+    aggregate,
+    lag: {
+      versions: Math.max(0, aggregate.version - report.readModel.version),
+      auditEntries: report.lag.auditEntries,
+    },
+  };
+}
+
+/**
+ * Replays the ledger after `start` (from the genesis without one), at most `eventsMax` events, and checks
+ * I1–I3 and I5. The aggregate is read after the ledger (so every event read was committed before it), and the
+ * tail is read again up to the aggregate's version when the index had not caught up: a sound ledger read
+ * during traffic is reported sound.
+ */
+export async function verifyAfterCheckpoint(
+  dependencies: VerificationDependencies,
+  options: { readonly start: VerifyCheckpoint | undefined; readonly eventsMax: number },
+): Promise<IncrementalVerification> {
   const startedAtMs = Date.now();
-  const { client, tables, counterId, bounds } = dependencies;
+  const { client, tables, counterId, bounds, start } = { ...dependencies, ...options };
   const sleep = dependencies.sleep ?? sleepFor;
   const aggregateKey = { [COUNTERS.partitionKey]: counterId };
   const check = new LedgerCheck(
@@ -211,23 +389,53 @@ export async function verifyLedger(dependencies: VerificationDependencies): Prom
       trustedHeads: dependencies.trustedHeads,
     },
     await readItem(client, tables.readModel, stateEntryKey(counterId)),
+    start,
   );
-  const expected = storedStateOf(await readItem(client, tables.counters, aggregateKey), bounds).state.version;
-  const audit = new AuditCursor(auditEntries(client, tables, counterId));
-  await feedLedger(dependencies, check, audit, { after: 0, expected });
-  const aggregateVersion = check.aggregate(await readItem(client, tables.counters, aggregateKey));
+  const after = start?.version ?? 0;
+  const through = Math.min(Number.MAX_SAFE_INTEGER, after + options.eventsMax);
+  const plannedThrough = storedStateOf(await readItem(client, tables.counters, aggregateKey), bounds).state
+    .version;
+  const audit = new AuditCursor(auditEntries(client, tables, counterId, { after, through }));
+  const reach = new ReachTracker(start);
+  const expected = Math.max(0, Math.min(plannedThrough, through) - after);
+  const segments = dependencies.segments ?? 1;
+  await feedLedger(dependencies, check, audit, reach, { after, through, plannedThrough, expected, segments });
+  const aggregateItem = await readItem(client, tables.counters, aggregateKey);
+  const aggregate = storedStateOf(aggregateItem, bounds).state;
+  const more = aggregate.version > through;
+  const aggregateVersion = check.aggregate(more ? { value: 0, version: check.lastVersion } : aggregateItem);
   for (let read = 1; check.lastVersion < aggregateVersion && read <= VERIFY_TAIL_READS_MAX; read++) {
     await sleep(VERIFY_TAIL_PAUSE_MS);
-    await feedLedger(dependencies, check, audit, {
+    const tail = {
       after: check.lastVersion,
       through: aggregateVersion,
+      plannedThrough,
       expected,
-    });
+      segments: 1,
+    };
+    await feedLedger(dependencies, check, audit, reach, tail);
   }
   check.endLedger();
   for (let entry = await audit.peek(); entry !== undefined; entry = await audit.peek()) {
     audit.take();
     check.auditEntry(entryVersionOf(entry), entry);
   }
-  return check.report(Date.now() - startedAtMs);
+  const whole = check.report(Date.now() - startedAtMs);
+  const report = more ? partialReport(whole, aggregate) : whole;
+  return {
+    report: { ...report, checkedFrom: after + 1, checkedTo: check.lastVersion, more },
+    reached: report.ok ? reach.reached : undefined,
+  };
+}
+
+/**
+ * Replays the whole ledger of the counter and checks I1–I3 and I5: the auditor's replay of `npm run verify`,
+ * which no checkpoint shortens. `segments` > 1 reads version ranges in parallel.
+ */
+export async function verifyLedger(dependencies: VerificationDependencies): Promise<ReplayReport> {
+  const { report } = await verifyAfterCheckpoint(dependencies, {
+    start: undefined,
+    eventsMax: Number.MAX_SAFE_INTEGER,
+  });
+  return report;
 }

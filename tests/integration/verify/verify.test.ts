@@ -13,7 +13,7 @@ import { promisify } from "node:util";
 import { beforeAll, describe, expect, it } from "vitest";
 import { startLocalSystem } from "../../../local/system";
 import { Committer } from "../../../services/command/committer";
-import type { Action, Bounds } from "../../../services/ledger/domain/decider";
+import type { Bounds } from "../../../services/ledger/domain/decider";
 import type { LedgerEvent } from "../../../services/ledger/domain/event";
 import { requestFingerprint } from "../../../services/ledger/domain/fingerprint";
 import { ALICE, actorOfClaims } from "../../../testkit/claims";
@@ -21,45 +21,31 @@ import { auditEntryKey } from "../../../services/ledger/storage/read-model";
 import { verifyLedger } from "../../../services/ledger/storage/replay";
 import { type VerificationReport } from "../../../services/ledger/domain/verification";
 import { COUNTERS, LEDGER } from "../../../services/ledger/storage/tables";
-import { createProjectorHandler } from "../../../services/projector/handler";
 import { createQueryHandler } from "../../../services/query/handler";
 import { httpEvent } from "../../support/fixtures";
 import { createTestStore, type TestStore } from "../../support/store";
-import { ledgerOf, streamRecordOf, writeLedger } from "../../support/ledger-fixtures";
+import {
+  eventOf,
+  growCounter,
+  LENGTH,
+  soundCounter as soundCounterIn,
+  updateLedgerEvent as updateLedgerEventIn,
+  versionsOf,
+} from "./corruption";
 import { LEDGER_ONLY_ENVIRONMENT } from "../../../testkit/claims";
 import { tokenFor } from "../../../testkit/identity";
 
 const run = promisify(execFile);
 
 let store: TestStore;
-let counterSerial = 0;
-
-const ACTIONS: Action[] = ["increment", "increment", "increment", "decrement", "increment", "increment"];
-const LENGTH = 12;
-/** Committed an hour ago: old enough that a missing audit entry is a violation, not lag. */
-const AN_HOUR_AGO_MS = Date.now() - 3_600_000;
 
 beforeAll(async () => {
   store = await createTestStore(LEDGER_ONLY_ENVIRONMENT);
 });
 
 /** A fresh counter with a sound ledger of LENGTH events, projected up to `projectedUpTo`. */
-async function soundCounter(projectedUpTo = LENGTH): Promise<{ counterId: string; events: LedgerEvent[] }> {
-  const counterId = `verify-${++counterSerial}`;
-  const actions = Array.from(
-    { length: LENGTH },
-    (_, index) => ACTIONS[index % ACTIONS.length] ?? "increment",
-  );
-  const { events, state } = ledgerOf(counterId, actions, store.config.bounds, AN_HOUR_AGO_MS);
-  await writeLedger(store, counterId, events, state);
-  const project = createProjectorHandler({
-    client: store.client,
-    tables: store.config.tables,
-    log: () => undefined,
-  });
-  const projected = events.slice(0, projectedUpTo).map((event, index) => streamRecordOf(event, index + 1));
-  expect(await project({ Records: projected })).toEqual({ batchItemFailures: [] });
-  return { counterId, events };
+function soundCounter(projectedUpTo = LENGTH): Promise<{ counterId: string; events: LedgerEvent[] }> {
+  return soundCounterIn(store, { projectedUpTo });
 }
 
 function verify(counterId: string, bounds: Bounds = store.config.bounds): Promise<VerificationReport> {
@@ -72,30 +58,8 @@ function verify(counterId: string, bounds: Bounds = store.config.bounds): Promis
   });
 }
 
-function eventOf(events: readonly LedgerEvent[], version: number): LedgerEvent {
-  const event = events[version - 1];
-  if (event === undefined) throw new Error(`no event at version ${version}`);
-  return event;
-}
-
-async function updateLedgerEvent(event: LedgerEvent, changes: Record<string, unknown>): Promise<void> {
-  const names = Object.keys(changes);
-  await store.client.send(
-    new UpdateCommand({
-      TableName: store.config.tables.ledger,
-      Key: { [LEDGER.partitionKey]: event.eventId },
-      UpdateExpression: `SET ${names.map((name, index) => `#n${index} = :v${index}`).join(", ")}`,
-      ExpressionAttributeNames: Object.fromEntries(names.map((name, index) => [`#n${index}`, name])),
-      ExpressionAttributeValues: Object.fromEntries(
-        names.map((name, index) => [`:v${index}`, changes[name]]),
-      ),
-    }),
-  );
-}
-
-/** The versions at which the report names this kind of problem. */
-function versionsOf(report: VerificationReport, kind: string): (number | undefined)[] {
-  return report.problems.filter((problem) => problem.kind === kind).map((problem) => problem.version);
+function updateLedgerEvent(event: LedgerEvent, changes: Record<string, unknown>): Promise<void> {
+  return updateLedgerEventIn(store, event, changes);
 }
 
 describe("verification of a sound ledger", () => {
@@ -279,8 +243,8 @@ describe("verification of a corrupted ledger names each violation and its versio
 });
 
 describe("the report outside the library", () => {
-  it("GET /number/verify answers 200 with the report, ok false and the violations when corrupted", async () => {
-    const { counterId, events } = await soundCounter();
+  it("GET /number/verify answers 200 with the report, ok false and the violations when corrupted after its checkpoint", async () => {
+    const { counterId } = await soundCounter();
     const query = createQueryHandler({
       client: store.client,
       config: { ...store.config, counterId },
@@ -293,12 +257,14 @@ describe("the report outside the library", () => {
       events: LENGTH,
       durationMs: expect.any(Number) as unknown,
     });
-    await updateLedgerEvent(eventOf(events, 2), { delta: -1 });
+    // The sound check moved the checkpoint to LENGTH: the corruption lands after it, in new events.
+    const events = await growCounter(store, counterId, LENGTH + 6, { from: LENGTH + 1 });
+    await updateLedgerEvent(eventOf(events, LENGTH + 2), { delta: -1 });
     const corrupted = await query(httpEvent({ method: "GET", path: "/number/verify" }));
     expect(corrupted.statusCode).toBe(200);
     const report = JSON.parse(corrupted.body ?? "") as VerificationReport;
     expect(report.ok).toBe(false);
-    expect(versionsOf(report, "deltaInvalid")).toEqual([2]);
+    expect(versionsOf(report, "deltaInvalid")).toEqual([LENGTH + 2]);
   });
 
   it("npm run verify exits 0 on a sound ledger and 1 on a corrupted one, printing the report", async () => {
@@ -316,7 +282,7 @@ describe("the report outside the library", () => {
   });
 
   it("npm run verify -- --url --token asks a running system (AUTH on), with the same exit status", async () => {
-    const { counterId, events } = await soundCounter();
+    const { counterId } = await soundCounter();
     const environment = { ...store.environment, AUTH: "on", COUNTER_ID: counterId, LOG_LEVEL: "silent" };
     const directory = await mkdtemp(join(tmpdir(), "verify-test-"));
     const system = await startLocalSystem({ environment, port: 0, dataDirectory: directory });
@@ -338,7 +304,8 @@ describe("the report outside the library", () => {
       const auditor = await tokenFor(system.url, "audrey", "counter:audit");
       const sound = await run(tsx, ["scripts/verify.ts", "--url", system.url, "--token", auditor], { env });
       expect(sound.stdout).toContain(`events      ${LENGTH}`);
-      await updateLedgerEvent(eventOf(events, 3), { valueAfter: 99 });
+      const events = await growCounter(store, counterId, LENGTH + 6, { from: LENGTH + 1 });
+      await updateLedgerEvent(eventOf(events, LENGTH + 3), { valueAfter: 99 });
       const corrupted = await run(
         tsx,
         ["scripts/verify.ts", "--json", "--url", system.url, `--token=${auditor}`],
@@ -346,7 +313,7 @@ describe("the report outside the library", () => {
       ).catch((error: { code: number; stdout: string }) => error);
       expect("code" in corrupted ? corrupted.code : 0).toBe(1);
       const report = JSON.parse(corrupted.stdout) as VerificationReport;
-      expect(versionsOf(report, "valueAfterWrong")).toEqual([3]);
+      expect(versionsOf(report, "valueAfterWrong")).toEqual([LENGTH + 3]);
     } finally {
       await system.stop();
       await rm(directory, { recursive: true, force: true });

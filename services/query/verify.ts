@@ -97,7 +97,13 @@ async function verifyUnderLease(dependencies: VerifyDependencies): Promise<Verif
     if (seen !== undefined) return seen;
     const lease = { holder, nowMs: clock().getTime(), durationMs: VERIFY_LEASE_MS };
     const attempt = await acquireLease(client, config.tables, config.counterId, lease);
-    if (attempt.acquired) break;
+    if (attempt.acquired) {
+      // Freed between our look and our take: the result we waited for is in what the lease held.
+      const arrived = waited ? lastResultOf(attempt.lastResult) : undefined;
+      if (arrived === undefined) break;
+      await releaseLease(client, config.tables, config.counterId, { holder, lastResult: undefined });
+      return arrived;
+    }
     const last = lastResultOf(attempt.lastResult);
     if (last !== undefined) return last;
     if (clock().getTime() >= giveUpAtMs) {

@@ -66,6 +66,7 @@ function stateAfter(
     value: BOUNDS.min + report.ledgerSum,
     ledgerSum: report.ledgerSum,
     eventId: String(last.eventId),
+    hash: String(last.hash),
   };
 }
 

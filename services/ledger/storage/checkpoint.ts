@@ -121,7 +121,9 @@ export interface LeaseRefusal {
   readonly expiresAtMs: number | undefined;
 }
 
-export type LeaseAttempt = { readonly acquired: true } | LeaseRefusal;
+/** The lease taken; `lastResult` is the report the lease item held (the last holder's), if any. */
+export type LeaseAttempt =
+  { readonly acquired: true; readonly lastResult: string | undefined } | LeaseRefusal;
 
 /** Takes the counter's verify lease for `durationMs` if nobody holds it, or if its holder's time ran out. */
 export async function acquireLease(
@@ -131,11 +133,12 @@ export async function acquireLease(
   lease: { readonly holder: string; readonly nowMs: number; readonly durationMs: number },
 ): Promise<LeaseAttempt> {
   try {
-    await storeCall(() =>
+    const taken = await storeCall(() =>
       client.send(
         new UpdateCommand({
           TableName: tables.readModel,
           Key: keyOf(counterId, LEASE_ENTRY),
+          ReturnValues: "ALL_OLD",
           UpdateExpression: "SET holder = :holder, expiresAtMs = :expiresAtMs",
           ConditionExpression: "attribute_not_exists(holder) OR expiresAtMs < :nowMs",
           ExpressionAttributeValues: {
@@ -146,7 +149,8 @@ export async function acquireLease(
         }),
       ),
     );
-    return { acquired: true };
+    const lastResult: unknown = taken.Attributes?.lastResult;
+    return { acquired: true, lastResult: typeof lastResult === "string" ? lastResult : undefined };
   } catch (error) {
     if (!isConditionFailure(error)) throw error;
   }

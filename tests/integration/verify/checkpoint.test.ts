@@ -105,7 +105,7 @@ describe("the verify checkpoint", () => {
       value: last.valueAfter,
       ledgerSum: last.valueAfter,
       eventId: last.eventId,
-      hash: null,
+      hash: (last as { hash?: string }).hash,
       verifiedAt: report.verifiedAt,
     });
     // Nothing new: nothing replayed, the checkpoint stays.

@@ -89,6 +89,16 @@ data "aws_iam_policy_document" "query" {
     ]
   }
 
+  # GET /number/verify keeps its checkpoint and its lease in the read model, at sort keys -1 and -2
+  # (services/ledger/storage/checkpoint.ts). IAM cannot narrow a grant to sort keys; the read model is derived
+  # data that verify checks against the ledger, and the ledger and the aggregate stay out of reach.
+  statement {
+    sid       = "VerifyCheckpointAndLease"
+    effect    = "Allow"
+    actions   = ["dynamodb:UpdateItem"]
+    resources = [aws_dynamodb_table.read_model.arn]
+  }
+
   # GET /number/digest signs the head with the digest key, at most once per head (digest.tf).
   statement {
     sid       = "SignDigests"

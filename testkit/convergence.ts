@@ -2,7 +2,7 @@
 // ok, the read model has caught up with the aggregate and no audit entry is missing (I5 after the drain).
 // Bounded in time; it only reads.
 
-import type { VerificationReport } from "../services/ledger/domain/verification";
+import type { ReplayReport as VerificationReport } from "../services/ledger/storage/replay";
 
 const POLL_PAUSE_MS = 250;
 

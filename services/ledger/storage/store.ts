@@ -97,7 +97,10 @@ export class LedgerReader {
             TableName: this.tables.ledger,
             IndexName: LEDGER.byVersionIndex.name,
             KeyConditionExpression: "#counterId = :counterId AND #version BETWEEN :from AND :to",
-            ExpressionAttributeNames: { "#counterId": "counterId", "#version": "version" },
+            ExpressionAttributeNames: {
+              "#counterId": LEDGER.byVersionIndex.partitionKey,
+              "#version": LEDGER.byVersionIndex.sortKey,
+            },
             ExpressionAttributeValues: {
               ":counterId": counterId,
               ":from": version + 1,

@@ -36,7 +36,7 @@ locals {
 
   # CORS for the web UI's origin only (the CloudFront distribution of web.tf), nothing else; the UI sends its
   # access token in Authorization and may read a refusal's WWW-Authenticate.
-  site_origin = "https://${aws_cloudfront_distribution.web.domain_name}"
+  site_origin = "https://${length(var.domain_names) > 0 ? var.domain_names[0] : aws_cloudfront_distribution.web.domain_name}"
 }
 
 resource "aws_apigatewayv2_api" "http" {

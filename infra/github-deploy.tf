@@ -1,19 +1,37 @@
-# The role that the deploy workflow (.github/workflows/deploy.yml) assumes through GitHub's OIDC provider:
-# no stored AWS keys anywhere. Only this repository's main branch can take it (the `sub` claim), only for
-# STS (the `aud` claim), and what it may do is spelled out by resource ARN:
+# The two roles that the deploy workflow (.github/workflows/deploy.yml) assumes through GitHub's OIDC provider:
+# no stored AWS keys anywhere. Each is taken only for STS (the `aud` claim) and only by an exact `sub`:
+#
+#   - plan (`<project>-github-plan`): jobs of this repository's main branch (`repo:OWNER/REPO:ref:refs/heads/main`).
+#     It reads: the state, every resource Terraform refreshes, and the state lock. It can change nothing else.
+#   - deploy (`<project>-github-deploy`): jobs that run in this repository's GitHub environment
+#     (`var.github_environment`, `repo:OWNER/REPO:environment:production`), which has required reviewers
+#     (infra/README.md): a person approves each apply. It holds the write rights, spelled out by resource ARN:
 #
 #   - delivery: the Terraform state (one object, one lock table), upload to the one web bucket, invalidate
 #     the one distribution;
 #   - infrastructure: manage this project's resources, found by their `${var.project}-` names, and, where
-#     AWS makes up the id (API, distribution), by this account and region, with the Project tag required to
-#     change or delete a distribution.
+#     AWS makes up the id (API, distribution, key), by the Project tag, required to create, change or delete.
 #
-# It can never edit itself, its own policies, the OIDC provider or the Lambda permissions boundary: those are
-# read-only to it, so a change to them is applied by an administrator (infra/README.md). It can create Lambda
-# roles only under that boundary, so no commit to main can widen a function past the project's tables. It
-# cannot delete a table or delete any item.
+# Neither can edit itself, its own policies, the OIDC provider, the Lambda permissions boundary or the guardrail
+# of guardrails.tf: those are read-only to them, so a change to them is applied by an administrator
+# (infra/README.md). The deploy role can create Lambda roles only under that boundary, so no commit to main can
+# widen a function past the project's tables. It cannot write an item of the ledger or of the counters table
+# (the aggregate), delete a table, or change point-in-time recovery; turning off deletion protection, which IAM
+# cannot tell apart from other table updates, raises the guardrail's alarm.
 
 locals {
+  # Every action that writes an item: the item APIs, the batch, transactions, PartiQL's writes.
+  dynamodb_item_writes = [
+    "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
+    "dynamodb:DeleteItem",
+    "dynamodb:BatchWriteItem",
+    "dynamodb:TransactWriteItems",
+    "dynamodb:PartiQLInsert",
+    "dynamodb:PartiQLUpdate",
+    "dynamodb:PartiQLDelete",
+  ]
+
   github_oidc_provider_arn = (
     var.create_github_oidc_provider
     ? aws_iam_openid_connect_provider.github[0].arn
@@ -30,6 +48,8 @@ locals {
     apigateway = "arn:${local.partition}:apigateway:${var.region}:"
     cloudfront = "arn:${local.partition}:cloudfront::${local.account_id}"
     wafv2      = "arn:${local.partition}:wafv2:us-east-1:${local.account_id}"
+    logs_waf   = "arn:${local.partition}:logs:us-east-1:${local.account_id}"
+    events     = "arn:${local.partition}:events:${var.region}:${local.account_id}"
     cognito    = "arn:${local.partition}:cognito-idp:${var.region}:${local.account_id}"
     kms        = "arn:${local.partition}:kms:${var.region}:${local.account_id}"
     scheduler  = "arn:${local.partition}:scheduler:${var.region}:${local.account_id}"
@@ -44,7 +64,9 @@ resource "aws_iam_openid_connect_provider" "github" {
   client_id_list = ["sts.amazonaws.com"]
 }
 
-data "aws_iam_policy_document" "github_assume_role" {
+# Plan: only a job of this repository's main branch without an environment (a job with one gets the
+# environment's `sub` instead, and the deploy role below).
+data "aws_iam_policy_document" "github_plan_trust" {
   statement {
     sid     = "MainBranchOfThisRepository"
     effect  = "Allow"
@@ -70,10 +92,45 @@ data "aws_iam_policy_document" "github_assume_role" {
   }
 }
 
+# Apply: only a job that runs in the repository's deployment environment, which GitHub starts after its
+# required reviewers approve (and, with a deployment branch rule, only from main: infra/README.md).
+data "aws_iam_policy_document" "github_deploy_trust" {
+  statement {
+    sid     = "EnvironmentOfThisRepository"
+    effect  = "Allow"
+    actions = ["sts:AssumeRoleWithWebIdentity"]
+
+    principals {
+      type        = "Federated"
+      identifiers = [local.github_oidc_provider_arn]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "token.actions.githubusercontent.com:aud"
+      values   = ["sts.amazonaws.com"]
+    }
+
+    # Exact match: that environment of this repository and nothing else.
+    condition {
+      test     = "StringEquals"
+      variable = "token.actions.githubusercontent.com:sub"
+      values   = ["repo:${var.github_repository}:environment:${var.github_environment}"]
+    }
+  }
+}
+
+resource "aws_iam_role" "github_plan" {
+  name               = "${var.project}-github-plan"
+  assume_role_policy = data.aws_iam_policy_document.github_plan_trust.json
+  # A plan takes minutes; an hour bounds a leaked session.
+  max_session_duration = 3600
+}
+
 resource "aws_iam_role" "github_deploy" {
   name               = "${var.project}-github-deploy"
-  assume_role_policy = data.aws_iam_policy_document.github_assume_role.json
-  # A deploy (plan, apply, upload, invalidate) takes minutes; an hour bounds a leaked session.
+  assume_role_policy = data.aws_iam_policy_document.github_deploy_trust.json
+  # An apply (apply, upload, invalidate) takes minutes; an hour bounds a leaked session.
   max_session_duration = 3600
 }
 
@@ -124,18 +181,23 @@ data "aws_iam_policy_document" "deploy_delivery" {
     resources = [aws_cloudfront_distribution.web.arn]
   }
 
+  # The ledger and the aggregate are written by the command Lambda alone: the pipeline writes no item of
+  # either, by any write action (the initial aggregate is an administrator's first apply, dynamodb.tf).
   statement {
-    sid       = "LedgerIsAppendOnly"
+    sid       = "NoItemWritesToLedgerOrAggregate"
     effect    = "Deny"
-    actions   = ["dynamodb:UpdateItem", "dynamodb:DeleteItem"]
-    resources = [aws_dynamodb_table.ledger.arn]
+    actions   = local.dynamodb_item_writes
+    resources = [aws_dynamodb_table.ledger.arn, aws_dynamodb_table.counters.arn]
   }
 }
 
 # --- infrastructure: data, compute, identity -------------------------------------------------------------
 
 data "aws_iam_policy_document" "deploy_infrastructure" {
-  # No DeleteTable: tables also have deletion protection, but the pipeline should not even try.
+  # No DeleteTable: tables also have deletion protection, but the pipeline should not even try. No
+  # UpdateContinuousBackups: the only call that turns point-in-time recovery off. Terraform makes it only when
+  # creating a table or changing its recovery, both an administrator's apply (infra/README.md). UpdateTable can
+  # also turn deletion protection off, which IAM cannot refuse alone: guardrails.tf alarms on it.
   statement {
     sid    = "Tables"
     effect = "Allow"
@@ -144,7 +206,6 @@ data "aws_iam_policy_document" "deploy_infrastructure" {
       "dynamodb:DescribeTable",
       "dynamodb:UpdateTable",
       "dynamodb:DescribeContinuousBackups",
-      "dynamodb:UpdateContinuousBackups",
       "dynamodb:DescribeTimeToLive",
       "dynamodb:ListTagsOfResource",
       "dynamodb:TagResource",
@@ -162,11 +223,20 @@ data "aws_iam_policy_document" "deploy_infrastructure" {
     resources = [aws_dynamodb_table.ledger.arn]
   }
 
-  # The initial aggregate: the provider creates it with attribute_not_exists and reads it back. No delete.
+  # Explicit, so that no other grant can add them: never delete a table, never change its point-in-time recovery.
   statement {
-    sid       = "InitialAggregate"
+    sid       = "TablesStayRecoverable"
+    effect    = "Deny"
+    actions   = ["dynamodb:DeleteTable", "dynamodb:UpdateContinuousBackups", "dynamodb:DeleteBackup"]
+    resources = ["${local.arn_prefix.dynamodb}:table/${var.project}-*"]
+  }
+
+  # The initial aggregate: plan and apply read it back (refresh). Writing it is an administrator's first apply
+  # (deploy_delivery denies every item write to the counters table).
+  statement {
+    sid       = "InitialAggregateRead"
     effect    = "Allow"
-    actions   = ["dynamodb:GetItem", "dynamodb:PutItem"]
+    actions   = ["dynamodb:GetItem"]
     resources = [aws_dynamodb_table.counters.arn]
   }
 
@@ -246,6 +316,9 @@ data "aws_iam_policy_document" "deploy_infrastructure" {
       "${local.arn_prefix.logs}:log-group:/aws/lambda/${var.project}-*",
       "${local.arn_prefix.logs}:log-group:/aws/apigateway/${var.project}",
       "${local.arn_prefix.logs}:log-group:/aws/apigateway/${var.project}:*",
+      # WAF logs only to a group named aws-waf-logs-*, in the web ACL's region (web.tf).
+      "${local.arn_prefix.logs_waf}:log-group:aws-waf-logs-${var.project}",
+      "${local.arn_prefix.logs_waf}:log-group:aws-waf-logs-${var.project}:*",
     ]
   }
 
@@ -253,7 +326,7 @@ data "aws_iam_policy_document" "deploy_infrastructure" {
     sid       = "LogGroupsDescribe"
     effect    = "Allow"
     actions   = ["logs:DescribeLogGroups"]
-    resources = ["${local.arn_prefix.logs}:log-group:*"]
+    resources = ["${local.arn_prefix.logs}:log-group:*", "${local.arn_prefix.logs_waf}:log-group:*"]
   }
 
   # API Gateway's access logging goes through CloudWatch Logs' vended-log delivery, whose actions name no
@@ -300,6 +373,53 @@ data "aws_iam_policy_document" "deploy_infrastructure" {
       "cloudwatch:UntagResource",
     ]
     resources = ["${local.arn_prefix.cloudwatch}:alarm:${var.project}-*"]
+  }
+
+  # The guardrail (guardrails.tf) watches the pipeline, so the pipeline may not change it.
+  statement {
+    sid    = "GuardrailIsReadOnly"
+    effect = "Deny"
+    actions = [
+      "cloudwatch:PutMetricAlarm",
+      "cloudwatch:DeleteAlarms",
+      "cloudwatch:DisableAlarmActions",
+      "cloudwatch:SetAlarmState",
+      "cloudwatch:TagResource",
+      "cloudwatch:UntagResource",
+      "events:PutRule",
+      "events:DeleteRule",
+      "events:DisableRule",
+      "events:PutTargets",
+      "events:RemoveTargets",
+      "events:TagResource",
+      "events:UntagResource",
+      "logs:DeleteLogGroup",
+      "logs:PutRetentionPolicy",
+      "logs:DeleteRetentionPolicy",
+    ]
+    resources = [
+      "${local.arn_prefix.cloudwatch}:alarm:${local.guardrail_name}",
+      "${local.arn_prefix.events}:rule/${local.guardrail_name}",
+      "${local.arn_prefix.logs}:log-group:/aws/events/${local.guardrail_name}",
+      "${local.arn_prefix.logs}:log-group:/aws/events/${local.guardrail_name}:*",
+    ]
+  }
+
+  statement {
+    sid       = "GuardrailRead"
+    effect    = "Allow"
+    actions   = ["events:DescribeRule", "events:ListTargetsByRule", "events:ListTagsForResource"]
+    resources = ["${local.arn_prefix.events}:rule/${local.guardrail_name}"]
+  }
+
+  statement {
+    sid     = "GuardrailLogRead"
+    effect  = "Allow"
+    actions = ["logs:ListTagsForResource", "logs:ListTagsLogGroup"]
+    resources = [
+      "${local.arn_prefix.logs}:log-group:/aws/events/${local.guardrail_name}",
+      "${local.arn_prefix.logs}:log-group:/aws/events/${local.guardrail_name}:*",
+    ]
   }
 
   # Lambda roles: only under the `-lambda-` names, and only with the project's permissions boundary.
@@ -372,12 +492,34 @@ data "aws_iam_policy_document" "deploy_infrastructure" {
 # --- infrastructure: API and web edge --------------------------------------------------------------------
 
 data "aws_iam_policy_document" "deploy_edge" {
-  # API Gateway ids are made up by AWS; the API and its routes, integrations and stage live under /apis.
+  # API Gateway ids are made up by AWS and its ARNs name no account (arn:aws:apigateway:REGION::/apis/ID), so
+  # a name cannot tell this project's API from another's: the Project tag does. Creating an API needs the tag in
+  # the request (default_tags puts it there); everything under an API (its routes, integrations, authorizer,
+  # stage, tags) needs the tag on it. Another HTTP API of the account, untagged or tagged otherwise, is out of reach.
+  statement {
+    sid       = "HttpApiCreate"
+    effect    = "Allow"
+    actions   = ["apigateway:POST"]
+    resources = ["${local.arn_prefix.apigateway}:/apis"]
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:RequestTag/Project"
+      values   = [var.project]
+    }
+  }
+
   statement {
     sid       = "HttpApi"
     effect    = "Allow"
     actions   = ["apigateway:GET", "apigateway:POST", "apigateway:PATCH", "apigateway:PUT", "apigateway:DELETE"]
-    resources = ["${local.arn_prefix.apigateway}:/apis", "${local.arn_prefix.apigateway}:/apis/*", "${local.arn_prefix.apigateway}:/tags/*"]
+    resources = ["${local.arn_prefix.apigateway}:/apis/*", "${local.arn_prefix.apigateway}:/tags/*"]
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:ResourceTag/Project"
+      values   = [var.project]
+    }
   }
 
   statement {
@@ -401,14 +543,51 @@ data "aws_iam_policy_document" "deploy_edge" {
       "s3:GetBucketCORS",
       "s3:GetBucketWebsite",
       "s3:GetBucketVersioning",
+      "s3:PutBucketVersioning",
       "s3:GetAccelerateConfiguration",
       "s3:GetBucketRequestPayment",
       "s3:GetBucketLogging",
       "s3:GetLifecycleConfiguration",
+      "s3:PutLifecycleConfiguration",
       "s3:GetReplicationConfiguration",
       "s3:GetBucketObjectLockConfiguration",
     ]
     resources = ["arn:${local.partition}:s3:::${var.project}-web-${local.account_id}"]
+  }
+
+  # The edge's log bucket (web.tf). CloudFront's standard logs are written under an ACL that CloudFront adds
+  # when logging is turned on, by the caller's rights: hence Get/PutBucketAcl, on this one bucket.
+  statement {
+    sid    = "LogBucket"
+    effect = "Allow"
+    actions = [
+      "s3:CreateBucket",
+      "s3:ListBucket",
+      "s3:GetBucketLocation",
+      "s3:GetBucketPolicy",
+      "s3:PutBucketPolicy",
+      "s3:GetBucketPublicAccessBlock",
+      "s3:PutBucketPublicAccessBlock",
+      "s3:GetBucketOwnershipControls",
+      "s3:PutBucketOwnershipControls",
+      "s3:GetEncryptionConfiguration",
+      "s3:PutEncryptionConfiguration",
+      "s3:GetBucketTagging",
+      "s3:PutBucketTagging",
+      "s3:GetBucketAcl",
+      "s3:PutBucketAcl",
+      "s3:GetBucketCORS",
+      "s3:GetBucketWebsite",
+      "s3:GetBucketVersioning",
+      "s3:GetAccelerateConfiguration",
+      "s3:GetBucketRequestPayment",
+      "s3:GetBucketLogging",
+      "s3:GetLifecycleConfiguration",
+      "s3:PutLifecycleConfiguration",
+      "s3:GetReplicationConfiguration",
+      "s3:GetBucketObjectLockConfiguration",
+    ]
+    resources = ["arn:${local.partition}:s3:::${local.log_bucket_name}"]
   }
 
   statement {
@@ -468,6 +647,9 @@ data "aws_iam_policy_document" "deploy_edge" {
       "wafv2:ListTagsForResource",
       "wafv2:TagResource",
       "wafv2:UntagResource",
+      "wafv2:PutLoggingConfiguration",
+      "wafv2:GetLoggingConfiguration",
+      "wafv2:DeleteLoggingConfiguration",
     ]
     resources = [
       "${local.arn_prefix.wafv2}:global/webacl/${var.project}-web/*",
@@ -648,6 +830,327 @@ data "aws_iam_policy_document" "deploy_digest" {
     }
   }
 }
+
+# --- plan: read-only, and the state lock ----------------------------------------------------------------------
+#
+# What `terraform plan` needs: read the state and take its lock, and read back every resource the deploy role
+# manages. Every grant here is a Get, Describe or List (apigateway:GET) of a resource the deploy role's
+# policies name, under the same conditions (tests/unit/infra/iam.test.ts holds the two together); the only
+# writes are the lock items of the lock table.
+
+data "aws_iam_policy_document" "plan_state" {
+  statement {
+    sid       = "StateBucketList"
+    effect    = "Allow"
+    actions   = ["s3:ListBucket"]
+    resources = ["arn:${local.partition}:s3:::${var.state_bucket}"]
+  }
+
+  statement {
+    sid       = "StateObjectRead"
+    effect    = "Allow"
+    actions   = ["s3:GetObject"]
+    resources = ["arn:${local.partition}:s3:::${var.state_bucket}/${var.state_key}"]
+  }
+
+  # The lock is an item of the lock table: a plan takes it and releases it, like an apply.
+  statement {
+    sid       = "StateLock"
+    effect    = "Allow"
+    actions   = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:DescribeTable"]
+    resources = ["arn:${local.partition}:dynamodb:*:${local.account_id}:table/${var.state_lock_table}"]
+  }
+
+  statement {
+    sid       = "NoItemWritesToLedgerOrAggregate"
+    effect    = "Deny"
+    actions   = local.dynamodb_item_writes
+    resources = [aws_dynamodb_table.ledger.arn, aws_dynamodb_table.counters.arn]
+  }
+}
+
+data "aws_iam_policy_document" "plan_read" {
+  statement {
+    sid    = "ReadTables"
+    effect = "Allow"
+    actions = [
+      "dynamodb:DescribeTable",
+      "dynamodb:DescribeContinuousBackups",
+      "dynamodb:DescribeTimeToLive",
+      "dynamodb:ListTagsOfResource",
+    ]
+    resources = ["${local.arn_prefix.dynamodb}:table/${var.project}-*"]
+  }
+
+  statement {
+    sid       = "ReadLedgerResourcePolicy"
+    effect    = "Allow"
+    actions   = ["dynamodb:GetResourcePolicy"]
+    resources = [aws_dynamodb_table.ledger.arn]
+  }
+
+  statement {
+    sid       = "ReadInitialAggregate"
+    effect    = "Allow"
+    actions   = ["dynamodb:GetItem"]
+    resources = [aws_dynamodb_table.counters.arn]
+  }
+
+  statement {
+    sid    = "ReadFunctions"
+    effect = "Allow"
+    actions = [
+      "lambda:GetFunction",
+      "lambda:GetFunctionConfiguration",
+      "lambda:GetFunctionCodeSigningConfig",
+      "lambda:GetRuntimeManagementConfig",
+      "lambda:ListVersionsByFunction",
+      "lambda:GetPolicy",
+      "lambda:ListTags",
+    ]
+    resources = ["${local.arn_prefix.lambda}:function:${var.project}-*"]
+  }
+
+  statement {
+    sid       = "ReadProjectorMapping"
+    effect    = "Allow"
+    actions   = ["lambda:GetEventSourceMapping"]
+    resources = ["${local.arn_prefix.lambda}:event-source-mapping:*"]
+
+    condition {
+      test     = "ArnLike"
+      variable = "lambda:FunctionArn"
+      values   = ["${local.arn_prefix.lambda}:function:${var.project}-*"]
+    }
+  }
+
+  statement {
+    sid     = "ReadLogGroups"
+    effect  = "Allow"
+    actions = ["logs:ListTagsForResource", "logs:ListTagsLogGroup", "logs:DescribeMetricFilters"]
+    resources = [
+      "${local.arn_prefix.logs}:log-group:/aws/lambda/${var.project}-*",
+      "${local.arn_prefix.logs}:log-group:/aws/apigateway/${var.project}",
+      "${local.arn_prefix.logs}:log-group:/aws/apigateway/${var.project}:*",
+      "${local.arn_prefix.logs_waf}:log-group:aws-waf-logs-${var.project}",
+      "${local.arn_prefix.logs_waf}:log-group:aws-waf-logs-${var.project}:*",
+    ]
+  }
+
+  statement {
+    sid       = "ReadLogGroupsDescribe"
+    effect    = "Allow"
+    actions   = ["logs:DescribeLogGroups"]
+    resources = ["${local.arn_prefix.logs}:log-group:*", "${local.arn_prefix.logs_waf}:log-group:*"]
+  }
+
+  # Like the deploy role's ApiAccessLogDelivery: these name no resource.
+  statement {
+    sid       = "ReadLogDelivery"
+    effect    = "Allow"
+    actions   = ["logs:GetLogDelivery", "logs:ListLogDeliveries", "logs:DescribeResourcePolicies"]
+    resources = ["*"]
+  }
+
+  statement {
+    sid       = "ReadFailureQueue"
+    effect    = "Allow"
+    actions   = ["sqs:GetQueueAttributes", "sqs:ListQueueTags"]
+    resources = ["${local.arn_prefix.sqs}:${var.project}-*"]
+  }
+
+  statement {
+    sid       = "ReadAlarms"
+    effect    = "Allow"
+    actions   = ["cloudwatch:DescribeAlarms", "cloudwatch:ListTagsForResource"]
+    resources = ["${local.arn_prefix.cloudwatch}:alarm:${var.project}-*"]
+  }
+
+  statement {
+    sid       = "ReadGuardrail"
+    effect    = "Allow"
+    actions   = ["events:DescribeRule", "events:ListTargetsByRule", "events:ListTagsForResource"]
+    resources = ["${local.arn_prefix.events}:rule/${local.guardrail_name}"]
+  }
+
+  statement {
+    sid     = "ReadGuardrailLog"
+    effect  = "Allow"
+    actions = ["logs:ListTagsForResource", "logs:ListTagsLogGroup"]
+    resources = [
+      "${local.arn_prefix.logs}:log-group:/aws/events/${local.guardrail_name}",
+      "${local.arn_prefix.logs}:log-group:/aws/events/${local.guardrail_name}:*",
+    ]
+  }
+
+  statement {
+    sid    = "ReadProjectIdentity"
+    effect = "Allow"
+    actions = [
+      "iam:GetRole",
+      "iam:GetRolePolicy",
+      "iam:ListRolePolicies",
+      "iam:ListAttachedRolePolicies",
+      "iam:ListInstanceProfilesForRole",
+      "iam:GetPolicy",
+      "iam:GetPolicyVersion",
+      "iam:ListPolicyVersions",
+      "iam:GetOpenIDConnectProvider",
+    ]
+    resources = [
+      "${local.arn_prefix.iam}:role/${var.project}-*",
+      "${local.arn_prefix.iam}:policy/${var.project}-*",
+      local.github_oidc_provider_arn,
+    ]
+  }
+
+  statement {
+    sid       = "ReadHttpApi"
+    effect    = "Allow"
+    actions   = ["apigateway:GET"]
+    resources = ["${local.arn_prefix.apigateway}:/apis/*", "${local.arn_prefix.apigateway}:/tags/*"]
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:ResourceTag/Project"
+      values   = [var.project]
+    }
+  }
+
+  statement {
+    sid    = "ReadBuckets"
+    effect = "Allow"
+    actions = [
+      "s3:ListBucket",
+      "s3:GetBucketLocation",
+      "s3:GetBucketPolicy",
+      "s3:GetBucketPublicAccessBlock",
+      "s3:GetBucketOwnershipControls",
+      "s3:GetEncryptionConfiguration",
+      "s3:GetBucketTagging",
+      "s3:GetBucketAcl",
+      "s3:GetBucketCORS",
+      "s3:GetBucketWebsite",
+      "s3:GetBucketVersioning",
+      "s3:GetAccelerateConfiguration",
+      "s3:GetBucketRequestPayment",
+      "s3:GetBucketLogging",
+      "s3:GetLifecycleConfiguration",
+      "s3:GetReplicationConfiguration",
+      "s3:GetBucketObjectLockConfiguration",
+    ]
+    resources = [
+      "arn:${local.partition}:s3:::${var.project}-web-${local.account_id}",
+      "arn:${local.partition}:s3:::${local.log_bucket_name}",
+      "arn:${local.partition}:s3:::${local.digest_bucket_name}",
+    ]
+  }
+
+  statement {
+    sid       = "ReadWebConfigObject"
+    effect    = "Allow"
+    actions   = ["s3:GetObject", "s3:GetObjectTagging"]
+    resources = ["${aws_s3_bucket.web.arn}/config.json"]
+  }
+
+  statement {
+    sid       = "ReadDistribution"
+    effect    = "Allow"
+    actions   = ["cloudfront:GetDistribution", "cloudfront:GetDistributionConfig", "cloudfront:ListTagsForResource"]
+    resources = ["${local.arn_prefix.cloudfront}:distribution/*"]
+  }
+
+  statement {
+    sid       = "ReadDistributionPolicies"
+    effect    = "Allow"
+    actions   = ["cloudfront:GetOriginAccessControl", "cloudfront:GetResponseHeadersPolicy"]
+    resources = ["${local.arn_prefix.cloudfront}:origin-access-control/*", "${local.arn_prefix.cloudfront}:response-headers-policy/*"]
+  }
+
+  statement {
+    sid       = "ReadWebAcl"
+    effect    = "Allow"
+    actions   = ["wafv2:GetWebACL", "wafv2:ListTagsForResource", "wafv2:GetLoggingConfiguration"]
+    resources = ["${local.arn_prefix.wafv2}:global/webacl/${var.project}-web/*", "${local.arn_prefix.wafv2}:global/managedruleset/*/*"]
+  }
+
+  statement {
+    sid       = "ReadUserPoolDomain"
+    effect    = "Allow"
+    actions   = ["cognito-idp:DescribeUserPoolDomain"]
+    resources = ["*"]
+  }
+
+  statement {
+    sid    = "ReadUserPool"
+    effect = "Allow"
+    actions = [
+      "cognito-idp:DescribeUserPool",
+      "cognito-idp:GetUserPoolMfaConfig",
+      "cognito-idp:DescribeUserPoolClient",
+      "cognito-idp:DescribeResourceServer",
+      "cognito-idp:GetGroup",
+      "cognito-idp:ListTagsForResource",
+    ]
+    resources = ["${local.arn_prefix.cognito}:userpool/*"]
+  }
+
+  statement {
+    sid    = "ReadDigestKey"
+    effect = "Allow"
+    actions = [
+      "kms:DescribeKey",
+      "kms:GetKeyPolicy",
+      "kms:GetKeyRotationStatus",
+      "kms:GetPublicKey",
+      "kms:ListResourceTags",
+    ]
+    resources = ["${local.arn_prefix.kms}:key/*"]
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:ResourceTag/Project"
+      values   = [var.project]
+    }
+  }
+
+  statement {
+    sid       = "ReadDigestKeyAliases"
+    effect    = "Allow"
+    actions   = ["kms:ListAliases"]
+    resources = ["*"]
+  }
+
+  statement {
+    sid       = "ReadDigestSchedule"
+    effect    = "Allow"
+    actions   = ["scheduler:GetSchedule"]
+    resources = ["${local.arn_prefix.scheduler}:schedule/default/${var.project}-*"]
+  }
+}
+
+locals {
+  plan_policies = {
+    state = data.aws_iam_policy_document.plan_state.json
+    read  = data.aws_iam_policy_document.plan_read.json
+  }
+}
+
+resource "aws_iam_policy" "plan" {
+  for_each = local.plan_policies
+
+  name   = "${var.project}-plan-${each.key}"
+  policy = each.value
+}
+
+resource "aws_iam_role_policy_attachment" "plan" {
+  for_each = local.plan_policies
+
+  role       = aws_iam_role.github_plan.name
+  policy_arn = aws_iam_policy.plan[each.key].arn
+}
+
+# --- the deploy role's policies ---------------------------------------------------------------------------------
 
 locals {
   deploy_policies = {

@@ -21,8 +21,18 @@ output "web_distribution_id" {
 }
 
 output "deploy_role_arn" {
-  description = "Role the GitHub workflow assumes (set it as the repository variable AWS_DEPLOY_ROLE_ARN)."
+  description = "Role the workflow's apply job assumes in the GitHub environment (repository variable AWS_DEPLOY_ROLE_ARN)."
   value       = aws_iam_role.github_deploy.arn
+}
+
+output "plan_role_arn" {
+  description = "Role the workflow's plan job assumes (set it as the repository variable AWS_PLAN_ROLE_ARN)."
+  value       = aws_iam_role.github_plan.arn
+}
+
+output "log_bucket" {
+  description = "Bucket of CloudFront's standard logs (prefix cloudfront/)."
+  value       = aws_s3_bucket.logs.id
 }
 
 output "projector_failure_queue_url" {

@@ -75,6 +75,35 @@ variable "api_throttle_burst_requests" {
   default     = 200
 }
 
+variable "certificate_arn" {
+  description = "ACM certificate (in us-east-1) of the site's custom domain; empty serves the *.cloudfront.net name."
+  type        = string
+  # Only a certificate of your own gives the TLS 1.2 floor (web.tf): CloudFront's default one is held at TLSv1.
+  default = ""
+
+  validation {
+    condition     = var.certificate_arn == "" || can(regex("^arn:aws[a-z-]*:acm:us-east-1:[0-9]{12}:certificate/[0-9a-f-]+$", var.certificate_arn))
+    error_message = "certificate_arn must be an ACM certificate ARN in us-east-1 (CloudFront's region), or empty."
+  }
+}
+
+variable "domain_names" {
+  description = "The site's custom domain names (CloudFront aliases), covered by certificate_arn; the first is the site's origin."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for name in var.domain_names : can(regex("^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$", name))])
+    error_message = "domain_names must be lower-case host names such as counter.example.com."
+  }
+}
+
+variable "web_noncurrent_version_days" {
+  description = "Days a replaced or deleted object of the web bucket is kept (to roll a deploy back) before it expires."
+  type        = number
+  default     = 30
+}
+
 variable "waf_rate_limit_per_5_minutes" {
   description = "Requests one IP address may make to the web UI in a 5-minute window before WAF blocks it."
   type        = number
@@ -102,6 +131,17 @@ variable "github_repository" {
   validation {
     condition     = can(regex("^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$", var.github_repository))
     error_message = "github_repository must look like owner/name."
+  }
+}
+
+variable "github_environment" {
+  description = "The GitHub environment (with required reviewers) whose jobs may take the deploy role; deploy.yml's apply job runs in it."
+  type        = string
+  default     = "production"
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9_.-]+$", var.github_environment))
+    error_message = "github_environment must be a plain environment name such as production."
   }
 }
 

@@ -8,9 +8,11 @@ terraform {
   required_providers {
     aws = {
       source = "hashicorp/aws"
-      # 5.x: the major version this was written and validated against; 6.x changed per-resource regions.
-      # 5.95 is the first with the user pool domain's `managed_login_version` (5.83 added `user_pool_tier`).
-      version = ">= 5.95, < 6.0"
+      # Pinned to one minor version, the one validated (tests/integration/infra): patch releases only. 6.x
+      # changed per-resource regions; 5.95 was the first with the user pool domain's `managed_login_version`.
+      # The exact provider and its checksums are in the .terraform.lock.hcl that `terraform init` writes
+      # (infra/README.md, "Provider versions and the lock file").
+      version = "~> 5.100.0"
     }
   }
 

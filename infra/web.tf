@@ -1,10 +1,62 @@
-# The web UI: a private S3 bucket that only CloudFront can read (origin access control), served over HTTPS
-# with security headers, behind a WAF web ACL. The deploy workflow builds the UI with the API's URL
-# (VITE_API_BASE_URL = output api_url), syncs web/dist into the bucket and invalidates the distribution.
+# The web UI: a private, versioned S3 bucket that only CloudFront can read (origin access control), served over
+# HTTPS (TLS 1.2 at least with a custom domain's certificate) with security headers, behind a WAF web ACL; both
+# CloudFront and WAF log every request. The deploy workflow builds the UI with the API's URL (VITE_API_BASE_URL
+# = output api_url), syncs web/dist into the bucket and invalidates the distribution.
+
+locals {
+  log_bucket_name = "${var.project}-logs-${local.account_id}"
+  custom_domain   = var.certificate_arn != ""
+
+  # CloudFront's own *.cloudfront.net certificate cannot have a TLS 1.2 floor: with it, CloudFront sets the
+  # security policy to TLSv1 whatever is asked (and the provider then plans a change forever). A custom domain
+  # brings its own ACM certificate (us-east-1) and gets TLSv1.2_2021: TLS 1.2 and 1.3, strong ciphers only.
+  viewer_certificate = local.custom_domain ? {
+    cloudfront_default_certificate = false
+    acm_certificate_arn            = var.certificate_arn
+    ssl_support_method             = "sni-only"
+    minimum_protocol_version       = "TLSv1.2_2021"
+    } : {
+    cloudfront_default_certificate = true
+    acm_certificate_arn            = null
+    ssl_support_method             = null
+    minimum_protocol_version       = "TLSv1"
+  }
+}
 
 resource "aws_s3_bucket" "web" {
   # The account id makes the globally unique name predictable, so the CI role can be scoped to it.
   bucket = "${var.project}-web-${local.account_id}"
+}
+
+# Versioned: an upload that breaks the UI can be rolled back to the objects before it. Old versions go after
+# web_noncurrent_version_days, so the bucket does not grow with every deploy.
+resource "aws_s3_bucket_versioning" "web" {
+  bucket = aws_s3_bucket.web.id
+
+  versioning_configuration {
+    status = "Enabled"
+  }
+}
+
+resource "aws_s3_bucket_lifecycle_configuration" "web" {
+  bucket = aws_s3_bucket.web.id
+
+  rule {
+    id     = "expire-old-versions"
+    status = "Enabled"
+
+    filter {}
+
+    noncurrent_version_expiration {
+      noncurrent_days = var.web_noncurrent_version_days
+    }
+
+    abort_incomplete_multipart_upload {
+      days_after_initiation = 1
+    }
+  }
+
+  depends_on = [aws_s3_bucket_versioning.web]
 }
 
 resource "aws_s3_bucket_public_access_block" "web" {
@@ -88,6 +140,16 @@ resource "aws_cloudfront_origin_access_control" "web" {
   signing_protocol                  = "sigv4"
 }
 
+locals {
+  # Where the UI may connect: nothing else (tests/unit/infra/web.test.ts holds the list).
+  csp_connect_sources = [
+    "'self'",
+    "https://*.execute-api.${var.region}.amazonaws.com",
+    "https://cognito-idp.${var.region}.amazonaws.com",
+    local.auth_origin,
+  ]
+}
+
 resource "aws_cloudfront_response_headers_policy" "security" {
   name = "${var.project}-security-headers"
 
@@ -113,13 +175,15 @@ resource "aws_cloudfront_response_headers_policy" "security" {
       override        = true
     }
 
-    # The UI loads only its own files and talks only to its own origin, this region's API Gateway and the
-    # user pool (discovery and keys on cognito-idp, tokens on the pool's domain, identity.tf); the API's own host
-    # name cannot be named here, since the API's CORS names this distribution (a cycle).
+    # The UI loads only its own files (scripts, styles, config.json) and talks only to its own origin, this
+    # region's API Gateway and the user pool (discovery and keys on cognito-idp, tokens on the pool's domain,
+    # identity.tf). The API's own host name cannot be named here: the API's CORS names this distribution, and
+    # the distribution names this policy (a cycle); infra/README.md says so.
     content_security_policy {
       content_security_policy = join("; ", [
         "default-src 'self'",
-        "connect-src 'self' https://*.execute-api.${var.region}.amazonaws.com https://cognito-idp.${var.region}.amazonaws.com ${local.auth_origin}",
+        "script-src 'self'",
+        "connect-src ${join(" ", local.csp_connect_sources)}",
         "img-src 'self' data:",
         "object-src 'none'",
         "base-uri 'self'",
@@ -139,6 +203,15 @@ resource "aws_cloudfront_distribution" "web" {
   # North America and Europe edges only: the cheapest class; the UI is a few small files.
   price_class = "PriceClass_100"
   web_acl_id  = aws_wafv2_web_acl.web.arn
+  # The custom domain's names, if any; the certificate must cover them.
+  aliases = var.domain_names
+
+  # Standard logs: one line per request, to the log bucket (kept log_retention_days).
+  logging_config {
+    bucket          = aws_s3_bucket.logs.bucket_domain_name
+    prefix          = "cloudfront/"
+    include_cookies = false
+  }
 
   origin {
     origin_id                = "web-bucket"
@@ -164,9 +237,20 @@ resource "aws_cloudfront_distribution" "web" {
   }
 
   viewer_certificate {
-    # The *.cloudfront.net certificate; a custom domain would bring its own ACM certificate and TLS 1.2+.
-    cloudfront_default_certificate = true
+    cloudfront_default_certificate = local.viewer_certificate.cloudfront_default_certificate
+    acm_certificate_arn            = local.viewer_certificate.acm_certificate_arn
+    ssl_support_method             = local.viewer_certificate.ssl_support_method
+    minimum_protocol_version       = local.viewer_certificate.minimum_protocol_version
   }
+
+  lifecycle {
+    precondition {
+      condition     = local.custom_domain == (length(var.domain_names) > 0)
+      error_message = "certificate_arn and domain_names go together: a custom domain needs both, the default domain neither."
+    }
+  }
+
+  depends_on = [aws_s3_bucket_ownership_controls.logs]
 }
 
 # WAF for CloudFront must live in us-east-1 (scope CLOUDFRONT), hence the provider alias.
@@ -230,4 +314,103 @@ resource "aws_wafv2_web_acl" "web" {
     metric_name                = "${var.project}-web"
     sampled_requests_enabled   = true
   }
+}
+
+# WAF logs: every request the web ACL judged, to CloudWatch Logs. WAF accepts only a log group whose name begins
+# with aws-waf-logs-, in the web ACL's region (us-east-1 for CloudFront). The Authorization header is redacted.
+resource "aws_cloudwatch_log_group" "waf" {
+  provider = aws.us_east_1
+
+  name              = "aws-waf-logs-${var.project}"
+  retention_in_days = var.log_retention_days
+}
+
+resource "aws_wafv2_web_acl_logging_configuration" "web" {
+  provider = aws.us_east_1
+
+  resource_arn            = aws_wafv2_web_acl.web.arn
+  log_destination_configs = [aws_cloudwatch_log_group.waf.arn]
+
+  redacted_fields {
+    single_header {
+      name = "authorization"
+    }
+  }
+}
+
+# --- the edge's log bucket: CloudFront standard logs ------------------------------------------------------------
+
+resource "aws_s3_bucket" "logs" {
+  bucket = local.log_bucket_name
+}
+
+resource "aws_s3_bucket_public_access_block" "logs" {
+  bucket                  = aws_s3_bucket.logs.id
+  block_public_acls       = true
+  block_public_policy     = true
+  ignore_public_acls      = true
+  restrict_public_buckets = true
+}
+
+# CloudFront's standard logs are delivered under a bucket ACL (the awslogsdelivery account's), which needs ACLs
+# on: BucketOwnerPreferred, the bucket owner still owns every log object. Public ACLs stay blocked above.
+resource "aws_s3_bucket_ownership_controls" "logs" {
+  bucket = aws_s3_bucket.logs.id
+
+  rule {
+    object_ownership = "BucketOwnerPreferred"
+  }
+}
+
+resource "aws_s3_bucket_server_side_encryption_configuration" "logs" {
+  bucket = aws_s3_bucket.logs.id
+
+  # SSE-S3: CloudFront cannot deliver logs to a bucket under SSE-KMS.
+  rule {
+    apply_server_side_encryption_by_default {
+      sse_algorithm = "AES256"
+    }
+  }
+}
+
+resource "aws_s3_bucket_lifecycle_configuration" "logs" {
+  bucket = aws_s3_bucket.logs.id
+
+  rule {
+    id     = "expire-logs"
+    status = "Enabled"
+
+    filter {}
+
+    expiration {
+      days = var.log_retention_days
+    }
+  }
+}
+
+data "aws_iam_policy_document" "logs_bucket" {
+  statement {
+    sid       = "HttpsOnly"
+    effect    = "Deny"
+    actions   = ["s3:*"]
+    resources = [aws_s3_bucket.logs.arn, "${aws_s3_bucket.logs.arn}/*"]
+
+    principals {
+      type        = "*"
+      identifiers = ["*"]
+    }
+
+    condition {
+      test     = "Bool"
+      variable = "aws:SecureTransport"
+      values   = ["false"]
+    }
+  }
+}
+
+resource "aws_s3_bucket_policy" "logs" {
+  bucket = aws_s3_bucket.logs.id
+  policy = data.aws_iam_policy_document.logs_bucket.json
+
+  depends_on = [aws_s3_bucket_public_access_block.logs]
 }

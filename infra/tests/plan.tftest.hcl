@@ -71,4 +71,56 @@ run "plan" {
     condition     = aws_dynamodb_table.ledger.name == "counter-ledger-ledger"
     error_message = "the default table names are those of services/ledger/storage/tables.ts"
   }
+
+  # The site on the default *.cloudfront.net name: CloudFront holds it at TLSv1 (web.tf), so that is what is asked.
+  assert {
+    condition     = aws_cloudfront_distribution.web.viewer_certificate[0].cloudfront_default_certificate && aws_cloudfront_distribution.web.viewer_certificate[0].minimum_protocol_version == "TLSv1"
+    error_message = "without a certificate of its own the site uses CloudFront's default certificate"
+  }
+
+  assert {
+    condition     = aws_s3_bucket_versioning.web.versioning_configuration[0].status == "Enabled" && aws_cloudwatch_log_group.waf.name == "aws-waf-logs-counter-ledger"
+    error_message = "the web bucket is versioned and WAF logs to an aws-waf-logs- group"
+  }
+}
+
+# A custom domain: its certificate, SNI, the TLS 1.2 floor, and the API's CORS and the sign-in redirects follow it.
+run "custom_domain" {
+  command = plan
+
+  variables {
+    certificate_arn = "arn:aws:acm:us-east-1:123456789012:certificate/0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"
+    domain_names    = ["counter.example.com"]
+  }
+
+  assert {
+    condition     = aws_cloudfront_distribution.web.viewer_certificate[0].minimum_protocol_version == "TLSv1.2_2021" && aws_cloudfront_distribution.web.viewer_certificate[0].ssl_support_method == "sni-only" && !aws_cloudfront_distribution.web.viewer_certificate[0].cloudfront_default_certificate
+    error_message = "a custom domain is served with its certificate, over SNI, TLS 1.2 at least"
+  }
+
+  assert {
+    condition     = aws_cloudfront_distribution.web.aliases == toset(["counter.example.com"]) && aws_apigatewayv2_api.http.cors_configuration[0].allow_origins == toset(["https://counter.example.com"])
+    error_message = "the domain is the distribution's alias and the only origin the API's CORS allows"
+  }
+}
+
+run "certificate_needs_its_domain" {
+  command = plan
+
+  variables {
+    certificate_arn = "arn:aws:acm:us-east-1:123456789012:certificate/0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"
+  }
+
+  expect_failures = [aws_cloudfront_distribution.web]
+}
+
+run "certificate_outside_us_east_1_is_refused" {
+  command = plan
+
+  variables {
+    certificate_arn = "arn:aws:acm:eu-west-1:123456789012:certificate/0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"
+    domain_names    = ["counter.example.com"]
+  }
+
+  expect_failures = [var.certificate_arn]
 }

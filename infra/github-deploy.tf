@@ -20,18 +20,6 @@
 # cannot tell apart from other table updates, raises the guardrail's alarm.
 
 locals {
-  # Every action that writes an item: the item APIs, the batch, transactions, PartiQL's writes.
-  dynamodb_item_writes = [
-    "dynamodb:PutItem",
-    "dynamodb:UpdateItem",
-    "dynamodb:DeleteItem",
-    "dynamodb:BatchWriteItem",
-    "dynamodb:TransactWriteItems",
-    "dynamodb:PartiQLInsert",
-    "dynamodb:PartiQLUpdate",
-    "dynamodb:PartiQLDelete",
-  ]
-
   github_oidc_provider_arn = (
     var.create_github_oidc_provider
     ? aws_iam_openid_connect_provider.github[0].arn
@@ -184,9 +172,19 @@ data "aws_iam_policy_document" "deploy_delivery" {
   # The ledger and the aggregate are written by the command Lambda alone: the pipeline writes no item of
   # either, by any write action (the initial aggregate is an administrator's first apply, dynamodb.tf).
   statement {
-    sid       = "NoItemWritesToLedgerOrAggregate"
-    effect    = "Deny"
-    actions   = local.dynamodb_item_writes
+    sid    = "NoItemWritesToLedgerOrAggregate"
+    effect = "Deny"
+    # Every action that writes an item: the item APIs, the batch, transactions, PartiQL's writes.
+    actions = [
+      "dynamodb:PutItem",
+      "dynamodb:UpdateItem",
+      "dynamodb:DeleteItem",
+      "dynamodb:BatchWriteItem",
+      "dynamodb:TransactWriteItems",
+      "dynamodb:PartiQLInsert",
+      "dynamodb:PartiQLUpdate",
+      "dynamodb:PartiQLDelete",
+    ]
     resources = [aws_dynamodb_table.ledger.arn, aws_dynamodb_table.counters.arn]
   }
 }
@@ -862,9 +860,19 @@ data "aws_iam_policy_document" "plan_state" {
   }
 
   statement {
-    sid       = "NoItemWritesToLedgerOrAggregate"
-    effect    = "Deny"
-    actions   = local.dynamodb_item_writes
+    sid    = "NoItemWritesToLedgerOrAggregate"
+    effect = "Deny"
+    # Every action that writes an item: the item APIs, the batch, transactions, PartiQL's writes.
+    actions = [
+      "dynamodb:PutItem",
+      "dynamodb:UpdateItem",
+      "dynamodb:DeleteItem",
+      "dynamodb:BatchWriteItem",
+      "dynamodb:TransactWriteItems",
+      "dynamodb:PartiQLInsert",
+      "dynamodb:PartiQLUpdate",
+      "dynamodb:PartiQLDelete",
+    ]
     resources = [aws_dynamodb_table.ledger.arn, aws_dynamodb_table.counters.arn]
   }
 }
@@ -1044,6 +1052,14 @@ data "aws_iam_policy_document" "plan_read" {
       "arn:${local.partition}:s3:::${local.log_bucket_name}",
       "arn:${local.partition}:s3:::${local.digest_bucket_name}",
     ]
+  }
+
+  # The same bucket as above, by its resource (the deploy role's upload names it so).
+  statement {
+    sid       = "ReadWebUploadList"
+    effect    = "Allow"
+    actions   = ["s3:ListBucket"]
+    resources = [aws_s3_bucket.web.arn]
   }
 
   statement {

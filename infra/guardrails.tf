@@ -16,13 +16,8 @@ locals {
     { prefix = "${var.project}-" },
     { prefix = "${local.arn_prefix.dynamodb}:table/${var.project}-" },
   ]
-}
 
-resource "aws_cloudwatch_event_rule" "table_protection_off" {
-  name        = local.guardrail_name
-  description = "Deletion protection or point-in-time recovery turned off on a ${var.project} table."
-
-  event_pattern = jsonencode({
+  guardrail_event_pattern = {
     source        = ["aws.dynamodb"]
     "detail-type" = ["AWS API Call via CloudTrail"]
     detail = {
@@ -40,7 +35,14 @@ resource "aws_cloudwatch_event_rule" "table_protection_off" {
         },
       ]
     }
-  })
+  }
+}
+
+resource "aws_cloudwatch_event_rule" "table_protection_off" {
+  name        = local.guardrail_name
+  description = "Deletion protection or point-in-time recovery turned off on a ${var.project} table."
+
+  event_pattern = jsonencode(local.guardrail_event_pattern)
 }
 
 # The evidence: who turned what off, when, from where (the whole CloudTrail record).

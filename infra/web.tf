@@ -10,17 +10,19 @@ locals {
   # CloudFront's own *.cloudfront.net certificate cannot have a TLS 1.2 floor: with it, CloudFront sets the
   # security policy to TLSv1 whatever is asked (and the provider then plans a change forever). A custom domain
   # brings its own ACM certificate (us-east-1) and gets TLSv1.2_2021: TLS 1.2 and 1.3, strong ciphers only.
-  viewer_certificate = local.custom_domain ? {
+  viewer_certificate_custom = {
     cloudfront_default_certificate = false
     acm_certificate_arn            = var.certificate_arn
     ssl_support_method             = "sni-only"
     minimum_protocol_version       = "TLSv1.2_2021"
-    } : {
+  }
+  viewer_certificate_default = {
     cloudfront_default_certificate = true
     acm_certificate_arn            = null
     ssl_support_method             = null
     minimum_protocol_version       = "TLSv1"
   }
+  viewer_certificate = local.custom_domain ? local.viewer_certificate_custom : local.viewer_certificate_default
 }
 
 resource "aws_s3_bucket" "web" {
@@ -148,6 +150,17 @@ locals {
     "https://cognito-idp.${var.region}.amazonaws.com",
     local.auth_origin,
   ]
+
+  csp_directives = [
+    "default-src 'self'",
+    "script-src 'self'",
+    "connect-src ${join(" ", local.csp_connect_sources)}",
+    "img-src 'self' data:",
+    "object-src 'none'",
+    "base-uri 'self'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+  ]
 }
 
 resource "aws_cloudfront_response_headers_policy" "security" {
@@ -180,17 +193,8 @@ resource "aws_cloudfront_response_headers_policy" "security" {
     # identity.tf). The API's own host name cannot be named here: the API's CORS names this distribution, and
     # the distribution names this policy (a cycle); infra/README.md says so.
     content_security_policy {
-      content_security_policy = join("; ", [
-        "default-src 'self'",
-        "script-src 'self'",
-        "connect-src ${join(" ", local.csp_connect_sources)}",
-        "img-src 'self' data:",
-        "object-src 'none'",
-        "base-uri 'self'",
-        "form-action 'self'",
-        "frame-ancestors 'none'",
-      ])
-      override = true
+      content_security_policy = join("; ", local.csp_directives)
+      override                = true
     }
   }
 }

@@ -261,35 +261,64 @@ describe("IAM, per Lambda (infra/iam-lambda.tf)", () => {
 });
 
 describe("the GitHub deploy role (infra/github-deploy.tf)", () => {
-  it("trusts only GitHub's OIDC tokens for STS from this repository's main branch, by exact match", () => {
-    const [trust, ...others] = terraform.policyStatements("github_assume_role");
-    expect(others).toEqual([]);
+  function expectTrust(documentName: string, sub: string): void {
+    const [trust, ...others] = terraform.policyStatements(documentName);
+    expect(others, documentName).toEqual([]);
     expect(trust?.effect).toBe("Allow");
     expect(trust?.actions).toEqual(["sts:AssumeRoleWithWebIdentity"]);
-    expect(trust?.conditions).toEqual(
-      expect.arrayContaining([
-        {
-          test: "StringEquals",
-          variable: "token.actions.githubusercontent.com:aud",
-          values: ["sts.amazonaws.com"],
-        },
-        {
-          test: "StringEquals",
-          variable: "token.actions.githubusercontent.com:sub",
-          values: ["repo:${var.github_repository}:ref:refs/heads/main"],
-        },
-      ]),
-    );
-    expect(trust?.conditions).toHaveLength(2);
+    // Exactly these two conditions, each an exact match (StringEquals, one value): no wildcard, no other sub.
+    expect(trust?.conditions).toEqual([
+      {
+        test: "StringEquals",
+        variable: "token.actions.githubusercontent.com:aud",
+        values: ["sts.amazonaws.com"],
+      },
+      { test: "StringEquals", variable: "token.actions.githubusercontent.com:sub", values: [sub] },
+    ]);
     expect(trust?.principals).toEqual([
       { type: "Federated", identifiers: ["${local.github_oidc_provider_arn}"] },
     ]);
-    expect(terraform.resource("aws_iam_role", "github_deploy").assume_role_policy).toBe(
-      "${data.aws_iam_policy_document.github_assume_role.json}",
+  }
+
+  it("plan: trusts only GitHub's OIDC tokens for STS from this repository's main branch, by exact match", () => {
+    expectTrust("github_plan_trust", "repo:${var.github_repository}:ref:refs/heads/main");
+    expect(terraform.resource("aws_iam_role", "github_plan").assume_role_policy).toBe(
+      "${data.aws_iam_policy_document.github_plan_trust.json}",
     );
     const provider = terraform.resource("aws_iam_openid_connect_provider", "github");
     expect(provider.url).toBe("https://token.actions.githubusercontent.com");
     expect(provider.client_id_list).toEqual(["sts.amazonaws.com"]);
+  });
+
+  it("apply: trusts only jobs in this repository's deployment environment, by exact match", () => {
+    expectTrust("github_deploy_trust", "repo:${var.github_repository}:environment:${var.github_environment}");
+    expect(terraform.resource("aws_iam_role", "github_deploy").assume_role_policy).toBe(
+      "${data.aws_iam_policy_document.github_deploy_trust.json}",
+    );
+    expect(terraform.variable("github_environment").default).toBe("production");
+    // Two roles, two trusts: nothing else in infra/ trusts GitHub.
+    const trusts = terraform
+      .policyDocumentNames()
+      .filter((name) =>
+        terraform
+          .policyStatements(name)
+          .some((statement) => statement.actions.includes("sts:AssumeRoleWithWebIdentity")),
+      );
+    expect(trusts.sort()).toEqual(["github_deploy_trust", "github_plan_trust"]);
+  });
+
+  it("the plan role holds only the plan's policies, the deploy role only the deploy policies", () => {
+    const plan = terraform.resource("aws_iam_role_policy_attachment", "plan");
+    expect(plan.role).toBe("${aws_iam_role.github_plan.name}");
+    expect(Object.values(terraform.local("plan_policies") as object).sort()).toEqual([
+      "${data.aws_iam_policy_document.plan_read.json}",
+      "${data.aws_iam_policy_document.plan_state.json}",
+    ]);
+    const deploy = terraform.resource("aws_iam_role_policy_attachment", "deploy");
+    expect(deploy.role).toBe("${aws_iam_role.github_deploy.name}");
+    for (const entry of Object.values(terraform.local("deploy_policies") as object)) {
+      expect(entry).toMatch(/^\$\{data\.aws_iam_policy_document\.deploy_\w+\.json\}$/);
+    }
   });
 
   it("delivery: the one state object and lock table, upload to the one web bucket, invalidation of the one distribution", () => {
@@ -375,5 +404,212 @@ describe("the GitHub deploy role (infra/github-deploy.tf)", () => {
       { test: "StringEquals", variable: "aws:ResourceTag/Project", values: ["${var.project}"] },
     ]);
     expect(terraform.local("tags")).toEqual({ Project: "${var.project}" });
+  });
+});
+
+/** Every action that writes an item of a table: the item APIs, the batch, transactions, PartiQL's writes. */
+const ITEM_WRITES = [
+  "dynamodb:PutItem",
+  "dynamodb:UpdateItem",
+  "dynamodb:DeleteItem",
+  "dynamodb:BatchWriteItem",
+  "dynamodb:TransactWriteItems",
+  "dynamodb:PartiQLInsert",
+  "dynamodb:PartiQLUpdate",
+  "dynamodb:PartiQLDelete",
+];
+const PROJECT_TABLES = "${local.arn_prefix.dynamodb}:table/${var.project}-*";
+
+function pipelineDocuments(): string[] {
+  return terraform
+    .policyDocumentNames()
+    .filter((name) => name.startsWith("deploy_") || name.startsWith("plan_"));
+}
+
+function isReadAction(action: string): boolean {
+  return /^[a-z0-9-]+:(Get|Describe|List)[A-Za-z]*$/.test(action) || action === "apigateway:GET";
+}
+
+describe("the pipeline's roles, rule by rule (infra/github-deploy.tf, guardrails.tf)", () => {
+  it("neither role can write an item of the ledger or the aggregate: an unconditional deny of every item write", () => {
+    for (const documentName of ["deploy_delivery", "plan_state"]) {
+      const denies = terraform
+        .policyStatements(documentName)
+        .filter((statement) => statement.effect === "Deny" && statement.resources.includes(LEDGER));
+      expect(denies, documentName).toHaveLength(1);
+      expect([...denies[0]!.actions].sort(), documentName).toEqual([...ITEM_WRITES].sort());
+      expect([...denies[0]!.resources].sort(), documentName).toEqual([COUNTERS, LEDGER].sort());
+      expect(denies[0]!.conditions, documentName).toEqual([]);
+    }
+    // Each role carries the deny: the deploy role through deploy_delivery, the plan role through plan_state.
+    expect(terraform.local("deploy_policies")).toHaveProperty("delivery");
+    expect(terraform.local("plan_policies")).toHaveProperty("state");
+    // And no Allow of theirs names an item write on those tables in the first place.
+    const allowed = pipelineDocuments()
+      .flatMap((name) => grantsOf(name))
+      .filter((grant) => ITEM_WRITES.includes(grant.action))
+      .filter((grant) => grant.resource.includes("ledger") || grant.resource.includes("counters"));
+    expect(allowed).toEqual([]);
+  });
+
+  it("the deploy role still manages the tables: create, update, tag; never delete, never change point-in-time recovery", () => {
+    const tables = terraform.policyStatements("deploy_infrastructure").find((s) => s.sid === "Tables");
+    expect(tables?.resources).toEqual([PROJECT_TABLES]);
+    expect(tables?.actions).toEqual(
+      expect.arrayContaining([
+        "dynamodb:CreateTable",
+        "dynamodb:UpdateTable",
+        "dynamodb:TagResource",
+        "dynamodb:UntagResource",
+      ]),
+    );
+    const granted = pipelineDocuments()
+      .flatMap((name) => grantsOf(name))
+      .map((grant) => grant.action);
+    for (const action of [
+      "dynamodb:UpdateContinuousBackups",
+      "dynamodb:DeleteTable",
+      "dynamodb:DeleteBackup",
+    ]) {
+      expect(granted, action).not.toContain(action);
+    }
+    const deny = terraform
+      .policyStatements("deploy_infrastructure")
+      .find((s) => s.sid === "TablesStayRecoverable");
+    expect(deny?.effect).toBe("Deny");
+    expect(deny?.resources).toEqual([PROJECT_TABLES]);
+    expect(deny?.conditions).toEqual([]);
+    expect(deny?.actions).toEqual(
+      expect.arrayContaining(["dynamodb:UpdateContinuousBackups", "dynamodb:DeleteTable"]),
+    );
+    // What IAM cannot refuse (UpdateTable turning deletion protection off) the guardrail alarms on.
+    const rule = terraform.resource("aws_cloudwatch_event_rule", "table_protection_off");
+    expect(rule.event_pattern).toBe("${jsonencode(local.guardrail_event_pattern)}");
+  });
+
+  it("the guardrail matches deletion protection or point-in-time recovery turned off on the project's tables", () => {
+    const pattern = terraform.local("guardrail_event_pattern") as {
+      source: string[];
+      "detail-type": string[];
+      detail: { $or: { eventName: string[]; requestParameters: Record<string, unknown> }[] };
+    };
+    expect(pattern.source).toEqual(["aws.dynamodb"]);
+    expect(pattern["detail-type"]).toEqual(["AWS API Call via CloudTrail"]);
+    const [updateTable, updateBackups, ...others] = pattern.detail.$or;
+    expect(others).toEqual([]);
+    expect(updateTable).toEqual({
+      eventName: ["UpdateTable"],
+      requestParameters: { tableName: "${local.guardrail_tables}", deletionProtectionEnabled: [false] },
+    });
+    expect(updateBackups).toEqual({
+      eventName: ["UpdateContinuousBackups"],
+      requestParameters: {
+        tableName: "${local.guardrail_tables}",
+        pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: [false] },
+      },
+    });
+    expect(terraform.local("guardrail_tables")).toEqual([
+      { prefix: "${var.project}-" },
+      { prefix: "${local.arn_prefix.dynamodb}:table/${var.project}-" },
+    ]);
+    // The first match alarms, on the rule's own metric, to whoever the alarms notify.
+    const alarm = terraform.resource("aws_cloudwatch_metric_alarm", "table_protection_off");
+    expect(alarm.namespace).toBe("AWS/Events");
+    expect(alarm.metric_name).toBe("TriggeredRules");
+    expect(alarm.dimensions).toEqual({ RuleName: "${aws_cloudwatch_event_rule.table_protection_off.name}" });
+    expect(alarm.threshold).toBe(1);
+    expect(alarm.alarm_actions).toBe("${local.alarm_actions}");
+    const target = terraform.resource("aws_cloudwatch_event_target", "table_protection_off");
+    expect(target.arn).toBe("${aws_cloudwatch_log_group.table_protection_off.arn}");
+  });
+
+  it("the pipeline cannot change or remove the guardrail that watches it", () => {
+    const deny = terraform
+      .policyStatements("deploy_infrastructure")
+      .find((s) => s.sid === "GuardrailIsReadOnly");
+    expect(deny?.effect).toBe("Deny");
+    expect(deny?.conditions).toEqual([]);
+    expect(deny?.resources).toEqual(
+      expect.arrayContaining([
+        "${local.arn_prefix.cloudwatch}:alarm:${local.guardrail_name}",
+        "${local.arn_prefix.events}:rule/${local.guardrail_name}",
+      ]),
+    );
+    expect(deny?.actions).toEqual(
+      expect.arrayContaining([
+        "cloudwatch:PutMetricAlarm",
+        "cloudwatch:DeleteAlarms",
+        "events:PutRule",
+        "events:DeleteRule",
+        "events:DisableRule",
+        "events:RemoveTargets",
+      ]),
+    );
+    const eventWrites = pipelineDocuments()
+      .flatMap((name) => grantsOf(name))
+      .filter((grant) => grant.action.startsWith("events:") && !isReadAction(grant.action));
+    expect(eventWrites).toEqual([]);
+    expect(terraform.local("guardrail_name")).toBe("${var.project}-guardrail-table-protection");
+  });
+
+  it("acts only on HTTP APIs that carry the Project tag: created with it, changed only with it", () => {
+    const statements = pipelineDocuments()
+      .flatMap((name) => terraform.policyStatements(name))
+      .filter((statement) => statement.actions.some((action) => action.startsWith("apigateway:")));
+    expect(statements.length).toBeGreaterThanOrEqual(3);
+    for (const statement of statements) {
+      expect(statement.effect, statement.sid).toBe("Allow");
+      const creates = statement.resources.includes("${local.arn_prefix.apigateway}:/apis");
+      if (creates) {
+        // The collection: creating an API, only with the tag in the request.
+        expect(statement.resources, statement.sid).toEqual(["${local.arn_prefix.apigateway}:/apis"]);
+        expect(statement.actions, statement.sid).toEqual(["apigateway:POST"]);
+      }
+      expect(statement.conditions, statement.sid).toEqual([
+        {
+          test: "StringEquals",
+          variable: creates ? "aws:RequestTag/Project" : "aws:ResourceTag/Project",
+          values: ["${var.project}"],
+        },
+      ]);
+      for (const resource of statement.resources) {
+        expect(resource, statement.sid).toMatch(
+          /^\$\{local\.arn_prefix\.apigateway\}:\/(apis|apis\/\*|tags\/\*)$/,
+        );
+      }
+    }
+    expect(terraform.locals().arn_prefix).toHaveProperty(
+      "apigateway",
+      "arn:${local.partition}:apigateway:${var.region}:",
+    );
+  });
+
+  it("plan is read-only: every grant a Get, Describe or List, but the state lock's items", () => {
+    for (const documentName of ["plan_read", "plan_state"]) {
+      for (const grant of grantsOf(documentName)) {
+        if (isReadAction(grant.action)) continue;
+        expect(`${documentName} ${grant.action} ${grant.resource}`).toMatch(
+          /^plan_state dynamodb:(PutItem|DeleteItem) arn:\$\{local\.partition\}:dynamodb:\*:\$\{local\.account_id\}:table\/\$\{var\.state_lock_table\}$/,
+        );
+      }
+    }
+    // Only the state object is read from the state bucket; nothing there is written.
+    const stateGrants = grantsOf("plan_state").filter((grant) => grant.resource.includes("var.state_bucket"));
+    expect(stateGrants.map((grant) => grant.action).sort()).toEqual(["s3:GetObject", "s3:ListBucket"]);
+  });
+
+  it("plan can read back everything the deploy role manages, under the same conditions", () => {
+    const key = (grant: Grant) => `${grant.action} ${grant.resource} ${JSON.stringify(grant.conditions)}`;
+    const planGrants = new Set([...grantsOf("plan_read"), ...grantsOf("plan_state")].map(key));
+    const deployReads = terraform
+      .policyDocumentNames()
+      .filter((name) => name.startsWith("deploy_"))
+      .flatMap((name) => grantsOf(name))
+      .filter((grant) => isReadAction(grant.action))
+      // Invalidations are the upload's, after apply; plan never reads one.
+      .filter((grant) => grant.action !== "cloudfront:GetInvalidation");
+    expect(deployReads.length).toBeGreaterThan(60);
+    const missing = deployReads.filter((grant) => !planGrants.has(key(grant))).map(key);
+    expect(missing).toEqual([]);
   });
 });

@@ -168,7 +168,10 @@ describe("HTTP API (infra/api.tf)", () => {
     expect(api.protocol_type).toBe("HTTP");
     const cors = single(api.cors_configuration, "cors_configuration");
     expect(cors.allow_origins).toEqual(["${local.site_origin}"]);
-    expect(terraform.local("site_origin")).toBe("https://${aws_cloudfront_distribution.web.domain_name}");
+    // The custom domain's first name when there is one (web.tf), else the distribution's own.
+    expect(terraform.local("site_origin")).toBe(
+      "https://%{if length(var.domain_names) > 0}${var.domain_names[0]}%{else}${aws_cloudfront_distribution.web.domain_name}%{endif}",
+    );
     expect(cors.allow_credentials ?? false).toBe(false);
     expect(cors.allow_headers).toEqual(expect.arrayContaining(["content-type", "idempotency-key"]));
   });
@@ -233,8 +236,10 @@ describe("web edge (infra/web.tf)", () => {
     expect(hsts.access_control_max_age_sec).toBeGreaterThanOrEqual(31_536_000);
     expect(single(headers.frame_options, "frame_options").frame_option).toBe("DENY");
     expect(single(headers.content_type_options, "content_type_options").override).toBe(true);
+    // The directives themselves are held in web.test.ts.
     const csp = asString(single(headers.content_security_policy, "csp").content_security_policy, "csp");
-    expect(csp).toContain("frame-ancestors 'none'");
+    expect(csp).toBe('${join("; ", local.csp_directives)}');
+    expect(terraform.local("csp_directives")).toContain("frame-ancestors 'none'");
   });
 
   it("the WAF web ACL is CLOUDFRONT-scoped in us-east-1, with AWS's common rules and a per-IP rate rule", () => {

@@ -98,10 +98,14 @@ describe.skipIf(!available && !underCi)("terraform CLI on infra/ (offline, mocke
     expect(stdout.trim()).toBe("");
   });
 
-  it("`terraform validate` accepts the configuration against the AWS provider's schema", async () => {
-    const { stdout } = await terraform(["validate", "-no-color"], join(workDirectory, "infra"));
-    expect(stdout).toContain("The configuration is valid.");
-  });
+  it(
+    "`terraform validate` accepts the configuration against the AWS provider's schema",
+    async () => {
+      const { stdout } = await terraform(["validate", "-no-color"], join(workDirectory, "infra"));
+      expect(stdout).toContain("The configuration is valid.");
+    },
+    TERRAFORM_COMMAND_TIMEOUT_MS,
+  );
 
   it(
     "`terraform test` plans everything against mocked providers and its assertions hold",

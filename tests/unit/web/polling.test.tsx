@@ -47,7 +47,8 @@ function openPage(fake = new FakeCounterApi()) {
   const reads: number[] = [];
   const historyReads: number[] = [];
   const fetch: typeof globalThis.fetch = (input, init) => {
-    const path = new URL(String(input), "http://ui.test").pathname;
+    const address = typeof input === "string" ? input : input instanceof URL ? input.href : input.url;
+    const path = new URL(address, "http://ui.test").pathname;
     if (path === "/number" && (init?.method ?? "GET") === "GET") reads.push(Date.now() - startMs);
     if (path === "/number/history") historyReads.push(Date.now() - startMs);
     return fake.fetch(input, init);

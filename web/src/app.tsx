@@ -12,9 +12,11 @@ import { ConnectionBanner } from "./components/connection-banner";
 import { HistoryPanel } from "./components/history-panel";
 import { NumberPanel } from "./components/number-panel";
 import { VerifyPanel } from "./components/verify-panel";
+import { NUMBER_POLL_POLICY, type PollPolicy } from "./poll-policy";
 import { useHistory } from "./use-history";
 import { useAuthState } from "./use-auth";
-import { NUMBER_POLL_INTERVAL_MS, useNumber } from "./use-number";
+import { useNumber } from "./use-number";
+import { useInView, usePageVisible } from "./use-visibility";
 
 export interface AppProps {
   readonly api: CounterApi;
@@ -22,7 +24,8 @@ export interface AppProps {
   readonly auth?: Auth;
   /** Shown in the unreachable banner; "" for the page's own origin. */
   readonly baseUrl?: string;
-  readonly pollIntervalMs?: number;
+  /** How often the number is read (poll-policy.ts); the history looks again after its `intervalMs`. */
+  readonly pollPolicy?: PollPolicy;
   readonly createKey?: () => string;
   readonly commandOptions?: CommandOptions;
 }
@@ -31,16 +34,24 @@ export function App({
   api,
   auth = defaultAuth,
   baseUrl = "",
-  pollIntervalMs = NUMBER_POLL_INTERVAL_MS,
+  pollPolicy = NUMBER_POLL_POLICY,
   createKey = createIdempotencyKey,
   commandOptions,
 }: AppProps) {
   const authState = useAuthState(auth);
   const access = accessOf(authState);
-  const number = useNumber(api, pollIntervalMs);
+  const number = useNumber(api, pollPolicy);
   const knownVersion = number.snapshot?.version ?? null;
-  // Only an auditor may read the audit trail: for anyone else it is neither asked for nor shown.
-  const history = useHistory(api, access.audit ? knownVersion : null, pollIntervalMs);
+  const pageVisible = usePageVisible();
+  const [historyInView, historyRef] = useInView();
+  // Only an auditor may read the audit trail: for anyone else it is neither asked for nor shown. It is read
+  // only while it can be seen.
+  const history = useHistory(
+    api,
+    access.audit ? knownVersion : null,
+    pollPolicy.intervalMs,
+    pageVisible && historyInView,
+  );
   return (
     <div className="page">
       <header className="page-header">
@@ -59,12 +70,15 @@ export function App({
             connection={number.connection}
             acceptState={number.acceptState}
             createKey={createKey}
+            followClosely={number.followClosely}
             writeBlocked={access.writeBlocked}
             {...(commandOptions === undefined ? {} : { commandOptions })}
           />
           {access.audit ? <VerifyPanel api={api} connection={number.connection} /> : null}
         </div>
-        {access.audit ? <HistoryPanel history={history} knownVersion={knownVersion} /> : null}
+        {access.audit ? (
+          <HistoryPanel history={history} knownVersion={knownVersion} sectionRef={historyRef} />
+        ) : null}
       </main>
     </div>
   );

@@ -46,6 +46,8 @@ export interface CommandDependencies {
   readonly acceptState: (state: NumberState) => void;
   readonly createKey: () => string;
   readonly options?: CommandOptions | undefined;
+  /** Told of each click that sends a command: the number's polling then reads about every second again. */
+  readonly onSend?: (() => void) | undefined;
 }
 
 export function useCommand({
@@ -54,6 +56,7 @@ export function useCommand({
   acceptState,
   createKey,
   options,
+  onSend,
 }: CommandDependencies): FollowedCommand {
   const [state, setState] = useState<CommandState>({ kind: "idle" });
   const busy = state.kind === "sending" || state.kind === "unsettled";
@@ -75,6 +78,7 @@ export function useCommand({
     (action: Action) => {
       if (busy) return;
       const idempotencyKey = createKey();
+      onSend?.();
       setState({ kind: "sending", action, retry: null });
       void runCommand(api, action, idempotencyKey, {
         ...optionsRef.current,
@@ -88,7 +92,7 @@ export function useCommand({
         else setState({ ...result, action, idempotencyKey });
       });
     },
-    [api, busy, createKey, finish],
+    [api, busy, createKey, finish, onSend],
   );
 
   // Settling in the background. `wake` cuts the current wait short when the API answers again.

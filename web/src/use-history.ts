@@ -1,9 +1,13 @@
-// Pages through the audit trail (`GET /number/history`, newest first) and keeps the page shown fresh:
-// it reloads when the number's version moves, and keeps looking while the projector is behind the
-// aggregate, since the trail is eventually consistent. The page on screen stays until its successor
-// arrives, so nothing jumps while loading. A stale answer (an older request finishing late) is dropped.
+// Pages through the audit trail (`GET /number/history`, newest first), only while someone can see it: the
+// History panel open, on screen, in a tab in front (issue 13: history on demand). The newest page follows the
+// number — it is loaded again when the version moves, and looked at again while the projector is behind the
+// aggregate, since the trail is eventually consistent — but only while it is seen: a version change while it
+// is not costs nothing, and the page is brought up to date once, when it is seen again. An older page never
+// changes as the number moves (it holds only events below its cursor), so it is loaded once. The page on
+// screen stays until its successor arrives, so nothing jumps while loading. A stale answer (an older request
+// finishing late) is dropped.
 
-import { useCallback, useEffect, useState } from "react";
+import { useCallback, useEffect, useRef, useState } from "react";
 import type { CounterApi, HistoryPage } from "./api";
 import { failureInWords } from "./format";
 
@@ -20,6 +24,9 @@ export interface FollowedHistory {
   readonly failure: string | null;
   readonly showOlder: (() => void) | null;
   readonly showNewer: (() => void) | null;
+  /** Whether the History panel is open; closed, nothing is loaded. It opens on the newest page. */
+  readonly open: boolean;
+  readonly setOpen: (open: boolean) => void;
 }
 
 export function useHistory(
@@ -27,6 +34,8 @@ export function useHistory(
   /** The aggregate's version as last seen; null while it is not known yet, and nothing is loaded then. */
   knownVersion: number | null,
   retryIntervalMs: number,
+  /** Whether the panel could be seen if open: on screen, in a tab in front. */
+  seen = true,
 ): FollowedHistory {
   // The cursors of the pages walked through, newest first: null is the first page.
   const [cursors, setCursors] = useState<readonly (string | null)[]>([null]);
@@ -34,10 +43,16 @@ export function useHistory(
   const [loading, setLoading] = useState(true);
   const [failure, setFailure] = useState<string | null>(null);
   const [reloadCount, setReloadCount] = useState(0);
+  const [open, setOpenState] = useState(true);
+  /** What the page on screen is complete for: its cursor and, for the newest page, the version it follows. */
+  const loadedFor = useRef<string | null>(null);
   const cursor = cursors[cursors.length - 1] ?? null;
+  const shown = open && seen;
 
   useEffect(() => {
-    if (knownVersion === null) return;
+    if (!shown || knownVersion === null) return;
+    const wanted = `${cursor ?? "newest"}@${cursor === null ? knownVersion : "any"}`;
+    if (loadedFor.current === wanted) return;
     let stale = false;
     let timer: ReturnType<typeof setTimeout> | undefined;
     setLoading(true);
@@ -48,7 +63,8 @@ export function useHistory(
       if (answer.kind === "page") {
         setPage(answer.page);
         setFailure(null);
-        lookAgain = answer.page.projectedVersion < knownVersion;
+        lookAgain = cursor === null && answer.page.projectedVersion < knownVersion;
+        if (!lookAgain) loadedFor.current = wanted;
       } else {
         setFailure(failureInWords(answer));
         lookAgain = true;
@@ -59,7 +75,7 @@ export function useHistory(
       stale = true;
       clearTimeout(timer);
     };
-  }, [api, cursor, knownVersion, reloadCount, retryIntervalMs]);
+  }, [api, cursor, knownVersion, reloadCount, retryIntervalMs, shown]);
 
   const nextCursor = page?.nextCursor ?? null;
   const showOlderPage = useCallback(() => {
@@ -69,6 +85,18 @@ export function useHistory(
     }
   }, [nextCursor]);
   const showNewerPage = useCallback(() => setCursors((walked) => walked.slice(0, -1)), []);
+  const setOpen = useCallback(
+    (opening: boolean) => {
+      setOpenState(opening);
+      // Closed, it forgets an older page: it opens again on the newest, brought up to date.
+      if (!opening && cursors.length > 1) {
+        setCursors([null]);
+        setPage(null);
+        loadedFor.current = null;
+      }
+    },
+    [cursors.length],
+  );
 
   return {
     page,
@@ -77,5 +105,7 @@ export function useHistory(
     failure,
     showOlder: nextCursor !== null ? showOlderPage : null,
     showNewer: cursors.length > 1 ? showNewerPage : null,
+    open,
+    setOpen,
   };
 }

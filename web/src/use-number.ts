@@ -1,13 +1,13 @@
-// Follows the number: polls `GET /number` about once a second with If-None-Match, so an unchanged number
-// costs a 304 and no body, and a change made elsewhere shows within about a second. It also knows whether
-// the API can be reached. It must never move the number backwards: a stale answer loses to a newer version.
+// Follows the number: polls `GET /number` with If-None-Match, so an unchanged number costs a 304 and no body.
+// About once a second while the number moves; ever more rarely while it does not (poll-policy.ts); not at all
+// while the page's tab is hidden, and once at once when it is shown again or its window regains focus. It
+// also knows whether the API can be reached. It must never move the number backwards: a stale answer loses
+// to a newer version.
 
 import { useCallback, useEffect, useRef, useState } from "react";
-import type { CounterApi, NumberSnapshot } from "./api";
+import type { CounterApi, NumberAnswer, NumberSnapshot } from "./api";
 import { failureInWords } from "./format";
-
-/** "about every second" (issue 4): quick enough to feel live, and a 304 costs the API almost nothing. */
-export const NUMBER_POLL_INTERVAL_MS = 1_000;
+import { NUMBER_POLL_POLICY, nextReadDelayMs, type PollPolicy } from "./poll-policy";
 
 export type Connection =
   /** No answer yet: the first read is on its way. */
@@ -26,15 +26,24 @@ export interface FollowedNumber {
   readonly connection: Connection;
   /** Takes a state learnt elsewhere (a command's answer) if it is newer than the one shown. */
   readonly acceptState: (state: NumberState) => void;
+  /** The person acted (a click): read about every second again, however long the number was idle. */
+  readonly followClosely: () => void;
 }
 
 /** What a command's answer tells of the number: all of a snapshot but the bounds. */
 export type NumberState = Omit<NumberSnapshot, "bounds">;
 
-export function useNumber(api: CounterApi, pollIntervalMs: number = NUMBER_POLL_INTERVAL_MS): FollowedNumber {
+/** The polling loop's handle: `followClosely` drops the interval back to its shortest. */
+interface Polling {
+  readonly stop: () => void;
+  readonly followClosely: () => void;
+}
+
+export function useNumber(api: CounterApi, policy: PollPolicy = NUMBER_POLL_POLICY): FollowedNumber {
   const [snapshot, setSnapshot] = useState<NumberSnapshot | null>(null);
   const [connection, setConnection] = useState<Connection>({ kind: "connecting" });
-  const etag = useRef<string | null>(null);
+  const polling = useRef<Polling | null>(null);
+  const { intervalMs, quietReadsBeforeBackoff, intervalMaxMs, retryAfterMsMax } = policy;
 
   /** A read of `GET /number` wins over an older version, and over the same one (it may bring new bounds). */
   const acceptSnapshot = useCallback((incoming: NumberSnapshot) => {
@@ -47,45 +56,114 @@ export function useNumber(api: CounterApi, pollIntervalMs: number = NUMBER_POLL_
         ? current
         : { ...incoming, bounds: current.bounds },
     );
+    polling.current?.followClosely();
   }, []);
 
+  const followClosely = useCallback(() => polling.current?.followClosely(), []);
+
   useEffect(() => {
-    let stopped = false;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    etag.current = null;
-
-    async function poll(): Promise<void> {
-      const answer = await api.readNumber(etag.current);
-      if (stopped) return;
-      switch (answer.kind) {
-        case "current":
-          etag.current = answer.etag;
-          acceptSnapshot(answer.snapshot);
-          setConnection(online);
-          break;
-        case "notModified":
-          setConnection(online);
-          break;
-        case "problem":
-          etag.current = null;
-          setConnection({ kind: "unreachable", reason: failureInWords(answer) });
-          break;
-        case "unreachable":
-          // The next answer may come from a server started again, with other bounds but the same version:
-          // read it whole.
-          etag.current = null;
-          setConnection({ kind: "unreachable", reason: null });
-          break;
-      }
-      timer = setTimeout(() => void poll(), pollIntervalMs);
-    }
-
-    void poll();
+    const loop = startPolling(
+      api,
+      { intervalMs, quietReadsBeforeBackoff, intervalMaxMs, retryAfterMsMax },
+      (answer) => {
+        if (answer.kind === "current") acceptSnapshot(answer.snapshot);
+        setConnection(connectionAfter(answer));
+      },
+    );
+    polling.current = loop;
     return () => {
+      loop.stop();
+      if (polling.current === loop) polling.current = null;
+    };
+  }, [api, intervalMs, quietReadsBeforeBackoff, intervalMaxMs, retryAfterMsMax, acceptSnapshot]);
+
+  return { snapshot, connection, acceptState, followClosely };
+}
+
+function connectionAfter(answer: NumberAnswer): Connection {
+  switch (answer.kind) {
+    case "current":
+    case "notModified":
+      return online;
+    case "problem":
+      return { kind: "unreachable", reason: failureInWords(answer) };
+    case "unreachable":
+      return { kind: "unreachable", reason: null };
+  }
+}
+
+/** Whether the page's tab is hidden (another tab in front, the window minimised): then nobody sees it. */
+function pageHidden(): boolean {
+  return document.visibilityState === "hidden";
+}
+
+/**
+ * Reads the number until stopped, one read at a time, each after the wait that `nextReadDelayMs` gives: it
+ * counts the reads in a row that found nothing new, and starts again from 0 on a change, a failure, a click
+ * (`followClosely`), and the page coming back into view. While the tab is hidden it does not read at all;
+ * when the tab is shown again, or the window regains focus, it reads at once.
+ */
+function startPolling(
+  api: CounterApi,
+  policy: PollPolicy,
+  onAnswer: (answer: NumberAnswer) => void,
+): Polling {
+  let stopped = false;
+  let reading = false;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let quietReads = 0;
+  let etag: string | null = null;
+
+  function waitThenRead(delayMs: number): void {
+    clearTimeout(timer);
+    timer = setTimeout(() => void read(), delayMs);
+  }
+
+  async function read(): Promise<void> {
+    timer = undefined;
+    if (stopped || reading || pageHidden()) return;
+    reading = true;
+    const answer = await api.readNumber(etag);
+    reading = false;
+    if (stopped) return;
+    // A failure forgets the ETag: the next answer may come from a server started again, with other bounds
+    // but the same version, and must be read whole.
+    etag = answer.kind === "current" ? answer.etag : answer.kind === "notModified" ? etag : null;
+    quietReads = answer.kind === "notModified" ? quietReads + 1 : 0;
+    onAnswer(answer);
+    if (pageHidden()) return;
+    const retryAfterSeconds = answer.kind === "problem" ? answer.retryAfterSeconds : null;
+    waitThenRead(nextReadDelayMs(policy, quietReads, retryAfterSeconds));
+  }
+
+  /** Reads at once, unless a read is on its way (its answer is as fresh). */
+  function readNow(): void {
+    quietReads = 0;
+    if (!reading) {
+      clearTimeout(timer);
+      void read();
+    }
+  }
+
+  const onVisibilityChange = () => {
+    if (!pageHidden()) return readNow();
+    clearTimeout(timer);
+    timer = undefined;
+  };
+  document.addEventListener("visibilitychange", onVisibilityChange);
+  window.addEventListener("focus", readNow);
+  void read();
+  return {
+    stop() {
       stopped = true;
       clearTimeout(timer);
-    };
-  }, [api, pollIntervalMs, acceptSnapshot]);
-
-  return { snapshot, connection, acceptState };
+      document.removeEventListener("visibilitychange", onVisibilityChange);
+      window.removeEventListener("focus", readNow);
+    },
+    followClosely() {
+      quietReads = 0;
+      // A longer wait already under way is cut to the shortest; a read on its way schedules its own.
+      if (timer !== undefined) waitThenRead(policy.intervalMs);
+    },
+  };
 }

@@ -15,8 +15,16 @@ import type { CommandOptions } from "../../../web/src/command";
 import { FakeCounterApi, type FakeCaller } from "./fake-api";
 import { AUDITOR, FAKE_SESSION_ENDED, FakeAuth, READER, WRITER } from "./fake-auth";
 
-/** Polls every 40 ms instead of every second, so a test follows changes in well under waitFor's second. */
-const TEST_POLL_INTERVAL_MS = 40;
+/**
+ * Polls every 40 ms instead of every second, backing off to 160 ms instead of 15 s, so a test follows changes
+ * in well under waitFor's second. The policy's own numbers are pinned in polling.test.tsx.
+ */
+const TEST_POLL_POLICY = {
+  intervalMs: 40,
+  quietReadsBeforeBackoff: 5,
+  intervalMaxMs: 160,
+  retryAfterMsMax: 160,
+};
 const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
 afterEach(cleanup);
@@ -44,7 +52,7 @@ function renderApp(
     <App
       api={createCounterApi({ baseUrl: "", fetch, ...(auth === undefined ? {} : { credentials: auth }) })}
       {...(auth === undefined ? {} : { auth })}
-      pollIntervalMs={TEST_POLL_INTERVAL_MS}
+      pollPolicy={TEST_POLL_POLICY}
       commandOptions={commandOptions}
     />,
   );

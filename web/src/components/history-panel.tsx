@@ -1,6 +1,7 @@
 // The audit trail as a table, newest first and paged with the API's cursor, under a chart of the same
 // events. It shows what the projector has written so far and says so when it is behind the number, and who
-// made each change (the event's actor; "—" for changes recorded before identity, which name nobody).
+// made each change (the event's actor; "—" for changes recorded before identity, which name nobody). It can
+// be closed, and then loads nothing (use-history.ts).
 
 import { idempotencyKeyOf, type HistoryEntry } from "../api";
 import { formatDateTime, formatDelta, formatEventTime, formatInteger } from "../format";
@@ -14,26 +15,52 @@ export interface HistoryPanelProps {
   readonly history: FollowedHistory;
   /** The aggregate's version as last seen, to tell when the audit trail lags behind it. */
   readonly knownVersion: number | null;
+  /** Given the panel's element, to tell whether it is on screen (use-visibility.ts, useInView). */
+  readonly sectionRef?: (element: Element | null) => void;
 }
 
-export function HistoryPanel({ history, knownVersion }: HistoryPanelProps) {
-  const { page, pageNumber, failure } = history;
+export function HistoryPanel({ history, knownVersion, sectionRef }: HistoryPanelProps) {
+  const { page, open } = history;
   const lagging = page !== null && knownVersion !== null && page.projectedVersion < knownVersion;
   return (
-    <section className="card history-card" aria-labelledby="history-heading" aria-busy={history.loading}>
+    <section
+      ref={sectionRef}
+      className="card history-card"
+      aria-labelledby="history-heading"
+      aria-busy={open && history.loading}
+    >
       <div className="card-header">
         <h2 id="history-heading" className="card-title">
           History
         </h2>
         <p className="card-note">
-          {lagging
-            ? `Audit trail catching up: version ${formatInteger(page.projectedVersion)} of ${formatInteger(knownVersion)}`
-            : page === null
-              ? ""
-              : `Audit trail up to version ${formatInteger(page.projectedVersion)}`}
+          {!open
+            ? "Hidden: not loaded"
+            : lagging
+              ? `Audit trail catching up: version ${formatInteger(page.projectedVersion)} of ${formatInteger(knownVersion)}`
+              : page === null
+                ? ""
+                : `Audit trail up to version ${formatInteger(page.projectedVersion)}`}
         </p>
+        <button
+          type="button"
+          className="secondary-button history-toggle"
+          aria-expanded={open}
+          aria-controls="history-body"
+          onClick={() => history.setOpen(!open)}
+        >
+          {open ? "Hide history" : "Show history"}
+        </button>
       </div>
+      {open ? <HistoryBody history={history} lagging={lagging} /> : null}
+    </section>
+  );
+}
 
+function HistoryBody({ history, lagging }: { readonly history: FollowedHistory; readonly lagging: boolean }) {
+  const { page, pageNumber, failure } = history;
+  return (
+    <div id="history-body" className="history-body">
       {failure === null ? null : (
         <p className="message message-refused" role="alert">
           The history could not be loaded: {failure}.
@@ -98,7 +125,7 @@ export function HistoryPanel({ history, knownVersion }: HistoryPanelProps) {
           Older →
         </button>
       </nav>
-    </section>
+    </div>
   );
 }
 

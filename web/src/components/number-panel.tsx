@@ -18,6 +18,8 @@ export interface NumberPanelProps {
   readonly connection: Connection;
   readonly acceptState: (state: NumberState) => void;
   readonly createKey: () => string;
+  /** Told of each click that sends a command (use-number.ts: the polling reads about every second again). */
+  readonly followClosely?: () => void;
   readonly commandOptions?: CommandOptions;
   /** Why the person may not change the number, shown beside the disabled buttons; null when they may. */
   readonly writeBlocked?: string | null;
@@ -32,10 +34,18 @@ export function NumberPanel({
   connection,
   acceptState,
   createKey,
+  followClosely,
   commandOptions,
   writeBlocked = null,
 }: NumberPanelProps) {
-  const command = useCommand({ api, connection, acceptState, createKey, options: commandOptions });
+  const command = useCommand({
+    api,
+    connection,
+    acceptState,
+    createKey,
+    options: commandOptions,
+    onSend: followClosely,
+  });
   const offline = connection.kind === "unreachable";
   const blocked = writeBlocked !== null;
   const shown = snapshot === null ? "" : formatInteger(snapshot.value);

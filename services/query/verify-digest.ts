@@ -27,7 +27,7 @@ export interface DigestVerifyDependencies {
   readonly client: Pick<DynamoDBDocumentClient, "send">;
   readonly config: Pick<LedgerConfig, "tables" | "counterId" | "bounds">;
   /** The service's signer and published keys; without it the check answers 404, as the digest routes do. */
-  readonly digests: DigestSource | undefined;
+  readonly digests?: DigestSource | undefined;
   readonly clock?: () => Date;
   /** Called once the lease is held, before the replay (tests hold a verification there). */
   readonly onLeaseHeld?: () => Promise<void>;

@@ -16,7 +16,7 @@ import { VERIFY_DIGEST_VERSION_MAX } from "../../contract/limits";
 import type { DigestHead, VerifyReport } from "../../contract/schemas";
 import type { DigestSource } from "../digest/digests";
 import type { LedgerConfig } from "../ledger/config";
-import { verifyDigest, type DigestRefusal } from "../ledger/domain/digest";
+import { DIGEST_REFUSAL_WORDS, verifyDigest } from "../ledger/domain/digest";
 import { problemResponse } from "../ledger/http/problem";
 import { jsonResponse } from "../ledger/http/response";
 import { acquireLease, releaseLease } from "../ledger/storage/checkpoint";
@@ -34,14 +34,6 @@ export interface DigestVerifyDependencies {
 }
 
 type Result = APIGatewayProxyStructuredResultV2;
-
-/** The reasons as a detail names them: the refusal's own sentence follows. */
-const REFUSAL_WORDS: Readonly<Record<DigestRefusal, string>> = {
-  malformed: "malformed",
-  unknownKey: "unknown key",
-  badSignature: "bad signature",
-  otherCounter: "other counter",
-};
 
 /** Whole seconds until the lease runs out: what a caller that found it held should wait. */
 function retryAfterSeconds(expiresAtMs: number | undefined, nowMs: number): string {
@@ -107,7 +99,7 @@ export function createDigestVerifyQuery(
     if (!verified.ok) {
       return problemResponse("badRequest", {
         requestId,
-        detail: `The digest is refused (${REFUSAL_WORDS[verified.reason]}): ${verified.detail}`,
+        detail: `The digest is refused (${DIGEST_REFUSAL_WORDS[verified.reason]}): ${verified.detail}`,
         extensions: { reason: verified.reason },
       });
     }

@@ -380,7 +380,11 @@ export class LedgerCheck {
   private trustedBeyondGenesis(heads: readonly ChainHead[]): ChainHead[] {
     for (const head of heads) {
       if (head.version === 0 && head.hash !== GENESIS_HEAD.hash) {
-        this.problems.add("digestMismatch", "A digest signed version 0 with a hash that is not the genesis.", 0);
+        this.problems.add(
+          "digestMismatch",
+          "A digest signed version 0 with a hash that is not the genesis.",
+          0,
+        );
       }
     }
     return heads.filter((head) => head.version > 0).sort((left, right) => left.version - right.version);

@@ -17,6 +17,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { VERIFY_DIGEST_VERSION_MAX } from "../../../contract/limits";
 import { verifyReportSchema, type DigestHead } from "../../../contract/schemas";
 import { loadDigestSigner } from "../../../local/digests";
+import { startLocalSystem } from "../../../local/system";
 import { createDigestSource, readHead } from "../../../services/digest/digests";
 import { createKeySigner } from "../../../services/digest/keys";
 import { chainedHashOf, GENESIS_HASH } from "../../../services/ledger/domain/chain";
@@ -246,34 +247,70 @@ describe("npm run verify -- --digest FILE (the tables, a child process)", () => 
     expect(rewritten.stdout).toContain("first bad   version 7");
   });
 
-  it("refuses, with one line and exit 2, a forged signature, another key, another counter's digest", async () => {
+  /** A genuine digest of a fresh counter, and the same signature under a head the forger claims instead. */
+  async function forgery() {
     const { counterId, events } = await counter();
     const genuine = await savedDigest(counterId, events);
-    // The forger claims another head under the genuine signature.
     const [header, , signature] = genuine.digest.split(".");
     const claimed = { ...genuine.head, version: LENGTH, hash: hashAt(events, LENGTH) };
     const payload = Buffer.from(JSON.stringify(claimed)).toString("base64url");
-    const forged = `${header}.${payload}.${signature}`;
-    expectRefused(
-      await verifyCli(counterId, ["--digest", digestFile([{ digest: forged, head: claimed }])]),
-      /bad signature/,
-    );
+    return {
+      counterId,
+      events,
+      genuine,
+      forged: { digest: `${header}.${payload}.${signature}`, head: claimed },
+    };
+  }
+
+  it("refuses a forged signature with one line naming the reason, and exit 2", async () => {
+    const { counterId, forged } = await forgery();
+    expectRefused(await verifyCli(counterId, ["--digest", digestFile([forged])]), /bad signature/);
+  });
+
+  it("refuses a bare digest signed by a key the service does not publish", async () => {
+    const { counterId, genuine } = await forgery();
     const stranger = createKeySigner(generateKeyPairSync("ec", { namedCurve: "P-256" }).privateKey);
-    const unknown = await sign(genuine.head, stranger);
     const bare = join(mkdtempSync(join(tmpdir(), "digest-bare-")), "digest.jws");
-    writeFileSync(bare, `${unknown}\n`);
+    writeFileSync(bare, `${await sign(genuine.head, stranger)}\n`);
     expectRefused(await verifyCli(counterId, ["--digest", bare]), /unknown key/);
+  });
+
+  it("refuses another counter's genuine digest", async () => {
+    const { counterId, genuine } = await forgery();
     const theirs = await sign({ ...genuine.head, counterId: "someone-else" });
     expectRefused(
       await verifyCli(counterId, ["--digest", digestFile([{ digest: theirs, head: genuine.head }])]),
       /other counter/,
     );
-    // One refused line refuses the whole archive, naming the line.
-    const archive = digestFile(
-      [await savedDigest(counterId, events, 3), { digest: forged, head: claimed }],
-      "digests.jsonl",
-    );
+  });
+
+  it("refuses a whole archive for one forged line, naming the line", async () => {
+    const { counterId, events, forged } = await forgery();
+    const archive = digestFile([await savedDigest(counterId, events, 3), forged], "digests.jsonl");
     expectRefused(await verifyCli(counterId, ["--digest", archive]), /bad signature.*digests\.jsonl:2/);
+  });
+
+  it("with --url passes one digest to the API's GET /number/verify?digest=, and refuses an archive", async () => {
+    const { counterId, events } = await counter();
+    const environment = { ...store.environment, COUNTER_ID: counterId, LOG_LEVEL: "silent" };
+    // The running system signs with the key under the same data directory: the digest is its own.
+    const system = await startLocalSystem({ environment, port: 0, dataDirectory });
+    try {
+      const file = digestFile([await savedDigest(counterId, events)]);
+      const outcome = await verifyCli(counterId, ["--url", system.url, "--digest", file]);
+      expect(outcome.code, outcome.stderr).toBe(0);
+      expect(outcome.stdout).toContain(`digests     1 signed digest, version ${SIGNED}`);
+      const archive = digestFile(
+        await Promise.all([3, SIGNED].map((version) => savedDigest(counterId, events, version))),
+        "digests.jsonl",
+      );
+      expectRefused(
+        await verifyCli(counterId, ["--url", system.url, "--digest", archive]),
+        /holds 2 digests/,
+      );
+    } finally {
+      await system.stop();
+    }
   });
 
   it("checks with --keys (a JWKS file), and without any key is exit 2", async () => {

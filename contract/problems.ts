@@ -21,6 +21,7 @@ export const PROBLEMS = {
   payloadTooLarge: { slug: "payload-too-large", title: "Payload too large", status: 413 },
   unsupportedMediaType: { slug: "unsupported-media-type", title: "Unsupported media type", status: 415 },
   idempotencyKeyReused: { slug: "idempotency-key-reused", title: "Idempotency key reused", status: 422 },
+  digestBeyondLimit: { slug: "digest-beyond-limit", title: "Digest beyond the limit", status: 422 },
   throttled: { slug: "throttled", title: "Too many requests", status: 429 },
   headersTooLarge: { slug: "headers-too-large", title: "Request header fields too large", status: 431 },
   internal: { slug: "internal", title: "Internal error", status: 500 },

@@ -17,6 +17,7 @@ import {
   REQUEST_ID_CHARACTERS_MAX,
   VALUE_MAX,
   VALUE_MIN,
+  VERIFY_DIGEST_VERSION_MAX,
   VERIFY_EVENTS_PER_REQUEST_MAX,
   VERIFY_PROBLEM_DETAIL_CHARACTERS_MAX,
   VERIFY_PROBLEM_KIND_CHARACTERS_MAX,
@@ -288,11 +289,16 @@ export const verifyReportSchema = z
       .describe(
         "True when another verification of the counter was running: this is the last result (of verifiedAt), not a new check.",
       ),
+    digestVersion: safeCount
+      .optional()
+      .describe(
+        "With `?digest=`: the version the signed digest committed to. The check replayed from the genesis to it and held the chain to the digest's hash there; it moved no checkpoint.",
+      ),
   })
   .meta({
     id: "VerifyReport",
     description:
-      "This version always sends `lag` and `problemsOmitted`, and the API also `checkedFrom`, `checkedTo`, `more`, `checkpointVersion`, `verifiedAt` and `fromLastResult`; a client should not require them.",
+      "This version always sends `lag` and `problemsOmitted`, and the API also `checkedFrom`, `checkedTo`, `more`, `verifiedAt` and `fromLastResult`, with `checkpointVersion` (without `?digest=`) or `digestVersion` (with it); a client should not require them.",
   });
 export type VerifyReport = Immutable<z.infer<typeof verifyReportSchema>>;
 
@@ -446,3 +452,33 @@ export const digestKeySetSchema = z
   .strictObject({ keys: z.array(digestPublicKeySchema).min(1).max(DIGEST_KEYS_MAX) })
   .meta({ id: "DigestKeySet", description: "A JWKS (RFC 7517 §5) of the keys that sign digests." });
 export type DigestKeySet = Immutable<z.infer<typeof digestKeySetSchema>>;
+
+/** The query of `GET /number/verify` (services/query/verify-digest.ts reads `digest`). */
+export const verifyQuerySchema = z.object({
+  digest: compactJwsSchema.describe(
+    `A signed digest (the \`digest\` of GET /number/digest, or a line of the archive): the check replays from the genesis to its version and holds the ledger to its hash, one call at most ${VERIFY_DIGEST_VERSION_MAX} versions. It is verified against the service's published keys first; a refused digest is a 400.`,
+  ),
+});
+
+/** Why a digest was refused (services/ledger/domain/digest.ts DigestRefusal). */
+export const digestRefusalSchema = z
+  .enum(["malformed", "unknownKey", "badSignature", "otherCounter"])
+  .meta({ id: "DigestRefusal" });
+
+/** 400: the digest of `GET /number/verify?digest=` is not one the service signed for this counter. */
+export const digestRefusedProblemSchema = problemSchema
+  .extend({
+    type: z.literal(problemTypeOf("badRequest")),
+    reason: digestRefusalSchema.describe(
+      "`malformed`: not a compact JWS of a digest; `unknownKey`: signed by a key the service does not publish; `badSignature`: forged, or changed after signing; `otherCounter`: another counter's digest.",
+    ),
+  })
+  .meta({ id: "DigestRefusedProblem" });
+
+/** 422: a genuine digest whose version is beyond what one call replays. */
+export const digestBeyondLimitProblemSchema = problemSchema
+  .extend({
+    type: z.literal(problemTypeOf("digestBeyondLimit")),
+    versionMax: safeCount.describe("The highest digest version GET /number/verify replays to."),
+  })
+  .meta({ id: "DigestBeyondLimitProblem" });

@@ -9,8 +9,8 @@ import { appendFile, open } from "node:fs/promises";
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { z } from "zod";
-import { signedDigestSchema } from "../contract/schemas";
-import { createKeySigner } from "../services/digest/keys";
+import { signedDigestSchema, type DigestPublicKey } from "../contract/schemas";
+import { createKeySigner, publicJwkOf } from "../services/digest/keys";
 import { HeadNotChainedError, type DigestSource } from "../services/digest/digests";
 import type { DigestSigner } from "../services/ledger/domain/digest";
 import { describeError, type Logger } from "../services/ledger/log";
@@ -70,6 +70,15 @@ export function loadDigestSigner(dataDirectory: string): DigestSigner {
     renameSync(temporary, path);
   }
   return createKeySigner(key);
+}
+
+/**
+ * The public key of the local digest key under `<dataDirectory>/digest/`, read without making one (a verifier
+ * must never sign): undefined when there is none.
+ */
+export async function readDigestPublicKey(dataDirectory: string): Promise<DigestPublicKey | undefined> {
+  const key = readKey(join(dataDirectory, DIGEST_KEY_DIRECTORY, DIGEST_KEY_FILE));
+  return key === undefined ? undefined : publicJwkOf(key);
 }
 
 /** The version and hash of the file's last digest line, if any: where the schedule left off. */

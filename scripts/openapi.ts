@@ -10,12 +10,19 @@ import { format } from "prettier";
 import { z } from "zod";
 import { createDocument, type ZodOpenApiResponseObject, type ZodOpenApiResponsesObject } from "zod-openapi";
 import { ROUTE_ACCESS, SCOPES } from "../contract/auth";
-import { IDEMPOTENCY_KEY_LENGTH_MAX, PROBLEM_ECHO_CHARACTERS_MAX, VALUE_MAX } from "../contract/limits";
+import {
+  IDEMPOTENCY_KEY_LENGTH_MAX,
+  PROBLEM_ECHO_CHARACTERS_MAX,
+  VALUE_MAX,
+  VERIFY_DIGEST_VERSION_MAX,
+} from "../contract/limits";
 import {
   actorSubSchema,
   commandAppliedSchema,
   commandBodySchema,
+  digestBeyondLimitProblemSchema,
   digestKeySetSchema,
+  digestRefusedProblemSchema,
   entityTagListSchema,
   eventViewSchema,
   healthSchema,
@@ -28,6 +35,7 @@ import {
   problemSchema,
   requestIdSchema,
   signedDigestSchema,
+  verifyQuerySchema,
   verifyReportSchema,
 } from "../contract/schemas";
 
@@ -148,6 +156,15 @@ const responses = {
     "Malformed JSON, an unknown or missing field, a bad action, a bad key; or a bad `limit`, `order` or cursor.",
   ),
   NotFound: problemResponse("Nothing is there."),
+  DigestRefused: problemResponse(
+    "The digest of `?digest=` is refused: malformed, signed by a key the service does not publish, with a signature that does not verify, or of another counter (`reason` says which). Nothing was checked.",
+    digestRefusedProblemSchema,
+  ),
+  DigestBeyondLimit: problemResponse(
+    `A genuine digest of a version above ${VERIFY_DIGEST_VERSION_MAX}: one call replays at most that far. Verify against it with \`npm run verify -- --digest\`, which reads the tables. Nothing was checked.`,
+    digestBeyondLimitProblemSchema,
+  ),
+  NoDigests: problemResponse("This deployment signs no digests."),
   MethodNotAllowed: problemResponse("A known path with a method it does not allow.", problemSchema, "Allow"),
   RequestTimeout: problemResponse("The request did not arrive in time; nothing was done."),
   OutOfBounds: problemResponse(
@@ -177,6 +194,11 @@ const responses = {
   ),
   ReadUnavailable: problemResponse(
     "The store is unavailable. Safe to retry after `Retry-After`.",
+    problemSchema,
+    "Retry-After",
+  ),
+  VerifyUnavailable: problemResponse(
+    "The store is unavailable, or (with `digest`) another verification of the counter is running. Retry after `Retry-After`.",
     problemSchema,
     "Retry-After",
   ),
@@ -324,6 +346,12 @@ const parameters = {
   HistoryLimit: parameter(limit, "query", "limit", limit.description ?? ""),
   HistoryOrder: parameter(order, "query", "order", order.description ?? ""),
   HistoryCursor: parameter(cursor.optional(), "query", "cursor", cursor.description ?? ""),
+  VerifyDigest: parameter(
+    verifyQuerySchema.shape.digest.optional(),
+    "query",
+    "digest",
+    verifyQuerySchema.shape.digest.description ?? "",
+  ),
 };
 
 function parameterRefs(...names: (keyof typeof parameters)[]): { $ref: string }[] {
@@ -421,14 +449,21 @@ const paths = {
     get: guarded("GET /number/verify", {
       operationId: "verifyLedger",
       tags: ["audit"],
-      summary: "Replay the whole ledger and check invariants I1–I3 and I5 (docs/architecture.md).",
-      description: "A report with violations is still a 200: the report is the answer. It never writes.",
+      summary: "Check the ledger against invariants I1–I3, I5 and I7 (docs/architecture.md).",
+      description: `Without \`digest\`: checks what came after the API's verify checkpoint, at most a bounded number of events per call, and moves the checkpoint when that is sound. With \`digest\`: replays from the genesis to the digest's version (at most ${VERIFY_DIGEST_VERSION_MAX}) and holds the chain to the digest's hash there; the checkpoint stays where it was. One verification per counter at a time: with \`digest\`, a 503 with Retry-After while another runs. A report with violations is still a 200: the report is the answer.`,
+      parameters: parameterRefs("VerifyDigest"),
       responses: {
         "200": ok(
           "The report: `ok` is false with every violation listed; a projector that is merely behind is reported as lag, not as a violation.",
           verifyReportSchema,
         ),
-        ...refs(READ_FAILURES),
+        ...refs({
+          "400": "DigestRefused",
+          "404": "NoDigests",
+          "422": "DigestBeyondLimit",
+          ...READ_FAILURES,
+          "503": "VerifyUnavailable",
+        }),
       },
     }),
   },

@@ -1,9 +1,11 @@
-// `npm run verify [-- --json] [-- --segments N] [-- --url <api base URL> [--token <access token>]]`: replays the whole ledger of any deployment — DynamoDB Local
+// `npm run verify [-- --json] [-- --segments N] [-- --digest FILE [--keys FILE|URL]] [-- --url <api base URL> [--token <access token>]]`: replays the whole ledger of any deployment — DynamoDB Local
 // (DYNAMODB_ENDPOINT) or AWS (the usual credential chain and AWS_REGION), tables and counter from LEDGER_TABLE,
 // COUNTERS_TABLE, READ_MODEL_TABLE and COUNTER_ID — and prints the report of I1–I3 and I5; with --url it asks
 // a running API's GET /number/verify instead. Exit 0 only when the ledger is sound, 1 when it is not, 2 when it
 // could not be verified. It only reads, and streams the ledger page by page — N version segments in parallel,
 // folded in order. It never uses the API's verify checkpoint: the auditor's replay starts from the genesis.
+// With --digest it also holds the ledger to every signed digest in FILE (scripts/verify-digests.ts reads and
+// verifies them; each verified head is a trusted head of the replay, docs/runbook.md#verifying-against-the-archived-digests).
 
 import { parseArgs } from "node:util";
 import "../local/quiet-sdk-notice";
@@ -11,11 +13,18 @@ import { createDocumentClient } from "../services/ledger/storage/clients";
 import { ConfigurationError, loadLedgerConfig } from "../services/ledger/config";
 import { describeError } from "../services/ledger/log";
 import { verifyLedger, type ReplayProgress } from "../services/ledger/storage/replay";
+import { VERIFY_DIGEST_VERSION_MAX } from "../contract/limits";
 import { PROBLEM_KINDS, type VerificationReport } from "../services/ledger/domain/verification";
-import type { VerifyReport } from "../contract/schemas";
+import type { DigestHead, VerifyReport } from "../contract/schemas";
+import { problemSchema } from "../contract/schemas";
+import { loadDigestKeys, NotVerifiedError, readDigestFile, verifiedHeads } from "./verify-digests";
 
-/** A report from the tables or the API: the API's carries its checkpoint fields too. */
-type VerifiedReport = VerificationReport & Partial<Omit<VerifyReport, keyof VerificationReport>>;
+/**
+ * A report from the tables or the API: the API's carries its checkpoint fields too (or, with a digest, the
+ * digest's version); the tables' with --digest the versions of every digest it was held to.
+ */
+type VerifiedReport = VerificationReport &
+  Partial<Omit<VerifyReport, keyof VerificationReport>> & { readonly digestVersions?: readonly number[] };
 
 const EXIT_SOUND = 0;
 const EXIT_VIOLATIONS = 1;
@@ -28,22 +37,37 @@ const SPINNER_FRAMES = ["|", "/", "-", "\\"] as const;
 /** Version segments read in parallel by default: measured in bench/ (the replay section). */
 const SEGMENTS_DEFAULT = 4;
 const SEGMENTS_MAX = 32;
+/** Digest versions named one by one in the report; more are named by their range. */
+const DIGEST_VERSIONS_LISTED_MAX = 8;
 
-const USAGE = `usage: npm run verify [-- --json] [-- --segments N] [-- --url <api base URL> [--token <access token>]]
-  Replays the counter's whole ledger and checks I1–I3 and I5 (docs/architecture.md).
-  --json        print the report exactly as GET /number/verify answers it
+const USAGE = `usage: npm run verify [-- --json] [-- --segments N] [-- --digest FILE [--keys FILE|URL]]
+                  [-- --url <api base URL> [--token <access token>]]
+  Replays the counter's whole ledger and checks I1–I3, I5 and I7 (docs/architecture.md).
+  --json        print the report exactly as GET /number/verify answers it (with --digest on the tables,
+                plus digestVersions: the versions of the digests it was held to)
   --segments N  read the ledger as N version ranges in parallel, folded in order (1–${SEGMENTS_MAX}, default
                 ${SEGMENTS_DEFAULT}; 1 reads it as one sequence)
+  --digest FILE also prove that the ledger still holds, unchanged, the history signed digests committed to.
+                FILE: a saved GET /number/digest answer, a bare digest (compact JWS), or a digests.jsonl
+                (every line a digest: the ledger is held to all of them). Each digest's signature is checked
+                first; one refused (malformed, unknown key, bad signature, another counter's) is exit 2
+  --keys F|URL  with --digest: the public keys to check signatures with, a JWKS file or its URL
+                (<base>/number/digest/keys). Default: the local key under DATA_DIR (.data), as npm start
+                keeps it; on AWS give --keys (a copy of the JWKS kept apart from the deployment is best)
   --url <base>  ask a running API instead of reading the tables: its base URL with the scheme,
                 and any path prefix (http://localhost:3000 of npm start, https://…/prod on AWS);
                 --url=<base> works too. The API checks what came after its checkpoint, at
-                most a bounded number of events per call (the report says if more remain)
+                most a bounded number of events per call (the report says if more remain). With
+                --digest (one digest), it replays to the digest's version against its own keys, up to
+                version ${VERIFY_DIGEST_VERSION_MAX}; beyond that, verify against the tables
   --token <t>   with --url: an access token with scope counter:audit, which GET /number/verify needs
                 (locally: npm run token -- --url <base> --user audrey --scope counter:audit)
   Environment: DYNAMODB_ENDPOINT (else AWS with AWS_REGION and the default credentials),
                LEDGER_TABLE, COUNTERS_TABLE, READ_MODEL_TABLE, COUNTER_ID, COUNTER_MIN, COUNTER_MAX.
                A counter starts at COUNTER_MIN: verify it with the bounds it was created with.
-  Exit status: 0 sound, 1 violations found, 2 could not verify (or a usage error).`;
+               DATA_DIR: where the local digest key is looked for (with --digest, without --keys).
+  Exit status: 0 sound (and, with --digest, proven against every digest), 1 violations found (a departure
+  from a digest included), 2 could not verify (a digest refused, no key, a usage error).`;
 
 /** A line of its own on stderr, drawn only when stderr is a terminal, cleared before the report is printed. */
 interface ProgressLine {
@@ -117,7 +141,43 @@ function checkedLines(report: VerifiedReport): string[] {
   if (report.fromLastResult === true) {
     lines.push(`  last result of ${report.verifiedAt ?? "?"}: another verification was running`);
   }
+  const digests = digestVersionsOf(report);
+  if (digests.length > 0) {
+    const count = digests.length === 1 ? "1 signed digest" : `${digests.length} signed digests`;
+    lines.push(`  digests     ${count}, ${versionList(digests)}`);
+  }
   return lines;
+}
+
+/** The versions of the digests the report was held to: the tables' list, or the API's one. */
+function digestVersionsOf(report: VerifiedReport): readonly number[] {
+  if (report.digestVersions !== undefined) return report.digestVersions;
+  return report.digestVersion === undefined ? [] : [report.digestVersion];
+}
+
+/** Digest versions in words: each of a few, or the range of many. */
+function versionList(versions: readonly number[]): string {
+  const sorted = [...new Set(versions)].sort((left, right) => left - right);
+  if (sorted.length === 1) return `version ${sorted[0]}`;
+  if (sorted.length <= DIGEST_VERSIONS_LISTED_MAX) return `versions ${sorted.join(", ")}`;
+  return `versions ${sorted[0]} to ${sorted.at(-1)}`;
+}
+
+/** The last lines: the verdict, with where the ledger first goes wrong, and what the digests proved. */
+function verdictLines(report: VerifiedReport): string[] {
+  const digests = digestVersionsOf(report);
+  if (report.ok) {
+    const lines = ["OK: the ledger proves the number (I1–I3), and the read model matches it (I5)."];
+    if (digests.length > 0) {
+      lines.push(`Proven: the ledger holds, unchanged, the history signed at ${versionList(digests)} (I7).`);
+    }
+    return lines;
+  }
+  const versions = report.problems.flatMap((problem) =>
+    problem.version === undefined ? [] : [problem.version],
+  );
+  const first = versions.length === 0 ? [] : [`  first bad   version ${Math.min(...versions)}`];
+  return [...first, `NOT OK: ${violations(report.problems.length + report.problemsOmitted)}.`];
 }
 
 function describeReport(report: VerifiedReport, counterId: string): string {
@@ -139,11 +199,7 @@ function describeReport(report: VerifiedReport, counterId: string): string {
   if (report.problemsOmitted > 0) {
     lines.push(`  … and ${violations(report.problemsOmitted)} more, not listed`);
   }
-  lines.push(
-    report.ok
-      ? "OK: the ledger proves the number (I1–I3), and the read model matches it (I5)."
-      : `NOT OK: ${violations(report.problems.length + report.problemsOmitted)}.`,
-  );
+  lines.push(...verdictLines(report));
   return lines.join("\n");
 }
 
@@ -156,6 +212,8 @@ type Arguments =
       readonly url: URL | undefined;
       readonly token: string | undefined;
       readonly segments: number;
+      readonly digest: string | undefined;
+      readonly keys: string | undefined;
     };
 
 const MISSING_URL = "--url needs the API's base URL, e.g. --url http://localhost:3000";
@@ -176,8 +234,18 @@ function baseUrlOf(raw: string): URL | string {
   return url;
 }
 
+interface RawArguments {
+  json?: boolean;
+  url?: string;
+  token?: string;
+  segments?: string;
+  digest?: string;
+  keys?: string;
+  help?: boolean;
+}
+
 function readArguments(argv: readonly string[]): Arguments {
-  let values: { json?: boolean; url?: string; token?: string; segments?: string; help?: boolean };
+  let values: RawArguments;
   try {
     ({ values } = parseArgs({
       args: [...argv],
@@ -186,6 +254,8 @@ function readArguments(argv: readonly string[]): Arguments {
         url: { type: "string" },
         token: { type: "string" },
         segments: { type: "string" },
+        digest: { type: "string" },
+        keys: { type: "string" },
         help: { type: "boolean", short: "h" },
       },
       strict: true,
@@ -199,29 +269,56 @@ function readArguments(argv: readonly string[]): Arguments {
   if (values.help === true) return { kind: "help" };
   const url = values.url === undefined ? undefined : baseUrlOf(values.url);
   if (typeof url === "string") return { kind: "usageError", message: url };
-  if (values.token !== undefined && url === undefined) {
-    return { kind: "usageError", message: "--token goes with --url: the tables need no token" };
-  }
   const segments = values.segments === undefined ? SEGMENTS_DEFAULT : Number(values.segments);
   if (!Number.isInteger(segments) || segments < 1 || segments > SEGMENTS_MAX) {
     return { kind: "usageError", message: `--segments must be an integer from 1 to ${SEGMENTS_MAX}` };
   }
-  if (values.segments !== undefined && url !== undefined) {
-    return { kind: "usageError", message: "--segments goes with the tables, not with --url" };
+  const misuse = misusedArguments(values, url !== undefined);
+  if (misuse !== undefined) return { kind: "usageError", message: misuse };
+  return {
+    kind: "verify",
+    json: values.json === true,
+    url,
+    token: values.token,
+    segments,
+    digest: values.digest,
+    keys: values.keys,
+  };
+}
+
+/** What goes only with what: a sentence for the first misuse, undefined when there is none. */
+function misusedArguments(values: RawArguments, withUrl: boolean): string | undefined {
+  if (values.token !== undefined && !withUrl) return "--token goes with --url: the tables need no token";
+  if (values.segments !== undefined && withUrl) return "--segments goes with the tables, not with --url";
+  if (values.digest === "") return "--digest needs a file: a saved digest, or digests.jsonl";
+  if (values.keys !== undefined && values.digest === undefined) return "--keys goes with --digest";
+  if (values.keys !== undefined && withUrl) {
+    return "--keys goes with the tables: with --url the API checks the digest against its own keys";
   }
-  return { kind: "verify", json: values.json === true, url, token: values.token, segments };
+  return undefined;
 }
 
 /** The report of a running API's GET /number/verify, below the base URL's path; the replay happens there. */
-async function reportFromApi(base: URL, token: string | undefined): Promise<VerifiedReport> {
+async function reportFromApi(
+  base: URL,
+  token: string | undefined,
+  digest: string | undefined,
+): Promise<VerifiedReport> {
   const headers: Record<string, string> = token === undefined ? {} : { Authorization: `Bearer ${token}` };
-  const response = await fetch(new URL("number/verify", base), { headers });
+  const url = new URL("number/verify", base);
+  if (digest !== undefined) url.searchParams.set("digest", digest);
+  const response = await fetch(url, { headers });
   if (response.status === 401 || response.status === 403) {
     throw new Error(
       `GET /number/verify answered ${response.status}: it needs --token with an access token of scope counter:audit`,
     );
   }
-  if (response.status !== 200) throw new Error(`GET /number/verify answered ${response.status}`);
+  if (response.status !== 200) {
+    // The API's refusal of a digest (400, 404, 422, 503) says why in one safe sentence.
+    const problem = problemSchema.safeParse(await response.json().catch(() => undefined));
+    const why = problem.success ? `: ${problem.data.detail}` : "";
+    throw new NotVerifiedError(`GET /number/verify answered ${response.status}${why}`);
+  }
   const report = (await response.json()) as VerifiedReport;
   if (typeof report.ok !== "boolean" || !Array.isArray(report.problems)) {
     throw new Error("GET /number/verify did not answer a verification report");
@@ -233,20 +330,71 @@ async function reportFromTables(
   counterId: string,
   segments: number,
   onProgress: (progress: ReplayProgress) => void,
-) {
+  digests: readonly DigestHead[],
+): Promise<VerifiedReport> {
   const config = loadLedgerConfig(process.env);
   const client = createDocumentClient(config);
   try {
-    return await verifyLedger({
+    const report = await verifyLedger({
       client,
       tables: config.tables,
       counterId,
       bounds: config.bounds,
       segments,
       onProgress,
+      trustedHeads: digests.map(({ version, hash }) => ({ version, hash })),
     });
+    if (digests.length === 0) return report;
+    return { ...report, digestVersions: digests.map((head) => head.version) };
   } finally {
     client.destroy();
+  }
+}
+
+type VerifyOptions = Extract<Arguments, { kind: "verify" }>;
+
+/**
+ * The digests of --digest, before anything is replayed: for the tables, every one verified against the keys
+ * (their heads); for the API, the one digest it is to check against its own keys.
+ */
+async function digestsOf(
+  options: VerifyOptions,
+  counterId: string,
+): Promise<{ heads: DigestHead[]; forApi: string | undefined }> {
+  if (options.digest === undefined) return { heads: [], forApi: undefined };
+  const digests = await readDigestFile(options.digest);
+  if (options.url !== undefined) {
+    const [only] = digests;
+    if (only === undefined || digests.length > 1) {
+      throw new NotVerifiedError(
+        `${options.digest} holds ${digests.length} digests; with --url give one (the API checks one per call), or verify against the tables`,
+      );
+    }
+    return { heads: [], forApi: only.digest };
+  }
+  const { keys } = await loadDigestKeys(options.keys, process.env);
+  return { heads: await verifiedHeads(digests, keys, counterId, options.digest), forApi: undefined };
+}
+
+async function verify(options: VerifyOptions, counterId: string): Promise<number> {
+  const { heads, forApi } = await digestsOf(options, counterId);
+  const line = progressLine(process.stderr);
+  let stopSpinner = (): void => undefined;
+  try {
+    let report: VerifiedReport;
+    if (options.url === undefined) {
+      report = await reportFromTables(counterId, options.segments, progressBar(line), heads);
+    } else {
+      stopSpinner = progressSpinner(line);
+      report = await reportFromApi(options.url, options.token, forApi);
+    }
+    stopSpinner();
+    line.clear();
+    console.log(options.json ? JSON.stringify(report, null, 2) : describeReport(report, counterId));
+    return report.ok ? EXIT_SOUND : EXIT_VIOLATIONS;
+  } finally {
+    stopSpinner();
+    line.clear();
   }
 }
 
@@ -260,31 +408,14 @@ async function main(argv: readonly string[]): Promise<number> {
     console.error(`usage error: ${options.message} (npm run verify -- --help)`);
     return EXIT_NOT_VERIFIED;
   }
-  const counterId = loadLedgerConfig(process.env).counterId;
-  const line = progressLine(process.stderr);
-  let stopSpinner = (): void => undefined;
-  try {
-    let report: VerifiedReport;
-    if (options.url === undefined) {
-      report = await reportFromTables(counterId, options.segments, progressBar(line));
-    } else {
-      stopSpinner = progressSpinner(line);
-      report = await reportFromApi(options.url, options.token);
-    }
-    stopSpinner();
-    line.clear();
-    console.log(options.json ? JSON.stringify(report, null, 2) : describeReport(report, counterId));
-    return report.ok ? EXIT_SOUND : EXIT_VIOLATIONS;
-  } finally {
-    stopSpinner();
-    line.clear();
-  }
+  return verify(options, loadLedgerConfig(process.env).counterId);
 }
 
 main(process.argv.slice(2)).then(
   (status) => process.exit(status),
   (error: unknown) => {
     if (error instanceof ConfigurationError) console.error(error.message);
+    else if (error instanceof NotVerifiedError) console.error(`could not verify: ${error.message}`);
     else {
       const { errorName, errorMessage } = describeError(error);
       console.error(`could not verify: ${errorName}: ${errorMessage}`);

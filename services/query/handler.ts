@@ -1,5 +1,5 @@
 // The Lambda handler of the read routes (GET /number, /number/events/{key}, /number/history,
-// /number/verify, /number/digest, /number/digest/keys, /health, /openapi.json) and of API Gateway's `$default` route, which answers 404 and 405
+// /number/verify (with or without ?digest=), /number/digest, /number/digest/keys, /health, /openapi.json) and of API Gateway's `$default` route, which answers 404 and 405
 // for everything else. A thin adapter: route → caller checked (docs/api.md#access) → query → response.
 // It never writes, and reads nothing for a caller the route refuses.
 
@@ -26,6 +26,7 @@ import { createKmsSigner } from "../digest/kms-signer";
 import { createDigestQueries } from "./digest";
 import { createHistoryQuery } from "./history";
 import { createVerifyQuery } from "./verify";
+import { createDigestVerifyQuery } from "./verify-digest";
 import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 
 export type QueryHandler = HttpHandler;
@@ -91,7 +92,7 @@ function createQueries(dependencies: QueryHandlerDependencies): Record<string, Q
       return jsonResponse(200, view);
     },
     "GET /number/history": createHistoryQuery(dependencies),
-    "GET /number/verify": createVerifyQuery(dependencies),
+    "GET /number/verify": verifyQuery(dependencies),
     ...createDigestQueries(dependencies.digests),
     "GET /health": async () => {
       await reader.readAggregate(config.counterId);
@@ -100,6 +101,19 @@ function createQueries(dependencies: QueryHandlerDependencies): Record<string, Q
     },
     "GET /openapi.json": () =>
       Promise.resolve(jsonResponse(200, openapiDocument, { "Cache-Control": "max-age=300" })),
+  };
+}
+
+/**
+ * GET /number/verify: the incremental check after the API's checkpoint, or with `?digest=` the check against a
+ * signed digest (services/query/verify-digest.ts), which leaves the checkpoint alone.
+ */
+function verifyQuery(dependencies: QueryHandlerDependencies): Query {
+  const incremental = createVerifyQuery(dependencies);
+  const againstDigest = createDigestVerifyQuery(dependencies);
+  return ({ event, requestId }) => {
+    const digest = event.queryStringParameters?.digest;
+    return digest === undefined ? incremental() : againstDigest({ requestId, digest });
   };
 }
 

@@ -62,6 +62,14 @@ export async function signDigest(head: DigestHead, signer: DigestSigner): Promis
  */
 export type DigestRefusal = "malformed" | "unknownKey" | "badSignature" | "otherCounter";
 
+/** Each reason in words, as a refusal's message names it before its sentence. */
+export const DIGEST_REFUSAL_WORDS: Readonly<Record<DigestRefusal, string>> = {
+  malformed: "malformed",
+  unknownKey: "unknown key",
+  badSignature: "bad signature",
+  otherCounter: "other counter",
+};
+
 export type DigestVerification =
   | { readonly ok: true; readonly head: DigestHead; readonly kid: string }
   | { readonly ok: false; readonly reason: DigestRefusal; readonly detail: string };

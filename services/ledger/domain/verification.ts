@@ -226,7 +226,7 @@ export class LedgerCheck {
 
   constructor(context: CheckContext, projectedItem: Item | undefined, start?: StartState) {
     this.context = context;
-    this.trustedAhead = [...(context.trustedHeads ?? [])].sort((left, right) => left.version - right.version);
+    this.trustedAhead = this.trustedBeyondGenesis(context.trustedHeads ?? []);
     this.state =
       start === undefined ? initialState(context.bounds) : { value: start.value, version: start.version };
     this.eventsBefore = start?.version ?? 0;
@@ -371,6 +371,23 @@ export class LedgerCheck {
         this.problems.add("hashMismatch", "The event's hash is not the hash of its contents.", version);
       }
     }
+  }
+
+  /**
+   * The trusted heads past version 0, by version. A head at version 0 (a digest of an empty counter) is the
+   * genesis, where every chain starts: it holds when its hash is the genesis hash, and there is nothing to read.
+   */
+  private trustedBeyondGenesis(heads: readonly ChainHead[]): ChainHead[] {
+    for (const head of heads) {
+      if (head.version === 0 && head.hash !== GENESIS_HEAD.hash) {
+        this.problems.add(
+          "digestMismatch",
+          "A digest signed version 0 with a hash that is not the genesis.",
+          0,
+        );
+      }
+    }
+    return heads.filter((head) => head.version > 0).sort((left, right) => left.version - right.version);
   }
 
   /** I7 against digests: at a trusted head's version, the chain must have its hash. */

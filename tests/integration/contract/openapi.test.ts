@@ -6,6 +6,11 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startLocalSystem, type LocalSystem } from "../../../local/system";
+import { localSettingsOf, readLocalEnvironment } from "../../../local/config";
+import { loadDigestSigner } from "../../../local/digests";
+import { VERIFY_DIGEST_VERSION_MAX } from "../../../contract/limits";
+import type { SignedDigest } from "../../../contract/schemas";
+import { signDigest } from "../../../services/ledger/domain/digest";
 import { parseIdempotencyKey } from "../../../services/command/request";
 import { ROUTES } from "../../../services/ledger/http/routes";
 import {
@@ -523,6 +528,17 @@ describe("the handlers answer as openapi.json documents", () => {
   it("GET /number/verify answers 200 with the report", async () => {
     expectDocumented(await send("GET", "/number/verify"), 200);
     expectDocumented(await send("GET", "/number/verify", {}, boundedSystem), 200);
+  });
+
+  it("GET /number/verify?digest= answers 200, 400 and 422 as documented", async () => {
+    expectDocumented(await send("POST", "/number", command("increment")), 200);
+    const { digest, head } = JSON.parse((await send("GET", "/number/digest")).bodyText) as SignedDigest;
+    expectDocumented(await send("GET", `/number/verify?digest=${digest}`), 200);
+    expectDocumented(await send("GET", "/number/verify?digest=not-a-digest"), 400);
+    // A genuine digest beyond the limit, signed with the running system's own key (under its DATA_DIR).
+    const signer = loadDigestSigner(localSettingsOf(readLocalEnvironment(store.environment)).dataDirectory);
+    const far = await signDigest({ ...head, version: VERIFY_DIGEST_VERSION_MAX + 1 }, signer);
+    expectDocumented(await send("GET", `/number/verify?digest=${far}`), 422);
   });
 
   it("GET /health answers 200 once the store answers", async () => {

@@ -215,6 +215,19 @@ describe("verification of the chain (I7)", () => {
     );
   });
 
+  it("takes a digest of the empty counter (version 0) as the genesis: it holds with the genesis hash only", () => {
+    const genesis = [{ version: 0, hash: GENESIS_HASH }];
+    expect(check({ events: TEN, aggregate: aggregateOf(TEN), trustedHeads: genesis }).problems).toEqual([]);
+    expect(
+      check({ events: [], aggregate: { counterId: COUNTER, value: 0, version: 0 }, trustedHeads: genesis })
+        .problems,
+    ).toEqual([]);
+    const other = [{ version: 0, hash: TEN[0]!.hash as string }];
+    expect(kinds(check({ events: TEN, aggregate: aggregateOf(TEN), trustedHeads: other }))).toEqual([
+      { kind: "digestMismatch", version: 0 },
+    ]);
+  });
+
   it("finds the tail rolled back with the aggregate set back, against a digest of the longer ledger", () => {
     const rolledBack = TEN.slice(0, 7);
     expect(check({ events: rolledBack, aggregate: aggregateOf(rolledBack) }).problems).toEqual([]);

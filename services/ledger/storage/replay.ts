@@ -244,8 +244,7 @@ async function* auditEntries(
   segments: number,
 ): AsyncGenerator<Record<string, unknown>> {
   const { client, tables, counterId, segmentEvents } = dependencies;
-  const readRange = (after: number, through: number) =>
-    auditPages(client, tables, counterId, after, through);
+  const readRange = (after: number, through: number) => auditPages(client, tables, counterId, after, through);
   const pages =
     segments > 1
       ? segmentedPages(readRange, range, { segments, segmentEvents })

@@ -1,17 +1,27 @@
 // `npm run bench`: measures this design against the seed's in one run on this machine, and prints figures —
 // never asserts them. Each measurement gets a fresh in-memory DynamoDB Local: measured here, DynamoDB Local
 // slows down with every stream record it holds (a fresh table after 30 000 streamed writes takes a twentieth of
-// the writes it took before), so sharing one instance would make each run pay for the runs before it. Closed-loop HTTP clients (1, 16, 64) against (a) the local runtime with group
-// commit and (b) the seed's per-request design served by the same gateway; (c) the store's ceiling (one
-// writer, 99 events per transaction); projector lag under the 64-client load; the CLI's full replay on a
-// 100 000-event ledger, sequential and in parallel segments; the API's incremental verify of 1 000 new events
-// after its checkpoint on a 1 000 000-event ledger. Checks I6 after every run and writes bench/results/latest.{json,md} and the README
-// table. Options: --seconds N (per run, default 10), --clients 1,16,64, --replay-events N, --no-readme;
-// --checkpoint-events N (the ledger the incremental verify runs on, default 1 000 000) and --only-verification
-// (the verification section alone, printed).
+// the writes it took before), so sharing one instance would make each run pay for the runs before it.
+// Closed-loop HTTP clients (1, 16, 64) against (a) the local runtime with group commit and (b) the seed's
+// per-request design served by the same gateway; (c) the store's ceiling (one writer, 99 events per
+// transaction); projector lag under the 64-client load; the chain's cost on the write path; the signing of a
+// digest; and verification on one ledger of --replay-events events (bench/seed-ledger.ts fills it with real,
+// chained events): the CLI's full replay, sequential and in parallel segments, beside a raw read of the same
+// items with no processing (the store's share), then the API's incremental verify of 1 000 new events after
+// its checkpoint at the ledger's end. Checks I6 after every run and writes bench/results/latest.{json,md} and
+// the README table.
+//
+// The chain's cost: the same write path (gateway, command handler, committer with group commit) built here
+// twice, with the chain and without it — `new Committer({ chain: false })`, which writes events as schema
+// version 2 did (no previousHash, no hash, no hashing) and the aggregate without its head. Only this file
+// sets that switch; no environment variable or configuration reaches it. The two run alternately, each on a
+// fresh store, --chain-rounds times at the lowest and highest client levels, and their ratios are reported.
+//
+// Options: --seconds N (per run, default 10), --clients 1,16,64, --replay-events N (default 100 000; the
+// issue's figure is 1 000 000, which takes about a quarter of an hour to fill here), --chain-rounds N
+// (default 2), --no-readme; --only-verification (the verification section alone, printed).
 
-import { GENESIS_HASH } from "../services/ledger/domain/chain";
-import { BatchWriteCommand, GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
+import { GetCommand } from "@aws-sdk/lib-dynamodb";
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
@@ -26,27 +36,24 @@ import { LEDGER_ONLY_ENVIRONMENT } from "../testkit/claims";
 import { createDocumentClient } from "../services/ledger/storage/clients";
 import { loadLedgerConfig, type LedgerConfig } from "../services/ledger/config";
 import { projectedStateFromItem, stateEntryKey } from "../services/ledger/storage/read-model";
-import { auditEntryOf } from "../services/ledger/domain/audit";
-import { ledgerPages, verifyLedger } from "../services/ledger/storage/replay";
-import { ledgerEventSchema } from "../services/ledger/domain/event";
-import {
-  COUNTERS,
-  READ_MODEL,
-  tableDefinitions,
-  tableNamesWithPrefix,
-} from "../services/ledger/storage/tables";
+import { verifyLedger } from "../services/ledger/storage/replay";
+import { COUNTERS, tableDefinitions, tableNamesWithPrefix } from "../services/ledger/storage/tables";
 import { CreateTableCommand } from "@aws-sdk/client-dynamodb";
 import { createQueryHandler } from "../services/query/handler";
 import { createVerifyQuery } from "../services/query/verify";
 import { advanceCheckpoint } from "../services/ledger/storage/checkpoint";
 import { verifyReportSchema } from "../contract/schemas";
 import { writeAtCeiling } from "./ceiling";
+import { runChainCost, chainCostOf, type ChainRun } from "./chain-cost";
+import { measureSigning } from "./signing";
+import { timeRawRead } from "./raw-read";
+import { seedLedger } from "./seed-ledger";
 import { percentile, runClosedLoopApart, type LoadResult } from "./load";
 import { createSeedCommandHandler } from "./seed-design";
 import type { AddressInfo } from "node:net";
 
 const USAGE =
-  "usage: npm run bench -- [--seconds N] [--clients 1,16,64] [--replay-events N] [--checkpoint-events N] [--only-verification] [--no-readme]";
+  "usage: npm run bench -- [--seconds N] [--clients 1,16,64] [--replay-events N] [--chain-rounds N] [--only-verification] [--no-readme]";
 
 /** The bench's options, or a usage line and exit code 2 for anything it does not know or cannot use. */
 function parseBenchArguments(argv: readonly string[]) {
@@ -57,7 +64,7 @@ function parseBenchArguments(argv: readonly string[]) {
         seconds: { type: "string", default: "10" },
         clients: { type: "string", default: "1,16,64" },
         "replay-events": { type: "string", default: "100000" },
-        "checkpoint-events": { type: "string", default: "1000000" },
+        "chain-rounds": { type: "string", default: "2" },
         "only-verification": { type: "boolean", default: false },
         "no-readme": { type: "boolean", default: false },
       },
@@ -66,7 +73,7 @@ function parseBenchArguments(argv: readonly string[]) {
       durationMs: Number(values.seconds) * 1000,
       clientLevels: values.clients.split(",").map(Number),
       replayEvents: Number(values["replay-events"]),
-      checkpointEvents: Number(values["checkpoint-events"]),
+      chainRounds: Number(values["chain-rounds"]),
       onlyVerification: values["only-verification"],
       writeReadme: !values["no-readme"],
     };
@@ -75,9 +82,12 @@ function parseBenchArguments(argv: readonly string[]) {
       parsed.clientLevels.every((level) => Number.isInteger(level) && level >= 1 && level <= 256) &&
       Number.isInteger(parsed.replayEvents) &&
       parsed.replayEvents >= 1 &&
-      Number.isInteger(parsed.checkpointEvents) &&
-      parsed.checkpointEvents >= 1;
-    if (!valid) throw new Error("--seconds > 0, --clients integers from 1 to 256, --replay-events ≥ 1");
+      Number.isInteger(parsed.chainRounds) &&
+      parsed.chainRounds >= 1;
+    if (!valid)
+      throw new Error(
+        "--seconds > 0, --clients integers from 1 to 256, --replay-events ≥ 1, --chain-rounds ≥ 1",
+      );
     return parsed;
   } catch (error) {
     console.error(`${(error as Error).message}\n${USAGE}`);
@@ -85,7 +95,7 @@ function parseBenchArguments(argv: readonly string[]) {
   }
 }
 
-const { durationMs, clientLevels, replayEvents, checkpointEvents, onlyVerification, writeReadme } =
+const { durationMs, clientLevels, replayEvents, chainRounds, onlyVerification, writeReadme } =
   parseBenchArguments(process.argv.slice(2));
 
 const DRAIN_WAIT_MS_MAX = 60_000;
@@ -317,53 +327,23 @@ async function runCeiling(endpoint: string) {
   return { eventsPerSecond: (result.events * 1000) / result.durationMs, ...result };
 }
 
-/** Projects the ledger's versions after `afterVersion` into the read model, as the projector would. */
-async function projectLedger(
-  client: ReturnType<typeof createDocumentClient>,
-  config: LedgerConfig,
-  afterVersion: number,
-): Promise<void> {
-  let last = undefined as ReturnType<typeof auditEntryOf> | undefined;
-  for await (const page of ledgerPages(client, config.tables, config.counterId, afterVersion)) {
-    const entries = page.map((item) => auditEntryOf(ledgerEventSchema.parse(item)));
-    for (let start = 0; start < entries.length; start += 25) {
-      let requests = entries.slice(start, start + 25).map((entry) => ({ PutRequest: { Item: entry } }));
-      for (let attempt = 0; requests.length > 0 && attempt < 10; attempt++) {
-        const output = await client.send(
-          new BatchWriteCommand({ RequestItems: { [config.tables.readModel]: requests } }),
-        );
-        requests = (output.UnprocessedItems?.[config.tables.readModel] ?? []) as typeof requests;
-      }
-    }
-    last = entries[entries.length - 1] ?? last;
-  }
-  if (last === undefined) return;
-  await client.send(
-    new PutCommand({
-      TableName: config.tables.readModel,
-      Item: {
-        [READ_MODEL.partitionKey]: config.counterId,
-        [READ_MODEL.sortKey]: READ_MODEL.stateEntry,
-        value: last.valueAfter,
-        version: last.version,
-        at: last.at,
-        eventId: last.eventId,
-      },
-    }),
-  );
-}
-
-/** A ledger of `events` events and its read model, on fresh tables without a stream. */
+/** A ledger of `events` real, chained events with its audit trail, on fresh tables without a stream. */
 async function filledLedger(endpoint: string, prefix: string, events: number) {
   const { config } = await freshTables(endpoint, prefix, false);
   const client = createDocumentClient(config);
-  log(`${prefix}: writing ${events} events…`);
+  log(`${prefix}: filling a ledger of ${events} events and its audit trail…`);
   const startedAt = performance.now();
-  await writeAtCeiling(client, config, { durationMs: Number.POSITIVE_INFINITY, eventsMax: events });
-  log(`${prefix}: projecting them into the read model…`);
-  await projectLedger(client, config, 0);
-  log(`${prefix}: filled in ${round((performance.now() - startedAt) / 1000)} s`);
-  return { config, client };
+  let shownAt = startedAt;
+  const state = await seedLedger(client, config, events, {
+    onProgress: (written) => {
+      if (performance.now() - shownAt < 30_000) return;
+      shownAt = performance.now();
+      log(`${prefix}: ${written} events, ${round((shownAt - startedAt) / 1000)} s`);
+    },
+  });
+  const fillSeconds = (performance.now() - startedAt) / 1000;
+  log(`${prefix}: filled in ${round(fillSeconds)} s`);
+  return { config, client, state, fillSeconds };
 }
 
 /** Times one full replay of the counter's ledger, reading `segments` version ranges in parallel. */
@@ -390,61 +370,35 @@ async function timeFullReplay(
   };
 }
 
-/**
- * Fills a ledger and its read model with `events` events, then times the full replay (the CLI's): read as
- * one sequence, then in REPLAY_SEGMENTS_MEASURED parallel version segments, in the same run.
- */
-async function runReplay(endpoint: string, events: number) {
-  const { config, client } = await filledLedger(endpoint, "bench-replay", events);
-  log("replay: verifying, sequentially…");
-  const sequential = await timeFullReplay(client, config, 1);
-  log(`replay: verifying, ${REPLAY_SEGMENTS_MEASURED} segments in parallel…`);
-  const parallel = await timeFullReplay(client, config, REPLAY_SEGMENTS_MEASURED);
-  client.destroy();
-  return { ...sequential, parallel };
-}
-
 /** Version segments the parallel replay is measured with: the CLI's default. */
 const REPLAY_SEGMENTS_MEASURED = 4;
 /** New events the incremental verify checks after its checkpoint (the issue's figure). */
 const INCREMENTAL_NEW_EVENTS = 1_000;
 
 /**
- * The API's verify after INCREMENTAL_NEW_EVENTS new events on an `events`-event ledger whose checkpoint is at
- * its end: GET /number/verify's own code path (lease, checkpoint, bounded replay, checkpoint moved), timed.
+ * The API's verify after INCREMENTAL_NEW_EVENTS new events on a ledger whose checkpoint is at its end (the
+ * state `at`): GET /number/verify's own code path (lease, checkpoint, bounded replay, checkpoint moved), timed.
  */
-async function runIncremental(endpoint: string, events: number) {
-  const { config, client } = await filledLedger(endpoint, "bench-checkpoint", events);
-  let lastItem: unknown;
-  for await (const page of ledgerPages(client, config.tables, config.counterId, events - 1))
-    lastItem ??= page[0];
-  const last = ledgerEventSchema.parse(lastItem);
+async function timeIncremental(
+  client: ReturnType<typeof createDocumentClient>,
+  config: LedgerConfig,
+  at: Awaited<ReturnType<typeof filledLedger>>["state"],
+) {
   await advanceCheckpoint(client, config.tables, config.counterId, {
-    version: last.version,
-    value: last.valueAfter,
-    ledgerSum: last.valueAfter - config.bounds.min,
-    eventId: last.eventId,
-    hash: last.schemaVersion === 3 ? last.hash : null,
+    version: at.version,
+    value: at.value,
+    ledgerSum: at.value - config.bounds.min,
+    eventId: `${config.counterId}#seed-${at.version}`,
+    hash: at.head.hash,
     verifiedAt: new Date().toISOString(),
   });
-  log(`checkpoint: ${INCREMENTAL_NEW_EVENTS} new events…`);
-  await writeAtCeiling(
-    client,
-    config,
-    { durationMs: Number.POSITIVE_INFINITY, eventsMax: INCREMENTAL_NEW_EVENTS },
-    {
-      value: last.valueAfter,
-      version: last.version,
-      head: { version: last.version, hash: last.schemaVersion === 3 ? last.hash : GENESIS_HASH },
-    },
-  );
-  await projectLedger(client, config, last.version);
+  log(`incremental: ${INCREMENTAL_NEW_EVENTS} new events…`);
+  await seedLedger(client, config, INCREMENTAL_NEW_EVENTS, { from: at });
   const verify = createVerifyQuery({ client, config });
   const startedAt = performance.now();
   const response = await verify();
   const durationMs = performance.now() - startedAt;
   const report = verifyReportSchema.parse(JSON.parse(response.body ?? ""));
-  client.destroy();
   return {
     ledgerEvents: report.aggregate.version,
     newEvents: report.events,
@@ -453,6 +407,24 @@ async function runIncremental(endpoint: string, events: number) {
     checkedTo: report.checkedTo,
     durationMs,
   };
+}
+
+/**
+ * On one ledger of `events` events: the full replay (the CLI's), read as one sequence and then in
+ * REPLAY_SEGMENTS_MEASURED parallel segments; a raw read of the same items in the same segments with no
+ * processing (the store's share of the replay's time); then the API's incremental verify.
+ */
+async function runVerification(endpoint: string, events: number) {
+  const { config, client, state, fillSeconds } = await filledLedger(endpoint, "bench-verify", events);
+  log("replay: verifying, sequentially…");
+  const sequential = await timeFullReplay(client, config, 1);
+  log(`replay: verifying, ${REPLAY_SEGMENTS_MEASURED} segments in parallel…`);
+  const parallel = await timeFullReplay(client, config, REPLAY_SEGMENTS_MEASURED);
+  log(`replay: a raw read of the same items, ${REPLAY_SEGMENTS_MEASURED} segments in parallel…`);
+  const rawRead = await timeRawRead(config, { events, segments: REPLAY_SEGMENTS_MEASURED });
+  const incremental = await timeIncremental(client, config, state);
+  client.destroy();
+  return { replay: { ...sequential, parallel, rawRead, fillSeconds }, incremental };
 }
 
 function round(value: number, digits = 0): number {
@@ -476,6 +448,9 @@ async function measure() {
   }
   log("ceiling…");
   const ceiling = await onFreshStore((endpoint) => runCeiling(endpoint));
+  const chain = await measureChainCost();
+  log("digest signing…");
+  const signing = await measureSigning();
   const { replay, incremental } = await measureVerification();
   const sortedLags = [...lagsMs].sort((left, right) => left - right);
   const lag = {
@@ -483,14 +458,35 @@ async function measure() {
     p99Ms: percentile(sortedLags, 0.99),
     samples: sortedLags.length,
   };
-  return { runs, ceiling, lag, replay, incremental };
+  return { runs, ceiling, lag, chain, signing, replay, incremental };
+}
+
+/**
+ * The write path with the chain and without it, alternately, each on a fresh store: --chain-rounds times
+ * at the lowest and the highest client levels; the ratios compare the means.
+ */
+async function measureChainCost() {
+  const levels = [...new Set([Math.min(...clientLevels), Math.max(...clientLevels)])];
+  const runs: ChainRun[] = [];
+  for (let round = 1; round <= chainRounds; round++) {
+    for (const clients of levels) {
+      for (const chained of round % 2 === 1 ? [true, false] : [false, true]) {
+        log(`chain cost, round ${round}, ${clients} client(s), ${chained ? "with" : "without"} the chain…`);
+        runs.push(
+          await onFreshStore(async (endpoint) => {
+            const { config } = await freshTables(endpoint, `bench-chain-${clients}`);
+            return runChainCost({ config, clients, chained, durationMs });
+          }),
+        );
+      }
+    }
+  }
+  return { runs, byClients: levels.map((clients) => chainCostOf(runs, clients)) };
 }
 
 /** The verification section: the CLI's full replay (sequential and parallel) and the API's incremental verify. */
 async function measureVerification() {
-  const replay = await onFreshStore((endpoint) => runReplay(endpoint, replayEvents));
-  const incremental = await onFreshStore((endpoint) => runIncremental(endpoint, checkpointEvents));
-  return { replay, incremental };
+  return onFreshStore((endpoint) => runVerification(endpoint, replayEvents));
 }
 
 type Measurements = Awaited<ReturnType<typeof measure>>;
@@ -514,11 +510,12 @@ function ratiosOf({ runs, ceiling }: Measurements) {
 
 /** The design's targets, each with what was measured and whether it is met. */
 function targetsOf(measurements: Measurements, ratios: ReturnType<typeof ratiosOf>) {
-  const { runs, replay, lag, incremental } = measurements;
+  const { runs, replay, lag, incremental, chain } = measurements;
   const top = Math.max(...clientLevels);
   const bottom = Math.min(...clientLevels);
   const violations =
     runs.filter((run) => !run.i6Holds).length +
+    chain.runs.filter((run) => !run.verifyOk).length +
     [replay.ok, replay.parallel.ok, incremental.ok].filter((ok) => !ok).length;
   const fullRate = Math.max(replay.eventsPerSecond, replay.parallel.eventsPerSecond);
   return [
@@ -547,6 +544,11 @@ function targetsOf(measurements: Measurements, ratios: ReturnType<typeof ratiosO
       measured: `${round(lag.p99Ms)} ms`,
       met: lag.p99Ms <= 1000,
     },
+    ...chain.byClients.map((cost) => ({
+      target: `chain cost at ${cost.clients} client(s): throughput and p50 within 5 % of the write path without it`,
+      measured: `throughput ${round(cost.throughputRatio, 3)}×, p50 ${round(cost.p50Ratio, 3)}× (${cost.rounds} rounds)`,
+      met: cost.throughputRatio >= 0.95 && cost.p50Ratio <= 1.05,
+    })),
     {
       target: "full CLI replay ≥ 50 000 events/s",
       measured: `${round(fullRate)} events/s (${replay.events} events)`,
@@ -570,7 +572,7 @@ interface BenchResult extends Measurements {
 
 /** The figures as the README shows them, laid out by Prettier. */
 async function markdownOf(result: BenchResult): Promise<string> {
-  const { runs, ceiling, lag, replay, incremental, targets } = result;
+  const { runs, ceiling, lag, replay, incremental, targets, chain, signing } = result;
   const top = Math.max(...clientLevels);
   const lines = [
     `Measured ${result.date.slice(0, 10)} on ${result.machine.cpus} cores (${result.machine.cpuModel}), Node ${result.machine.node}, a fresh in-memory DynamoDB Local per row, ${result.secondsPerRun} s per run, increments with unique keys.`,
@@ -583,7 +585,18 @@ async function markdownOf(result: BenchResult): Promise<string> {
     ),
     `| store ceiling (99 events + 1 update per transaction, 1 writer) | — | ${round(ceiling.eventsPerSecond)} | — | — | ${ceiling.transactions} | — | — | — |`,
     "",
-    `Projector lag under ${top} clients (commit → read model): p50 ${round(lag.p50Ms)} ms, p99 ${round(lag.p99Ms)} ms (${lag.samples} samples). Full replay (the CLI's) of ${replay.events} events: sequential ${round(replay.durationMs)} ms, ${round(replay.eventsPerSecond)} events/s; ${replay.parallel.segments} parallel segments ${round(replay.parallel.durationMs)} ms, ${round(replay.parallel.eventsPerSecond)} events/s; ok: ${replay.ok && replay.parallel.ok}. The API's incremental verify of ${incremental.newEvents} new events on a ${incremental.ledgerEvents}-event ledger: ${round(incremental.durationMs)} ms, ok: ${incremental.ok}.`,
+    `Projector lag under ${top} clients (commit → read model): p50 ${round(lag.p50Ms)} ms, p99 ${round(lag.p99Ms)} ms (${lag.samples} samples).`,
+    "",
+    ...chain.byClients.map(
+      (cost) =>
+        `The chain's cost on the write path at ${cost.clients} client(s), ${cost.rounds} alternating rounds: ${round(cost.throughput.chained)} commands/s and p50 ${round(cost.p50Ms.chained, 1)} ms with it, ${round(cost.throughput.unchained)} commands/s and p50 ${round(cost.p50Ms.unchained, 1)} ms without it.`,
+    ),
+    "",
+    `Signing a digest (${signing.signer}, ${signing.signatures} signatures): p50 ${round(signing.p50Ms, 3)} ms, p99 ${round(signing.p99Ms, 3)} ms.`,
+    "",
+    `Full replay (the CLI's) of ${replay.events} events (filled in ${round(replay.fillSeconds)} s): sequential ${round(replay.durationMs)} ms, ${round(replay.eventsPerSecond)} events/s; ${replay.parallel.segments} parallel segments ${round(replay.parallel.durationMs)} ms, ${round(replay.parallel.eventsPerSecond)} events/s; ok: ${replay.ok && replay.parallel.ok}. A raw read of the same ledger and audit items in ${replay.rawRead.segments} segments, with no processing: ${round(replay.rawRead.durationMs)} ms, ${round(replay.rawRead.eventsPerSecond)} events/s. The API's incremental verify of ${incremental.newEvents} new events on a ${incremental.ledgerEvents}-event ledger: ${round(incremental.durationMs)} ms, ok: ${incremental.ok}.`,
+    "",
+    "<!-- proof: bench/proof.ts (proof size and check time) adds its line here -->",
     "",
     "| target | measured | met |",
     "| --- | --- | --- |",

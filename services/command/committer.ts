@@ -10,7 +10,15 @@ import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { fullJitterBackoffMs } from "../../common/backoff";
 import type { LedgerConfig } from "../ledger/config";
 import { decide, evolve, type Command } from "../ledger/domain/decider";
-import { createEvent, eventIdOf, type CurrentLedgerEvent, type LedgerEvent } from "../ledger/domain/event";
+import { GENESIS_HASH } from "../ledger/domain/chain";
+import {
+  createEvent,
+  createUnchainedEvent,
+  eventIdOf,
+  type CurrentLedgerEvent,
+  type LedgerEvent,
+  type UnchainedLedgerEvent,
+} from "../ledger/domain/event";
 import {
   COMMIT_ATTEMPTS_MAX,
   COMMIT_BACKOFF_BASE_MS,
@@ -41,6 +49,11 @@ export interface CommitterDependencies {
   readonly decide?: typeof decide;
   /** Events per transaction, 1 to 99; 1 turns group commit off (the per-request design, for comparison). */
   readonly batchEventsMax?: number;
+  /**
+   * false writes events without the hash chain (schema version 2) and the aggregate without its head: only
+   * for bench/run.ts, which measures the chain's cost against it. Default true; no configuration sets it.
+   */
+  readonly chain?: boolean;
 }
 
 /** Counters a benchmark or a log line can read; never used for decisions. */
@@ -54,6 +67,12 @@ interface Pending {
   readonly command: Command;
   readonly resolve: (outcome: CommitOutcome) => void;
   readonly reject: (error: unknown) => void;
+}
+
+/** A command decided into an event: chained, unless the committer was built without the chain. */
+interface Applied {
+  readonly pending: Pending;
+  readonly event: CurrentLedgerEvent | UnchainedLedgerEvent;
 }
 
 /** The per-counter queue: what waits, whether a transaction is in flight, and the expected aggregate. */
@@ -77,6 +96,7 @@ export class Committer {
   private readonly decide: typeof decide;
   private readonly reader: LedgerReader;
   private readonly batchEventsMax: number;
+  private readonly chain: boolean;
   private readonly lanes = new Map<string, Lane>();
 
   constructor(dependencies: CommitterDependencies) {
@@ -92,6 +112,7 @@ export class Committer {
       dependencies.config.bounds,
     );
     this.batchEventsMax = dependencies.batchEventsMax ?? TRANSACTION_ITEMS_MAX - 1;
+    this.chain = dependencies.chain ?? true;
     if (
       !Number.isInteger(this.batchEventsMax) ||
       this.batchEventsMax < 1 ||
@@ -170,11 +191,12 @@ export class Committer {
           return;
         }
         this.statistics.transactions++;
-        const result = await writeBatch(this.client, this.config.tables, this.config.bounds, {
-          counterId: remaining[0]!.command.counterId,
-          expected,
-          events: applied.map(({ event }) => event),
-        });
+        const result = await writeBatch(
+          this.client,
+          this.config.tables,
+          this.config.bounds,
+          this.transactionOf(remaining[0]!.command.counterId, expected, applied),
+        );
         if (result.kind === "committed") {
           lane.expected = after;
           this.statistics.eventsCommitted += applied.length;
@@ -218,6 +240,7 @@ export class Committer {
   }
 
   private async chained(aggregate: Aggregate): Promise<ChainedState> {
+    if (!this.chain) return { ...aggregate, head: { version: aggregate.version, hash: GENESIS_HASH } };
     if (aggregate.head.version === aggregate.version) return aggregate;
     return { ...aggregate, head: await this.reader.catchUpHead(aggregate.counterId, aggregate) };
   }
@@ -230,12 +253,12 @@ export class Committer {
     batch: readonly Pending[],
     expected: ChainedState,
   ): {
-    applied: { pending: Pending; event: CurrentLedgerEvent }[];
+    applied: Applied[];
     refused: { pending: Pending; value: number; bound: number }[];
     after: ChainedState;
   } {
     const at = this.clock();
-    const applied: { pending: Pending; event: CurrentLedgerEvent }[] = [];
+    const applied: Applied[] = [];
     const refused: { pending: Pending; value: number; bound: number }[] = [];
     let state: ChainedState = expected;
     for (const pending of batch) {
@@ -244,11 +267,22 @@ export class Committer {
         refused.push({ pending, value: decision.value, bound: decision.bound });
         continue;
       }
-      const event = createEvent(pending.command, decision.change, at, state.head.hash);
+      const event = this.chain
+        ? createEvent(pending.command, decision.change, at, state.head.hash)
+        : createUnchainedEvent(pending.command, decision.change, at);
       applied.push({ pending, event });
-      state = { ...evolve(state, decision.change), head: { version: event.version, hash: event.hash } };
+      const hash = event.schemaVersion === 3 ? event.hash : GENESIS_HASH;
+      state = { ...evolve(state, decision.change), head: { version: event.version, hash } };
     }
     return { applied, refused, after: state };
+  }
+
+  /** The transaction of the applied events: chained, or (only for bench/, `chain: false`) without the chain. */
+  private transactionOf(counterId: string, expected: ChainedState, applied: readonly Applied[]) {
+    const events = applied.map(({ event }) => event);
+    return this.chain
+      ? { counterId, expected, events: events as CurrentLedgerEvent[] }
+      : { counterId, expected, events: events as UnchainedLedgerEvent[], unchained: true as const };
   }
 
   /** A refusal may be the retry of a command that reached the bound: settle such keys from the ledger first. */

@@ -13,7 +13,12 @@ import { aggregateFromItem, type Aggregate } from "../ledger/storage/aggregate";
 import type { ChainHead } from "../ledger/domain/chain";
 import { fold, initialState, type Bounds, type CounterState } from "../ledger/domain/decider";
 import { StoreUnavailableError } from "../ledger/storage/errors";
-import { ledgerEventSchema, type CurrentLedgerEvent, type LedgerEvent } from "../ledger/domain/event";
+import {
+  ledgerEventSchema,
+  type CurrentLedgerEvent,
+  type LedgerEvent,
+  type UnchainedLedgerEvent,
+} from "../ledger/domain/event";
 import { TRANSACTION_ITEMS_MAX } from "../ledger/domain/limits";
 import { classifyStoreError } from "../ledger/storage/store";
 import { COUNTERS, LEDGER, type TableNames } from "../ledger/storage/tables";
@@ -35,27 +40,41 @@ export interface ChainedState extends CounterState {
   readonly head: ChainHead;
 }
 
-export interface BatchTransaction {
-  readonly counterId: string;
-  readonly expected: ChainedState;
-  /** Decided events in version order, expected.version + 1 onwards, each linked after the one before. */
-  readonly events: readonly CurrentLedgerEvent[];
-}
+export type BatchTransaction =
+  | {
+      readonly counterId: string;
+      readonly expected: ChainedState;
+      /** Decided events in version order, expected.version + 1 onwards, each linked after the one before. */
+      readonly events: readonly CurrentLedgerEvent[];
+      readonly unchained?: undefined;
+    }
+  | {
+      readonly counterId: string;
+      readonly expected: ChainedState;
+      readonly events: readonly UnchainedLedgerEvent[];
+      /**
+       * Events without the chain, and an aggregate Update without its head: only for bench/run.ts's measure
+       * of the chain's cost (services/command/committer.ts, `chain: false`); never set by configuration.
+       */
+      readonly unchained: true;
+    };
 
 /**
  * Asserts the shape a batch must have before it is written: a bug here must never reach the table. The events
  * must follow the expected state one by one as the decider's `evolve` accepts them (I2, I3); the bounds are
  * the database's to guard (the Update's condition), so that a test can prove that guard on its own.
  */
-function assertBatch({ expected, events }: BatchTransaction): void {
+function assertBatch(transaction: BatchTransaction): void {
+  const { expected, events } = transaction;
   if (events.length === 0 || events.length > TRANSACTION_ITEMS_MAX - 1) {
     throw new Error(`a batch holds 1 to ${TRANSACTION_ITEMS_MAX - 1} events, not ${events.length}`);
   }
   fold(events, expected);
+  if (transaction.unchained === true) return;
   // The chain never forks: the batch links onto the head at the expected version, event after event.
   if (expected.head.version !== expected.version) throw new Error("the chain's head lags the aggregate");
   let previous = expected.head.hash;
-  for (const event of events) {
+  for (const event of transaction.events) {
     if (event.previousHash !== previous)
       throw new Error(`version ${event.version} is not linked to its predecessor`);
     previous = event.hash;
@@ -69,7 +88,7 @@ function decodeEvent(reason: CancellationReason | undefined): LedgerEvent | unde
 /** The aggregate Update of a batch: the version must be the expected one, and the value must stay in bounds. */
 function aggregateUpdate(tables: TableNames, bounds: Bounds, transaction: BatchTransaction) {
   const { counterId, expected, events } = transaction;
-  const last = events[events.length - 1] as CurrentLedgerEvent;
+  const last = events[events.length - 1]!;
   const deltaSum = last.valueAfter - expected.value;
   const versionGuard = "#version = :expected AND #value BETWEEN :lowest AND :highest";
   // A counter nobody has written yet may have no item; bootstrap creates it, but stay correct without: such a
@@ -82,7 +101,8 @@ function aggregateUpdate(tables: TableNames, bounds: Bounds, transaction: BatchT
     UpdateExpression:
       "SET #value = if_not_exists(#value, :initialValue) + :delta, " +
       "#version = if_not_exists(#version, :initialVersion) + :count, " +
-      "#updatedAt = :at, #lastEventId = :eventId, #headVersion = :headVersion, #headHash = :headHash",
+      "#updatedAt = :at, #lastEventId = :eventId" +
+      (transaction.unchained === true ? "" : ", #headVersion = :headVersion, #headHash = :headHash"),
     ConditionExpression: isNew ? `attribute_not_exists(#counterId) OR (${versionGuard})` : versionGuard,
     ExpressionAttributeNames: {
       ...(isNew ? { "#counterId": COUNTERS.partitionKey } : {}),
@@ -90,8 +110,7 @@ function aggregateUpdate(tables: TableNames, bounds: Bounds, transaction: BatchT
       "#version": "version",
       "#updatedAt": "updatedAt",
       "#lastEventId": "lastEventId",
-      "#headVersion": "headVersion",
-      "#headHash": "headHash",
+      ...(transaction.unchained === true ? {} : { "#headVersion": "headVersion", "#headHash": "headHash" }),
     },
     ExpressionAttributeValues: {
       ":initialValue": initial.value,
@@ -105,8 +124,9 @@ function aggregateUpdate(tables: TableNames, bounds: Bounds, transaction: BatchT
       ":at": last.at,
       ":eventId": last.eventId,
       // The chain's head moves under the same version guard as the value: it can never fork.
-      ":headVersion": last.version,
-      ":headHash": last.hash,
+      ...(transaction.unchained === true
+        ? {}
+        : { ":headVersion": last.version, ":headHash": transaction.events.at(-1)!.hash }),
     },
     ReturnValuesOnConditionCheckFailure: "ALL_OLD" as const,
   };

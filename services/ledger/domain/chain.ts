@@ -30,10 +30,16 @@ export function canonicalJson(value: unknown): string {
     return JSON.stringify(value);
   }
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
-  const entries = Object.entries(value as Record<string, Json>)
-    .filter(([, member]) => member !== undefined)
-    .sort(([left], [right]) => (left < right ? -1 : left > right ? 1 : 0));
-  return `{${entries.map(([key, member]) => `${JSON.stringify(key)}:${canonicalJson(member)}`).join(",")}}`;
+  const record = value as Readonly<Record<string, Json | undefined>>;
+  // The default sort compares UTF-16 code units, the order RFC 8785 asks for. A loop rather than entries,
+  // filter and map: the replay hashes every event, and this is most of its hashing time.
+  let members = "";
+  for (const key of Object.keys(record).sort()) {
+    const member = record[key];
+    if (member === undefined) continue;
+    members += `${members === "" ? "" : ","}${JSON.stringify(key)}:${canonicalJson(member)}`;
+  }
+  return `{${members}}`;
 }
 
 /**
@@ -41,9 +47,12 @@ export function canonicalJson(value: unknown): string {
  * given one (a chained event's own `previousHash` must equal it; an older event is linked by this).
  */
 export function chainedHashOf(event: Readonly<Record<string, unknown>>, previousHash: string): string {
-  const { hash: _hash, ...fields } = event;
+  const { hash: _hash, ...rest } = event;
+  // The copy without `hash` is this function's own: set previousHash on it rather than copy it again.
+  const fields: Record<string, unknown> = rest;
+  fields.previousHash = previousHash;
   return createHash("sha256")
-    .update(`${HASH_ENCODING}\n${canonicalJson({ ...fields, previousHash })}`, "utf8")
+    .update(`${HASH_ENCODING}\n${canonicalJson(fields)}`, "utf8")
     .digest("hex");
 }
 

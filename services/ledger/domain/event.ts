@@ -98,14 +98,16 @@ export function expectedEventIdOf(event: LedgerEvent): string {
   return eventIdOf(event.counterId, event.idempotencyKey, actorOf(event) ?? { sub: ANONYMOUS_SUB });
 }
 
-/** The event of a decided change, linked after `previousHash` (the head before it) and hashed. */
-export function createEvent(
-  command: Command,
-  change: Change,
-  at: Date,
-  previousHash: string,
-): CurrentLedgerEvent {
-  const fields = {
+/** An event as schema version 2 wrote it, before the chain: no `previousHash`, no `hash`. */
+export type UnchainedLedgerEvent = z.infer<typeof ledgerEventV2Schema>;
+
+/**
+ * The event of a decided change without the chain (schema version 2, as written before it). The committer
+ * writes it only when bench/run.ts builds one without the chain, to measure the chain's cost on the write
+ * path; nothing in configuration reaches that switch.
+ */
+export function createUnchainedEvent(command: Command, change: Change, at: Date): UnchainedLedgerEvent {
+  return {
     eventId: eventIdOf(command.counterId, command.idempotencyKey, command.actor),
     counterId: command.counterId,
     idempotencyKey: command.idempotencyKey,
@@ -118,6 +120,19 @@ export function createEvent(
     requestFingerprint: command.requestFingerprint,
     requestId: command.requestId,
     actor: { sub: command.actor.sub, name: command.actor.name },
+    schemaVersion: 2,
+  };
+}
+
+/** The event of a decided change, linked after `previousHash` (the head before it) and hashed. */
+export function createEvent(
+  command: Command,
+  change: Change,
+  at: Date,
+  previousHash: string,
+): CurrentLedgerEvent {
+  const fields = {
+    ...createUnchainedEvent(command, change, at),
     previousHash,
     schemaVersion: EVENT_SCHEMA_VERSION,
   };

@@ -5,8 +5,8 @@
 // the version of each violation. Shared by GET /number/verify, which goes on from a verified checkpoint and
 // checks a bounded number of events per call (docs/architecture.md#checkpointed-verification), and
 // `npm run verify`, which replays everything, optionally reading version segments in parallel. It never writes,
-// holds at most two pages of the ledger (or, with segments, `segments` segments) and two of the audit trail at
-// a time, and never throws on bad data: bad data is what it reports.
+// holds at most two pages of the ledger and two of the audit trail at a time (with segments, `segments`
+// segments of each), and never throws on bad data: bad data is what it reports.
 
 import type { ChainHead } from "../domain/chain";
 import { GetCommand, QueryCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
@@ -50,8 +50,9 @@ export interface VerificationDependencies {
   /** Heads that signed digests committed to (verified by the caller): the chain must reach each (I7). */
   readonly trustedHeads?: readonly ChainHead[];
   /**
-   * Version ranges of the ledger read in parallel through the byVersion index (each REPLAY_SEGMENT_EVENTS
-   * versions, at most this many in flight), folded in order; 1 (the default) reads it as one sequence.
+   * Version ranges of the ledger (through the byVersion index) and of the audit trail read in parallel (each
+   * REPLAY_SEGMENT_EVENTS versions, at most this many of each in flight), folded in order; 1 (the default)
+   * reads each as one sequence.
    */
   readonly segments?: number;
   /** Versions per segment (REPLAY_SEGMENT_EVENTS); smaller in tests, to make many segments of a short ledger. */
@@ -144,18 +145,23 @@ async function collect(pages: AsyncGenerator<Page>): Promise<Page[]> {
   return collected;
 }
 
+/** Version ranges of a parallel read: (after, through], as one sequential Query would return them. */
+interface VersionRange {
+  readonly after: number;
+  readonly through: number;
+  /** The aggregate's version when the replay began: the ranges are planned up to it. */
+  readonly plannedThrough: number;
+}
+
 /**
- * The ledger's versions in (afterVersion, throughVersion] in version order, read as ranges of
- * REPLAY_SEGMENT_EVENTS versions up to `plannedThrough` (the aggregate's version when the replay began), plus
- * one range for whatever lies beyond: up to `segments` ranges are read at once, each whole, and handed on in
- * order — the same items, in the same order, as one sequential Query, in less time when the store answers
- * several reads at once.
+ * Pages of the versions in (after, through] in version order, read as ranges of `segmentEvents` versions up to
+ * `plannedThrough`, plus one range for whatever lies beyond: up to `segments` ranges are read at once, each
+ * whole, and handed on in order — the same items, in the same order, as one sequential Query, in less time
+ * when the store answers several reads at once.
  */
-export async function* segmentedLedgerPages(
-  client: Pick<DynamoDBDocumentClient, "send">,
-  tables: Pick<TableNames, "ledger">,
-  counterId: string,
-  range: { readonly after: number; readonly through: number; readonly plannedThrough: number },
+async function* segmentedPages(
+  readRange: (after: number, through: number) => AsyncGenerator<Page>,
+  range: VersionRange,
   parallel: { readonly segments: number; readonly segmentEvents?: number },
 ): AsyncGenerator<Page> {
   const { segments, segmentEvents = REPLAY_SEGMENT_EVENTS } = parallel;
@@ -170,7 +176,7 @@ export async function* segmentedLedgerPages(
   const startNext = (): void => {
     const segment = ranges[next++];
     if (segment === undefined) return;
-    const read = collect(ledgerPages(client, tables, counterId, segment.after, segment.through));
+    const read = collect(readRange(segment.after, segment.through));
     // Awaited in its turn; handled now so that a failure while an earlier segment is awaited is not "unhandled".
     read.catch(() => undefined);
     inFlight.push(read);
@@ -183,14 +189,30 @@ export async function* segmentedLedgerPages(
   }
 }
 
+/** The ledger's versions in (after, through], read in parallel version ranges (see segmentedPages). */
+export function segmentedLedgerPages(
+  client: Pick<DynamoDBDocumentClient, "send">,
+  tables: Pick<TableNames, "ledger">,
+  counterId: string,
+  range: VersionRange,
+  parallel: { readonly segments: number; readonly segmentEvents?: number },
+): AsyncGenerator<Page> {
+  return segmentedPages(
+    (after, through) => ledgerPages(client, tables, counterId, after, through),
+    range,
+    parallel,
+  );
+}
+
 /** The audit trail of a counter in version order, versions in (afterVersion, throughVersion], a page at a time. */
-async function* auditEntries(
+function auditPages(
   client: Pick<DynamoDBDocumentClient, "send">,
   tables: Pick<TableNames, "readModel">,
   counterId: string,
-  versions: { readonly after: number; readonly through: number },
-): AsyncGenerator<Record<string, unknown>> {
-  const pages = pagesReadAhead((startKey) =>
+  afterVersion: number,
+  throughVersion: number,
+): AsyncGenerator<Page> {
+  return pagesReadAhead((startKey) =>
     storeCall(() =>
       client.send(
         new QueryCommand({
@@ -200,8 +222,8 @@ async function* auditEntries(
           ExpressionAttributeValues: {
             ":counterId": counterId,
             // The state entry 0 (and the checkpoint's and lease's negative keys) left out.
-            ":after": Math.max(versions.after, READ_MODEL.stateEntry) + 1,
-            ":through": versions.through,
+            ":after": Math.max(afterVersion, READ_MODEL.stateEntry) + 1,
+            ":through": throughVersion,
           },
           ConsistentRead: true,
           ExclusiveStartKey: startKey,
@@ -210,6 +232,23 @@ async function* auditEntries(
       ),
     ),
   );
+}
+
+/**
+ * The audit trail's entries in (range.after, range.through], in version order: with `segments` > 1 read in
+ * the same parallel version ranges as the ledger, so that neither waits for the other.
+ */
+async function* auditEntries(
+  dependencies: VerificationDependencies,
+  range: VersionRange,
+  segments: number,
+): AsyncGenerator<Record<string, unknown>> {
+  const { client, tables, counterId, segmentEvents } = dependencies;
+  const readRange = (after: number, through: number) => auditPages(client, tables, counterId, after, through);
+  const pages =
+    segments > 1
+      ? segmentedPages(readRange, range, { segments, segmentEvents })
+      : readRange(range.after, range.through);
   for await (const page of pages) yield* page;
 }
 /** Reads the audit trail one entry ahead, so that the replay can join it to the ledger by version. */
@@ -294,11 +333,7 @@ class ReachTracker {
   }
 }
 
-interface FeedRange {
-  readonly after: number;
-  readonly through: number;
-  /** The aggregate's version when the replay began: where the segments of a parallel read are planned to. */
-  readonly plannedThrough: number;
+interface FeedRange extends VersionRange {
   /** The events this replay expects, for the progress. */
   readonly expected: number;
   readonly segments: number;
@@ -395,10 +430,10 @@ export async function verifyAfterCheckpoint(
   const through = Math.min(Number.MAX_SAFE_INTEGER, after + options.eventsMax);
   const plannedThrough = storedStateOf(await readItem(client, tables.counters, aggregateKey), bounds).state
     .version;
-  const audit = new AuditCursor(auditEntries(client, tables, counterId, { after, through }));
+  const segments = dependencies.segments ?? 1;
+  const audit = new AuditCursor(auditEntries(dependencies, { after, through, plannedThrough }, segments));
   const reach = new ReachTracker(start);
   const expected = Math.max(0, Math.min(plannedThrough, through) - after);
-  const segments = dependencies.segments ?? 1;
   await feedLedger(dependencies, check, audit, reach, { after, through, plannedThrough, expected, segments });
   const aggregateItem = await readItem(client, tables.counters, aggregateKey);
   const aggregate = storedStateOf(aggregateItem, bounds).state;

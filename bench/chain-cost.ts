@@ -1,0 +1,90 @@
+// The hash chain's cost on the write path: the same gateway, command handler and committer (group commit),
+// with the chain and without it (`new Committer({ chain: false })`: events as schema version 2 wrote them, no
+// hashing, and the aggregate without its head). Only the bench builds a committer without the chain.
+
+import type { AddressInfo } from "node:net";
+import { createGateway } from "../local/gateway";
+import { Committer } from "../services/command/committer";
+import { createCommandHandler } from "../services/command/handler";
+import type { LedgerConfig } from "../services/ledger/config";
+import { createDocumentClient } from "../services/ledger/storage/clients";
+import { verifyLedger } from "../services/ledger/storage/replay";
+import { createQueryHandler } from "../services/query/handler";
+import { percentile, runClosedLoopApart } from "./load";
+
+export interface ChainRun {
+  readonly chained: boolean;
+  readonly clients: number;
+  readonly throughputPerSecond: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+  /** The ledger verified sound afterwards (an unchained ledger is verified as the old events it imitates). */
+  readonly verifyOk: boolean;
+}
+
+/** One closed-loop run against the write path, with or without the chain, on fresh tables. */
+export async function runChainCost(options: {
+  readonly config: LedgerConfig;
+  readonly clients: number;
+  readonly chained: boolean;
+  readonly durationMs: number;
+}): Promise<ChainRun> {
+  const { config, clients, chained, durationMs } = options;
+  const client = createDocumentClient(config);
+  const committer = new Committer({ client, config, chain: chained });
+  const gateway = createGateway({
+    handlers: {
+      command: createCommandHandler({ committer, config, log: () => undefined }),
+      query: createQueryHandler({ client, config, log: () => undefined }),
+    },
+  });
+  await new Promise<void>((resolveListen) => gateway.listen(0, "127.0.0.1", () => resolveListen()));
+  const { port } = gateway.address() as AddressInfo;
+  const load = await runClosedLoopApart({ url: `http://127.0.0.1:${port}/number`, clients, durationMs });
+  await new Promise<void>((resolveClose) => {
+    gateway.close(() => resolveClose());
+    gateway.closeAllConnections();
+  });
+  const report = await verifyLedger({
+    client,
+    tables: config.tables,
+    counterId: config.counterId,
+    bounds: config.bounds,
+  });
+  client.destroy();
+  const sorted = [...load.latenciesMs].sort((left, right) => left - right);
+  return {
+    chained,
+    clients,
+    throughputPerSecond: (load.applied * 1000) / load.durationMs,
+    p50Ms: percentile(sorted, 0.5),
+    p99Ms: percentile(sorted, 0.99),
+    verifyOk: report.ok && report.aggregate.version === load.applied,
+  };
+}
+
+const mean = (values: readonly number[]): number =>
+  values.length === 0 ? Number.NaN : values.reduce((sum, value) => sum + value, 0) / values.length;
+
+/** The means of the runs at `clients`, with and without the chain, and their ratios (chained / unchained). */
+export function chainCostOf(runs: readonly ChainRun[], clients: number) {
+  const of = (chained: boolean) => runs.filter((run) => run.clients === clients && run.chained === chained);
+  const withChain = of(true);
+  const without = of(false);
+  const throughput = {
+    chained: mean(withChain.map((run) => run.throughputPerSecond)),
+    unchained: mean(without.map((run) => run.throughputPerSecond)),
+  };
+  const p50Ms = {
+    chained: mean(withChain.map((run) => run.p50Ms)),
+    unchained: mean(without.map((run) => run.p50Ms)),
+  };
+  return {
+    clients,
+    rounds: withChain.length,
+    throughput,
+    p50Ms,
+    throughputRatio: throughput.chained / throughput.unchained,
+    p50Ratio: p50Ms.chained / p50Ms.unchained,
+  };
+}

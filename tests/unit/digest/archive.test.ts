@@ -33,6 +33,7 @@ describe("the digest job and its S3 archive", () => {
     let head: Head = { counterId: "default", version: 3, hash: "a".repeat(64) };
     const source = createDigestSource({
       readHead: () => Promise.resolve(head),
+      root: () => Promise.resolve("c".repeat(64)),
       signer: createKeySigner(generateKeyPairSync("ec", { namedCurve: "P-256" }).privateKey),
     });
     const s3 = fakeS3();

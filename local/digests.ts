@@ -9,7 +9,7 @@ import { appendFile, open } from "node:fs/promises";
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { z } from "zod";
-import { signedDigestSchema } from "../contract/schemas";
+import { signedDigestSchema, type DigestPublicKey } from "../contract/schemas";
 import { createKeySigner } from "../services/digest/keys";
 import { HeadNotChainedError, type DigestSource } from "../services/digest/digests";
 import type { DigestSigner } from "../services/ledger/domain/digest";
@@ -72,6 +72,15 @@ export function loadDigestSigner(dataDirectory: string): DigestSigner {
     renameSync(temporary, path);
   }
   return createKeySigner(key);
+}
+
+/**
+ * The public key of the local digest key under `<dataDirectory>/digest/`, read only (never made): undefined when
+ * there is none. What `npm run check-proof` checks against when no JWKS is given.
+ */
+export async function localDigestPublicKey(dataDirectory: string): Promise<DigestPublicKey | undefined> {
+  const key = readKey(join(dataDirectory, DIGEST_KEY_DIRECTORY, DIGEST_KEY_FILE));
+  return key === undefined ? undefined : createKeySigner(key).publicKey();
 }
 
 /** The version and hash of the file's last digest line, if any: where the schedule left off. */

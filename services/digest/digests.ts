@@ -121,13 +121,15 @@ export interface LedgerDigestSourceOptions {
    * past it MerkleIncompleteError, its progress kept.
    */
   readonly rootBudgetMs?: number;
+  /** Leaves of the smallest kept Merkle subtree (MERKLE_CHUNK_LEAVES; smaller in tests). */
+  readonly merkleChunkLeaves?: number;
   readonly now?: () => Date;
 }
 
 /** The digest source of a counter's ledger: its head from the aggregate, its root from the kept Merkle tree. */
 export function createLedgerDigestSource(options: LedgerDigestSourceOptions): DigestSource {
   const { client, tables, counterId } = options;
-  const tree = new MerkleStore({ client, tables, counterId });
+  const tree = new MerkleStore({ client, tables, counterId, chunkLeaves: options.merkleChunkLeaves });
   return createDigestSource({
     readHead: () => readHead(client, tables, counterId),
     root: async (version, budgetMs) =>

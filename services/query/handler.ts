@@ -37,6 +37,8 @@ export interface QueryHandlerDependencies {
   readonly log?: Logger;
   /** Signs GET /number/digest; without it the digest routes answer 404 (docs/api.md#digests). */
   readonly digests?: DigestSource;
+  /** Leaves of the smallest kept Merkle subtree (MERKLE_CHUNK_LEAVES; smaller in tests). */
+  readonly merkleChunkLeaves?: number;
 }
 
 interface QueryContext {

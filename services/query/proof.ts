@@ -31,6 +31,8 @@ export interface ProofDependencies {
   readonly client: DynamoDBDocumentClient;
   readonly config: LedgerConfig;
   readonly digests?: DigestSource;
+  /** Leaves of the smallest kept Merkle subtree (MERKLE_CHUNK_LEAVES; smaller in tests). */
+  readonly merkleChunkLeaves?: number;
 }
 
 type Answer = APIGatewayProxyStructuredResultV2;
@@ -88,6 +90,7 @@ export function createProofQuery(
     client: dependencies.client,
     tables: config.tables,
     counterId: config.counterId,
+    chunkLeaves: dependencies.merkleChunkLeaves,
   });
   return async ({ event: request, pathParameters, requestId, caller }) => {
     if (digests === undefined) {

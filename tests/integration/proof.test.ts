@@ -29,7 +29,12 @@ import { createCommandHandler } from "../../services/command/handler";
 import { createLedgerDigestSource } from "../../services/digest/digests";
 import type { DigestSigner } from "../../services/ledger/domain/digest";
 import { verifyEventProof } from "../../services/ledger/domain/proof";
-import { merkleEntryOf, merklePartitionOf } from "../../services/ledger/storage/merkle";
+import {
+  merkleEntryOf,
+  merklePartitionOf,
+  MerkleIncompleteError,
+  MerkleStore,
+} from "../../services/ledger/storage/merkle";
 import { createQueryHandler, type QueryHandler } from "../../services/query/handler";
 import { ALICE, AUDREY, BOB, RITA, withClaims, type TestClaims } from "../../testkit/claims";
 import { commandEvent, httpEvent } from "../support/fixtures";
@@ -388,5 +393,75 @@ describe("who may have a proof, and bad parameters", () => {
     const answer = await proofOf({ ...ledger, query: unsigned }, "p-1", ALICE);
     expect(answer.statusCode).toBe(404);
     expect(json<{ detail: string }>(answer).detail).toBe("This deployment signs no digests.");
+  });
+});
+
+describe("the kept Merkle tree under a deadline (services/ledger/storage/merkle.ts)", () => {
+  it("stops when its budget is spent, keeps what it filled, and the next call goes on to the right root", async () => {
+    const cold = await ledgerWith(signer);
+    for (let index = 1; index <= 20; index += 1) await cold.command(ALICE, `c-${index}`);
+    const { client, config } = cold.store;
+    // A clock that moves one tick per look: each call hashes one run of leaves (16) before its budget is spent.
+    let ticks = 0;
+    const tree = new MerkleStore({
+      client,
+      tables: config.tables,
+      counterId: config.counterId,
+      chunkLeaves: CHUNK,
+      clock: () => ticks++,
+    });
+    let incomplete = 0;
+    let root: Uint8Array | undefined;
+    for (let call = 0; call < 10 && root === undefined; call += 1) {
+      try {
+        root = await tree.root(20, 1);
+      } catch (error) {
+        expect(error).toBeInstanceOf(MerkleIncompleteError);
+        incomplete += 1;
+      }
+    }
+    expect(incomplete).toBeGreaterThanOrEqual(1);
+    expect(Buffer.from(root!).toString("hex")).toBe(mth(await storedHashes(cold.store)).toString("hex"));
+    // Warm: a root of the same size reads no leaves at all, so a budget already spent does not stop it.
+    ticks = 1_000;
+    const warm = new MerkleStore({
+      client,
+      tables: config.tables,
+      counterId: config.counterId,
+      chunkLeaves: CHUNK,
+      clock: () => ticks++,
+    });
+    expect(Buffer.from(await warm.root(16, -10)).toString("hex")).toBe(
+      mth((await storedHashes(cold.store)).slice(0, 16)).toString("hex"),
+    );
+  });
+
+  it("answers 503 with Retry-After from GET /number/digest and the proof while the tree is not filled", async () => {
+    const cold = await ledgerWith(signer);
+    for (let index = 1; index <= 9; index += 1) await cold.command(ALICE, `c-${index}`);
+    const { client, config } = cold.store;
+    const spent = createQueryHandler({
+      client,
+      config,
+      log: () => undefined,
+      merkleChunkLeaves: CHUNK,
+      digests: createLedgerDigestSource({
+        client,
+        tables: config.tables,
+        counterId: config.counterId,
+        signer,
+        merkleChunkLeaves: CHUNK,
+        rootBudgetMs: -1,
+      }),
+    });
+    const digest = await spent(
+      httpEvent({ method: "GET", path: "/number/digest", routeKey: "GET /number/digest" }),
+    );
+    expect(digest.statusCode).toBe(503);
+    expect(digest.headers?.["Retry-After"]).toBe("1");
+    expect(json<{ detail: string }>(digest).detail).toMatch(/Merkle tree is still being filled/);
+    const proof = await proofOf({ ...cold, query: spent }, "c-2", ALICE);
+    expect(proof.statusCode).toBe(503);
+    expect(proof.headers?.["Retry-After"]).toBe("1");
   });
 });

@@ -462,7 +462,11 @@ export const PROOF_HASH_ENCODING = "counter-ledger/event/1";
 
 export const storedEventSchema = z
   .looseObject({
-    counterId: z.string().min(1).max(255).describe("The counter whose ledger holds the event."),
+    counterId: z
+      .string()
+      .max(255)
+      .regex(/^[A-Za-z0-9_.-]{1,255}$/)
+      .describe("The counter whose ledger holds the event."),
     version: eventVersionSchema,
     previousHash: chainHashSchema.describe(
       "The hash of the event before it; added, as the chain links it, for an event written before the chain.",

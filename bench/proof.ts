@@ -10,22 +10,13 @@ import type { APIGatewayProxyEventV2 } from "aws-lambda";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import {
-  BatchWriteCommand,
-  PutCommand,
-  type BatchWriteCommandInput,
-  type BatchWriteCommandOutput,
-  type DynamoDBDocumentClient,
-} from "@aws-sdk/lib-dynamodb";
 import { startDynamoDbLocal } from "../local/dynamodb-local";
 import { loadDigestSigner } from "../local/digests";
 import { createLedgerDigestSource } from "../services/digest/digests";
-import { GENESIS_HEAD, type ChainHead } from "../services/ledger/domain/chain";
-import { createEvent } from "../services/ledger/domain/event";
+import { GENESIS_HEAD } from "../services/ledger/domain/chain";
 import { leafHash, leafOfChainHash, verifyInclusion } from "../services/ledger/domain/merkle";
 import { verifyEventProof } from "../services/ledger/domain/proof";
-import { ANONYMOUS_ACTOR } from "../services/ledger/http/caller";
-import { loadLedgerConfig, type LedgerConfig } from "../services/ledger/config";
+import { loadLedgerConfig } from "../services/ledger/config";
 import { createDocumentClient } from "../services/ledger/storage/clients";
 import { MerkleStore } from "../services/ledger/storage/merkle";
 import { ensureTables } from "../local/bootstrap";
@@ -33,6 +24,7 @@ import { tableNamesWithPrefix } from "../services/ledger/storage/tables";
 import { createQueryHandler } from "../services/query/handler";
 import { eventProofSchema } from "../contract/schemas";
 import { LEDGER_ONLY_ENVIRONMENT } from "../testkit/claims";
+import { appendEvents } from "../testkit/seed-ledger";
 
 export interface ProofBenchFigures {
   readonly events: number;
@@ -49,76 +41,9 @@ export interface ProofBenchFigures {
   readonly inclusionOnlyMedianMs: number;
 }
 
-const BATCH_ITEMS_MAX = 25;
-const BATCHES_IN_FLIGHT = 8;
 const NEW_EVENTS = 1_000;
 const CHECKS = 200;
 const INCLUSION_CHECKS = 10_000;
-
-/** Appends `count` chained events after `head` with BatchWriteItem, then moves the aggregate to the new head. */
-async function appendEvents(
-  client: DynamoDBDocumentClient,
-  config: LedgerConfig,
-  head: ChainHead,
-  count: number,
-): Promise<ChainHead> {
-  const at = new Date();
-  let next = head;
-  const items = [];
-  for (let index = 0; index < count; index += 1) {
-    const version = next.version + 1;
-    const change = {
-      action: "increment" as const,
-      delta: 1 as const,
-      version,
-      valueBefore: version - 1,
-      valueAfter: version,
-    };
-    const command = {
-      action: "increment" as const,
-      counterId: config.counterId,
-      idempotencyKey: `proof-${version}`,
-      actor: ANONYMOUS_ACTOR,
-      requestFingerprint: "bench",
-      requestId: "bench",
-    };
-    const event = createEvent(command, change, at, next.hash);
-    items.push(event);
-    next = { version, hash: event.hash };
-  }
-  const batches = [];
-  for (let offset = 0; offset < items.length; offset += BATCH_ITEMS_MAX)
-    batches.push(items.slice(offset, offset + BATCH_ITEMS_MAX));
-  for (let offset = 0; offset < batches.length; offset += BATCHES_IN_FLIGHT) {
-    await Promise.all(
-      batches.slice(offset, offset + BATCHES_IN_FLIGHT).map(async (batch) => {
-        type Requests = NonNullable<BatchWriteCommandInput["RequestItems"]>[string];
-        let requests: Requests | undefined = batch.map((item) => ({ PutRequest: { Item: item } }));
-        while (requests !== undefined && requests.length > 0) {
-          const output: BatchWriteCommandOutput = await client.send(
-            new BatchWriteCommand({ RequestItems: { [config.tables.ledger]: requests } }),
-          );
-          requests = output.UnprocessedItems?.[config.tables.ledger];
-        }
-      }),
-    );
-  }
-  await client.send(
-    new PutCommand({
-      TableName: config.tables.counters,
-      Item: {
-        counterId: config.counterId,
-        value: next.version,
-        version: next.version,
-        updatedAt: at.toISOString(),
-        lastEventId: items[items.length - 1]?.eventId ?? null,
-        headVersion: next.version,
-        headHash: next.hash,
-      },
-    }),
-  );
-  return next;
-}
 
 function median(values: number[]): number {
   const sorted = [...values].sort((left, right) => left - right);

@@ -39,6 +39,8 @@ import { createQueryHandler, type QueryHandler } from "../../services/query/hand
 import { ALICE, AUDREY, BOB, RITA, withClaims, type TestClaims } from "../../testkit/claims";
 import { commandEvent, httpEvent } from "../support/fixtures";
 import { createTestStore, type TestStore } from "../support/store";
+import { appendEvents } from "../../testkit/seed-ledger";
+import { GENESIS_HEAD } from "../../services/ledger/domain/chain";
 
 const run = promisify(execFile);
 const tsx = resolve("node_modules/.bin/tsx");
@@ -399,22 +401,23 @@ describe("who may have a proof, and bad parameters", () => {
 describe("the kept Merkle tree under a deadline (services/ledger/storage/merkle.ts)", () => {
   it("stops when its budget is spent, keeps what it filled, and the next call goes on to the right root", async () => {
     const cold = await ledgerWith(signer);
-    for (let index = 1; index <= 20; index += 1) await cold.command(ALICE, `c-${index}`);
     const { client, config } = cold.store;
-    // A clock that moves one tick per look: each call hashes one run of leaves (16) before its budget is spent.
+    // Over two pages of the ledger (1 000 events each), with the real chunk of 256 leaves.
+    const events = 2_100;
+    await appendEvents(client, config, GENESIS_HEAD, events);
+    // A clock that moves one tick per look: each call reads two pages before its budget is spent.
     let ticks = 0;
     const tree = new MerkleStore({
       client,
       tables: config.tables,
       counterId: config.counterId,
-      chunkLeaves: CHUNK,
       clock: () => ticks++,
     });
     let incomplete = 0;
     let root: Uint8Array | undefined;
     for (let call = 0; call < 10 && root === undefined; call += 1) {
       try {
-        root = await tree.root(20, 1);
+        root = await tree.root(events, 1);
       } catch (error) {
         expect(error).toBeInstanceOf(MerkleIncompleteError);
         incomplete += 1;
@@ -428,11 +431,10 @@ describe("the kept Merkle tree under a deadline (services/ledger/storage/merkle.
       client,
       tables: config.tables,
       counterId: config.counterId,
-      chunkLeaves: CHUNK,
       clock: () => ticks++,
     });
-    expect(Buffer.from(await warm.root(16, -10)).toString("hex")).toBe(
-      mth((await storedHashes(cold.store)).slice(0, 16)).toString("hex"),
+    expect(Buffer.from(await warm.root(2_048, -10)).toString("hex")).toBe(
+      mth((await storedHashes(cold.store)).slice(0, 2_048)).toString("hex"),
     );
   });
 

@@ -1,4 +1,4 @@
-// The Merkle tree over the ledger's versions (docs/api.md#proofs), as Certificate Transparency builds it
+// The Merkle tree over the ledger's versions (docs/architecture.md#the-merkle-tree), as Certificate Transparency builds it
 // (RFC 9162 §2.1): the leaves are the events' chain hashes in version order, leaf i (from 0) being version
 // i + 1, so that a signed root proves any one event with a logarithmic audit path. Pure: node:crypto's SHA-256.
 //

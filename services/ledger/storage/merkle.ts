@@ -46,6 +46,11 @@ export function merkleEntryOf(subtree: Subtree): number {
   return level * LEVEL_STRIDE + subtree.start / subtree.size;
 }
 
+/** An event from before the chain, whose predecessor's hash is not known where the read began. */
+class UnknownLinkError extends Error {
+  override readonly name = "UnknownLinkError";
+}
+
 /** The tree is not filled far enough within this call's budget; what was filled is kept. */
 export class MerkleIncompleteError extends Error {
   override readonly name = "MerkleIncompleteError";
@@ -92,29 +97,43 @@ export class MerkleStore {
    * the first version.
    */
   async chainHashes(after: number, through: number): Promise<string[]> {
+    const hashes: string[] = [];
+    try {
+      for await (const page of this.chainHashPages(after, through)) hashes.push(...page);
+    } catch (error) {
+      if (!(error instanceof UnknownLinkError)) throw error;
+      return (await this.chainHashes(0, through)).slice(after);
+    }
+    return hashes;
+  }
+
+  /**
+   * chainHashes a page of the ledger at a time (the next page read while this one is used). Throws
+   * UnknownLinkError at an event written before the chain when the hash before `after` is not known.
+   */
+  private async *chainHashPages(after: number, through: number): AsyncGenerator<string[]> {
     const { client, tables, counterId } = this.options;
     const start = this.lastHead.version === after ? this.lastHead.hash : undefined;
     const walk = new ChainWalk({ version: after, hash: after === 0 ? GENESIS_HASH : start });
-    const hashes: string[] = [];
+    let version = after;
     for await (const page of ledgerPages(client, tables, counterId, after, through)) {
+      const hashes: string[] = [];
       for (const item of page) {
-        const version = after + hashes.length + 1;
+        version += 1;
         if (item.version !== version) {
           throw new StoreUnavailableError(`the ledger index has no event at version ${version} yet`);
         }
         walk.link(item, version);
         const head = walk.head;
-        // An event without a hash of its own, after a start whose hash is unknown: read from the genesis.
-        if (head === undefined) return (await this.chainHashes(0, through)).slice(after);
+        if (head === undefined) throw new UnknownLinkError();
         hashes.push(head.hash);
       }
+      if (hashes.length > 0) this.lastHead = { version, hash: hashes[hashes.length - 1]! };
+      yield hashes;
     }
-    if (hashes.length !== through - after) {
+    if (version !== through) {
       throw new StoreUnavailableError(`the ledger index is not yet at version ${through}`);
     }
-    const last = hashes[hashes.length - 1];
-    if (last !== undefined) this.lastHead = { version: through, hash: last };
-    return hashes;
   }
 
   /** The hashes of `subtrees`: kept ones read, the rest computed (and kept when large enough). */
@@ -169,8 +188,9 @@ export class MerkleStore {
   }
 
   /**
-   * Hashes `subtrees` (disjoint) from their leaves, read in version order as contiguous runs; each chunk is kept
-   * as soon as it is hashed, so that a call stopped by its deadline leaves its progress behind.
+   * Hashes `subtrees` (disjoint) from their leaves, read in version order as contiguous runs, a page at a time;
+   * each chunk is kept as soon as its page is read, so that a call stopped by its deadline leaves its progress
+   * behind.
    */
   private async fillFromLeaves(
     subtrees: readonly Subtree[],
@@ -179,28 +199,52 @@ export class MerkleStore {
   ): Promise<void> {
     const ordered = [...subtrees].sort((left, right) => left.start - right.start);
     for (const run of runsOf(ordered)) {
-      for (let from = 0; from < run.length;) {
-        if (this.clock() > deadline) {
-          throw new MerkleIncompleteError("the Merkle tree could not be filled within this call's budget");
+      if (this.clock() > deadline) {
+        throw new MerkleIncompleteError("the Merkle tree could not be filled within this call's budget");
+      }
+      const first = run[0]!.start;
+      const last = run[run.length - 1]!.start + run[run.length - 1]!.size;
+      let leaves: Uint8Array[] = [];
+      let offset = first;
+      let next = 0;
+      const hashReady = async () => {
+        const hashed: Subtree[] = [];
+        for (; next < run.length && run[next]!.start + run[next]!.size <= offset + leaves.length; next += 1) {
+          const subtree = run[next]!;
+          const from = subtree.start - offset;
+          known.set(keyOfSubtree(subtree), treeHash(leaves.slice(from, from + subtree.size)));
+          hashed.push(subtree);
         }
-        // About a page of the ledger at a time: then keep what it completed, and look at the clock again.
-        let to = from + 1;
-        let leaves = run[from]!.size;
-        while (to < run.length && leaves + run[to]!.size <= 4 * this.chunk) leaves += run[to++]!.size;
-        const first = run[from]!.start;
-        const last = run[to - 1]!.start + run[to - 1]!.size;
-        const chain = (await this.chainHashes(first, last)).map(leafOfChainHash);
-        const hashed = run.slice(from, to);
-        for (const subtree of hashed) {
-          const offset = subtree.start - first;
-          known.set(keyOfSubtree(subtree), treeHash(chain.slice(offset, offset + subtree.size)));
-        }
+        // Leaves below the next subtree are done with.
+        const done = (run[next]?.start ?? offset + leaves.length) - offset;
+        leaves = leaves.slice(done);
+        offset += done;
         await this.keep(
           hashed.filter((subtree) => subtree.size >= this.chunk),
           known,
         );
-        from = to;
+      };
+      for await (const page of this.leafPages(first, last)) {
+        leaves.push(...page.map(leafOfChainHash));
+        await hashReady();
+        if (next < run.length && this.clock() > deadline) {
+          throw new MerkleIncompleteError("the Merkle tree could not be filled within this call's budget");
+        }
       }
+    }
+  }
+
+  /** Pages of chain hashes; from the genesis, all at once, where events from before the chain need it. */
+  private async *leafPages(after: number, through: number): AsyncGenerator<string[]> {
+    let yielded = 0;
+    try {
+      for await (const page of this.chainHashPages(after, through)) {
+        yielded += page.length;
+        yield page;
+      }
+    } catch (error) {
+      if (!(error instanceof UnknownLinkError)) throw error;
+      yield (await this.chainHashes(0, through)).slice(after + yielded);
     }
   }
 

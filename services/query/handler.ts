@@ -1,7 +1,8 @@
 // The Lambda handler of the read routes (GET /number, /number/events/{key}, its /proof, /number/history,
 // /number/verify, /number/digest, /number/digest/keys, /health, /openapi.json) and of API Gateway's `$default` route, which answers 404 and 405
 // for everything else. A thin adapter: route → caller checked (docs/api.md#access) → query → response.
-// It never writes, and reads nothing for a caller the route refuses.
+// It writes nothing but derived data of the read model (verify's checkpoint and lease, the Merkle tree's kept
+// subtrees), and reads nothing for a caller the route refuses.
 
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import type { EventView, Health, NumberView } from "../../contract/schemas";

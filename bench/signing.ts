@@ -19,6 +19,7 @@ export async function measureSigning(signatures = SIGNATURES) {
     counterId: "default",
     version,
     hash: GENESIS_HASH.replace(/0$/, String(version % 10)),
+    root: GENESIS_HASH.replace(/^0/, String(version % 10)),
     at: new Date().toISOString(),
   });
   for (let index = 0; index < WARM_UP_SIGNATURES; index++) await signDigest(head(index + 1), signer);

@@ -31,6 +31,8 @@ export const ROUTE_ACCESS: Readonly<Record<string, RouteAccess>> = {
   "POST /number": { kind: "scoped", scopes: [SCOPES.write] },
   // A writer reads only its own events by key; an auditor anyone's (the handler tells them apart).
   "GET /number/events/{key}": { kind: "scoped", scopes: [SCOPES.write, SCOPES.audit] },
+  // The proof of an event: the same rule as the event itself.
+  "GET /number/events/{key}/proof": { kind: "scoped", scopes: [SCOPES.write, SCOPES.audit] },
   "GET /number/history": { kind: "scoped", scopes: [SCOPES.audit] },
   "GET /number/verify": { kind: "scoped", scopes: [SCOPES.audit] },
   // A digest tells the version GET /number already tells and a hash that reveals nothing of the events; it is

@@ -412,6 +412,9 @@ export const digestHeadSchema = z
       .describe("The counter whose ledger this is."),
     version: versionSchema,
     hash: chainHashSchema.describe("The hash of the event at `version` (the chain's head)."),
+    root: chainHashSchema.describe(
+      "The Merkle tree hash (RFC 9162 §2.1) of versions 1 to `version`, each leaf the 32 bytes of that event's hash; for version 0 the SHA-256 of the empty string. What event proofs are checked against.",
+    ),
     at: timestampSchema.describe("When the service signed it: the head was this at that instant."),
   })
   .meta({ id: "DigestHead" });
@@ -482,3 +485,57 @@ export const digestBeyondLimitProblemSchema = problemSchema
     versionMax: safeCount.describe("The highest digest version GET /number/verify replays to."),
   })
   .meta({ id: "DigestBeyondLimitProblem" });
+
+// ---- Event proofs (issue 12) ----
+// `GET /number/events/{key}/proof` (docs/api.md#get-numbereventskeyproof): the event as stored, its audit path in
+// the Merkle tree of the ledger's versions, and the signed digest whose root the path leads to, so that a
+// client proves offline that its event is in the ledger the digest covers.
+
+/** An audit path of a tree of at most 2^53 leaves has at most 53 hashes. */
+export const PROOF_PATH_HASHES_MAX = 53;
+/** The chain's encoding the event is hashed with (services/ledger/domain/chain.ts, HASH_ENCODING). */
+export const PROOF_HASH_ENCODING = "counter-ledger/event/1";
+
+export const storedEventSchema = z
+  .looseObject({
+    counterId: z
+      .string()
+      .max(255)
+      .regex(/^[A-Za-z0-9_.-]{1,255}$/)
+      .describe("The counter whose ledger holds the event."),
+    version: eventVersionSchema,
+    previousHash: chainHashSchema.describe(
+      "The hash of the event before it; added, as the chain links it, for an event written before the chain.",
+    ),
+  })
+  .meta({
+    id: "StoredEvent",
+    description:
+      "The ledger item exactly as stored, every attribute but `hash`: what the event's hash covers, so the client computes it itself.",
+  });
+
+export const eventProofSchema = z
+  .strictObject({
+    counterId: z
+      .string()
+      .max(255)
+      .regex(/^[A-Za-z0-9_.-]{1,255}$/)
+      .describe("The counter whose ledger this is."),
+    version: eventVersionSchema.describe("The event's version: leaf `version − 1` of the tree."),
+    treeSize: eventVersionSchema.describe(
+      "The tree the path is of: versions 1 to `treeSize`, the version of the digest it is checked against.",
+    ),
+    encoding: z.literal(PROOF_HASH_ENCODING).describe("How the event is hashed (docs/api.md)."),
+    event: storedEventSchema,
+    path: z
+      .array(chainHashSchema)
+      .max(PROOF_PATH_HASHES_MAX)
+      .describe("The audit path (RFC 9162 §2.1.3), leaf to root, as hex."),
+    digest: signedDigestSchema
+      .nullable()
+      .describe(
+        "The signed digest of version `treeSize`: the current head's; null when `treeSize` is older (check against the digest you archived).",
+      ),
+  })
+  .meta({ id: "EventProof" });
+export type EventProof = Immutable<z.infer<typeof eventProofSchema>>;

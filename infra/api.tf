@@ -6,32 +6,34 @@
 
 locals {
   api_routes = {
-    "POST /number"             = "command"
-    "GET /number"              = "query"
-    "GET /number/events/{key}" = "query"
-    "GET /number/history"      = "query"
-    "GET /number/verify"       = "query"
-    "GET /number/digest"       = "query"
-    "GET /number/digest/keys"  = "query"
-    "GET /health"              = "query"
-    "GET /openapi.json"        = "query"
-    "$default"                 = "query"
+    "POST /number"                   = "command"
+    "GET /number"                    = "query"
+    "GET /number/events/{key}"       = "query"
+    "GET /number/events/{key}/proof" = "query"
+    "GET /number/history"            = "query"
+    "GET /number/verify"             = "query"
+    "GET /number/digest"             = "query"
+    "GET /number/digest/keys"        = "query"
+    "GET /health"                    = "query"
+    "GET /openapi.json"              = "query"
+    "$default"                       = "query"
   }
 
   # Which routes need a token, and which scopes (any one of them): contract/auth.ts ROUTE_ACCESS, route by
   # route, with `needsToken`'s rule for GET /number (a token only with public_read = false). The infra tests
   # hold this table to ROUTE_ACCESS. `$default` answers 404 and 405 only, and has no authorizer (as locally).
   route_authorization = {
-    "POST /number"             = { authorizer = true, scopes = ["counter:write"] }
-    "GET /number"              = { authorizer = !var.public_read, scopes = [] }
-    "GET /number/events/{key}" = { authorizer = true, scopes = ["counter:write", "counter:audit"] }
-    "GET /number/history"      = { authorizer = true, scopes = ["counter:audit"] }
-    "GET /number/verify"       = { authorizer = true, scopes = ["counter:audit"] }
-    "GET /number/digest"       = { authorizer = !var.public_read, scopes = [] }
-    "GET /number/digest/keys"  = { authorizer = false, scopes = [] }
-    "GET /health"              = { authorizer = false, scopes = [] }
-    "GET /openapi.json"        = { authorizer = false, scopes = [] }
-    "$default"                 = { authorizer = false, scopes = [] }
+    "POST /number"                   = { authorizer = true, scopes = ["counter:write"] }
+    "GET /number"                    = { authorizer = !var.public_read, scopes = [] }
+    "GET /number/events/{key}"       = { authorizer = true, scopes = ["counter:write", "counter:audit"] }
+    "GET /number/events/{key}/proof" = { authorizer = true, scopes = ["counter:write", "counter:audit"] }
+    "GET /number/history"            = { authorizer = true, scopes = ["counter:audit"] }
+    "GET /number/verify"             = { authorizer = true, scopes = ["counter:audit"] }
+    "GET /number/digest"             = { authorizer = !var.public_read, scopes = [] }
+    "GET /number/digest/keys"        = { authorizer = false, scopes = [] }
+    "GET /health"                    = { authorizer = false, scopes = [] }
+    "GET /openapi.json"              = { authorizer = false, scopes = [] }
+    "$default"                       = { authorizer = false, scopes = [] }
   }
 
   # CORS for the web UI's origin only (the CloudFront distribution of web.tf), nothing else; the UI sends its

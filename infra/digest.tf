@@ -161,6 +161,29 @@ data "aws_iam_policy_document" "digest" {
     resources = [aws_dynamodb_table.counters.arn]
   }
 
+  # Each run computes the digest's Merkle root, which keeps the tree's subtree hashes filled for the API:
+  # the ledger's leaves in version order, and the kept hashes under `<counterId>#merkle` partitions only
+  # (services/ledger/storage/merkle.ts), each written once with a condition.
+  statement {
+    sid       = "ReadLedgerInVersionOrder"
+    effect    = "Allow"
+    actions   = ["dynamodb:Query"]
+    resources = ["${aws_dynamodb_table.ledger.arn}/index/byVersion"]
+  }
+
+  statement {
+    sid       = "KeepMerkleSubtrees"
+    effect    = "Allow"
+    actions   = ["dynamodb:BatchGetItem", "dynamodb:PutItem"]
+    resources = [aws_dynamodb_table.read_model.arn]
+
+    condition {
+      test     = "ForAllValues:StringLike"
+      variable = "dynamodb:LeadingKeys"
+      values   = ["*#merkle"]
+    }
+  }
+
   statement {
     sid       = "SignDigests"
     effect    = "Allow"

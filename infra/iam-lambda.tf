@@ -99,6 +99,22 @@ data "aws_iam_policy_document" "query" {
     resources = [aws_dynamodb_table.read_model.arn]
   }
 
+  # GET /number/digest and the event proofs read and keep the Merkle tree's subtree hashes in the read model,
+  # under partitions `<counterId>#merkle` only (services/ledger/storage/merkle.ts): each written once, with a
+  # condition, never updated. The ledger's leaves come through the byVersion index above.
+  statement {
+    sid       = "KeepMerkleSubtrees"
+    effect    = "Allow"
+    actions   = ["dynamodb:BatchGetItem", "dynamodb:PutItem"]
+    resources = [aws_dynamodb_table.read_model.arn]
+
+    condition {
+      test     = "ForAllValues:StringLike"
+      variable = "dynamodb:LeadingKeys"
+      values   = ["*#merkle"]
+    }
+  }
+
   # GET /number/digest signs the head with the digest key, at most once per head (digest.tf).
   statement {
     sid       = "SignDigests"
@@ -230,6 +246,7 @@ data "aws_iam_policy_document" "lambda_boundary" {
     effect = "Allow"
     actions = [
       "dynamodb:GetItem",
+      "dynamodb:BatchGetItem",
       "dynamodb:Query",
       "dynamodb:PutItem",
       "dynamodb:UpdateItem",

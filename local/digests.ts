@@ -13,6 +13,8 @@ import { signedDigestSchema, type DigestPublicKey } from "../contract/schemas";
 import { createKeySigner, publicJwkOf } from "../services/digest/keys";
 import { HeadNotChainedError, type DigestSource } from "../services/digest/digests";
 import type { DigestSigner } from "../services/ledger/domain/digest";
+import { MERKLE_SCHEDULE_BUDGET_MS } from "../services/ledger/domain/limits";
+import { MerkleIncompleteError } from "../services/ledger/storage/merkle";
 import { describeError, type Logger } from "../services/ledger/log";
 
 export const DIGEST_KEY_DIRECTORY = "digest";
@@ -114,9 +116,12 @@ function headKey(head: { counterId: string; version: number; hash: string }): st
   return `${head.counterId} ${head.version} ${head.hash}`;
 }
 
+/** `incomplete`: the Merkle tree was not filled within the run's budget; the next run goes on from there. */
+export type ScheduleOutcome = "written" | "unchanged" | "notChained" | "incomplete";
+
 export interface DigestSchedule {
   /** One run now: appends the current digest unless the file's last line is of the same head. */
-  readonly tick: () => Promise<"written" | "unchanged" | "notChained">;
+  readonly tick: () => Promise<ScheduleOutcome>;
   readonly stop: () => Promise<void>;
 }
 
@@ -133,12 +138,14 @@ export function startDigestSchedule(options: DigestScheduleOptions): DigestSched
   let last: Promise<string | undefined> = lastHeadIn(file);
   // Runs one after the other: a slow run is never overtaken by the next.
   let running: Promise<unknown> = Promise.resolve();
-  const run = async (): Promise<"written" | "unchanged" | "notChained"> => {
+  const run = async (): Promise<ScheduleOutcome> => {
     let digest;
     try {
-      digest = await source.current();
+      // Each run computes the root: it keeps the Merkle tree's kept subtrees filled for the API's requests.
+      digest = await source.current({ rootBudgetMs: MERKLE_SCHEDULE_BUDGET_MS });
     } catch (error) {
       if (error instanceof HeadNotChainedError) return "notChained";
+      if (error instanceof MerkleIncompleteError) return "incomplete";
       throw error;
     }
     const key = headKey(digest.head);
@@ -149,7 +156,7 @@ export function startDigestSchedule(options: DigestScheduleOptions): DigestSched
     log({ level: "info", message: "digest written", version: digest.head.version });
     return "written";
   };
-  const tick = (): Promise<"written" | "unchanged" | "notChained"> => {
+  const tick = (): Promise<ScheduleOutcome> => {
     const next = running.then(run);
     running = next.catch(() => undefined);
     return next;

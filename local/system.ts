@@ -11,7 +11,7 @@ import type { LedgerConfig } from "../services/ledger/config";
 import { createLogger } from "../services/ledger/log";
 import { createQueryHandler } from "../services/query/handler";
 import { createProjectorHandler } from "../services/projector/handler";
-import { createDigestSource, readHead, type DigestSource } from "../services/digest/digests";
+import { createLedgerDigestSource, type DigestSource } from "../services/digest/digests";
 import { DIGESTS_FILE, loadDigestSigner, startDigestSchedule, type DigestSchedule } from "./digests";
 import { localSettingsOf, readLocalEnvironment, type LocalSettings } from "./config";
 import { createGateway, type MountedListener } from "./gateway";
@@ -127,8 +127,10 @@ function localDigests(
   environment: Readonly<Record<string, string | undefined>>,
 ): { readonly source: DigestSource; readonly start: () => DigestSchedule } {
   const { counterId, tables } = settings.ledger;
-  const source = createDigestSource({
-    readHead: () => readHead(client, tables, counterId),
+  const source = createLedgerDigestSource({
+    client,
+    tables,
+    counterId,
     signer: loadDigestSigner(dataDirectory),
   });
   const start = () =>

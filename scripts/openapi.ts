@@ -24,6 +24,7 @@ import {
   digestKeySetSchema,
   digestRefusedProblemSchema,
   entityTagListSchema,
+  eventProofSchema,
   eventViewSchema,
   healthSchema,
   historyPageSchema,
@@ -343,6 +344,16 @@ const parameters = {
     "actor",
     "Auditors only (`counter:audit`): whose event to read, by the actor's `sub`; without it, the caller's own. A caller without `counter:audit` that names an actor gets 403.",
   ),
+  ProofTreeSize: parameter(
+    z
+      .string()
+      .max(16)
+      .regex(/^[1-9][0-9]{0,15}$/)
+      .optional(),
+    "query",
+    "version",
+    "The tree size to prove against: from the event's version to the ledger's; default the current head's. Give the version of a digest you archived, then check the proof against that digest.",
+  ),
   HistoryLimit: parameter(limit, "query", "limit", limit.description ?? ""),
   HistoryOrder: parameter(order, "query", "order", order.description ?? ""),
   HistoryCursor: parameter(cursor.optional(), "query", "cursor", cursor.description ?? ""),
@@ -427,6 +438,20 @@ const paths = {
       parameters: parameterRefs("EventKey", "EventActor"),
       responses: {
         "200": ok("The event recorded under that key.", eventViewSchema),
+        ...refs({ "400": "BadRequest", "404": "NotFound", ...READ_FAILURES }),
+      },
+    }),
+  },
+  "/number/events/{key}/proof": {
+    get: guarded("GET /number/events/{key}/proof", {
+      operationId: "proveEvent",
+      tags: ["audit"],
+      summary: "A proof that the event under a key is in the ledger a signed digest covers.",
+      description:
+        "The event exactly as stored, its audit path in the Merkle tree of the ledger's versions (RFC 9162) and the signed digest whose `root` the path leads to; check it offline (docs/api.md#checking-a-proof). Who may read it is as for the event. 404 where the deployment signs no digests; 503 (Retry-After) while the Merkle tree is still being filled.",
+      parameters: parameterRefs("EventKey", "EventActor", "ProofTreeSize"),
+      responses: {
+        "200": ok("The event's proof.", eventProofSchema),
         ...refs({ "400": "BadRequest", "404": "NotFound", ...READ_FAILURES }),
       },
     }),

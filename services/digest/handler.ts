@@ -10,12 +10,16 @@ import { createLogger, describeError, type Logger } from "../ledger/log";
 import { createDocumentClient } from "../ledger/storage/clients";
 import { createS3DigestArchive, digestObjectKey, type DigestArchive } from "./archive";
 import { loadDigestConfig } from "./config";
-import { createDigestSource, readHead, type DigestSource } from "./digests";
+import { createLedgerDigestSource, type DigestSource } from "./digests";
+import { MERKLE_SCHEDULE_BUDGET_MS } from "../ledger/domain/limits";
+import { MerkleIncompleteError } from "../ledger/storage/merkle";
 import { createKmsSigner } from "./kms-signer";
 
 export interface DigestRun {
-  readonly outcome: "written" | "unchanged";
-  readonly version: number;
+  /** `incomplete`: the Merkle tree was not filled within the run's budget; the next run goes on from there. */
+  readonly outcome: "written" | "unchanged" | "incomplete";
+  /** The digest's version; none when the run signed nothing (`incomplete`). */
+  readonly version?: number;
   readonly key?: string;
 }
 
@@ -27,7 +31,15 @@ export interface DigestJob {
 export function createDigestJob(source: DigestSource, archive: DigestArchive, log: Logger): DigestJob {
   let lastWritten: string | undefined;
   return async () => {
-    const digest = await source.current();
+    let digest;
+    try {
+      // Each run computes the root: it keeps the Merkle tree's kept subtrees filled for the API's requests.
+      digest = await source.current({ rootBudgetMs: MERKLE_SCHEDULE_BUDGET_MS });
+    } catch (error) {
+      if (!(error instanceof MerkleIncompleteError)) throw error;
+      log({ level: "info", message: "digest postponed: the Merkle tree is still being filled" });
+      return { outcome: "incomplete" };
+    }
     const key = digestObjectKey(digest);
     if (key === lastWritten) return { outcome: "unchanged", version: digest.head.version };
     let outcome: "written" | "exists";
@@ -60,8 +72,10 @@ export const handler = async (): Promise<DigestRun> => {
       throw new ConfigurationError("the digest Lambda needs DIGEST_KMS_KEY_ID and DIGEST_BUCKET");
     }
     const client = createDocumentClient(config);
-    const source = createDigestSource({
-      readHead: () => readHead(client, config.tables, config.counterId),
+    const source = createLedgerDigestSource({
+      client,
+      tables: config.tables,
+      counterId: config.counterId,
       signer: createKmsSigner(new KMSClient({ region: config.region }), digest.kmsKeyId),
     });
     const archive = createS3DigestArchive(new S3Client({ region: config.region }), digest.bucket);

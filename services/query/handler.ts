@@ -1,30 +1,32 @@
-// The Lambda handler of the read routes (GET /number, /number/events/{key}, /number/history,
+// The Lambda handler of the read routes (GET /number, /number/events/{key}, its /proof, /number/history,
 // /number/verify (with or without ?digest=), /number/digest, /number/digest/keys, /health, /openapi.json) and of API Gateway's `$default` route, which answers 404 and 405
 // for everything else. A thin adapter: route → caller checked (docs/api.md#access) → query → response.
-// It never writes, and reads nothing for a caller the route refuses.
+// It writes nothing but derived data of the read model (verify's checkpoint and lease, the Merkle tree's kept
+// subtrees), and reads nothing for a caller the route refuses.
 
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
-import { SCOPES } from "../../contract/auth";
-import { actorSubSchema, type EventView, type Health, type NumberView } from "../../contract/schemas";
+import type { EventView, Health, NumberView } from "../../contract/schemas";
 import openapiDocument from "../../openapi.json";
 import { createDocumentClient } from "../ledger/storage/clients";
 import { loadLedgerConfig, type LedgerConfig } from "../ledger/config";
 import { eventIdOf, viewOfEvent } from "../ledger/domain/event";
-import { authorize, hasScope, type Caller } from "../ledger/http/caller";
-import { auditScopeNeeded, ownsKeys, refusalOutcome, unrecordableSubject } from "../ledger/http/identity";
-import { echo, problemResponse } from "../ledger/http/problem";
+import { authorize, type Caller } from "../ledger/http/caller";
+import { refusalOutcome } from "../ledger/http/identity";
+import { problemResponse } from "../ledger/http/problem";
 import { createHttpHandler, type HttpHandler } from "../ledger/http/handler";
 import { headerOf, jsonResponse } from "../ledger/http/response";
 import { matchDefaultRoute, routeKeyOf } from "../ledger/http/routes";
-import { ACTOR_SUB_CHARACTERS_MAX, IDEMPOTENCY_KEY_PATTERN } from "../ledger/domain/limits";
+import { IDEMPOTENCY_KEY_PATTERN } from "../ledger/domain/limits";
 import { createLogger, type Logger } from "../ledger/log";
 import { LedgerReader } from "../ledger/storage/store";
 import { KMSClient } from "@aws-sdk/client-kms";
 import { loadDigestConfig } from "../digest/config";
-import { createDigestSource, readHead, type DigestSource } from "../digest/digests";
+import { createLedgerDigestSource, type DigestSource } from "../digest/digests";
 import { createKmsSigner } from "../digest/kms-signer";
 import { createDigestQueries } from "./digest";
 import { createHistoryQuery } from "./history";
+import { ownerOf } from "./owner";
+import { createProofQuery } from "./proof";
 import { createVerifyQuery } from "./verify";
 import { createDigestVerifyQuery } from "./verify-digest";
 import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
@@ -37,6 +39,8 @@ export interface QueryHandlerDependencies {
   readonly log?: Logger;
   /** Signs GET /number/digest; without it the digest routes answer 404 (docs/api.md#digests). */
   readonly digests?: DigestSource;
+  /** Leaves of the smallest kept Merkle subtree (MERKLE_CHUNK_LEAVES; smaller in tests). */
+  readonly merkleChunkLeaves?: number;
 }
 
 interface QueryContext {
@@ -91,6 +95,7 @@ function createQueries(dependencies: QueryHandlerDependencies): Record<string, Q
       const view: EventView = viewOfEvent(event);
       return jsonResponse(200, view);
     },
+    "GET /number/events/{key}/proof": createProofQuery(dependencies, reader),
     "GET /number/history": createHistoryQuery(dependencies),
     "GET /number/verify": verifyQuery(dependencies),
     ...createDigestQueries(dependencies.digests),
@@ -115,37 +120,6 @@ function verifyQuery(dependencies: QueryHandlerDependencies): Query {
     const digest = event.queryStringParameters?.digest;
     return digest === undefined ? incremental() : againstDigest({ requestId, digest });
   };
-}
-
-/**
- * Whose events GET /number/events/{key} reads: the caller's own, or with `?actor=<sub>` any actor's, which
- * needs scope counter:audit (403 without it, before the value is even looked at; 400 for a value no actor
- * can have).
- */
-function ownerOf(
-  event: APIGatewayProxyEventV2,
-  caller: Caller,
-  requestId: string,
-):
-  | { readonly kind: "owner"; readonly sub: string }
-  | { readonly kind: "refused"; readonly result: APIGatewayProxyStructuredResultV2 } {
-  const requested = event.queryStringParameters?.actor;
-  if (requested === undefined) {
-    return ownsKeys(caller)
-      ? { kind: "owner", sub: caller.actor.sub }
-      : { kind: "refused", result: unrecordableSubject(requestId) };
-  }
-  if (!hasScope(caller, SCOPES.audit)) return { kind: "refused", result: auditScopeNeeded(requestId) };
-  if (!actorSubSchema.safeParse(requested).success) {
-    return {
-      kind: "refused",
-      result: problemResponse("badRequest", {
-        requestId,
-        detail: `actor must be an actor's subject: 1-${ACTOR_SUB_CHARACTERS_MAX} printable characters (got ${echo(requested)}).`,
-      }),
-    };
-  }
-  return { kind: "owner", sub: requested };
 }
 
 /** Path parameters decoded as API Gateway does; a malformed escape leaves the segment as it came. */
@@ -241,8 +215,10 @@ let defaultHandler: QueryHandler | undefined;
 function kmsDigestSource(client: DynamoDBDocumentClient, config: LedgerConfig): DigestSource | undefined {
   const { kmsKeyId } = loadDigestConfig();
   if (kmsKeyId === undefined) return undefined;
-  return createDigestSource({
-    readHead: () => readHead(client, config.tables, config.counterId),
+  return createLedgerDigestSource({
+    client,
+    tables: config.tables,
+    counterId: config.counterId,
     signer: createKmsSigner(new KMSClient({ region: config.region }), kmsKeyId),
   });
 }

@@ -15,7 +15,7 @@ import { digestKeySetSchema, signedDigestSchema, type SignedDigest } from "../..
 import { DIGESTS_FILE, loadDigestSigner, startDigestSchedule } from "../../local/digests";
 import { Committer } from "../../services/command/committer";
 import { createCommandHandler } from "../../services/command/handler";
-import { createDigestSource, readHead, type DigestSource } from "../../services/digest/digests";
+import { createLedgerDigestSource, type DigestSource } from "../../services/digest/digests";
 import type { DigestSigner } from "../../services/ledger/domain/digest";
 import { verifyDigest } from "../../services/ledger/domain/digest";
 import { createQueryHandler } from "../../services/query/handler";
@@ -45,10 +45,10 @@ function counting(signer: DigestSigner): DigestSigner & { signatures: number } {
   return counted;
 }
 
-/** Before the hash chain lands: gives the aggregate a head hash, as the command path will write it. */
+/** The ledger's digest source: the head from the aggregate, the root from the kept Merkle tree. */
 function sourceOf(signer: DigestSigner): DigestSource {
   const { client, config } = store;
-  return createDigestSource({ readHead: () => readHead(client, config.tables, config.counterId), signer });
+  return createLedgerDigestSource({ client, tables: config.tables, counterId: config.counterId, signer });
 }
 
 describe("GET /number/digest and /number/digest/keys (the query handler, AUTH on)", () => {

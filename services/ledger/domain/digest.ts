@@ -4,7 +4,8 @@
 // key is behind a DigestSigner (a key in DATA_DIR locally, a KMS key on AWS), and nothing here does I/O.
 //
 // Format: protected header `{"alg":"ES256","kid":<RFC 7638 thumbprint of the public key>,"typ":DIGEST_TYPE}`,
-// payload the head as JSON `{"counterId","version","hash","at"}`, signature raw r‖s (64 bytes), base64url.
+// payload the head as JSON `{"counterId","version","hash","root","at"}` (`root`: the Merkle tree hash of versions
+// 1..version, services/ledger/domain/merkle.ts), signature raw r‖s (64 bytes), base64url.
 
 import { compactVerify, decodeProtectedHeader, errors, importJWK } from "jose";
 import {
@@ -35,7 +36,13 @@ function base64url(bytes: Uint8Array | string): string {
 
 /** The head as the payload holds it: these members, in this order. */
 function payloadOf(head: DigestHead): string {
-  return JSON.stringify({ counterId: head.counterId, version: head.version, hash: head.hash, at: head.at });
+  return JSON.stringify({
+    counterId: head.counterId,
+    version: head.version,
+    hash: head.hash,
+    root: head.root,
+    at: head.at,
+  });
 }
 
 /** Signs `head` with `signer`: the compact JWS of the digest. */
@@ -130,7 +137,7 @@ export async function verifyDigest(
   try {
     head = digestHeadSchema.parse(JSON.parse(new TextDecoder().decode(payload)));
   } catch {
-    return refused("malformed", "The digest's payload is not a head (counterId, version, hash, at).");
+    return refused("malformed", "The digest's payload is not a head (counterId, version, hash, root, at).");
   }
   if (head.counterId !== expected.counterId) {
     return refused("otherCounter", "The digest is of another counter's ledger.");

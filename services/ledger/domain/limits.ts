@@ -54,3 +54,20 @@ export const VERIFY_TAIL_PAUSE_MS = 200;
  * this: across stream shards on AWS the projector may write version n before version n−1.
  */
 export const PROJECTION_LAG_GRACE_MS = 30_000;
+
+/**
+ * Leaves of the smallest subtree of the ledger's Merkle tree that is kept in the read model
+ * (docs/architecture.md#the-merkle-tree): 256 leaves, so a kept subtree saves reading 256 events, and a ledger of
+ * n events keeps about 2n/256 subtree hashes (about 100 bytes each, under 1 % of the ledger's size).
+ */
+export const MERKLE_CHUNK_LEAVES = 256;
+/**
+ * How long one request may spend filling the kept subtrees before it answers 503 (Retry-After) and leaves the
+ * rest to the next: about 100 000 events at the measured replay rate, far inside API Gateway's 30 s. What it
+ * filled stays, so the next request goes on from there.
+ */
+export const MERKLE_REQUEST_BUDGET_MS = 5_000;
+/** The scheduled digest's budget: the digest Lambda's 30 s timeout less room to sign and archive. */
+export const MERKLE_SCHEDULE_BUDGET_MS = 20_000;
+/** Kept subtree hashes written at once: conditional Puts (the first write wins), gentle on the table. */
+export const MERKLE_WRITES_IN_FLIGHT_MAX = 16;

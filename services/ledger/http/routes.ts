@@ -15,6 +15,7 @@ export const ROUTES: readonly Route[] = [
   { method: "GET", path: "/number", lambda: "query" },
   { method: "POST", path: "/number", lambda: "command" },
   { method: "GET", path: "/number/events/{key}", lambda: "query" },
+  { method: "GET", path: "/number/events/{key}/proof", lambda: "query" },
   { method: "GET", path: "/number/history", lambda: "query" },
   { method: "GET", path: "/number/verify", lambda: "query" },
   { method: "GET", path: "/number/digest", lambda: "query" },

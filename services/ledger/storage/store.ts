@@ -65,6 +65,12 @@ export class LedgerReader {
   }
 
   async readEvent(eventId: string): Promise<LedgerEvent | undefined> {
+    const item = await this.readStoredEvent(eventId);
+    return item === undefined ? undefined : ledgerEventSchema.parse(item);
+  }
+
+  /** The ledger item under `eventId` exactly as stored, every attribute (what its hash covers). */
+  async readStoredEvent(eventId: string): Promise<Record<string, unknown> | undefined> {
     const output = await storeCall(() =>
       this.client.send(
         new GetCommand({
@@ -74,7 +80,7 @@ export class LedgerReader {
         }),
       ),
     );
-    return output.Item === undefined ? undefined : ledgerEventSchema.parse(output.Item);
+    return output.Item;
   }
 
   /**

@@ -465,6 +465,16 @@ describe("the handlers answer as openapi.json documents", () => {
     expectDocumented(await send("GET", `/number/events/${randomUUID()}`), 404);
   });
 
+  it("GET /number/events/{key}/proof answers 200 with the proof, 400 for a bad version, 404 for no event", async () => {
+    const key = randomUUID();
+    expectDocumented(await send("POST", "/number", command("increment", key)), 200);
+    const exchange = await send("GET", `/number/events/${key}/proof`);
+    expectDocumented(exchange, 200);
+    expect(JSON.parse(exchange.bodyText)).toMatchObject({ event: { idempotencyKey: key } });
+    expectDocumented(await send("GET", `/number/events/${key}/proof?version=0`), 400);
+    expectDocumented(await send("GET", `/number/events/${randomUUID()}/proof`), 404);
+  });
+
   /** How long the projector may take to bring the read model up to a version it was just given. */
   const PROJECTION_WAIT_MS_MAX = 15_000;
   const PROJECTION_POLL_INTERVAL_MS = 100;

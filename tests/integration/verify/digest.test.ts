@@ -18,7 +18,8 @@ import { VERIFY_DIGEST_VERSION_MAX } from "../../../contract/limits";
 import { verifyReportSchema, type DigestHead } from "../../../contract/schemas";
 import { loadDigestSigner } from "../../../local/digests";
 import { startLocalSystem } from "../../../local/system";
-import { createDigestSource, readHead } from "../../../services/digest/digests";
+import { createLedgerDigestSource } from "../../../services/digest/digests";
+import { leafOfChainHash, toHex, treeHash } from "../../../services/ledger/domain/merkle";
 import { createKeySigner } from "../../../services/digest/keys";
 import { chainedHashOf, GENESIS_HASH } from "../../../services/ledger/domain/chain";
 import { signDigest, type DigestSigner } from "../../../services/ledger/domain/digest";
@@ -67,7 +68,8 @@ function hashAt(events: readonly LedgerEvent[], version: number): string {
 
 function headAt(counterId: string, events: readonly LedgerEvent[], version: number): DigestHead {
   const hash = hashAt(events, version);
-  return { counterId, version, hash, at: "2026-06-01T00:00:00.000Z" };
+  const leaves = events.slice(0, version).map((_, index) => leafOfChainHash(hashAt(events, index + 1)));
+  return { counterId, version, hash, root: toHex(treeHash(leaves)), at: "2026-06-01T00:00:00.000Z" };
 }
 
 function sign(head: DigestHead, by: DigestSigner = signer): Promise<string> {
@@ -339,7 +341,7 @@ function json(result: APIGatewayProxyStructuredResultV2): Record<string, unknown
 function queryOf(counterId: string, signs = true) {
   const config = { ...store.config, counterId };
   const digests = signs
-    ? createDigestSource({ readHead: () => readHead(store.client, config.tables, counterId), signer })
+    ? createLedgerDigestSource({ client: store.client, tables: config.tables, counterId, signer })
     : undefined;
   const handler = createQueryHandler({ client: store.client, config, log: () => undefined, digests });
   return (digest?: string) =>

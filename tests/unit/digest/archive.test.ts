@@ -9,6 +9,7 @@ import { createS3DigestArchive, type S3ClientLike } from "../../../services/dige
 import { createDigestSource, type Head } from "../../../services/digest/digests";
 import { createDigestJob } from "../../../services/digest/handler";
 import { createKeySigner } from "../../../services/digest/keys";
+import { MerkleIncompleteError } from "../../../services/ledger/storage/merkle";
 
 function fakeS3(): S3ClientLike & { puts: PutObjectCommandInput[] } {
   const keys = new Set<string>();
@@ -33,6 +34,7 @@ describe("the digest job and its S3 archive", () => {
     let head: Head = { counterId: "default", version: 3, hash: "a".repeat(64) };
     const source = createDigestSource({
       readHead: () => Promise.resolve(head),
+      root: () => Promise.resolve("c".repeat(64)),
       signer: createKeySigner(generateKeyPairSync("ec", { namedCurve: "P-256" }).privateKey),
     });
     const s3 = fakeS3();
@@ -58,5 +60,25 @@ describe("the digest job and its S3 archive", () => {
     head = { ...head, version: 4, hash: "b".repeat(64) };
     expect(await job()).toMatchObject({ outcome: "written", version: 4 });
     expect(s3.puts.map((put) => put.Key)).toHaveLength(3);
+  });
+
+  it("postpones a run whose Merkle root is not computed within its budget, and writes nothing", async () => {
+    let filled = false;
+    const source = createDigestSource({
+      readHead: () => Promise.resolve({ counterId: "default", version: 5, hash: "d".repeat(64) }),
+      root: () => {
+        if (!filled) return Promise.reject(new MerkleIncompleteError("not yet"));
+        return Promise.resolve("e".repeat(64));
+      },
+      signer: createKeySigner(generateKeyPairSync("ec", { namedCurve: "P-256" }).privateKey),
+    });
+    const s3 = fakeS3();
+    const job = createDigestJob(source, createS3DigestArchive(s3, "bucket"), () => undefined);
+    expect(await job()).toEqual({ outcome: "incomplete" });
+    expect(s3.puts).toHaveLength(0);
+    // The next run goes on; the failed root was not kept.
+    filled = true;
+    expect(await job()).toMatchObject({ outcome: "written", version: 5 });
+    expect(JSON.parse(s3.puts[0]?.Body as string)).toMatchObject({ head: { root: "e".repeat(64) } });
   });
 });

@@ -16,6 +16,7 @@ const HEAD: DigestHead = {
   counterId: "default",
   version: 42,
   hash: createHash("sha256").update("event 42").digest("hex"),
+  root: createHash("sha256").update("root of 42").digest("hex"),
   at: "2026-01-02T03:04:05.678Z",
 };
 
@@ -139,6 +140,26 @@ describe("a digest signed by the service's key", () => {
 
   it("signs only a valid head", async () => {
     await expect(signDigest({ ...HEAD, hash: "not a hash" }, signer)).rejects.toThrow();
+    await expect(signDigest({ ...HEAD, root: "A".repeat(64) }, signer)).rejects.toThrow();
+  });
+
+  it("commits to the Merkle root: a payload without `root`, even signed by the key, is not a head", async () => {
+    const publicKey = await signer.publicKey();
+    const header = Buffer.from(
+      JSON.stringify({ alg: "ES256", kid: publicKey.kid, typ: DIGEST_TYPE }),
+    ).toString("base64url");
+    const { root: _root, ...withoutRoot } = HEAD;
+    const payload = Buffer.from(JSON.stringify(withoutRoot)).toString("base64url");
+    const signature = await signer.sign(new TextEncoder().encode(`${header}.${payload}`));
+    const digest = `${header}.${payload}.${Buffer.from(signature).toString("base64url")}`;
+    expect(await verifyDigest(digest, [publicKey], { counterId: "default" })).toMatchObject({
+      ok: false,
+      reason: "malformed",
+    });
+    const signed = await signDigest(HEAD, signer);
+    const decoded = JSON.parse(Buffer.from(parts(signed)[1], "base64url").toString("utf8")) as unknown;
+    expect(decoded).toEqual({ ...HEAD });
+    expect(Object.keys(decoded as object)).toEqual(["counterId", "version", "hash", "root", "at"]);
   });
 });
 

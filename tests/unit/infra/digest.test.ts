@@ -76,10 +76,13 @@ describe("the digest archive (infra/digest.tf)", () => {
 });
 
 describe("least privilege of the digest (infra/digest.tf, iam-lambda.tf)", () => {
-  it("the digest Lambda reads the head, signs with the one key, creates objects only with If-None-Match", () => {
+  it("the digest Lambda reads the head and the ledger's leaves, keeps Merkle subtrees, signs with the one key, creates objects only with If-None-Match", () => {
     expect(grants("digest")).toEqual(
       [
         "dynamodb:GetItem ${aws_dynamodb_table.counters.arn}",
+        "dynamodb:Query ${aws_dynamodb_table.ledger.arn}/index/byVersion",
+        "dynamodb:BatchGetItem ${aws_dynamodb_table.read_model.arn}",
+        "dynamodb:PutItem ${aws_dynamodb_table.read_model.arn}",
         `kms:GetPublicKey ${KEY}`,
         `kms:Sign ${KEY}`,
         `s3:PutObject ${BUCKET_OBJECTS}`,
@@ -91,6 +94,13 @@ describe("least privilege of the digest (infra/digest.tf, iam-lambda.tf)", () =>
       .policyStatements("digest")
       .find((statement) => statement.actions.includes("s3:PutObject"));
     expect(put?.conditions).toEqual([{ test: "StringEquals", variable: "s3:if-none-match", values: ["*"] }]);
+    // The Merkle tree's kept subtrees: their own partitions of the read model, nothing else of it.
+    const kept = terraform
+      .policyStatements("digest")
+      .find((statement) => statement.actions.includes("dynamodb:PutItem"));
+    expect(kept?.conditions).toEqual([
+      { test: "ForAllValues:StringLike", variable: "dynamodb:LeadingKeys", values: ["*#merkle"] },
+    ]);
     expect(terraform.local("lambda_policies")).toMatchObject({
       digest: "${data.aws_iam_policy_document.digest.json}",
     });

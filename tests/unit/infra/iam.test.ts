@@ -206,10 +206,21 @@ describe("IAM, per Lambda (infra/iam-lambda.tf)", () => {
     }
   });
 
-  it("query: reads what it serves (the byVersion index included), writes only verify's checkpoint and lease in the read model, signs digests", () => {
+  it("query: reads what it serves (the byVersion index included), writes only verify's checkpoint and lease and the kept Merkle subtrees in the read model, signs digests", () => {
     const grants = dynamoDbGrants("query");
-    const writes = grants.filter((grant) => !/^dynamodb:(GetItem|Query) /.test(grant));
-    expect(writes).toEqual([`dynamodb:UpdateItem ${READ_MODEL}`]);
+    const writes = grants.filter((grant) => !/^dynamodb:(GetItem|BatchGetItem|Query) /.test(grant));
+    expect(writes).toEqual([`dynamodb:PutItem ${READ_MODEL}`, `dynamodb:UpdateItem ${READ_MODEL}`]);
+    // The Merkle tree's kept subtrees (services/ledger/storage/merkle.ts): their own partitions, nothing else.
+    const merkle = grantsOf("query").filter((grant) =>
+      ["dynamodb:PutItem", "dynamodb:BatchGetItem"].includes(grant.action),
+    );
+    expect(merkle.map((grant) => grant.action).sort()).toEqual(["dynamodb:BatchGetItem", "dynamodb:PutItem"]);
+    for (const grant of merkle) {
+      expect(grant.resource).toBe(READ_MODEL);
+      expect(grant.conditions).toEqual([
+        { test: "ForAllValues:StringLike", variable: "dynamodb:LeadingKeys", values: ["*#merkle"] },
+      ]);
+    }
     expect(grants).toEqual(
       expect.arrayContaining([
         `dynamodb:GetItem ${COUNTERS}`,

@@ -342,7 +342,7 @@ async function reportFromTables(
       bounds: config.bounds,
       segments,
       onProgress,
-      trustedHeads: digests.map(({ version, hash }) => ({ version, hash })),
+      trustedHeads: digests.map(({ version, hash, root }) => ({ version, hash, root })),
     });
     if (digests.length === 0) return report;
     return { ...report, digestVersions: digests.map((head) => head.version) };

@@ -69,7 +69,7 @@ async function verifyUnderLease(
         counterId: config.counterId,
         bounds: config.bounds,
         clock,
-        trustedHeads: [{ version: head.version, hash: head.hash }],
+        trustedHeads: [{ version: head.version, hash: head.hash, root: head.root }],
       },
       { start: undefined, eventsMax: head.version },
     );

@@ -153,6 +153,36 @@ export function treeHash(leaves: readonly Uint8Array[]): TreeHash {
 }
 
 /**
+ * The tree hash of a tree that grows leaf by leaf, in O(log n) memory: the perfect subtrees of its size's binary
+ * decomposition, merged as they complete (the same peaks rootSubtrees names), folded from the right for the root.
+ * What a replay keeps to hold a digest's root against the ledger it reads.
+ */
+export class MerkleAccumulator {
+  private readonly peaks: { size: number; hash: TreeHash }[] = [];
+  private leaves = 0;
+
+  /** How many leaves were appended. */
+  get size(): number {
+    return this.leaves;
+  }
+
+  append(leaf: Uint8Array): void {
+    let node = { size: 1, hash: leafHash(leaf) };
+    for (let last = this.peaks.at(-1); last?.size === node.size; last = this.peaks.at(-1)) {
+      this.peaks.pop();
+      node = { size: node.size * 2, hash: nodeHash(last.hash, node.hash) };
+    }
+    this.peaks.push(node);
+    this.leaves += 1;
+  }
+
+  /** MTH of the leaves so far (EMPTY_TREE_HASH before the first). */
+  root(): TreeHash {
+    return foldPeaks(this.peaks.map((peak) => peak.hash));
+  }
+}
+
+/**
  * RFC 9162 §2.1.3.2: whether `path` proves that the leaf with hash `leafHashValue` is leaf `index` of the tree of
  * `treeSize` leaves whose root is `root`. False for any malformed input; never throws.
  */

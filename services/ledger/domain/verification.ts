@@ -10,6 +10,7 @@ import { auditDifferences } from "./audit";
 import { ChainWalk, GENESIS_HEAD, HASH_PATTERN, type ChainHead } from "./chain";
 import { initialState, isWithinBounds, step, type Bounds, type CounterState } from "./decider";
 import { expectedEventIdOf, ledgerEventSchema } from "./event";
+import { leafOfChainHash, MerkleAccumulator, toHex } from "./merkle";
 import { VERIFY_PROBLEMS_LISTED_MAX } from "./limits";
 
 /** The kinds of violation, each named after what went wrong, with the invariant it breaks. */
@@ -87,7 +88,15 @@ export interface CheckContext {
    * Heads the ledger once had, each committed to by a signed digest (verified before it gets here), in any
    * order: the chain must reach each one's hash at its version (docs/architecture.md#the-hash-chain).
    */
-  readonly trustedHeads?: readonly ChainHead[];
+  readonly trustedHeads?: readonly TrustedHead[];
+}
+
+/**
+ * A head a signed digest committed to: the chain's hash at its version and, when the digest has one, the Merkle
+ * root of versions 1..version (docs/architecture.md#the-merkle-tree), which a replay from the genesis recomputes.
+ */
+export interface TrustedHead extends ChainHead {
+  readonly root?: string;
 }
 
 /**
@@ -220,13 +229,20 @@ export class LedgerCheck {
   /** The hash chain (I7), walked over the items as they are read, from the start state's head. */
   private readonly chain: ChainWalk;
   /** The trusted heads still ahead, by version; and the last version at which one matched. */
-  private readonly trustedAhead: ChainHead[];
+  private readonly trustedAhead: TrustedHead[];
+  /**
+   * The Merkle tree of the chain's hashes as read, when a trusted head has a root to hold it to and the fold
+   * starts at the genesis; undefined once an unreadable item leaves a leaf unknown.
+   */
+  private tree: MerkleAccumulator | undefined;
   private lastTrustedMatch = 0;
   private ledgerEnded = false;
 
   constructor(context: CheckContext, projectedItem: Item | undefined, start?: StartState) {
     this.context = context;
     this.trustedAhead = this.trustedBeyondGenesis(context.trustedHeads ?? []);
+    const rooted = this.trustedAhead.some((head) => head.root !== undefined);
+    this.tree = rooted && start === undefined ? new MerkleAccumulator() : undefined;
     this.state =
       start === undefined ? initialState(context.bounds) : { value: start.value, version: start.version };
     this.eventsBefore = start?.version ?? 0;
@@ -360,7 +376,11 @@ export class LedgerCheck {
 
   /** I7: each event linked to the one before it, its hash that of its contents. */
   private reportChain(item: Item, version: number): void {
-    for (const breach of this.chain.link(item, version)) {
+    const breaches = this.chain.link(item, version);
+    const head = this.chain.head;
+    if (head === undefined) this.tree = undefined;
+    else this.tree?.append(leafOfChainHash(head.hash));
+    for (const breach of breaches) {
       if (breach === "previousHash") {
         this.problems.add(
           "previousHashMismatch",
@@ -377,7 +397,7 @@ export class LedgerCheck {
    * The trusted heads past version 0, by version. A head at version 0 (a digest of an empty counter) is the
    * genesis, where every chain starts: it holds when its hash is the genesis hash, and there is nothing to read.
    */
-  private trustedBeyondGenesis(heads: readonly ChainHead[]): ChainHead[] {
+  private trustedBeyondGenesis(heads: readonly TrustedHead[]): TrustedHead[] {
     for (const head of heads) {
       if (head.version === 0 && head.hash !== GENESIS_HEAD.hash) {
         this.problems.add(
@@ -397,6 +417,7 @@ export class LedgerCheck {
       const head = this.chain.head;
       if (trusted.version === version && head !== undefined && head.hash === trusted.hash) {
         this.lastTrustedMatch = version;
+        this.checkTrustedRoot(trusted);
         continue;
       }
       const after = this.lastTrustedMatch === 0 ? "" : `, after version ${this.lastTrustedMatch}`;
@@ -407,6 +428,21 @@ export class LedgerCheck {
         trusted.version,
       );
     }
+  }
+
+  /**
+   * A digest whose chain hash holds but whose Merkle root is not the tree of the events read: the service signed a
+   * tree that is not its ledger's (its kept subtrees were changed), so proofs against that digest cannot be trusted.
+   */
+  private checkTrustedRoot(trusted: TrustedHead): void {
+    if (trusted.root === undefined || this.tree?.size !== trusted.version) return;
+    if (toHex(this.tree.root()) === trusted.root) return;
+    this.problems.add(
+      "digestMismatch",
+      `The Merkle root a digest signed at version ${trusted.version} is not the root of the ledger's events up to` +
+        " it: the kept tree it was computed from was changed.",
+      trusted.version,
+    );
   }
 
   /** I7 against digests: a digest's version beyond the ledger's end is history that was taken away. */

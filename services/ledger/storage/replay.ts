@@ -23,6 +23,7 @@ import {
   storedStateOf,
   type ProblemKind,
   type ReportedState,
+  type TrustedHead,
   type VerificationReport,
 } from "../domain/verification";
 import type { VerifyCheckpoint } from "./checkpoint";
@@ -48,7 +49,7 @@ export interface VerificationDependencies {
   readonly onProgress?: (progress: ReplayProgress) => void;
   readonly lagGraceMs?: number;
   /** Heads that signed digests committed to (verified by the caller): the chain must reach each (I7). */
-  readonly trustedHeads?: readonly ChainHead[];
+  readonly trustedHeads?: readonly TrustedHead[];
   /**
    * Version ranges of the ledger (through the byVersion index) and of the audit trail read in parallel (each
    * REPLAY_SEGMENT_EVENTS versions, at most this many of each in flight), folded in order; 1 (the default)

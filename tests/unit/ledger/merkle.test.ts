@@ -12,6 +12,7 @@ import {
   inclusionSubtrees,
   isAligned,
   leafHash,
+  MerkleAccumulator,
   peaksOf,
   rootSubtrees,
   treeHash,
@@ -93,6 +94,16 @@ describe("the tree hash", () => {
       const expected = hex(mth(leaves));
       expect(hex(treeHash(leaves))).toBe(expected);
       expect(hex(treeHashFrom(n, lookupIn(leaves)))).toBe(expected);
+    }
+  });
+
+  it("is the RFC's MTH at every size when grown leaf by leaf (the replay's accumulator)", () => {
+    const tree = new MerkleAccumulator();
+    expect(hex(tree.root())).toBe(hex(EMPTY_TREE_HASH));
+    for (let n = 1; n <= 300; n += 1) {
+      tree.append(LEAVES[n - 1]!);
+      expect(tree.size).toBe(n);
+      expect(hex(tree.root())).toBe(hex(mth(LEAVES.slice(0, n))));
     }
   });
 

@@ -13,7 +13,6 @@ import { parseArgs } from "node:util";
 import { startDynamoDbLocal } from "../local/dynamodb-local";
 import { loadDigestSigner } from "../local/digests";
 import { createLedgerDigestSource } from "../services/digest/digests";
-import { GENESIS_HEAD } from "../services/ledger/domain/chain";
 import { leafHash, leafOfChainHash, verifyInclusion } from "../services/ledger/domain/merkle";
 import { verifyEventProof } from "../services/ledger/domain/proof";
 import { loadLedgerConfig } from "../services/ledger/config";
@@ -24,7 +23,7 @@ import { tableNamesWithPrefix } from "../services/ledger/storage/tables";
 import { createQueryHandler } from "../services/query/handler";
 import { eventProofSchema } from "../contract/schemas";
 import { LEDGER_ONLY_ENVIRONMENT } from "../testkit/claims";
-import { appendEvents } from "../testkit/seed-ledger";
+import { seedLedger } from "../testkit/seed-ledger";
 
 export interface ProofBenchFigures {
   readonly events: number;
@@ -99,7 +98,7 @@ async function filled(endpoint: string, events: number, log: (line: string) => v
   const client = createDocumentClient(config);
   await ensureTables(client, config.tables, config.counterId, config.bounds);
   log(`proof: writing ${events} events…`);
-  const head = await appendEvents(client, config, GENESIS_HEAD, events);
+  const head = await seedLedger(client, config, events);
   return { config, client, head };
 }
 
@@ -153,7 +152,7 @@ export async function runProofBench(
     const proof = eventProofSchema.parse(JSON.parse(body));
     const eventBytes = Buffer.byteLength(JSON.stringify(proof.event));
     log(`proof: ${NEW_EVENTS} new events, then the root with a warm cache…`);
-    await appendEvents(client, config, head, NEW_EVENTS);
+    await seedLedger(client, config, NEW_EVENTS, { from: head });
     const warm = await timed(() => tree.root(events + NEW_EVENTS, Number.POSITIVE_INFINITY));
     const checks = await timeChecks(proof, [await signer.publicKey()]);
     client.destroy();

@@ -5,7 +5,7 @@
 // Closed-loop HTTP clients (1, 16, 64) against (a) the local runtime with group commit and (b) the seed's
 // per-request design served by the same gateway; (c) the store's ceiling (one writer, 99 events per
 // transaction); projector lag under the 64-client load; the chain's cost on the write path; the signing of a
-// digest; and verification on one ledger of --replay-events events (bench/seed-ledger.ts fills it with real,
+// digest; and verification on one ledger of --replay-events events (testkit/seed-ledger.ts fills it with real,
 // chained events): the CLI's full replay, sequential and in parallel segments, beside a raw read of the same
 // items with no processing (the store's share), then the API's incremental verify of 1 000 new events after
 // its checkpoint at the ledger's end. Checks I6 after every run and writes bench/results/latest.{json,md} and
@@ -47,7 +47,7 @@ import { writeAtCeiling } from "./ceiling";
 import { runChainCost, chainCostOf, type ChainRun } from "./chain-cost";
 import { measureSigning } from "./signing";
 import { timeRawRead } from "./raw-read";
-import { seedLedger } from "./seed-ledger";
+import { seedLedger } from "../testkit/seed-ledger";
 import { percentile, runClosedLoopApart, type LoadResult } from "./load";
 import { createSeedCommandHandler } from "./seed-design";
 import type { AddressInfo } from "node:net";

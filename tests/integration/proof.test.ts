@@ -39,8 +39,7 @@ import { createQueryHandler, type QueryHandler } from "../../services/query/hand
 import { ALICE, AUDREY, BOB, RITA, withClaims, type TestClaims } from "../../testkit/claims";
 import { commandEvent, httpEvent } from "../support/fixtures";
 import { createTestStore, type TestStore } from "../support/store";
-import { appendEvents } from "../../testkit/seed-ledger";
-import { GENESIS_HEAD } from "../../services/ledger/domain/chain";
+import { seedLedger } from "../../testkit/seed-ledger";
 
 const run = promisify(execFile);
 const tsx = resolve("node_modules/.bin/tsx");
@@ -404,7 +403,7 @@ describe("the kept Merkle tree under a deadline (services/ledger/storage/merkle.
     const { client, config } = cold.store;
     // Over two pages of the ledger (1 000 events each), with the real chunk of 256 leaves.
     const events = 2_100;
-    await appendEvents(client, config, GENESIS_HEAD, events);
+    await seedLedger(client, config, events);
     // A clock that moves one tick per look: each call reads two pages before its budget is spent.
     let ticks = 0;
     const tree = new MerkleStore({

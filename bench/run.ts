@@ -8,8 +8,8 @@
 // digest; and verification on one ledger of --replay-events events (testkit/seed-ledger.ts fills it with real,
 // chained events): the CLI's full replay, sequential and in parallel segments, beside a raw read of the same
 // items with no processing (the store's share), then the API's incremental verify of 1 000 new events after
-// its checkpoint at the ledger's end. Checks I6 after every run and writes bench/results/latest.{json,md} and
-// the README table.
+// its checkpoint at the ledger's end; and event proofs (bench/proof.ts) on a ledger of the same size. Checks I6
+// after every run and writes bench/results/latest.{json,md} and the README table.
 //
 // The chain's cost: the same write path (gateway, command handler, committer with group commit) built here
 // twice, with the chain and without it — `new Committer({ chain: false })`, which writes events as schema
@@ -48,6 +48,7 @@ import { runChainCost, chainCostOf, type ChainRun } from "./chain-cost";
 import { measureSigning } from "./signing";
 import { timeRawRead } from "./raw-read";
 import { seedLedger } from "../testkit/seed-ledger";
+import { runProofBench } from "./proof";
 import { percentile, runClosedLoopApart, type LoadResult } from "./load";
 import { createSeedCommandHandler } from "./seed-design";
 import type { AddressInfo } from "node:net";
@@ -452,13 +453,15 @@ async function measure() {
   log("digest signing…");
   const signing = await measureSigning();
   const { replay, incremental } = await measureVerification();
+  log("event proofs…");
+  const proof = await onFreshStore((endpoint) => runProofBench({ endpoint, events: replayEvents, log }));
   const sortedLags = [...lagsMs].sort((left, right) => left - right);
   const lag = {
     p50Ms: percentile(sortedLags, 0.5),
     p99Ms: percentile(sortedLags, 0.99),
     samples: sortedLags.length,
   };
-  return { runs, ceiling, lag, chain, signing, replay, incremental };
+  return { runs, ceiling, lag, chain, signing, replay, incremental, proof };
 }
 
 /**
@@ -572,7 +575,7 @@ interface BenchResult extends Measurements {
 
 /** The figures as the README shows them, laid out by Prettier. */
 async function markdownOf(result: BenchResult): Promise<string> {
-  const { runs, ceiling, lag, replay, incremental, targets, chain, signing } = result;
+  const { runs, ceiling, lag, replay, incremental, targets, chain, signing, proof } = result;
   const top = Math.max(...clientLevels);
   const lines = [
     `Measured ${result.date.slice(0, 10)} on ${result.machine.cpus} cores (${result.machine.cpuModel}), Node ${result.machine.node}, a fresh in-memory DynamoDB Local per row, ${result.secondsPerRun} s per run, increments with unique keys.`,
@@ -596,7 +599,7 @@ async function markdownOf(result: BenchResult): Promise<string> {
     "",
     `Full replay (the CLI's) of ${replay.events} events (filled in ${round(replay.fillSeconds)} s): sequential ${round(replay.durationMs)} ms, ${round(replay.eventsPerSecond)} events/s; ${replay.parallel.segments} parallel segments ${round(replay.parallel.durationMs)} ms, ${round(replay.parallel.eventsPerSecond)} events/s; ok: ${replay.ok && replay.parallel.ok}. A raw read of the same ledger and audit items in ${replay.rawRead.segments} segments, with no processing: ${round(replay.rawRead.durationMs)} ms, ${round(replay.rawRead.eventsPerSecond)} events/s. The API's incremental verify of ${incremental.newEvents} new events on a ${incremental.ledgerEvents}-event ledger: ${round(incremental.durationMs)} ms, ok: ${incremental.ok}.`,
     "",
-    "<!-- proof: bench/proof.ts (proof size and check time) adds its line here -->",
+    `Event proofs on a ${proof.events}-event ledger: the proof of version ${proof.provenVersion} is ${proof.proofBytes} bytes (an audit path of ${proof.pathHashes} hashes, the event itself ${proof.eventBytes} bytes) where a plain chain's would carry every later event, about ${round(proof.linearProofBytes / 1e6, 1)} MB; the root with a cold tree ${round(proof.coldRootMs)} ms, and after ${proof.newEvents} new events ${round(proof.warmRootAfterNewEventsMs)} ms; checking a proof offline (signature included) p50 ${round(proof.checkMedianMs, 3)} ms, the path alone ${round(proof.inclusionOnlyMedianMs, 3)} ms.`,
     "",
     "| target | measured | met |",
     "| --- | --- | --- |",

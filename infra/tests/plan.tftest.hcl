@@ -33,8 +33,8 @@ run "plan" {
   command = plan
 
   assert {
-    condition     = length(aws_apigatewayv2_route.route) == 10
-    error_message = "nine routes of docs/api.md and $default"
+    condition     = length(aws_apigatewayv2_route.route) == 11
+    error_message = "ten routes of docs/api.md and $default"
   }
 
   assert {

@@ -23,7 +23,7 @@ import { tableNamesWithPrefix } from "../services/ledger/storage/tables";
 import { createQueryHandler } from "../services/query/handler";
 import { eventProofSchema } from "../contract/schemas";
 import { LEDGER_ONLY_ENVIRONMENT } from "../testkit/claims";
-import { seedLedger } from "../testkit/seed-ledger";
+import { seedKeyOf, seedLedger } from "../testkit/seed-ledger";
 
 export interface ProofBenchFigures {
   readonly events: number;
@@ -145,7 +145,7 @@ export async function runProofBench(
     });
     const query = createQueryHandler({ client, config, log: () => undefined, digests });
     const provenVersion = Math.floor(events / 3);
-    const key = `proof-${provenVersion}`;
+    const key = seedKeyOf(provenVersion);
     const answer = await query(proofRequest(key));
     if (answer.statusCode !== 200) throw new Error(`the proof route answered ${answer.statusCode}`);
     const body = answer.body ?? "";

@@ -35,6 +35,11 @@ async function batchWrite(client: DynamoDBDocumentClient, table: string, items: 
   }
 }
 
+/** The idempotency key of the seeded event at `version` (its actor is the anonymous one). */
+export function seedKeyOf(version: number): string {
+  return `seed-${version}`;
+}
+
 /** The next `count` increments after `state`, decided and chained as the committer would. */
 function nextEvents(config: LedgerConfig, state: ChainedState, count: number) {
   const events: CurrentLedgerEvent[] = [];
@@ -46,7 +51,7 @@ function nextEvents(config: LedgerConfig, state: ChainedState, count: number) {
     const command = {
       action: "increment" as const,
       counterId: config.counterId,
-      idempotencyKey: `seed-${next.version + 1}`,
+      idempotencyKey: seedKeyOf(next.version + 1),
       actor: ANONYMOUS_ACTOR,
       requestFingerprint: "seed",
       requestId: "seed",

@@ -2,15 +2,14 @@
 // with the chain and without it (`new Committer({ chain: false })`: events as schema version 2 wrote them, no
 // hashing, and the aggregate without its head). Only the bench builds a committer without the chain.
 
-import type { AddressInfo } from "node:net";
-import { createGateway } from "../local/gateway";
 import { Committer } from "../services/command/committer";
 import { createCommandHandler } from "../services/command/handler";
 import type { LedgerConfig } from "../services/ledger/config";
 import { createDocumentClient } from "../services/ledger/storage/clients";
 import { verifyLedger } from "../services/ledger/storage/replay";
 import { createQueryHandler } from "../services/query/handler";
-import { percentile, runClosedLoopApart } from "./load";
+import { percentile } from "./load";
+import { loadThroughGateway } from "./environment";
 
 export interface ChainRun {
   readonly chained: boolean;
@@ -32,19 +31,11 @@ export async function runChainCost(options: {
   const { config, clients, chained, durationMs } = options;
   const client = createDocumentClient(config);
   const committer = new Committer({ client, config, chain: chained });
-  const gateway = createGateway({
-    handlers: {
-      command: createCommandHandler({ committer, config, log: () => undefined }),
-      query: createQueryHandler({ client, config, log: () => undefined }),
-    },
-  });
-  await new Promise<void>((resolveListen) => gateway.listen(0, "127.0.0.1", () => resolveListen()));
-  const { port } = gateway.address() as AddressInfo;
-  const load = await runClosedLoopApart({ url: `http://127.0.0.1:${port}/number`, clients, durationMs });
-  await new Promise<void>((resolveClose) => {
-    gateway.close(() => resolveClose());
-    gateway.closeAllConnections();
-  });
+  const handlers = {
+    command: createCommandHandler({ committer, config, log: () => undefined }),
+    query: createQueryHandler({ client, config, log: () => undefined }),
+  };
+  const load = await loadThroughGateway(handlers, clients, durationMs);
   const report = await verifyLedger({
     client,
     tables: config.tables,

@@ -19,11 +19,10 @@ import { loadLedgerConfig } from "../services/ledger/config";
 import { createDocumentClient } from "../services/ledger/storage/clients";
 import { MerkleStore } from "../services/ledger/storage/merkle";
 import { ensureTables } from "../local/bootstrap";
-import { tableNamesWithPrefix } from "../services/ledger/storage/tables";
 import { createQueryHandler } from "../services/query/handler";
 import { eventProofSchema } from "../contract/schemas";
-import { LEDGER_ONLY_ENVIRONMENT } from "../testkit/claims";
 import { seedKeyOf, seedLedger } from "../testkit/seed-ledger";
+import { benchEnvironment } from "./environment";
 
 export interface ProofBenchFigures {
   readonly events: number;
@@ -85,16 +84,7 @@ function proofRequest(key: string): APIGatewayProxyEventV2 {
 
 /** Fresh tables on `endpoint`, the ledger filled with `events` events. */
 async function filled(endpoint: string, events: number, log: (line: string) => void) {
-  const tables = tableNamesWithPrefix(`bench-proof-${Date.now()}`);
-  const config = loadLedgerConfig({
-    ...LEDGER_ONLY_ENVIRONMENT,
-    DYNAMODB_ENDPOINT: endpoint,
-    AWS_REGION: "us-east-1",
-    LEDGER_TABLE: tables.ledger,
-    COUNTERS_TABLE: tables.counters,
-    READ_MODEL_TABLE: tables.readModel,
-    LOG_LEVEL: "silent",
-  });
+  const config = loadLedgerConfig(benchEnvironment(endpoint, `bench-proof-${Date.now()}`));
   const client = createDocumentClient(config);
   await ensureTables(client, config.tables, config.counterId, config.bounds);
   log(`proof: writing ${events} events…`);

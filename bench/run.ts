@@ -22,17 +22,14 @@
 // (default 2), --no-readme; --only-verification (the verification section alone, printed).
 
 import { GetCommand } from "@aws-sdk/lib-dynamodb";
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { cpus, tmpdir } from "node:os";
-import { join } from "node:path";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { cpus } from "node:os";
 import { parseArgs } from "node:util";
 import { format, resolveConfig } from "prettier";
 import "../local/quiet-sdk-notice";
 import { ensureTables } from "../local/bootstrap";
 import { startDynamoDbLocal } from "../local/dynamodb-local";
-import { createGateway } from "../local/gateway";
 import { startLocalSystem } from "../local/system";
-import { LEDGER_ONLY_ENVIRONMENT } from "../testkit/claims";
 import { createDocumentClient } from "../services/ledger/storage/clients";
 import { loadLedgerConfig, type LedgerConfig } from "../services/ledger/config";
 import { projectedStateFromItem, stateEntryKey } from "../services/ledger/storage/read-model";
@@ -51,7 +48,7 @@ import { seedLedger } from "../testkit/seed-ledger";
 import { runProofBench } from "./proof";
 import { percentile, runClosedLoopApart, type LoadResult } from "./load";
 import { createSeedCommandHandler } from "./seed-design";
-import type { AddressInfo } from "node:net";
+import { benchEnvironment, loadThroughGateway } from "./environment";
 
 const USAGE =
   "usage: npm run bench -- [--seconds N] [--clients 1,16,64] [--replay-events N] [--chain-rounds N] [--only-verification] [--no-readme]";
@@ -163,17 +160,8 @@ async function freshTables(
   prefix: string,
   withStream = true,
 ): Promise<{ environment: Record<string, string>; config: LedgerConfig }> {
+  const environment = benchEnvironment(endpoint, prefix);
   const tables = tableNamesWithPrefix(prefix);
-  const environment = {
-    ...LEDGER_ONLY_ENVIRONMENT,
-    DYNAMODB_ENDPOINT: endpoint,
-    AWS_REGION: "us-east-1",
-    LEDGER_TABLE: tables.ledger,
-    COUNTERS_TABLE: tables.counters,
-    READ_MODEL_TABLE: tables.readModel,
-    LOG_LEVEL: "silent",
-    DATA_DIR: mkdtempSync(join(tmpdir(), "counter-ledger-bench-")),
-  };
   const config = loadLedgerConfig(environment);
   const client = createDocumentClient(config);
   if (!withStream) {
@@ -298,19 +286,11 @@ async function runOurs(endpoint: string, clients: number, withProjector: boolean
 async function runSeed(endpoint: string, clients: number) {
   const { config } = await freshTables(endpoint, `bench-seed-${clients}`);
   const client = createDocumentClient(config);
-  const gateway = createGateway({
-    handlers: {
-      command: createSeedCommandHandler(client, config),
-      query: createQueryHandler({ client, config, log: () => undefined }),
-    },
-  });
-  await new Promise<void>((resolveListen) => gateway.listen(0, "127.0.0.1", () => resolveListen()));
-  const { port } = gateway.address() as AddressInfo;
-  const load = await runClosedLoopApart({ url: `http://127.0.0.1:${port}/number`, clients, durationMs });
-  await new Promise<void>((resolveClose) => {
-    gateway.close(() => resolveClose());
-    gateway.closeAllConnections();
-  });
+  const handlers = {
+    command: createSeedCommandHandler(client, config),
+    query: createQueryHandler({ client, config, log: () => undefined }),
+  };
+  const load = await loadThroughGateway(handlers, clients, durationMs);
   client.destroy();
   const aggregate = await readAggregateValue(config);
   return figuresOf("seed", load, {

@@ -22,8 +22,7 @@ import { startDynamoDbLocal } from "../local/dynamodb-local";
 import { startLocalSystem } from "../local/system";
 import { loadLedgerConfig } from "../services/ledger/config";
 import { createDocumentClient } from "../services/ledger/storage/clients";
-import { tableNamesWithPrefix } from "../services/ledger/storage/tables";
-import { LEDGER_ONLY_ENVIRONMENT } from "../testkit/claims";
+import { benchEnvironment } from "./environment";
 
 const CHROMIUM_PATH = "/usr/bin/chromium";
 const CHROMIUM_ARGUMENTS = [
@@ -60,17 +59,7 @@ async function buildWeb(): Promise<string> {
 }
 
 async function startSystem(endpoint: string, webRoot: string) {
-  const tables = tableNamesWithPrefix("bench-ui");
-  const environment = {
-    ...LEDGER_ONLY_ENVIRONMENT,
-    DYNAMODB_ENDPOINT: endpoint,
-    AWS_REGION: "us-east-1",
-    LEDGER_TABLE: tables.ledger,
-    COUNTERS_TABLE: tables.counters,
-    READ_MODEL_TABLE: tables.readModel,
-    LOG_LEVEL: "silent",
-    DATA_DIR: mkdtempSync(join(tmpdir(), "counter-ledger-bench-ui-data-")),
-  };
+  const environment = benchEnvironment(endpoint, "bench-ui");
   const config = loadLedgerConfig(environment);
   const client = createDocumentClient(config);
   await ensureTables(client, config.tables, config.counterId, config.bounds);

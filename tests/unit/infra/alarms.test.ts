@@ -55,9 +55,11 @@ describe("every alarm reaches someone (infra/alarms.tf)", () => {
     const written = readdirSync(INFRA_DIRECTORY)
       .filter((file) => file.endsWith(".tf"))
       .flatMap((file) =>
-        [...readFileSync(join(INFRA_DIRECTORY, file), "utf8").matchAll(/resource "aws_cloudwatch_metric_alarm" "(\w+)"/g)].map(
-          (match) => match[1],
-        ),
+        [
+          ...readFileSync(join(INFRA_DIRECTORY, file), "utf8").matchAll(
+            /resource "aws_cloudwatch_metric_alarm" "(\w+)"/g,
+          ),
+        ].map((match) => match[1]),
       );
     expect(Object.keys(alarms()).sort()).toEqual([...written].sort());
     // Twelve blocks; the functions' and tables' alarms are one block each, for_each.
@@ -170,10 +172,11 @@ describe("what the alarms watch (infra/alarms.tf)", () => {
     const block = alarm("dynamodb_throttles");
     expect(block.for_each).toBe("${local.dynamodb_throttle_targets}");
     const metrics = queriedMetrics("dynamodb_throttles");
-    expect(Object.values(metrics).map((metric) => `${String(metric.namespace)} ${String(metric.metric_name)}`).sort()).toEqual([
-      "AWS/DynamoDB ReadThrottleEvents",
-      "AWS/DynamoDB WriteThrottleEvents",
-    ]);
+    expect(
+      Object.values(metrics)
+        .map((metric) => `${String(metric.namespace)} ${String(metric.metric_name)}`)
+        .sort(),
+    ).toEqual(["AWS/DynamoDB ReadThrottleEvents", "AWS/DynamoDB WriteThrottleEvents"]);
     for (const metric of Object.values(metrics)) expect(metric.dimensions).toBe("${each.value}");
     expect(returnedExpression("dynamodb_throttles")).toBe("FILL(reads, 0) + FILL(writes, 0)");
     expect(block.threshold).toBe(1);
@@ -186,9 +189,15 @@ describe("what the alarms watch (infra/alarms.tf)", () => {
     });
     const metrics = queriedMetrics("api_5xx_rate");
     expect(metrics.errors).toMatchObject({ namespace: "AWS/ApiGateway", metric_name: "5xx", stat: "Sum" });
-    expect(metrics.requests).toMatchObject({ namespace: "AWS/ApiGateway", metric_name: "Count", stat: "Sum" });
+    expect(metrics.requests).toMatchObject({
+      namespace: "AWS/ApiGateway",
+      metric_name: "Count",
+      stat: "Sum",
+    });
     for (const metric of Object.values(metrics)) expect(metric.dimensions).toBe("${local.api_dimensions}");
-    expect(returnedExpression("api_5xx_rate")).toBe("IF(requests >= 20, 100 * FILL(errors, 0) / requests, 0)");
+    expect(returnedExpression("api_5xx_rate")).toBe(
+      "IF(requests >= 20, 100 * FILL(errors, 0) / requests, 0)",
+    );
     expect(alarm("api_5xx_rate").threshold).toBe("${var.api_5xx_rate_alarm_percent}");
   });
 
@@ -197,7 +206,10 @@ describe("what the alarms watch (infra/alarms.tf)", () => {
     expect(filter.log_group_name).toBe("${aws_cloudwatch_log_group.api_access.name}");
     expect(filter.pattern).toBe('{ $.status = "429" }');
     // The access log writes the status under that name (api.tf).
-    const access = single(terraform.resource("aws_apigatewayv2_stage", "default").access_log_settings, "access log");
+    const access = single(
+      terraform.resource("aws_apigatewayv2_stage", "default").access_log_settings,
+      "access log",
+    );
     expect(access.destination_arn).toBe("${aws_cloudwatch_log_group.api_access.arn}");
     expect(asString(access.format, "format")).toMatch(/\bstatus\s+=\s+"\$context\.status"/);
     const transformation = single(filter.metric_transformation, "metric_transformation");
@@ -208,7 +220,9 @@ describe("what the alarms watch (infra/alarms.tf)", () => {
       stat: "Sum",
     });
     expect(metrics.requests).toMatchObject({ namespace: "AWS/ApiGateway", metric_name: "Count" });
-    expect(returnedExpression("api_429_rate")).toBe("IF(requests >= 20, 100 * FILL(throttled, 0) / requests, 0)");
+    expect(returnedExpression("api_429_rate")).toBe(
+      "IF(requests >= 20, 100 * FILL(throttled, 0) / requests, 0)",
+    );
     expect(alarm("api_429_rate").threshold).toBe("${var.api_429_rate_alarm_percent}");
   });
 
@@ -216,10 +230,13 @@ describe("what the alarms watch (infra/alarms.tf)", () => {
     const routes = asBlock(terraform.local("api_routes"), "api_routes");
     const verifier = asString(routes["GET /number/verify"], "verify route");
     // The filters read the log group of the function that serves verify: move the route, move the filters.
-    expect(terraform.local("verify_log_group")).toBe(`\${aws_cloudwatch_log_group.lambda["${verifier}"].name}`);
+    expect(terraform.local("verify_log_group")).toBe(
+      `\${aws_cloudwatch_log_group.lambda["${verifier}"].name}`,
+    );
     const passed = terraform.resource("aws_cloudwatch_log_metric_filter", "verify_passed");
     const violations = terraform.resource("aws_cloudwatch_log_metric_filter", "verify_violations");
-    for (const filter of [passed, violations]) expect(filter.log_group_name).toBe("${local.verify_log_group}");
+    for (const filter of [passed, violations])
+      expect(filter.log_group_name).toBe("${local.verify_log_group}");
     expect(passed.pattern).toBe('"${local.verify_passed_phrase}"');
     expect(violations.pattern).toBe('"${local.verify_violations_phrase}"');
 
@@ -238,7 +255,10 @@ describe("what the alarms watch (infra/alarms.tf)", () => {
   });
 
   it("the projector's iterator age, the failure queue and rewritten ledger events alarm", () => {
-    expect(alarm("projector_iterator_age")).toMatchObject({ namespace: "AWS/Lambda", metric_name: "IteratorAge" });
+    expect(alarm("projector_iterator_age")).toMatchObject({
+      namespace: "AWS/Lambda",
+      metric_name: "IteratorAge",
+    });
     expect(alarm("projector_failure_queue")).toMatchObject({
       namespace: "AWS/SQS",
       metric_name: "ApproximateNumberOfMessagesVisible",
@@ -257,7 +277,9 @@ describe("the dashboard (infra/dashboard.tf)", () => {
       expect(arns, name).toMatch(reference);
     }
     expect(terraform.local("dashboard_functions")).toBe("${sort(keys(local.lambdas))}");
-    const widgets = asArray(terraform.local("dashboard_widgets"), "widgets").map((widget) => asBlock(widget, "widget"));
+    const widgets = asArray(terraform.local("dashboard_widgets"), "widgets").map((widget) =>
+      asBlock(widget, "widget"),
+    );
     const titles = widgets.map((widget) => String(asBlock(widget.properties, "properties").title));
     expect(titles).toEqual(
       expect.arrayContaining([

@@ -12,9 +12,9 @@
 #   - infrastructure: manage this project's resources, found by their `${var.project}-` names, and, where
 #     AWS makes up the id (API, distribution, key), by the Project tag, required to create, change or delete.
 #
-# Neither can edit itself, its own policies, the OIDC provider, the Lambda permissions boundary or the guardrail
-# of guardrails.tf: those are read-only to them, so a change to them is applied by an administrator
-# (infra/README.md). The deploy role can create Lambda roles only under that boundary, so no commit to main can
+# Neither can edit itself, its own policies, the OIDC provider, the Lambda permissions boundary, the guardrail
+# of guardrails.tf or the alarm topic and its key (alarms.tf): those are read-only to them, so a change to them
+# is applied by an administrator (infra/README.md). The deploy role can create Lambda roles only under that boundary, so no commit to main can
 # widen a function past the project's tables. It cannot write an item of the ledger or of the counters table
 # (the aggregate), delete a table, or change point-in-time recovery; turning off deletion protection, which IAM
 # cannot tell apart from other table updates, raises the guardrail's alarm.
@@ -864,6 +864,29 @@ data "aws_iam_policy_document" "deploy_operations" {
       "sns:GetSubscriptionAttributes",
     ]
     resources = ["${local.arn_prefix.sns}:${var.project}-alarms"]
+  }
+
+  # Explicit, so that no other grant can add them: DigestKeyManage allows tag-scoped key management (deletion
+  # included) on any key with the Project tag, and the alarm key is one.
+  statement {
+    sid    = "AlarmsCannotBeSilenced"
+    effect = "Deny"
+    actions = [
+      "sns:DeleteTopic",
+      "sns:SetTopicAttributes",
+      "sns:AddPermission",
+      "sns:RemovePermission",
+      "sns:Subscribe",
+      "sns:Unsubscribe",
+      "sns:SetSubscriptionAttributes",
+      "kms:ScheduleKeyDeletion",
+      "kms:DisableKey",
+      "kms:PutKeyPolicy",
+      "kms:CreateGrant",
+      "kms:RevokeGrant",
+      "kms:DisableKeyRotation",
+    ]
+    resources = ["${local.arn_prefix.sns}:${var.project}-alarms", aws_kms_key.alarms.arn]
   }
 
   statement {

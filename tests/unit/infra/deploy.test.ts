@@ -165,6 +165,24 @@ describe("CodeDeploy shifts the alias and rolls back on alarms (infra/deploy.tf)
       statement.actions.filter((action) => action.startsWith("sns:") && !/^sns:(Get|List)/.test(action)),
     );
     expect(snsWrites).toEqual([]);
+    // And explicitly denied, with deleting or disabling the topic's key.
+    const silencing = terraform
+      .policyStatements("deploy_operations")
+      .find((statement) => statement.sid === "AlarmsCannotBeSilenced");
+    expect(silencing?.effect).toBe("Deny");
+    expect(silencing?.conditions).toEqual([]);
+    expect(silencing?.resources).toEqual([
+      "${local.arn_prefix.sns}:${var.project}-alarms",
+      "${aws_kms_key.alarms.arn}",
+    ]);
+    expect(silencing?.actions).toEqual(
+      expect.arrayContaining([
+        "sns:DeleteTopic",
+        "sns:Unsubscribe",
+        "kms:ScheduleKeyDeletion",
+        "kms:DisableKey",
+      ]),
+    );
     const passes = deployStatements.filter((statement) =>
       statement.conditions.some((condition) => condition.values.includes("codedeploy.amazonaws.com")),
     );

@@ -135,6 +135,18 @@ resource "aws_cloudwatch_metric_alarm" "lambda_errors" {
   ok_actions          = local.alarm_actions
 }
 
+# The two alarms these replace had the same names: moved, so that Terraform does not create the new one and
+# then delete it by name with the old.
+moved {
+  from = aws_cloudwatch_metric_alarm.projector_errors
+  to   = aws_cloudwatch_metric_alarm.lambda_errors["projector"]
+}
+
+moved {
+  from = aws_cloudwatch_metric_alarm.command_throttles
+  to   = aws_cloudwatch_metric_alarm.lambda_throttles["command"]
+}
+
 # Throttled invocations: the account's or the function's concurrency is exhausted.
 resource "aws_cloudwatch_metric_alarm" "lambda_throttles" {
   for_each = local.lambdas

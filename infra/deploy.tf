@@ -64,8 +64,9 @@ data "aws_iam_policy_document" "codedeploy" {
     sid     = "ShiftTheLiveAliases"
     effect  = "Allow"
     actions = ["lambda:GetAlias", "lambda:UpdateAlias", "lambda:GetProvisionedConcurrencyConfig"]
-    # The `live` alias of each of the project's functions, by name (a new function's included).
-    resources = ["${local.arn_prefix.lambda}:function:${var.project}-*:live"]
+    # The project's functions by name, a new one included. The wildcard covers both the function's ARN and its
+    # alias's (`…:live`), whichever of the two IAM authorizes an alias action on.
+    resources = ["${local.arn_prefix.lambda}:function:${var.project}-*"]
   }
 
   statement {

@@ -313,7 +313,7 @@ data "aws_iam_policy_document" "lambda_boundary" {
     sid       = "GradualDeploys"
     effect    = "Allow"
     actions   = ["lambda:GetAlias", "lambda:UpdateAlias", "lambda:GetProvisionedConcurrencyConfig"]
-    resources = ["${local.arn_prefix.lambda}:function:${var.project}-*:live"]
+    resources = ["${local.arn_prefix.lambda}:function:${var.project}-*"]
   }
 
   statement {

@@ -117,7 +117,7 @@ describe("CodeDeploy shifts the alias and rolls back on alarms (infra/deploy.tf)
     for (const [name, list] of Object.entries(extra)) expect(list.length + 2, name).toBeLessThanOrEqual(10);
   });
 
-  it("CodeDeploy's role moves only the project's live aliases and reads only its alarms, under the boundary", () => {
+  it("CodeDeploy's role moves only the project's aliases and reads only its alarms, under the boundary", () => {
     const role = terraform.resource("aws_iam_role", "codedeploy");
     expect(role.name).toBe("${var.project}-lambda-codedeploy");
     expect(role.permissions_boundary).toBe("${aws_iam_policy.lambda_boundary.arn}");
@@ -129,9 +129,9 @@ describe("CodeDeploy shifts the alias and rolls back on alarms (infra/deploy.tf)
       .sort();
     expect(grants).toEqual([
       "cloudwatch:DescribeAlarms ${local.arn_prefix.cloudwatch}:alarm:${var.project}-*",
-      "lambda:GetAlias ${local.arn_prefix.lambda}:function:${var.project}-*:live",
-      "lambda:GetProvisionedConcurrencyConfig ${local.arn_prefix.lambda}:function:${var.project}-*:live",
-      "lambda:UpdateAlias ${local.arn_prefix.lambda}:function:${var.project}-*:live",
+      "lambda:GetAlias ${local.arn_prefix.lambda}:function:${var.project}-*",
+      "lambda:GetProvisionedConcurrencyConfig ${local.arn_prefix.lambda}:function:${var.project}-*",
+      "lambda:UpdateAlias ${local.arn_prefix.lambda}:function:${var.project}-*",
     ]);
     // The boundary allows exactly that much to the `-lambda-` roles, and no more.
     const bounded = terraform

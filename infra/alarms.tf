@@ -1,10 +1,221 @@
-# The alarms that say the ledger needs a person: the write path failing or throttled, the projector failing
-# or falling behind, and records it gave up on. Each notifies var.alarm_topic_arn when one is given.
-# Missing data is "not breaching": no traffic is not an incident.
+# The alarms that say the ledger needs a person, and where they go. Every alarm of infra/ (this file,
+# guardrails.tf) notifies one SNS topic, on alarm and on recovery; `alarm_email` subscribes an address to it
+# (tests/unit/infra/alarms.test.ts holds every aws_cloudwatch_metric_alarm to that). What each alarm means and
+# what to do: docs/runbook.md#alarms. Missing data is "not breaching" unless said otherwise: no traffic is not
+# an incident. The functions' Errors and Throttles alarms also stop a canary deploy and roll it back
+# (deploy.tf).
 
 locals {
-  alarm_actions = var.alarm_topic_arn == "" ? [] : [var.alarm_topic_arn]
+  alarm_actions = [aws_sns_topic.alarms.arn]
+
+  # The tables and the one index whose throttling alarms: a throttled GSI write throttles the table's writes.
+  dynamodb_throttle_targets = {
+    ledger            = { TableName = aws_dynamodb_table.ledger.name }
+    ledger-by-version = { TableName = aws_dynamodb_table.ledger.name, GlobalSecondaryIndexName = "byVersion" }
+    counters          = { TableName = aws_dynamodb_table.counters.name }
+    read-model        = { TableName = aws_dynamodb_table.read_model.name }
+  }
+
+  # The API's stage-wide metrics (AWS/ApiGateway, HTTP APIs: `Count`, `4xx`, `5xx` by ApiId and Stage).
+  api_dimensions = {
+    ApiId = aws_apigatewayv2_api.http.id
+    Stage = aws_apigatewayv2_stage.default.name
+  }
+
+  # Where verify's result is logged: the query function serves GET /number/verify today. When verify moves to a
+  # function of its own, point this at that function's log group.
+  verify_log_group = aws_cloudwatch_log_group.lambda["query"].name
+  # The phrases verify's handler is to log, one line per completed run (as the projector logs
+  # LEDGER_REWRITE_MESSAGE): a quoted term matches the phrase anywhere in a line, in the Text and the JSON log
+  # formats alike, where a JSON filter on the `request` line would not match under the Text format.
+  verify_passed_phrase     = "verify passed"
+  verify_violations_phrase = "verify found violations"
 }
+
+# --- where alarms go ------------------------------------------------------------------------------------------
+
+# CloudWatch can publish to an encrypted topic only under a customer managed key whose policy lets it use the
+# key: the AWS managed key of SNS (aws/sns) has a fixed policy without CloudWatch, and alarms would fail to
+# notify. One symmetric key, rotated yearly, used by SNS and CloudWatch of this account alone.
+# A key policy, written out rather than as an aws_iam_policy_document: in a key policy `Resource: "*"` is the key
+# itself, and the first statement is KMS's default one (the account administers the key through IAM).
+locals {
+  alarm_key_policy = {
+    Version = "2012-10-17"
+    Statement = [
+      {
+        Sid       = "AccountAdministersTheKey"
+        Effect    = "Allow"
+        Principal = { AWS = "arn:${local.partition}:iam::${local.account_id}:root" }
+        Action    = "kms:*"
+        Resource  = "*"
+      },
+      {
+        Sid       = "CloudWatchPublishesAlarms"
+        Effect    = "Allow"
+        Principal = { Service = "cloudwatch.amazonaws.com" }
+        Action    = ["kms:Decrypt", "kms:GenerateDataKey*"]
+        Resource  = "*"
+        Condition = { StringEquals = { "aws:SourceAccount" = local.account_id } }
+      },
+    ]
+  }
+}
+
+resource "aws_kms_key" "alarms" {
+  description             = "${var.project}: encrypts the alarm topic"
+  enable_key_rotation     = true
+  deletion_window_in_days = 30
+  policy                  = jsonencode(local.alarm_key_policy)
+}
+
+resource "aws_kms_alias" "alarms" {
+  name          = "alias/${var.project}-alarms"
+  target_key_id = aws_kms_key.alarms.key_id
+}
+
+resource "aws_sns_topic" "alarms" {
+  name              = "${var.project}-alarms"
+  kms_master_key_id = aws_kms_key.alarms.arn
+}
+
+# Only CloudWatch alarms of this account publish to the topic.
+data "aws_iam_policy_document" "alarm_topic" {
+  statement {
+    sid       = "CloudWatchAlarmsOfThisAccount"
+    effect    = "Allow"
+    actions   = ["sns:Publish"]
+    resources = [aws_sns_topic.alarms.arn]
+
+    principals {
+      type        = "Service"
+      identifiers = ["cloudwatch.amazonaws.com"]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceAccount"
+      values   = [local.account_id]
+    }
+  }
+}
+
+resource "aws_sns_topic_policy" "alarms" {
+  arn    = aws_sns_topic.alarms.arn
+  policy = data.aws_iam_policy_document.alarm_topic.json
+}
+
+# The address gets a confirmation mail from SNS; nothing is delivered to it until the link in it is followed.
+resource "aws_sns_topic_subscription" "alarm_email" {
+  count = var.alarm_email == "" ? 0 : 1
+
+  topic_arn = aws_sns_topic.alarms.arn
+  protocol  = "email"
+  endpoint  = var.alarm_email
+}
+
+# --- the functions ----------------------------------------------------------------------------------------------
+
+# Every function of lambda.tf, a new one included: a thrown error or a timeout of a whole invocation.
+resource "aws_cloudwatch_metric_alarm" "lambda_errors" {
+  for_each = local.lambdas
+
+  alarm_name          = "${var.project}-${each.key}-errors"
+  alarm_description   = "The ${each.key} Lambda failed invocations (a thrown error or a timeout): docs/runbook.md#alarms."
+  namespace           = "AWS/Lambda"
+  metric_name         = "Errors"
+  dimensions          = { FunctionName = aws_lambda_function.service[each.key].function_name }
+  statistic           = "Sum"
+  period              = 60
+  evaluation_periods  = 5
+  datapoints_to_alarm = 2
+  threshold           = 1
+  comparison_operator = "GreaterThanOrEqualToThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = local.alarm_actions
+  ok_actions          = local.alarm_actions
+}
+
+# The two alarms these replace had the same names: moved, so that Terraform does not create the new one and
+# then delete it by name with the old.
+moved {
+  from = aws_cloudwatch_metric_alarm.projector_errors
+  to   = aws_cloudwatch_metric_alarm.lambda_errors["projector"]
+}
+
+moved {
+  from = aws_cloudwatch_metric_alarm.command_throttles
+  to   = aws_cloudwatch_metric_alarm.lambda_throttles["command"]
+}
+
+# Throttled invocations: the account's or the function's concurrency is exhausted.
+resource "aws_cloudwatch_metric_alarm" "lambda_throttles" {
+  for_each = local.lambdas
+
+  alarm_name          = "${var.project}-${each.key}-throttles"
+  alarm_description   = "The ${each.key} Lambda was throttled: account or function concurrency is exhausted (docs/runbook.md#alarms)."
+  namespace           = "AWS/Lambda"
+  metric_name         = "Throttles"
+  dimensions          = { FunctionName = aws_lambda_function.service[each.key].function_name }
+  statistic           = "Sum"
+  period              = 60
+  evaluation_periods  = 5
+  datapoints_to_alarm = 2
+  threshold           = 1
+  comparison_operator = "GreaterThanOrEqualToThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = local.alarm_actions
+  ok_actions          = local.alarm_actions
+}
+
+# --- the tables ------------------------------------------------------------------------------------------------
+
+# On-demand tables throttle too: a hot partition (about 1000 write units a second per partition) or the
+# table's or account's on-demand ceiling. Read and write throttle events together, per table and per index.
+resource "aws_cloudwatch_metric_alarm" "dynamodb_throttles" {
+  for_each = local.dynamodb_throttle_targets
+
+  alarm_name          = "${var.project}-dynamodb-${each.key}-throttles"
+  alarm_description   = "DynamoDB throttled reads or writes of ${each.key}: docs/runbook.md#alarms."
+  evaluation_periods  = 5
+  datapoints_to_alarm = 2
+  threshold           = 1
+  comparison_operator = "GreaterThanOrEqualToThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = local.alarm_actions
+  ok_actions          = local.alarm_actions
+
+  metric_query {
+    id          = "throttled"
+    expression  = "FILL(reads, 0) + FILL(writes, 0)"
+    label       = "Throttle events of ${each.key}"
+    return_data = true
+  }
+
+  metric_query {
+    id = "reads"
+    metric {
+      namespace   = "AWS/DynamoDB"
+      metric_name = "ReadThrottleEvents"
+      dimensions  = each.value
+      stat        = "Sum"
+      period      = 60
+    }
+  }
+
+  metric_query {
+    id = "writes"
+    metric {
+      namespace   = "AWS/DynamoDB"
+      metric_name = "WriteThrottleEvents"
+      dimensions  = each.value
+      stat        = "Sum"
+      period      = 60
+    }
+  }
+}
+
+# --- the API ------------------------------------------------------------------------------------------------------
 
 resource "aws_cloudwatch_metric_alarm" "command_5xx" {
   alarm_name        = "${var.project}-command-5xx"
@@ -30,39 +241,109 @@ resource "aws_cloudwatch_metric_alarm" "command_5xx" {
   ok_actions          = local.alarm_actions
 }
 
-resource "aws_cloudwatch_metric_alarm" "command_throttles" {
-  alarm_name          = "${var.project}-command-throttles"
-  alarm_description   = "The command Lambda was throttled: account or function concurrency is exhausted."
-  namespace           = "AWS/Lambda"
-  metric_name         = "Throttles"
-  dimensions          = { FunctionName = aws_lambda_function.service["command"].function_name }
-  statistic           = "Sum"
-  period              = 60
+
+# The share of the API's answers that are 5xx, over every route; only once there are 20 requests a minute, so
+# that one failed request of three is not an incident.
+resource "aws_cloudwatch_metric_alarm" "api_5xx_rate" {
+  alarm_name          = "${var.project}-api-5xx-rate"
+  alarm_description   = "More than ${var.api_5xx_rate_alarm_percent}% of the API's answers were 5xx: docs/runbook.md#alarms."
   evaluation_periods  = 5
-  datapoints_to_alarm = 2
-  threshold           = 1
-  comparison_operator = "GreaterThanOrEqualToThreshold"
+  datapoints_to_alarm = 3
+  threshold           = var.api_5xx_rate_alarm_percent
+  comparison_operator = "GreaterThanThreshold"
   treat_missing_data  = "notBreaching"
   alarm_actions       = local.alarm_actions
   ok_actions          = local.alarm_actions
+
+  metric_query {
+    id          = "rate"
+    expression  = "IF(requests >= 20, 100 * FILL(errors, 0) / requests, 0)"
+    label       = "5xx, % of requests"
+    return_data = true
+  }
+
+  metric_query {
+    id = "errors"
+    metric {
+      namespace   = "AWS/ApiGateway"
+      metric_name = "5xx"
+      dimensions  = local.api_dimensions
+      stat        = "Sum"
+      period      = 60
+    }
+  }
+
+  metric_query {
+    id = "requests"
+    metric {
+      namespace   = "AWS/ApiGateway"
+      metric_name = "Count"
+      dimensions  = local.api_dimensions
+      stat        = "Sum"
+      period      = 60
+    }
+  }
 }
 
-resource "aws_cloudwatch_metric_alarm" "projector_errors" {
-  alarm_name          = "${var.project}-projector-errors"
-  alarm_description   = "The projector failed whole invocations (a thrown error or a timeout)."
-  namespace           = "AWS/Lambda"
-  metric_name         = "Errors"
-  dimensions          = { FunctionName = aws_lambda_function.service["projector"].function_name }
-  statistic           = "Sum"
-  period              = 60
+# HTTP APIs publish no metric of their own for 429: it is counted in `4xx` with 400, 401, 403, 404, 409 and 422.
+# The stage's access log (api.tf) has each answer's status, so a metric filter counts the 429s: the stage's
+# throttle and the handlers' own 429s alike.
+resource "aws_cloudwatch_log_metric_filter" "api_429" {
+  name           = "${var.project}-api-429"
+  log_group_name = aws_cloudwatch_log_group.api_access.name
+  pattern        = "{ $.status = \"429\" }"
+
+  metric_transformation {
+    name      = "Api429"
+    namespace = var.project
+    value     = "1"
+    unit      = "Count"
+  }
+}
+
+resource "aws_cloudwatch_metric_alarm" "api_429_rate" {
+  alarm_name          = "${var.project}-api-429-rate"
+  alarm_description   = "More than ${var.api_429_rate_alarm_percent}% of the API's answers were 429 (throttled): docs/runbook.md#alarms."
   evaluation_periods  = 5
-  datapoints_to_alarm = 2
-  threshold           = 1
-  comparison_operator = "GreaterThanOrEqualToThreshold"
+  datapoints_to_alarm = 3
+  threshold           = var.api_429_rate_alarm_percent
+  comparison_operator = "GreaterThanThreshold"
   treat_missing_data  = "notBreaching"
   alarm_actions       = local.alarm_actions
   ok_actions          = local.alarm_actions
+
+  metric_query {
+    id          = "rate"
+    expression  = "IF(requests >= 20, 100 * FILL(throttled, 0) / requests, 0)"
+    label       = "429, % of requests"
+    return_data = true
+  }
+
+  metric_query {
+    id = "throttled"
+    metric {
+      namespace   = var.project
+      metric_name = "Api429"
+      stat        = "Sum"
+      period      = 60
+    }
+  }
+
+  metric_query {
+    id = "requests"
+    metric {
+      namespace   = "AWS/ApiGateway"
+      metric_name = "Count"
+      dimensions  = local.api_dimensions
+      stat        = "Sum"
+      period      = 60
+    }
+  }
+
+  depends_on = [aws_cloudwatch_log_metric_filter.api_429]
 }
+
+# --- the projector and the ledger ---------------------------------------------------------------------------------
 
 resource "aws_cloudwatch_metric_alarm" "projector_iterator_age" {
   alarm_name          = "${var.project}-projector-iterator-age"
@@ -130,4 +411,74 @@ resource "aws_cloudwatch_metric_alarm" "ledger_rewritten" {
   ok_actions          = local.alarm_actions
 
   depends_on = [aws_cloudwatch_log_metric_filter.ledger_rewritten]
+}
+
+# --- verify ---------------------------------------------------------------------------------------------------------
+
+# A completed verify run is to log one of two phrases (local.verify_*_phrase); these filters count them. The
+# handler does not log them yet, nor does anything run verify on a schedule: until both do, verify_not_run is
+# in alarm, truthfully (docs/runbook.md#alarms).
+resource "aws_cloudwatch_log_metric_filter" "verify_passed" {
+  name           = "${var.project}-verify-passed"
+  log_group_name = local.verify_log_group
+  pattern        = "\"${local.verify_passed_phrase}\""
+
+  metric_transformation {
+    name      = "VerifyPassed"
+    namespace = var.project
+    value     = "1"
+    unit      = "Count"
+  }
+}
+
+resource "aws_cloudwatch_log_metric_filter" "verify_violations" {
+  name           = "${var.project}-verify-violations"
+  log_group_name = local.verify_log_group
+  pattern        = "\"${local.verify_violations_phrase}\""
+
+  metric_transformation {
+    name      = "VerifyViolations"
+    namespace = var.project
+    value     = "1"
+    unit      = "Count"
+  }
+}
+
+# Verify found an invariant broken: the first report of it alarms.
+resource "aws_cloudwatch_metric_alarm" "verify_not_ok" {
+  alarm_name          = "${var.project}-verify-not-ok"
+  alarm_description   = "Verify reported violations of the ledger's invariants: docs/runbook.md#alarms."
+  namespace           = var.project
+  metric_name         = "VerifyViolations"
+  statistic           = "Sum"
+  period              = 60
+  evaluation_periods  = 1
+  datapoints_to_alarm = 1
+  threshold           = 1
+  comparison_operator = "GreaterThanOrEqualToThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = local.alarm_actions
+  ok_actions          = local.alarm_actions
+
+  depends_on = [aws_cloudwatch_log_metric_filter.verify_violations]
+}
+
+# No passing verify in var.verify_alarm_hours hours. Here missing data is breaching: a verify that did not run
+# checked nothing, which is the incident.
+resource "aws_cloudwatch_metric_alarm" "verify_not_run" {
+  alarm_name          = "${var.project}-verify-not-run"
+  alarm_description   = "No verify has passed in ${var.verify_alarm_hours} hours: docs/runbook.md#alarms."
+  namespace           = var.project
+  metric_name         = "VerifyPassed"
+  statistic           = "Sum"
+  period              = 3600
+  evaluation_periods  = var.verify_alarm_hours
+  datapoints_to_alarm = var.verify_alarm_hours
+  threshold           = 1
+  comparison_operator = "LessThanThreshold"
+  treat_missing_data  = "breaching"
+  alarm_actions       = local.alarm_actions
+  ok_actions          = local.alarm_actions
+
+  depends_on = [aws_cloudwatch_log_metric_filter.verify_passed]
 }

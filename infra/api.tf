@@ -60,7 +60,7 @@ resource "aws_apigatewayv2_integration" "lambda" {
 
   api_id                 = aws_apigatewayv2_api.http.id
   integration_type       = "AWS_PROXY"
-  integration_uri        = aws_lambda_function.service[each.key].invoke_arn
+  integration_uri        = aws_lambda_alias.live[each.key].invoke_arn
   payload_format_version = "2.0"
 }
 
@@ -127,11 +127,12 @@ resource "aws_apigatewayv2_stage" "default" {
   }
 }
 
-# Only this API may invoke the functions; the command only through its one route.
+# Only this API may invoke the functions (their `live` alias); the command only through its one route.
 resource "aws_lambda_permission" "api_command" {
   statement_id  = "AllowApiGatewayPostNumber"
   action        = "lambda:InvokeFunction"
   function_name = aws_lambda_function.service["command"].function_name
+  qualifier     = aws_lambda_alias.live["command"].name
   principal     = "apigateway.amazonaws.com"
   source_arn    = "${aws_apigatewayv2_api.http.execution_arn}/*/POST/number"
 }
@@ -140,6 +141,7 @@ resource "aws_lambda_permission" "api_query" {
   statement_id  = "AllowApiGatewayQueryRoutes"
   action        = "lambda:InvokeFunction"
   function_name = aws_lambda_function.service["query"].function_name
+  qualifier     = aws_lambda_alias.live["query"].name
   principal     = "apigateway.amazonaws.com"
   source_arn    = "${aws_apigatewayv2_api.http.execution_arn}/*/*"
 }

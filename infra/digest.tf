@@ -95,7 +95,7 @@ resource "aws_scheduler_schedule" "digest" {
   }
 
   target {
-    arn      = aws_lambda_function.service["digest"].arn
+    arn      = aws_lambda_alias.live["digest"].arn
     role_arn = aws_iam_role.digest_schedule.arn
 
     retry_policy {
@@ -132,7 +132,7 @@ data "aws_iam_policy_document" "digest_schedule" {
     sid       = "InvokeDigestLambda"
     effect    = "Allow"
     actions   = ["lambda:InvokeFunction"]
-    resources = [aws_lambda_function.service["digest"].arn]
+    resources = [aws_lambda_alias.live["digest"].arn]
   }
 }
 

@@ -12,9 +12,9 @@
 #   - infrastructure: manage this project's resources, found by their `${var.project}-` names, and, where
 #     AWS makes up the id (API, distribution, key), by the Project tag, required to create, change or delete.
 #
-# Neither can edit itself, its own policies, the OIDC provider, the Lambda permissions boundary or the guardrail
-# of guardrails.tf: those are read-only to them, so a change to them is applied by an administrator
-# (infra/README.md). The deploy role can create Lambda roles only under that boundary, so no commit to main can
+# Neither can edit itself, its own policies, the OIDC provider, the Lambda permissions boundary, the guardrail
+# of guardrails.tf or the alarm topic and its key (alarms.tf): those are read-only to them, so a change to them
+# is applied by an administrator (infra/README.md). The deploy role can create Lambda roles only under that boundary, so no commit to main can
 # widen a function past the project's tables. It cannot write an item of the ledger or of the counters table
 # (the aggregate), delete a table, or change point-in-time recovery; turning off deletion protection, which IAM
 # cannot tell apart from other table updates, raises the guardrail's alarm.
@@ -41,7 +41,12 @@ locals {
     cognito    = "arn:${local.partition}:cognito-idp:${var.region}:${local.account_id}"
     kms        = "arn:${local.partition}:kms:${var.region}:${local.account_id}"
     scheduler  = "arn:${local.partition}:scheduler:${var.region}:${local.account_id}"
+    codedeploy = "arn:${local.partition}:codedeploy:${var.region}:${local.account_id}"
+    sns        = "arn:${local.partition}:sns:${var.region}:${local.account_id}"
   }
+
+  # A dashboard's ARN names no region.
+  dashboard_arn = "arn:${local.partition}:cloudwatch::${local.account_id}:dashboard/${var.project}"
 }
 
 # An account has one provider per URL; set create_github_oidc_provider = false where it already exists.
@@ -251,6 +256,13 @@ data "aws_iam_policy_document" "deploy_infrastructure" {
       "lambda:ListVersionsByFunction",
       "lambda:UpdateFunctionCode",
       "lambda:UpdateFunctionConfiguration",
+      # Each change publishes a version; the `live` alias is created once. No UpdateAlias: only CodeDeploy
+      # moves an alias, canary first, with its alarms watching (deploy.tf).
+      "lambda:PublishVersion",
+      "lambda:CreateAlias",
+      "lambda:GetAlias",
+      "lambda:DeleteAlias",
+      "lambda:ListAliases",
       "lambda:GetPolicy",
       "lambda:AddPermission",
       "lambda:RemovePermission",
@@ -829,6 +841,111 @@ data "aws_iam_policy_document" "deploy_digest" {
   }
 }
 
+# --- operations: the dashboard, the alarm topic, gradual deploys (dashboard.tf, alarms.tf, deploy.tf) -----------
+
+data "aws_iam_policy_document" "deploy_operations" {
+  statement {
+    sid       = "Dashboard"
+    effect    = "Allow"
+    actions   = ["cloudwatch:PutDashboard", "cloudwatch:GetDashboard", "cloudwatch:DeleteDashboards"]
+    resources = [local.dashboard_arn]
+  }
+
+  # The topic every alarm notifies is read-only to the pipeline, like the guardrail: a commit to main cannot
+  # silence the alarms by deleting the topic or its subscription. A change to it (alarm_email included) is an
+  # administrator's apply (infra/README.md). Its key is read under DigestKeyManage's Project tag condition.
+  statement {
+    sid    = "AlarmTopicRead"
+    effect = "Allow"
+    actions = [
+      "sns:GetTopicAttributes",
+      "sns:ListTagsForResource",
+      "sns:ListSubscriptionsByTopic",
+      "sns:GetSubscriptionAttributes",
+    ]
+    resources = ["${local.arn_prefix.sns}:${var.project}-alarms"]
+  }
+
+  # Explicit, so that no other grant can add them: DigestKeyManage allows tag-scoped key management (deletion
+  # included) on any key with the Project tag, and the alarm key is one.
+  statement {
+    sid    = "AlarmsCannotBeSilenced"
+    effect = "Deny"
+    actions = [
+      "sns:DeleteTopic",
+      "sns:SetTopicAttributes",
+      "sns:AddPermission",
+      "sns:RemovePermission",
+      "sns:Subscribe",
+      "sns:Unsubscribe",
+      "sns:SetSubscriptionAttributes",
+      "kms:ScheduleKeyDeletion",
+      "kms:DisableKey",
+      "kms:PutKeyPolicy",
+      "kms:CreateGrant",
+      "kms:RevokeGrant",
+      "kms:DisableKeyRotation",
+    ]
+    resources = ["${local.arn_prefix.sns}:${var.project}-alarms", aws_kms_key.alarms.arn]
+  }
+
+  statement {
+    sid    = "DeployApplication"
+    effect = "Allow"
+    actions = [
+      "codedeploy:CreateApplication",
+      "codedeploy:GetApplication",
+      "codedeploy:DeleteApplication",
+      "codedeploy:RegisterApplicationRevision",
+      "codedeploy:GetApplicationRevision",
+      "codedeploy:ListTagsForResource",
+      "codedeploy:TagResource",
+      "codedeploy:UntagResource",
+    ]
+    resources = ["${local.arn_prefix.codedeploy}:application:${var.project}"]
+  }
+
+  # The groups of deploy.tf, and the deployments the workflow starts in them and waits for.
+  statement {
+    sid    = "DeploymentGroups"
+    effect = "Allow"
+    actions = [
+      "codedeploy:CreateDeploymentGroup",
+      "codedeploy:GetDeploymentGroup",
+      "codedeploy:UpdateDeploymentGroup",
+      "codedeploy:DeleteDeploymentGroup",
+      "codedeploy:CreateDeployment",
+      "codedeploy:GetDeployment",
+      "codedeploy:ListTagsForResource",
+      "codedeploy:TagResource",
+      "codedeploy:UntagResource",
+    ]
+    resources = ["${local.arn_prefix.codedeploy}:deploymentgroup:${var.project}/*"]
+  }
+
+  # The predefined configurations (CodeDeployDefault.Lambda…) belong to no one; only reading them.
+  statement {
+    sid       = "DeploymentConfigs"
+    effect    = "Allow"
+    actions   = ["codedeploy:GetDeploymentConfig"]
+    resources = ["${local.arn_prefix.codedeploy}:deploymentconfig:*"]
+  }
+
+  # CodeDeploy's role (`<project>-lambda-codedeploy`, under the boundary) is passed to CodeDeploy.
+  statement {
+    sid       = "PassLambdaRolesToCodeDeploy"
+    effect    = "Allow"
+    actions   = ["iam:PassRole"]
+    resources = ["${local.arn_prefix.iam}:role/${var.project}-lambda-*"]
+
+    condition {
+      test     = "StringEquals"
+      variable = "iam:PassedToService"
+      values   = ["codedeploy.amazonaws.com"]
+    }
+  }
+}
+
 # --- plan: read-only, and the state lock ----------------------------------------------------------------------
 #
 # What `terraform plan` needs: read the state and take its lock, and read back every resource the deploy role
@@ -913,6 +1030,8 @@ data "aws_iam_policy_document" "plan_read" {
       "lambda:GetFunctionCodeSigningConfig",
       "lambda:GetRuntimeManagementConfig",
       "lambda:ListVersionsByFunction",
+      "lambda:GetAlias",
+      "lambda:ListAliases",
       "lambda:GetPolicy",
       "lambda:ListTags",
     ]
@@ -1143,6 +1262,46 @@ data "aws_iam_policy_document" "plan_read" {
     actions   = ["scheduler:GetSchedule"]
     resources = ["${local.arn_prefix.scheduler}:schedule/default/${var.project}-*"]
   }
+
+  statement {
+    sid       = "ReadDashboard"
+    effect    = "Allow"
+    actions   = ["cloudwatch:GetDashboard"]
+    resources = [local.dashboard_arn]
+  }
+
+  statement {
+    sid    = "ReadAlarmTopic"
+    effect = "Allow"
+    actions = [
+      "sns:GetTopicAttributes",
+      "sns:ListTagsForResource",
+      "sns:ListSubscriptionsByTopic",
+      "sns:GetSubscriptionAttributes",
+    ]
+    resources = ["${local.arn_prefix.sns}:${var.project}-alarms"]
+  }
+
+  statement {
+    sid       = "ReadDeployApplication"
+    effect    = "Allow"
+    actions   = ["codedeploy:GetApplication", "codedeploy:GetApplicationRevision", "codedeploy:ListTagsForResource"]
+    resources = ["${local.arn_prefix.codedeploy}:application:${var.project}"]
+  }
+
+  statement {
+    sid       = "ReadDeploymentGroups"
+    effect    = "Allow"
+    actions   = ["codedeploy:GetDeploymentGroup", "codedeploy:GetDeployment", "codedeploy:ListTagsForResource"]
+    resources = ["${local.arn_prefix.codedeploy}:deploymentgroup:${var.project}/*"]
+  }
+
+  statement {
+    sid       = "ReadDeploymentConfigs"
+    effect    = "Allow"
+    actions   = ["codedeploy:GetDeploymentConfig"]
+    resources = ["${local.arn_prefix.codedeploy}:deploymentconfig:*"]
+  }
 }
 
 locals {
@@ -1175,6 +1334,7 @@ locals {
     edge           = data.aws_iam_policy_document.deploy_edge.json
     identity       = data.aws_iam_policy_document.deploy_identity.json
     digest         = data.aws_iam_policy_document.deploy_digest.json
+    operations     = data.aws_iam_policy_document.deploy_operations.json
   }
 }
 

@@ -305,7 +305,22 @@ data "aws_iam_policy_document" "lambda_boundary" {
     effect  = "Allow"
     actions = ["lambda:InvokeFunction"]
     # By name: a reference to the function would make the boundary depend on the roles it bounds.
-    resources = ["${local.arn_prefix.lambda}:function:${var.project}-digest"]
+    resources = ["${local.arn_prefix.lambda}:function:${var.project}-digest:live"]
+  }
+
+  # CodeDeploy's role (deploy.tf) moves the functions' `live` aliases and reads the alarms that stop it.
+  statement {
+    sid       = "GradualDeploys"
+    effect    = "Allow"
+    actions   = ["lambda:GetAlias", "lambda:UpdateAlias", "lambda:GetProvisionedConcurrencyConfig"]
+    resources = ["${local.arn_prefix.lambda}:function:${var.project}-*"]
+  }
+
+  statement {
+    sid       = "GradualDeployAlarms"
+    effect    = "Allow"
+    actions   = ["cloudwatch:DescribeAlarms"]
+    resources = ["${local.arn_prefix.cloudwatch}:alarm:${var.project}-*"]
   }
 
   statement {

@@ -82,7 +82,7 @@ resource "aws_cognito_user_pool" "users" {
 
   lambda_config {
     pre_token_generation_config {
-      lambda_arn = aws_lambda_function.service["identity"].arn
+      lambda_arn = aws_lambda_alias.live["identity"].arn
       # V2_0: access-token scopes of people's tokens (V3_0 adds machine-to-machine grants, which this API has none of).
       lambda_version = "V2_0"
     }
@@ -163,6 +163,7 @@ resource "aws_lambda_permission" "cognito_pre_token_generation" {
   statement_id  = "AllowCognitoPreTokenGeneration"
   action        = "lambda:InvokeFunction"
   function_name = aws_lambda_function.service["identity"].function_name
+  qualifier     = aws_lambda_alias.live["identity"].name
   principal     = "cognito-idp.amazonaws.com"
   source_arn    = aws_cognito_user_pool.users.arn
 }

@@ -63,6 +63,9 @@ resource "aws_lambda_function" "service" {
   source_code_hash = filebase64sha256("${path.module}/${var.artifacts_directory}/${each.key}.zip")
   memory_size      = each.value.memory_size_mb
   timeout          = each.value.timeout_seconds
+  # Every change of code or configuration is a new numbered version; callers reach it only through the
+  # `live` alias below, which CodeDeploy moves (deploy.tf).
+  publish = true
 
   environment {
     variables = local.lambda_environment
@@ -76,4 +79,20 @@ resource "aws_lambda_function" "service" {
 
   # The role's policy must exist before the function first runs, or its first invocations fail.
   depends_on = [aws_iam_role_policy.lambda]
+}
+
+# What every caller invokes: API Gateway, the stream mapping, Cognito and the digest schedule name this alias,
+# never the function ($LATEST) itself. Terraform creates it on the first version and then leaves it alone:
+# CodeDeploy shifts it to each new version, a canary at a time, and back if an alarm fires (deploy.tf).
+resource "aws_lambda_alias" "live" {
+  for_each = local.lambdas
+
+  name             = "live"
+  function_name    = aws_lambda_function.service[each.key].function_name
+  function_version = aws_lambda_function.service[each.key].version
+
+  lifecycle {
+    # Moved by CodeDeploy (the deploy workflow), not by Terraform: applying it here would skip the canary.
+    ignore_changes = [function_version, routing_config]
+  }
 }

@@ -74,3 +74,29 @@ output "digest_public_key_pem" {
   description = "The public key that verifies digests (also GET /number/digest/keys, as a JWKS)."
   value       = data.aws_kms_public_key.digest.public_key_pem
 }
+
+output "alarm_topic_arn" {
+  description = "The SNS topic every alarm notifies; subscribe more endpoints to it than alarm_email if needed."
+  value       = aws_sns_topic.alarms.arn
+}
+
+output "dashboard_name" {
+  description = "The CloudWatch dashboard of the API, the functions, the tables, the projector and verify."
+  value       = aws_cloudwatch_dashboard.operations.dashboard_name
+}
+
+output "codedeploy_application" {
+  description = "The CodeDeploy application whose deployment groups move the functions' `live` aliases."
+  value       = aws_codedeploy_app.lambda.name
+}
+
+output "lambda_deployments" {
+  description = "Per function: its name, the version this apply published, and the deployment group that shifts `live` to it (the deploy workflow reads this)."
+  value = {
+    for name in keys(local.lambdas) : name => {
+      function_name    = aws_lambda_function.service[name].function_name
+      target_version   = aws_lambda_function.service[name].version
+      deployment_group = aws_codedeploy_deployment_group.lambda[name].deployment_group_name
+    }
+  }
+}

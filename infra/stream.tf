@@ -14,7 +14,8 @@ resource "aws_sqs_queue" "projector_failures" {
 
 resource "aws_lambda_event_source_mapping" "projector" {
   event_source_arn = aws_dynamodb_table.ledger.stream_arn
-  function_name    = aws_lambda_function.service["projector"].arn
+  # The alias: a new projector version takes batches only as CodeDeploy shifts it in (deploy.tf).
+  function_name = aws_lambda_alias.live["projector"].arn
   # From the oldest record the stream still holds, so that no event written before the mapping existed is
   # left unprojected.
   starting_position = "TRIM_HORIZON"

@@ -118,10 +118,53 @@ variable "projector_iterator_age_alarm_ms" {
   default = 60000
 }
 
-variable "alarm_topic_arn" {
-  description = "SNS topic that alarms notify; empty means alarms only change state in CloudWatch."
+variable "alarm_email" {
+  description = "E-mail address subscribed to the alarm topic (SNS sends it a confirmation first); empty subscribes none."
   type        = string
   default     = ""
+
+  validation {
+    condition     = var.alarm_email == "" || can(regex("^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$", var.alarm_email))
+    error_message = "alarm_email must be an e-mail address, or empty."
+  }
+}
+
+variable "api_5xx_rate_alarm_percent" {
+  description = "Alarm when more than this share (%) of the API's answers are 5xx, in 3 of 5 minutes."
+  type        = number
+  # A few 503s under contention are the contract working (clients retry with their keys); 1% is not that.
+  default = 1
+}
+
+variable "api_429_rate_alarm_percent" {
+  description = "Alarm when more than this share (%) of the API's answers are 429, in 3 of 5 minutes."
+  type        = number
+  # A tab or a script over its quota now and then is expected; a tenth of all answers is clients starved.
+  default = 10
+}
+
+variable "verify_alarm_hours" {
+  description = "Alarm when no verify has passed in this many hours (1 to 24)."
+  type        = number
+  default     = 24
+
+  validation {
+    # An alarm looks back at most a day: 24 periods of an hour.
+    condition     = var.verify_alarm_hours == floor(var.verify_alarm_hours) && var.verify_alarm_hours >= 1 && var.verify_alarm_hours <= 24
+    error_message = "verify_alarm_hours must be an integer from 1 to 24."
+  }
+}
+
+variable "lambda_deployment_config" {
+  description = "CodeDeploy configuration that shifts each function's `live` alias to a new version (deploy.tf)."
+  type        = string
+  # 10% of invocations for 5 minutes, then all: long enough for the Errors alarms (2 bad minutes of 5) to fire.
+  default = "CodeDeployDefault.LambdaCanary10Percent5Minutes"
+
+  validation {
+    condition     = can(regex("^CodeDeployDefault\\.Lambda(Canary|Linear|AllAtOnce)", var.lambda_deployment_config))
+    error_message = "lambda_deployment_config must be one of CodeDeploy's predefined Lambda configurations (CodeDeployDefault.Lambda…)."
+  }
 }
 
 variable "github_repository" {

@@ -82,6 +82,50 @@ run "plan" {
     condition     = aws_s3_bucket_versioning.web.versioning_configuration[0].status == "Enabled" && aws_cloudwatch_log_group.waf.name == "aws-waf-logs-counter-ledger"
     error_message = "the web bucket is versioned and WAF logs to an aws-waf-logs- group"
   }
+
+  assert {
+    condition     = alltrue([for name, function in aws_lambda_function.service : function.publish && aws_lambda_alias.live[name].name == "live"]) && length(aws_lambda_alias.live) == length(aws_lambda_function.service)
+    error_message = "every function publishes versions and has a live alias"
+  }
+
+  assert {
+    condition     = length(aws_codedeploy_deployment_group.lambda) == length(aws_lambda_function.service) && alltrue([for group in aws_codedeploy_deployment_group.lambda : group.auto_rollback_configuration[0].enabled && contains(group.auto_rollback_configuration[0].events, "DEPLOYMENT_STOP_ON_ALARM") && group.deployment_config_name == "CodeDeployDefault.LambdaCanary10Percent5Minutes"])
+    error_message = "one canary deployment group per function, rolled back on alarm"
+  }
+
+  assert {
+    condition     = contains(aws_codedeploy_deployment_group.lambda["command"].alarm_configuration[0].alarms, "counter-ledger-command-errors") && contains(aws_codedeploy_deployment_group.lambda["projector"].alarm_configuration[0].alarms, "counter-ledger-projector-iterator-age")
+    error_message = "a function's deployment group watches its own alarms"
+  }
+
+  assert {
+    condition     = aws_sns_topic.alarms.name == "counter-ledger-alarms" && length(aws_sns_topic_subscription.alarm_email) == 0 && length(aws_cloudwatch_metric_alarm.lambda_errors) == length(aws_lambda_function.service) && length(aws_cloudwatch_metric_alarm.dynamodb_throttles) == 4
+    error_message = "the alarm topic always exists, with no subscription by default; every function and table has its alarms"
+  }
+}
+
+# An e-mail address for the alarms: one subscription to the topic.
+run "alarm_email" {
+  command = plan
+
+  variables {
+    alarm_email = "ops@example.com"
+  }
+
+  assert {
+    condition     = length(aws_sns_topic_subscription.alarm_email) == 1 && aws_sns_topic_subscription.alarm_email[0].protocol == "email" && aws_sns_topic_subscription.alarm_email[0].endpoint == "ops@example.com"
+    error_message = "alarm_email subscribes the address by e-mail"
+  }
+}
+
+run "alarm_email_must_be_an_address" {
+  command = plan
+
+  variables {
+    alarm_email = "ops"
+  }
+
+  expect_failures = [var.alarm_email]
 }
 
 # A custom domain: its certificate, SNI, the TLS 1.2 floor, and the API's CORS and the sign-in redirects follow it.

@@ -24,9 +24,9 @@ const PLUGIN_MIRROR_DIRECTORY = process.env.TF_PLUGIN_MIRROR ?? "/opt/tf-plugins
 const AWS_PROVIDER_DIRECTORY = join(PLUGIN_MIRROR_DIRECTORY, "registry.terraform.io", "hashicorp", "aws");
 /**
  * One Terraform command's bound: `init` from a local mirror takes seconds; `terraform test` plans the whole
- * configuration once per run block (four), up to a minute on a busy machine.
+ * configuration once per run block (six), up to two minutes on a busy machine.
  */
-const TERRAFORM_COMMAND_TIMEOUT_MS = 180_000;
+const TERRAFORM_COMMAND_TIMEOUT_MS = 300_000;
 
 function terraformOnPath(): string | undefined {
   for (const directory of (process.env.PATH ?? "").split(delimiter)) {

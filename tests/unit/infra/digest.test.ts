@@ -8,7 +8,8 @@ import { loadTerraform, single, type Terraform } from "../../support/terraform";
 
 const KEY = "${aws_kms_key.digest.arn}";
 const BUCKET_OBJECTS = "${aws_s3_bucket.digests.arn}/*";
-const DIGEST_LAMBDA = '${aws_lambda_function.service["digest"].arn}';
+/** The schedule runs the digest Lambda's `live` alias (infra/lambda.tf), which CodeDeploy moves. */
+const DIGEST_LAMBDA = '${aws_lambda_alias.live["digest"].arn}';
 
 let terraform: Terraform;
 beforeAll(async () => {

@@ -193,7 +193,8 @@ describe("the user pool (infra/identity.tf)", () => {
       single(pool.lambda_config, "lambda_config").pre_token_generation_config,
       "pre_token_generation_config",
     );
-    expect(trigger.lambda_arn).toBe('${aws_lambda_function.service["identity"].arn}');
+    // Its `live` alias, which CodeDeploy moves (infra/deploy.tf), never $LATEST.
+    expect(trigger.lambda_arn).toBe('${aws_lambda_alias.live["identity"].arn}');
     expect(trigger.lambda_version).toBe("V2_0");
     expect(LAMBDA_ENTRIES.find((entry) => entry.name === "identity")?.entryPath).toBe(
       "services/identity/handler.ts",
@@ -201,6 +202,7 @@ describe("the user pool (infra/identity.tf)", () => {
     const permission = terraform.resource("aws_lambda_permission", "cognito_pre_token_generation");
     expect(permission.principal).toBe("cognito-idp.amazonaws.com");
     expect(permission.function_name).toBe('${aws_lambda_function.service["identity"].function_name}');
+    expect(permission.qualifier).toBe('${aws_lambda_alias.live["identity"].name}');
     expect(permission.source_arn).toBe("${aws_cognito_user_pool.users.arn}");
     expect(terraform.resource("aws_cognito_user_group", "auditors").name).toBe(AUDITORS_GROUP);
   });

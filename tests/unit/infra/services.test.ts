@@ -101,7 +101,8 @@ describe("ledger stream → projector (infra/stream.tf)", () => {
   it("reads the ledger's stream into the projector, reporting item failures and bisecting failed batches", () => {
     const mapping = terraform.resource("aws_lambda_event_source_mapping", "projector");
     expect(mapping.event_source_arn).toBe("${aws_dynamodb_table.ledger.stream_arn}");
-    expect(mapping.function_name).toBe('${aws_lambda_function.service["projector"].arn}');
+    // The projector's `live` alias, which CodeDeploy moves (infra/deploy.tf), never $LATEST.
+    expect(mapping.function_name).toBe('${aws_lambda_alias.live["projector"].arn}');
     expect(mapping.function_response_types).toEqual(["ReportBatchItemFailures"]);
     expect(mapping.bisect_batch_on_function_error).toBe(true);
     expect(mapping.starting_position).toBe("TRIM_HORIZON");
@@ -145,7 +146,8 @@ describe("HTTP API (infra/api.tf)", () => {
     const integration = terraform.resource("aws_apigatewayv2_integration", "lambda");
     expect(integration.integration_type).toBe("AWS_PROXY");
     expect(integration.payload_format_version).toBe("2.0");
-    expect(integration.integration_uri).toBe("${aws_lambda_function.service[each.key].invoke_arn}");
+    // Each function's `live` alias, which CodeDeploy moves (infra/deploy.tf), never $LATEST.
+    expect(integration.integration_uri).toBe("${aws_lambda_alias.live[each.key].invoke_arn}");
   });
 
   it("the stage throttles every route with a bounded rate and burst", () => {
@@ -191,6 +193,7 @@ describe("HTTP API (infra/api.tf)", () => {
     const permission = terraform.resource("aws_lambda_permission", "api_command");
     expect(permission.principal).toBe("apigateway.amazonaws.com");
     expect(permission.source_arn).toBe("${aws_apigatewayv2_api.http.execution_arn}/*/POST/number");
+    expect(permission.qualifier).toBe('${aws_lambda_alias.live["command"].name}');
   });
 });
 
@@ -263,7 +266,7 @@ describe("web edge (infra/web.tf)", () => {
 });
 
 describe("alarms and outputs (infra/alarms.tf, infra/outputs.tf)", () => {
-  it("alarms watch command 5xx and throttles, projector errors, IteratorAge and the failure queue", () => {
+  it("alarms watch command 5xx, every function's errors and throttles, IteratorAge and the failure queue", () => {
     const alarms = Object.values(terraform.resourcesOfType("aws_cloudwatch_metric_alarm")).map(
       (alarm) =>
         `${String(alarm.namespace)} ${String(alarm.metric_name)} ${JSON.stringify(alarm.dimensions)}`,
@@ -271,8 +274,8 @@ describe("alarms and outputs (infra/alarms.tf, infra/outputs.tf)", () => {
     expect(alarms).toEqual(
       expect.arrayContaining([
         expect.stringMatching(/^AWS\/ApiGateway 5xx .*"Method":"POST".*"Resource":"\/number"/),
-        expect.stringMatching(/^AWS\/Lambda Throttles .*service\[\\"command\\"\]/),
-        expect.stringMatching(/^AWS\/Lambda Errors .*service\[\\"projector\\"\]/),
+        expect.stringMatching(/^AWS\/Lambda Throttles .*service\[each\.key\]/),
+        expect.stringMatching(/^AWS\/Lambda Errors .*service\[each\.key\]/),
         expect.stringMatching(/^AWS\/Lambda IteratorAge .*service\[\\"projector\\"\]/),
         expect.stringMatching(/^AWS\/SQS ApproximateNumberOfMessagesVisible .*projector_failures/),
       ]),
@@ -280,7 +283,7 @@ describe("alarms and outputs (infra/alarms.tf, infra/outputs.tf)", () => {
     for (const alarm of Object.values(terraform.resourcesOfType("aws_cloudwatch_metric_alarm"))) {
       expect(alarm.alarm_actions).toBe("${local.alarm_actions}");
     }
-    expect(terraform.variable("alarm_topic_arn").default).toBe("");
+    expect(terraform.variable("alarm_email").default).toBe("");
   });
 
   it("outputs the API URL and the site URL", () => {

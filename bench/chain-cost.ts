@@ -9,7 +9,7 @@ import { createCommandHandler } from "../services/command/handler";
 import type { LedgerConfig } from "../services/ledger/config";
 import { createDocumentClient } from "../services/ledger/storage/clients";
 import { verifyLedger } from "../services/ledger/storage/replay";
-import { createQueryHandler } from "../services/query/handler";
+import { createAuditHandler, createQueryHandler } from "../services/query/handler";
 import { percentile, runClosedLoopApart } from "./load";
 
 export interface ChainRun {
@@ -36,6 +36,7 @@ export async function runChainCost(options: {
     handlers: {
       command: createCommandHandler({ committer, config, log: () => undefined }),
       query: createQueryHandler({ client, config, log: () => undefined }),
+      audit: createAuditHandler({ client, config, log: () => undefined }),
     },
   });
   await new Promise<void>((resolveListen) => gateway.listen(0, "127.0.0.1", () => resolveListen()));

@@ -20,7 +20,7 @@ import { createDocumentClient } from "../services/ledger/storage/clients";
 import { MerkleStore } from "../services/ledger/storage/merkle";
 import { ensureTables } from "../local/bootstrap";
 import { tableNamesWithPrefix } from "../services/ledger/storage/tables";
-import { createQueryHandler } from "../services/query/handler";
+import { createReadHandler } from "../services/query/handler";
 import { eventProofSchema } from "../contract/schemas";
 import { LEDGER_ONLY_ENVIRONMENT } from "../testkit/claims";
 import { seedLedger } from "../testkit/seed-ledger";
@@ -143,7 +143,7 @@ export async function runProofBench(
       counterId: config.counterId,
       signer,
     });
-    const query = createQueryHandler({ client, config, log: () => undefined, digests });
+    const query = createReadHandler({ client, config, log: () => undefined, digests }, ["query", "audit"]);
     const provenVersion = Math.floor(events / 3);
     const key = `proof-${provenVersion}`;
     const answer = await query(proofRequest(key));

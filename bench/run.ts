@@ -39,7 +39,7 @@ import { projectedStateFromItem, stateEntryKey } from "../services/ledger/storag
 import { verifyLedger } from "../services/ledger/storage/replay";
 import { COUNTERS, tableDefinitions, tableNamesWithPrefix } from "../services/ledger/storage/tables";
 import { CreateTableCommand } from "@aws-sdk/client-dynamodb";
-import { createQueryHandler } from "../services/query/handler";
+import { createAuditHandler, createQueryHandler } from "../services/query/handler";
 import { createVerifyQuery } from "../services/query/verify";
 import { advanceCheckpoint } from "../services/ledger/storage/checkpoint";
 import { verifyReportSchema } from "../contract/schemas";
@@ -302,6 +302,7 @@ async function runSeed(endpoint: string, clients: number) {
     handlers: {
       command: createSeedCommandHandler(client, config),
       query: createQueryHandler({ client, config, log: () => undefined }),
+      audit: createAuditHandler({ client, config, log: () => undefined }),
     },
   });
   await new Promise<void>((resolveListen) => gateway.listen(0, "127.0.0.1", () => resolveListen()));

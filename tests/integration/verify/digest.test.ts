@@ -26,7 +26,7 @@ import { signDigest, type DigestSigner } from "../../../services/ledger/domain/d
 import { expectedEventIdOf, type LedgerEvent } from "../../../services/ledger/domain/event";
 import { acquireLease, readCheckpoint, releaseLease } from "../../../services/ledger/storage/checkpoint";
 import { COUNTERS, LEDGER } from "../../../services/ledger/storage/tables";
-import { createQueryHandler } from "../../../services/query/handler";
+import { createReadHandler } from "../../../services/query/handler";
 import { LEDGER_ONLY_ENVIRONMENT } from "../../../testkit/claims";
 import { httpEvent } from "../../support/fixtures";
 import { createTestStore, type TestStore } from "../../support/store";
@@ -343,7 +343,10 @@ function queryOf(counterId: string, signs = true) {
   const digests = signs
     ? createLedgerDigestSource({ client: store.client, tables: config.tables, counterId, signer })
     : undefined;
-  const handler = createQueryHandler({ client: store.client, config, log: () => undefined, digests });
+  const handler = createReadHandler({ client: store.client, config, log: () => undefined, digests }, [
+    "query",
+    "audit",
+  ]);
   return (digest?: string) =>
     handler(
       httpEvent({

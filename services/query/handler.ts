@@ -54,6 +54,8 @@ export interface QueryHandlerDependencies {
   readonly merkleChunkLeaves?: number;
   /** Called once a verification holds the counter's lease, before its replay (tests hold one there). */
   readonly onLeaseHeld?: () => Promise<void>;
+  /** Milliseconds from a verification's start to its replay's deadline (VERIFY_DEADLINE_MS); smaller in tests. */
+  readonly deadlineMs?: number;
 }
 
 /** The Lambdas whose routes a read handler answers: the query Lambda's, the audit Lambda's, or both. */

@@ -1,5 +1,6 @@
 // GET /number/verify (docs/api.md#get-numberverify): checks what the ledger gained since the counter's verify
-// checkpoint — at most VERIFY_EVENTS_PER_REQUEST_MAX events, the report saying how far it got — and reports
+// checkpoint — at most VERIFY_EVENTS_PER_REQUEST_MAX events, and no page after VERIFY_DEADLINE_MS, the report
+// saying how far it got — and reports
 // I1–I3 and I5 (services/ledger/storage/replay.ts); when that is sound, moves the checkpoint forward
 // (docs/architecture.md#checkpointed-verification). One verification per counter at a time: within this
 // execution environment a single flight, across Lambdas a lease (services/ledger/storage/checkpoint.ts); a
@@ -32,6 +33,14 @@ export const VERIFY_LEASE_MS = 30_000;
 export const VERIFY_LEASE_POLL_MS = 100;
 /** How long such a request waits for the first result before answering 503 (the Lambda's timeout is 29 s). */
 export const VERIFY_LEASE_WAIT_MS = 20_000;
+/**
+ * How long after a request's start its replay may read another page (infra/lambda.tf: the audit Lambda's
+ * timeout is 29 s). Past it the replay stops after its page and answers `more`, and the checkpoint moves to
+ * where it got, so the next request goes on from there: a slow store shortens a verification, it never ends
+ * one without an answer. What follows the last page — reading the aggregate, moving the checkpoint, giving
+ * the lease back — takes a few round trips.
+ */
+export const VERIFY_DEADLINE_MS = 20_000;
 
 export interface VerifyDependencies {
   readonly client: Pick<DynamoDBDocumentClient, "send">;
@@ -40,6 +49,8 @@ export interface VerifyDependencies {
   readonly sleep?: (milliseconds: number) => Promise<void>;
   /** Events checked per request (VERIFY_EVENTS_PER_REQUEST_MAX); smaller in tests. */
   readonly eventsMax?: number;
+  /** Milliseconds from a request's start to its replay's deadline (VERIFY_DEADLINE_MS); smaller in tests. */
+  readonly deadlineMs?: number;
   /** Called once the lease is held, before the replay (tests hold a verification there). */
   readonly onLeaseHeld?: () => Promise<void>;
 }
@@ -59,13 +70,16 @@ function lastResultOf(json: string | undefined): VerifyReport | undefined {
 }
 
 /** Checks after the checkpoint (the lease held), moves the checkpoint if that was sound, answers the report. */
-async function verifyAndAdvance(dependencies: VerifyDependencies): Promise<VerifyReport> {
+async function verifyAndAdvance(
+  dependencies: VerifyDependencies,
+  deadlineAtMs: number,
+): Promise<VerifyReport> {
   const { client, config } = dependencies;
   const clock = dependencies.clock ?? (() => new Date());
   const start = await readCheckpoint(client, config.tables, config.counterId);
   const { report, reached } = await verifyAfterCheckpoint(
     { client, tables: config.tables, counterId: config.counterId, bounds: config.bounds, clock },
-    { start, eventsMax: dependencies.eventsMax ?? VERIFY_EVENTS_PER_REQUEST_MAX },
+    { start, eventsMax: dependencies.eventsMax ?? VERIFY_EVENTS_PER_REQUEST_MAX, deadlineAtMs },
   );
   const verifiedAt = clock().toISOString();
   let checkpointVersion = start?.version ?? 0;
@@ -83,7 +97,10 @@ async function verifyAndAdvance(dependencies: VerifyDependencies): Promise<Verif
  * One verification under the counter's lease; if another holds it, its last result — or, before there is
  * any, the first one, waited for.
  */
-async function verifyUnderLease(dependencies: VerifyDependencies): Promise<VerifyReport> {
+async function verifyUnderLease(
+  dependencies: VerifyDependencies,
+  deadlineAtMs: number,
+): Promise<VerifyReport> {
   const { client, config } = dependencies;
   const clock = dependencies.clock ?? (() => new Date());
   const sleep = dependencies.sleep ?? sleepFor;
@@ -114,7 +131,7 @@ async function verifyUnderLease(dependencies: VerifyDependencies): Promise<Verif
   let report: VerifyReport | undefined;
   try {
     await dependencies.onLeaseHeld?.();
-    report = await verifyAndAdvance(dependencies);
+    report = await verifyAndAdvance(dependencies, deadlineAtMs);
     return report;
   } finally {
     const lastResult = report === undefined ? undefined : JSON.stringify(report);
@@ -133,7 +150,10 @@ export function createVerifyQuery(
       const body = last === undefined ? await running : { ...last, fromLastResult: true };
       return jsonResponse(200, body);
     }
-    const flight = verifyUnderLease(dependencies);
+    const flight = verifyUnderLease(
+      dependencies,
+      Date.now() + (dependencies.deadlineMs ?? VERIFY_DEADLINE_MS),
+    );
     running = flight;
     try {
       const body = await flight;

@@ -118,9 +118,7 @@ describe("the audit function (infra/lambda.tf, api.tf; docs/architecture.md#the-
 
   it("its concurrency is reserved and small (a variable of 1 or 2, by default the local gateway's limit); no other function reserves any", () => {
     const lambda = terraform.resource("aws_lambda_function", "service");
-    expect(lambda.reserved_concurrent_executions).toBe(
-      '${lookup(each.value, "reserved_concurrency", -1)}',
-    );
+    expect(lambda.reserved_concurrent_executions).toBe('${lookup(each.value, "reserved_concurrency", -1)}');
     const lambdas = asBlock(terraform.local("lambdas"), "lambdas");
     for (const [name, settings] of Object.entries(lambdas)) {
       const reserved = asBlock(settings, name).reserved_concurrency;

@@ -19,7 +19,15 @@ import { LEDGER, READ_MODEL } from "../../../services/ledger/storage/tables";
 import { createVerifyQuery, type VerifyDependencies } from "../../../services/query/verify";
 import { LEDGER_ONLY_ENVIRONMENT } from "../../../testkit/claims";
 import { createTestStore, type TestStore } from "../../support/store";
-import { eventOf, growCounter, LENGTH, soundCounter, updateLedgerEvent, versionsOf } from "./corruption";
+import {
+  eventOf,
+  growCounter,
+  LENGTH,
+  smallPagesClient,
+  soundCounter,
+  updateLedgerEvent,
+  versionsOf,
+} from "./corruption";
 
 let store: TestStore;
 
@@ -224,6 +232,42 @@ describe("a capped check", () => {
     const last = await handler.verify();
     expect(versionsOf(last, "aggregateValue")).toEqual([LENGTH]);
     expect(last.checkpointVersion).toBe(10);
+  });
+});
+
+describe("a check at its deadline", () => {
+  it("stops after the page it is on, says how far it got, and the next call goes on from there", async () => {
+    const { counterId } = await soundCounter(store, { prefix: "deadline" });
+    // Pages of 5 events, and a deadline already passed when the replay starts: it reads one page each call.
+    const verify = createVerifyQuery({
+      client: smallPagesClient(store, 5),
+      config: { ...store.config, counterId },
+      deadlineMs: 0,
+    });
+    const reports: VerifyReport[] = [];
+    for (let call = 0; call < 3; call++) {
+      const response = await verify();
+      expect(response.statusCode).toBe(200);
+      reports.push(JSON.parse(response.body ?? "") as VerifyReport);
+    }
+    expect(reports.map(({ checkedFrom, checkedTo, more }) => [checkedFrom, checkedTo, more])).toEqual([
+      [1, 5, true],
+      [6, 10, true],
+      [11, LENGTH, false],
+    ]);
+    expect(reports.map((report) => report.checkpointVersion)).toEqual([5, 10, LENGTH]);
+    // The audit entries beyond the page it stopped at are the next call's, not extra ones.
+    expect(reports.every((report) => report.ok && report.problems.length === 0)).toBe(true);
+  });
+
+  it("without a deadline reached, reads every page in one call", async () => {
+    const { counterId } = await soundCounter(store, { prefix: "deadline" });
+    const verify = createVerifyQuery({
+      client: smallPagesClient(store, 5),
+      config: { ...store.config, counterId },
+    });
+    const report = JSON.parse((await verify()).body ?? "") as VerifyReport;
+    expect(report).toMatchObject({ ok: true, checkedFrom: 1, checkedTo: LENGTH, more: false });
   });
 });
 

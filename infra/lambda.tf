@@ -73,7 +73,7 @@ resource "aws_lambda_function" "service" {
   memory_size      = each.value.memory_size_mb
   timeout          = each.value.timeout_seconds
   # Only the audit function reserves concurrency; -1 leaves the others on the account's unreserved pool.
-  reserved_concurrent_executions = lookup(each.value, "reserved_concurrency", -1)
+  reserved_concurrent_executions = try(each.value.reserved_concurrency, -1)
 
   environment {
     variables = local.lambda_environment

@@ -118,7 +118,7 @@ describe("the audit function (infra/lambda.tf, api.tf; docs/architecture.md#the-
 
   it("its concurrency is reserved and small (a variable of 1 or 2, by default the local gateway's limit); no other function reserves any", () => {
     const lambda = terraform.resource("aws_lambda_function", "service");
-    expect(lambda.reserved_concurrent_executions).toBe('${lookup(each.value, "reserved_concurrency", -1)}');
+    expect(lambda.reserved_concurrent_executions).toBe("${try(each.value.reserved_concurrency, -1)}");
     const lambdas = asBlock(terraform.local("lambdas"), "lambdas");
     for (const [name, settings] of Object.entries(lambdas)) {
       const reserved = asBlock(settings, name).reserved_concurrency;
@@ -129,6 +129,14 @@ describe("the audit function (infra/lambda.tf, api.tf; docs/architecture.md#the-
     expect(concurrency).toBeGreaterThanOrEqual(1);
     expect(concurrency).toBeLessThanOrEqual(2);
     expect(concurrency).toBe(AUDIT_CONCURRENCY_DEFAULT);
+    // The deploy role may set it on the project's functions (and nothing more of concurrency).
+    const functions = terraform
+      .policyStatements("deploy_infrastructure")
+      .find((statement) => statement.sid === "Functions");
+    expect(functions?.actions).toEqual(
+      expect.arrayContaining(["lambda:PutFunctionConcurrency", "lambda:DeleteFunctionConcurrency"]),
+    );
+    expect(functions?.resources).toEqual(["${local.arn_prefix.lambda}:function:${var.project}-*"]);
     const validation = single(terraform.variable("audit_reserved_concurrency").validation, "validation");
     expect(validation.condition).toBe("${contains([1, 2], var.audit_reserved_concurrency)}");
   });

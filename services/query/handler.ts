@@ -181,7 +181,7 @@ function unrouted(event: APIGatewayProxyEventV2, requestId: string): APIGatewayP
   return problemResponse("notFound", { requestId, detail: "There is nothing at this path." });
 }
 
-/** The route keys the given Lambdas serve (routes.ts), and `$default` with the query Lambda's. */
+/** The route keys the given Lambdas serve (routes.ts); `$default` is routeOf's to resolve. */
 function servedRoutes(functions: readonly ReadFunction[]): ReadonlySet<string> {
   const served = ROUTES.filter((route) => (functions as readonly LambdaName[]).includes(route.lambda));
   return new Set(served.map(routeKeyOf));

@@ -7,7 +7,7 @@ import { createCommandHandler } from "../services/command/handler";
 import type { LedgerConfig } from "../services/ledger/config";
 import { createDocumentClient } from "../services/ledger/storage/clients";
 import { verifyLedger } from "../services/ledger/storage/replay";
-import { createQueryHandler } from "../services/query/handler";
+import { createAuditHandler, createQueryHandler } from "../services/query/handler";
 import { percentile } from "./load";
 import { loadThroughGateway } from "./environment";
 
@@ -34,6 +34,7 @@ export async function runChainCost(options: {
   const handlers = {
     command: createCommandHandler({ committer, config, log: () => undefined }),
     query: createQueryHandler({ client, config, log: () => undefined }),
+    audit: createAuditHandler({ client, config, log: () => undefined }),
   };
   const load = await loadThroughGateway(handlers, clients, durationMs);
   const report = await verifyLedger({

@@ -19,7 +19,7 @@ import { loadLedgerConfig } from "../services/ledger/config";
 import { createDocumentClient } from "../services/ledger/storage/clients";
 import { MerkleStore } from "../services/ledger/storage/merkle";
 import { ensureTables } from "../local/bootstrap";
-import { createQueryHandler } from "../services/query/handler";
+import { createReadHandler } from "../services/query/handler";
 import { eventProofSchema } from "../contract/schemas";
 import { seedKeyOf, seedLedger } from "../testkit/seed-ledger";
 import { benchEnvironment } from "./environment";
@@ -133,7 +133,7 @@ export async function runProofBench(
       counterId: config.counterId,
       signer,
     });
-    const query = createQueryHandler({ client, config, log: () => undefined, digests });
+    const query = createReadHandler({ client, config, log: () => undefined, digests }, ["query", "audit"]);
     const provenVersion = Math.floor(events / 3);
     const key = seedKeyOf(provenVersion);
     const answer = await query(proofRequest(key));

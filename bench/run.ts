@@ -36,7 +36,7 @@ import { projectedStateFromItem, stateEntryKey } from "../services/ledger/storag
 import { verifyLedger } from "../services/ledger/storage/replay";
 import { COUNTERS, tableDefinitions, tableNamesWithPrefix } from "../services/ledger/storage/tables";
 import { CreateTableCommand } from "@aws-sdk/client-dynamodb";
-import { createQueryHandler } from "../services/query/handler";
+import { createAuditHandler, createQueryHandler } from "../services/query/handler";
 import { createVerifyQuery } from "../services/query/verify";
 import { advanceCheckpoint } from "../services/ledger/storage/checkpoint";
 import { verifyReportSchema } from "../contract/schemas";
@@ -289,6 +289,7 @@ async function runSeed(endpoint: string, clients: number) {
   const handlers = {
     command: createSeedCommandHandler(client, config),
     query: createQueryHandler({ client, config, log: () => undefined }),
+    audit: createAuditHandler({ client, config, log: () => undefined }),
   };
   const load = await loadThroughGateway(handlers, clients, durationMs);
   client.destroy();

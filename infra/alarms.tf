@@ -22,10 +22,9 @@ locals {
     Stage = aws_apigatewayv2_stage.default.name
   }
 
-  # Where verify's result is logged: the query function serves GET /number/verify today. When verify moves to a
-  # function of its own, point this at that function's log group.
-  verify_log_group = aws_cloudwatch_log_group.lambda["query"].name
-  # The phrases verify's handler is to log, one line per completed run (as the projector logs
+  # Where verify's result is logged: the audit function serves GET /number/verify (api.tf).
+  verify_log_group = aws_cloudwatch_log_group.lambda["audit"].name
+  # The phrases verify's handler logs (services/query/verify.ts), one line per completed run (as the projector logs
   # LEDGER_REWRITE_MESSAGE): a quoted term matches the phrase anywhere in a line, in the Text and the JSON log
   # formats alike, where a JSON filter on the `request` line would not match under the Text format.
   verify_passed_phrase     = "verify passed"
@@ -415,9 +414,9 @@ resource "aws_cloudwatch_metric_alarm" "ledger_rewritten" {
 
 # --- verify ---------------------------------------------------------------------------------------------------------
 
-# A completed verify run is to log one of two phrases (local.verify_*_phrase); these filters count them. The
-# handler does not log them yet, nor does anything run verify on a schedule: until both do, verify_not_run is
-# in alarm, truthfully (docs/runbook.md#alarms).
+# A completed verify run logs one of two phrases (local.verify_*_phrase); these filters count them. Nothing
+# runs verify on a schedule yet: until something does, verify_not_run is in alarm, truthfully
+# (docs/runbook.md#alarms).
 resource "aws_cloudwatch_log_metric_filter" "verify_passed" {
   name           = "${var.project}-verify-passed"
   log_group_name = local.verify_log_group

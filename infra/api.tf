@@ -1,6 +1,9 @@
 # The HTTP API of docs/api.md on API Gateway (HTTP API, payload format 2.0). The route table is
-# services/ledger/http/routes.ts `ROUTES` — the infra tests check that the keys below are the same. The query
-# Lambda also takes `$default`, where it answers 404 and 405 problems (docs/api.md#anything-else).
+# services/ledger/http/routes.ts `ROUTES` — the infra tests check that the keys and functions below are the
+# same. The query Lambda also takes `$default`, where it answers 404 and 405 problems
+# (docs/api.md#anything-else). The routes whose cost grows with the ledger — verification and the routes that
+# may fill the Merkle tree — go to the audit Lambda, whose reserved concurrency contains them
+# (docs/architecture.md#the-audit-function); each function refuses the other's routes.
 #
 # API Gateway HTTP APIs cannot have a WAF web ACL; the API's guard is the stage throttling below.
 
@@ -9,10 +12,10 @@ locals {
     "POST /number"                   = "command"
     "GET /number"                    = "query"
     "GET /number/events/{key}"       = "query"
-    "GET /number/events/{key}/proof" = "query"
+    "GET /number/events/{key}/proof" = "audit"
     "GET /number/history"            = "query"
-    "GET /number/verify"             = "query"
-    "GET /number/digest"             = "query"
+    "GET /number/verify"             = "audit"
+    "GET /number/digest"             = "audit"
     "GET /number/digest/keys"        = "query"
     "GET /health"                    = "query"
     "GET /openapi.json"              = "query"
@@ -56,7 +59,7 @@ resource "aws_apigatewayv2_api" "http" {
 }
 
 resource "aws_apigatewayv2_integration" "lambda" {
-  for_each = toset(["command", "query"])
+  for_each = toset(["command", "query", "audit"])
 
   api_id                 = aws_apigatewayv2_api.http.id
   integration_type       = "AWS_PROXY"
@@ -127,7 +130,8 @@ resource "aws_apigatewayv2_stage" "default" {
   }
 }
 
-# Only this API may invoke the functions (their `live` alias); the command only through its one route.
+# Only this API may invoke the functions (their `live` alias); the command only through its one route, the audit
+# function only through its three.
 resource "aws_lambda_permission" "api_command" {
   statement_id  = "AllowApiGatewayPostNumber"
   action        = "lambda:InvokeFunction"
@@ -144,4 +148,20 @@ resource "aws_lambda_permission" "api_query" {
   qualifier     = aws_lambda_alias.live["query"].name
   principal     = "apigateway.amazonaws.com"
   source_arn    = "${aws_apigatewayv2_api.http.execution_arn}/*/*"
+}
+
+resource "aws_lambda_permission" "api_audit" {
+  # `*` stands for the key in the source ARN of GET /number/events/{key}/proof.
+  for_each = {
+    VerifyRoute = "GET/number/verify"
+    ProofRoute  = "GET/number/events/*/proof"
+    DigestRoute = "GET/number/digest"
+  }
+
+  statement_id  = "AllowApiGateway${each.key}"
+  action        = "lambda:InvokeFunction"
+  function_name = aws_lambda_function.service["audit"].function_name
+  qualifier     = aws_lambda_alias.live["audit"].name
+  principal     = "apigateway.amazonaws.com"
+  source_arn    = "${aws_apigatewayv2_api.http.execution_arn}/*/${each.value}"
 }

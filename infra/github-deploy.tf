@@ -269,6 +269,9 @@ data "aws_iam_policy_document" "deploy_infrastructure" {
       "lambda:ListTags",
       "lambda:TagResource",
       "lambda:UntagResource",
+      # The audit function's reserved concurrency (lambda.tf): set, and removed if it ever is.
+      "lambda:PutFunctionConcurrency",
+      "lambda:DeleteFunctionConcurrency",
     ]
     resources = ["${local.arn_prefix.lambda}:function:${var.project}-*"]
   }

@@ -72,15 +72,60 @@ data "aws_iam_policy_document" "command" {
   }
 }
 
-# --- query: GET routes and $default -----------------------------------------------------------------
+# --- query: the cheap reads and $default ----------------------------------------------------------------
 
+# It reads and writes nothing else: the routes that replay the ledger or fill the Merkle tree, and with them
+# every write of derived data and every signature, are the audit function's (below).
 data "aws_iam_policy_document" "query" {
+  # The aggregate (GET /number, GET /health) and one ledger event by its id (GET /number/events/{key}).
   statement {
-    sid     = "ReadOnlyWhatItServes"
+    sid       = "ReadAggregateAndOneEvent"
+    effect    = "Allow"
+    actions   = ["dynamodb:GetItem"]
+    resources = [aws_dynamodb_table.counters.arn, aws_dynamodb_table.ledger.arn]
+  }
+
+  # GET /number/history: the projected state entry and the audit trail, a page at a time.
+  statement {
+    sid       = "ReadHistory"
+    effect    = "Allow"
+    actions   = ["dynamodb:GetItem", "dynamodb:Query"]
+    resources = [aws_dynamodb_table.read_model.arn]
+  }
+
+  # GET /number/digest/keys publishes the digest key's public half; signing is the audit function's.
+  statement {
+    sid       = "PublishDigestKey"
+    effect    = "Allow"
+    actions   = ["kms:GetPublicKey"]
+    resources = [aws_kms_key.digest.arn]
+  }
+
+  statement {
+    sid       = "WriteOwnLogs"
+    effect    = "Allow"
+    actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+    resources = ["${aws_cloudwatch_log_group.lambda["query"].arn}:*"]
+  }
+
+  statement {
+    sid       = "LedgerIsAppendOnly"
+    effect    = "Deny"
+    actions   = ["dynamodb:UpdateItem", "dynamodb:DeleteItem"]
+    resources = [aws_dynamodb_table.ledger.arn]
+  }
+}
+
+# --- audit: GET /number/verify, event proofs, GET /number/digest -------------------------------------------
+
+data "aws_iam_policy_document" "audit" {
+  statement {
+    sid     = "ReadWhatItChecks"
     effect  = "Allow"
     actions = ["dynamodb:GetItem", "dynamodb:Query"]
-    # The aggregate (GET /number), one ledger event (GET /number/events/{key}), the ledger in version order
-    # through the byVersion index (GET /number/verify), and the read model (history, verify).
+    # The aggregate (the head a replay ends at, a digest signs), one ledger event (a proof's), the ledger in
+    # version order through the byVersion index (the replay, the Merkle tree's leaves), and the read model (the
+    # audit trail and projected state verify checks, its checkpoint and lease).
     resources = [
       aws_dynamodb_table.counters.arn,
       aws_dynamodb_table.ledger.arn,
@@ -115,7 +160,8 @@ data "aws_iam_policy_document" "query" {
     }
   }
 
-  # GET /number/digest signs the head with the digest key, at most once per head (digest.tf).
+  # GET /number/digest signs the head with the digest key, at most once per head (digest.tf); a check against
+  # a digest verifies it with the public key.
   statement {
     sid       = "SignDigests"
     effect    = "Allow"
@@ -127,7 +173,7 @@ data "aws_iam_policy_document" "query" {
     sid       = "WriteOwnLogs"
     effect    = "Allow"
     actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
-    resources = ["${aws_cloudwatch_log_group.lambda["query"].arn}:*"]
+    resources = ["${aws_cloudwatch_log_group.lambda["audit"].arn}:*"]
   }
 
   statement {
@@ -213,6 +259,7 @@ locals {
   lambda_policies = {
     command   = data.aws_iam_policy_document.command.json
     query     = data.aws_iam_policy_document.query.json
+    audit     = data.aws_iam_policy_document.audit.json
     projector = data.aws_iam_policy_document.projector.json
     identity  = data.aws_iam_policy_document.identity.json
     # The scheduled digest (digest.tf): its policy document is there.
@@ -278,6 +325,7 @@ data "aws_iam_policy_document" "lambda_boundary" {
     resources = [
       "${aws_cloudwatch_log_group.lambda["command"].arn}:*",
       "${aws_cloudwatch_log_group.lambda["query"].arn}:*",
+      "${aws_cloudwatch_log_group.lambda["audit"].arn}:*",
       "${aws_cloudwatch_log_group.lambda["projector"].arn}:*",
       "${aws_cloudwatch_log_group.lambda["identity"].arn}:*",
       "${aws_cloudwatch_log_group.lambda["digest"].arn}:*",

@@ -10,9 +10,18 @@ locals {
     # 10 s: the conflict-retry budget is 2 s (services/ledger/domain/limits.ts COMMIT_RETRY_BUDGET_MS) plus a few
     # DynamoDB round trips with SDK retries; a hung call ends well before API Gateway's 30 s limit.
     command = { memory_size_mb = 512, timeout_seconds = 10 }
-    # 1024 MB, 29 s: GET /number/verify replays the whole ledger and is CPU-bound on decoding; 29 s is the
-    # most that API Gateway's 30 s integration timeout lets a client see an answer from.
-    query = { memory_size_mb = 1024, timeout_seconds = 29 }
+    # 512 MB, 10 s: GET /number and the other cheap reads are one or two DynamoDB reads each (a history page is
+    # one Query), dominated by SDK start-up on a cold start, as the command's; 10 s covers SDK retries, and a
+    # stuck read ends long before API Gateway's 30 s. The expensive routes are the audit function's.
+    query = { memory_size_mb = 512, timeout_seconds = 10 }
+    # 1024 MB, 29 s, at most var.audit_reserved_concurrency at once: GET /number/verify replays up to 20 000
+    # events after its checkpoint (or up to 100 000 against a digest) and is CPU-bound on decoding; the proof
+    # and digest routes may fill the Merkle tree for 5 s. 29 s is the most that API Gateway's 30 s integration
+    # timeout lets a client see an answer from, and the replay stops itself before it
+    # (docs/architecture.md#the-audit-function). Its reserved concurrency both guarantees it that many
+    # environments and caps it there, so no rate of these routes can take the account's concurrency from the
+    # query and command functions.
+    audit = { memory_size_mb = 1024, timeout_seconds = 29, reserved_concurrency = var.audit_reserved_concurrency }
     # 256 MB, 60 s: a batch is at most 100 records of two small writes each (about 2 s); the rest is room for
     # throttled writes. A timeout fails the batch, which is then bisected and retried (stream.tf).
     projector = { memory_size_mb = 256, timeout_seconds = 60 }
@@ -66,6 +75,8 @@ resource "aws_lambda_function" "service" {
   # Every change of code or configuration is a new numbered version; callers reach it only through the
   # `live` alias below, which CodeDeploy moves (deploy.tf).
   publish = true
+  # Only the audit function reserves concurrency; -1 leaves the others on the account's unreserved pool.
+  reserved_concurrent_executions = try(each.value.reserved_concurrency, -1)
 
   environment {
     variables = local.lambda_environment

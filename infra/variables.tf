@@ -75,6 +75,20 @@ variable "api_throttle_burst_requests" {
   default     = 200
 }
 
+variable "audit_reserved_concurrency" {
+  description = "Reserved concurrency of the audit Lambda (GET /number/verify, event proofs, GET /number/digest): how many run at once, at most."
+  type        = number
+  # Two: one verification and one proof or digest at a time; a third request is refused (API Gateway answers
+  # 500, docs/api.md#when-a-function-is-at-its-concurrency) rather than taking concurrency from GET /number.
+  # local/limits.ts AUDIT_CONCURRENCY_DEFAULT is the same number.
+  default = 2
+
+  validation {
+    condition     = contains([1, 2], var.audit_reserved_concurrency)
+    error_message = "audit_reserved_concurrency must be 1 or 2: the audit routes are contained, not scaled."
+  }
+}
+
 variable "certificate_arn" {
   description = "ACM certificate (in us-east-1) of the site's custom domain; empty serves the *.cloudfront.net name."
   type        = string

@@ -19,7 +19,11 @@ import { forbiddenResult, unauthorizedResult } from "../services/ledger/http/cal
 import { problemResponse } from "../services/ledger/http/problem";
 import { matchRoute, routeKeyOf, type LambdaName } from "../services/ledger/http/routes";
 import { TOKEN_ERRORS, type JwtAuthorizer } from "./authorizer";
-import { GATEWAY_BODY_BYTES_MAX, GATEWAY_CONNECTION_CHECK_INTERVAL_MS } from "./limits";
+import {
+  GATEWAY_BODY_BYTES_MAX,
+  GATEWAY_CONNECTION_CHECK_INTERVAL_MS,
+  LAMBDA_THROTTLED_RETRY_AFTER_SECONDS,
+} from "./limits";
 import { throttledDetail, type RequestThrottle } from "./throttle";
 
 export type HttpHandler = (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyStructuredResultV2>;
@@ -32,6 +36,11 @@ export interface GatewayOptions {
   readonly corsOrigins?: readonly string[];
   /** Stage throttling of API requests (local/throttle.ts); undefined never throttles. */
   readonly throttle?: RequestThrottle | undefined;
+  /**
+   * Requests each Lambda may serve at once, as its reserved concurrency on AWS (infra/lambda.tf); a request
+   * beyond it is answered as API Gateway answers a throttled Lambda. A Lambda not named has no limit here.
+   */
+  readonly concurrency?: Partial<Readonly<Record<LambdaName, number>>>;
   /** Shorter timeouts than the defaults below, for tests of slow clients. */
   readonly timeouts?: Partial<GatewayTimeouts>;
   /**
@@ -287,6 +296,37 @@ interface GatewayContext {
   readonly options: GatewayOptions;
   readonly corsOrigins: readonly string[];
   readonly serveStatic: StaticServer | undefined;
+  /** Requests each Lambda is serving now. */
+  readonly inFlight: Map<LambdaName, number>;
+}
+
+/**
+ * Calls a Lambda's handler as Lambda would: within its reserved concurrency, if it has one. Past it, Lambda
+ * refuses the invocation and API Gateway answers 500 (docs/api.md#when-a-function-is-at-its-concurrency);
+ * locally that 500 is a problem, with a Retry-After that API Gateway does not send.
+ */
+async function invoke(
+  context: GatewayContext,
+  lambda: LambdaName,
+  event: APIGatewayProxyEventV2,
+): Promise<APIGatewayProxyStructuredResultV2> {
+  const handler = context.options.handlers[lambda];
+  const limit = context.options.concurrency?.[lambda];
+  if (limit === undefined) return handler(event);
+  const busy = context.inFlight.get(lambda) ?? 0;
+  if (busy >= limit) {
+    return problemResponse("internal", {
+      requestId: event.requestContext.requestId,
+      detail: "The function behind this route is at its concurrency limit: retry after Retry-After.",
+      headers: { "Retry-After": String(LAMBDA_THROTTLED_RETRY_AFTER_SECONDS) },
+    });
+  }
+  context.inFlight.set(lambda, busy + 1);
+  try {
+    return await handler(event);
+  } finally {
+    context.inFlight.set(lambda, (context.inFlight.get(lambda) ?? 1) - 1);
+  }
 }
 
 /** Answers a CORS preflight from an allowed origin, and says whether it did. */
@@ -403,8 +443,9 @@ async function authorizationRefusal(
 }
 
 /**
- * One request, dispatched as API Gateway would: a route by its exact method and path, anything else (HEAD
- * included) to the query Lambda's `$default`. A GET or HEAD that matches no route may be a file of the web UI.
+ * One request, dispatched as API Gateway would: a route by its exact method and path to its Lambda (the audit
+ * routes to the audit Lambda, within its concurrency), anything else (HEAD included) to the query Lambda's
+ * `$default`. A GET or HEAD that matches no route may be a file of the web UI.
  */
 async function handleRequest(
   context: GatewayContext,
@@ -447,7 +488,7 @@ async function handleRequest(
   const routeKey = found === undefined ? "$default" : routeKeyOf(found.route);
   const event = toApiGatewayEvent(request, body, requestId, routeKey, found?.pathParameters);
   const refusal = await authorizationRefusal(context, request, event);
-  const result = refusal ?? (await context.options.handlers[lambda](event));
+  const result = refusal ?? (await invoke(context, lambda, event));
   send(response, result, requestId, cors);
 }
 
@@ -456,6 +497,7 @@ export function createGateway(options: GatewayOptions): Server {
     options,
     corsOrigins: options.corsOrigins ?? [],
     serveStatic: options.webRoot === undefined ? undefined : createStaticServer(options.webRoot),
+    inFlight: new Map(),
   };
   const timeouts: GatewayTimeouts = {
     headersTimeoutMs: HEADERS_TIMEOUT_MS,

@@ -42,6 +42,14 @@ export const THROTTLE_RATE_PER_SECOND_MAX = 1_000_000;
 export const THROTTLE_BURST_REQUESTS_MAX = 1_000_000;
 
 /**
+ * Requests the audit Lambda serves at once locally: infra/variables.tf `audit_reserved_concurrency`'s default
+ * (a test holds the two equal). Beyond it the gateway answers as API Gateway does for a throttled Lambda.
+ */
+export const AUDIT_CONCURRENCY_DEFAULT = 2;
+/** The Retry-After of that answer locally (API Gateway's own 500 carries none): about one verification. */
+export const LAMBDA_THROTTLED_RETRY_AFTER_SECONDS = 1;
+
+/**
  * How often the local gateway checks its connections against the header and request timeouts. Node's default
  * is 30 s, which would let a slow client hold a connection for up to 30 s past the header timeout.
  */

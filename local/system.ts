@@ -1,5 +1,5 @@
-// The whole system in one process, on an existing DynamoDB: the real command and query handlers behind the
-// local gateway, and the stream poller feeding the real projector. Used by `npm start` and by tests that need
+// The whole system in one process, on an existing DynamoDB: the real command, query and audit handlers behind
+// the local gateway, and the stream poller feeding the real projector. Used by `npm start` and by tests that need
 // the HTTP runtime. It does not start DynamoDB Local: main.ts does, and tests share one.
 
 import type { AddressInfo } from "node:net";
@@ -9,17 +9,19 @@ import { createCommandHandler } from "../services/command/handler";
 import { createDocumentClient } from "../services/ledger/storage/clients";
 import type { LedgerConfig } from "../services/ledger/config";
 import { createLogger } from "../services/ledger/log";
-import { createQueryHandler } from "../services/query/handler";
+import { createAuditHandler, createQueryHandler } from "../services/query/handler";
 import { createProjectorHandler } from "../services/projector/handler";
 import { createLedgerDigestSource, type DigestSource } from "../services/digest/digests";
 import { DIGESTS_FILE, loadDigestSigner, startDigestSchedule, type DigestSchedule } from "./digests";
 import { localSettingsOf, readLocalEnvironment, type LocalSettings } from "./config";
-import { createGateway, type MountedListener } from "./gateway";
+import { createGateway, type HttpHandler, type MountedListener } from "./gateway";
+import type { LambdaName } from "../services/ledger/http/routes";
 import { createJwtAuthorizer, TOKEN_ERRORS, type JwtAuthorizer } from "./authorizer";
 import { ISSUER_PATH, TOKEN_AUDIENCES } from "./identity/clients";
 import { startLocalIssuer, type LocalIssuer, type LocalIssuerOptions } from "./identity/issuer";
 import { UI_CONFIG_PATH, uiConfigListener } from "./identity/ui-config";
 import { startStreamPoller } from "./poller";
+import { AUDIT_CONCURRENCY_DEFAULT } from "./limits";
 import { createTokenBucket } from "./throttle";
 import { join } from "node:path";
 
@@ -43,6 +45,8 @@ export interface LocalSystemOptions {
    * write path alone, as on AWS, where the projector runs on its own compute against its own table.
    */
   readonly streamPoller?: boolean;
+  /** Called when GET /number/verify holds the counter's lease, before its replay (tests hold one there). */
+  readonly onVerifyLeaseHeld?: () => Promise<void>;
   /** Options of the local issuer (started when AUTH is on): a key rotation at start, the clock of rotation. */
   readonly identity?: Pick<LocalIssuerOptions, "now" | "rotateSigningKey">;
 }
@@ -164,6 +168,32 @@ function startPoller(
   });
 }
 
+/**
+ * The handlers of the three HTTP Lambdas, as on AWS: the command, the query Lambda's cheap reads, and the audit
+ * routes on their own handler (the gateway gives it the audit Lambda's reserved concurrency).
+ */
+function lambdaHandlers(parts: {
+  readonly client: DynamoDBDocumentClient;
+  readonly config: LedgerConfig;
+  readonly committer: Committer;
+  readonly environment: Readonly<Record<string, string | undefined>>;
+  readonly digests: DigestSource;
+  readonly onVerifyLeaseHeld: (() => Promise<void>) | undefined;
+}): Readonly<Record<LambdaName, HttpHandler>> {
+  const { client, config, committer, environment, digests } = parts;
+  return {
+    command: createCommandHandler({ committer, config, log: createLogger("command", environment) }),
+    query: createQueryHandler({ client, config, log: createLogger("query", environment), digests }),
+    audit: createAuditHandler({
+      client,
+      config,
+      log: createLogger("audit", environment),
+      digests,
+      onLeaseHeld: parts.onVerifyLeaseHeld,
+    }),
+  };
+}
+
 export async function startLocalSystem(options: LocalSystemOptions = {}): Promise<LocalSystem> {
   const environment = options.environment ?? process.env;
   const settings = localSettingsOf(readLocalEnvironment(environment));
@@ -178,15 +208,15 @@ export async function startLocalSystem(options: LocalSystemOptions = {}): Promis
     mounts: identity.mounts,
     authorizer: identity.authorizer,
     publicRead: config.auth.publicRead,
-    handlers: {
-      command: createCommandHandler({ committer, config, log: createLogger("command", environment) }),
-      query: createQueryHandler({
-        client,
-        config,
-        log: createLogger("query", environment),
-        digests: digestSchedule.source,
-      }),
-    },
+    handlers: lambdaHandlers({
+      client,
+      config,
+      committer,
+      environment,
+      digests: digestSchedule.source,
+      onVerifyLeaseHeld: options.onVerifyLeaseHeld,
+    }),
+    concurrency: { audit: AUDIT_CONCURRENCY_DEFAULT },
     webRoot: options.webRoot,
     corsOrigins: settings.corsOrigins,
     throttle: settings.throttle === undefined ? undefined : createTokenBucket(settings.throttle),

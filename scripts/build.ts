@@ -17,7 +17,7 @@ import { parseArgs } from "node:util";
 import { build as esbuild } from "esbuild";
 import { zipSync, type Zippable } from "fflate";
 
-export type LambdaName = "command" | "query" | "projector" | "identity" | "digest";
+export type LambdaName = "command" | "query" | "audit" | "projector" | "identity" | "digest";
 
 export interface LambdaEntry {
   readonly name: LambdaName;
@@ -29,6 +29,8 @@ export interface LambdaEntry {
 export const LAMBDA_ENTRIES: readonly LambdaEntry[] = [
   { name: "command", entryPath: "services/command/handler.ts" },
   { name: "query", entryPath: "services/query/handler.ts" },
+  // The audit routes (verify, event proofs, the digest) on their own function (infra/lambda.tf).
+  { name: "audit", entryPath: "services/audit/handler.ts" },
   { name: "projector", entryPath: "services/projector/handler.ts" },
   // Cognito's pre token generation trigger (infra/identity.tf).
   { name: "identity", entryPath: "services/identity/handler.ts" },

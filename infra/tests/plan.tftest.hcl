@@ -38,8 +38,18 @@ run "plan" {
   }
 
   assert {
-    condition     = toset(keys(aws_lambda_function.service)) == toset(["command", "query", "projector", "identity", "digest"])
+    condition     = toset(keys(aws_lambda_function.service)) == toset(["command", "query", "audit", "projector", "identity", "digest"])
     error_message = "one function per Lambda"
+  }
+
+  assert {
+    condition     = aws_lambda_function.service["audit"].reserved_concurrent_executions == 2 && aws_lambda_function.service["query"].reserved_concurrent_executions == -1 && aws_lambda_function.service["command"].reserved_concurrent_executions == -1
+    error_message = "the audit function reserves 2 by default; the query and command functions reserve none"
+  }
+
+  assert {
+    condition     = length(aws_lambda_permission.api_audit) == 3 && length(aws_iam_role.lambda) == 6
+    error_message = "API Gateway may invoke the audit function through its three routes; it has a role of its own"
   }
 
   assert {
@@ -167,4 +177,15 @@ run "certificate_outside_us_east_1_is_refused" {
   }
 
   expect_failures = [var.certificate_arn]
+}
+
+# The audit function's concurrency is contained, not scaled: 1 or 2, nothing else.
+run "audit_concurrency_is_small" {
+  command = plan
+
+  variables {
+    audit_reserved_concurrency = 10
+  }
+
+  expect_failures = [var.audit_reserved_concurrency]
 }

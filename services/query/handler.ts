@@ -1,8 +1,13 @@
-// The Lambda handler of the read routes (GET /number, /number/events/{key}, its /proof, /number/history,
-// /number/verify (with or without ?digest=), /number/digest, /number/digest/keys, /health, /openapi.json) and of API Gateway's `$default` route, which answers 404 and 405
-// for everything else. A thin adapter: route → caller checked (docs/api.md#access) → query → response.
-// It writes nothing but derived data of the read model (verify's checkpoint and lease, the Merkle tree's kept
-// subtrees), and reads nothing for a caller the route refuses.
+// The Lambda handlers of the read routes, two functions from one module (services/ledger/http/routes.ts says
+// which route is whose). The query Lambda: GET /number, /number/events/{key}, /number/history,
+// /number/digest/keys, /health, /openapi.json, and API Gateway's `$default` route, which answers 404 and 405
+// for everything else; it writes nothing. The audit Lambda (services/audit/handler.ts): GET /number/verify (with
+// or without ?digest=), /number/events/{key}/proof and /number/digest, the routes whose cost grows with the
+// ledger; it writes nothing but derived data of the read model (verify's checkpoint and lease, the Merkle
+// tree's kept subtrees). Each refuses the other's routes as it refuses an unknown one, so that a mis-wired
+// route cannot put a replay on the read path (docs/architecture.md#the-audit-function).
+// A thin adapter: route → caller checked (docs/api.md#access) → query → response; nothing is read for a
+// caller the route refuses.
 
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import type { EventView, Health, NumberView } from "../../contract/schemas";
@@ -15,7 +20,13 @@ import { refusalOutcome } from "../ledger/http/identity";
 import { problemResponse } from "../ledger/http/problem";
 import { createHttpHandler, type HttpHandler } from "../ledger/http/handler";
 import { headerOf, jsonResponse } from "../ledger/http/response";
-import { matchDefaultRoute, routeKeyOf } from "../ledger/http/routes";
+import {
+  DEFAULT_ROUTE_LAMBDA,
+  matchDefaultRoute,
+  ROUTES,
+  routeKeyOf,
+  type LambdaName,
+} from "../ledger/http/routes";
 import { IDEMPOTENCY_KEY_PATTERN } from "../ledger/domain/limits";
 import { createLogger, type Logger } from "../ledger/log";
 import { LedgerReader } from "../ledger/storage/store";
@@ -41,7 +52,14 @@ export interface QueryHandlerDependencies {
   readonly digests?: DigestSource;
   /** Leaves of the smallest kept Merkle subtree (MERKLE_CHUNK_LEAVES; smaller in tests). */
   readonly merkleChunkLeaves?: number;
+  /** Called once a verification holds the counter's lease, before its replay (tests hold one there). */
+  readonly onLeaseHeld?: () => Promise<void>;
+  /** Milliseconds from a verification's start to its replay's deadline (VERIFY_DEADLINE_MS); smaller in tests. */
+  readonly deadlineMs?: number;
 }
+
+/** The Lambdas whose routes a read handler answers: the query Lambda's, the audit Lambda's, or both. */
+export type ReadFunction = Exclude<LambdaName, "command">;
 
 interface QueryContext {
   readonly event: APIGatewayProxyEventV2;
@@ -138,11 +156,16 @@ function decodedParameters(
   return decoded;
 }
 
-/** The route key a request is answered as: its own, or for `$default` the read route its method and path name. */
+/**
+ * The route key a request is answered as: its own, or for `$default` the query Lambda's read route its method
+ * and path name (HEAD as GET). A route of another Lambda is never one of these.
+ */
 function routeOf(event: APIGatewayProxyEventV2): string {
   if (event.routeKey !== "$default") return event.routeKey;
   const match = matchDefaultRoute(event.requestContext.http.method, event.rawPath);
-  return match.kind === "found" && match.route.lambda === "query" ? routeKeyOf(match.route) : "$default";
+  return match.kind === "found" && match.route.lambda === DEFAULT_ROUTE_LAMBDA
+    ? routeKeyOf(match.route)
+    : "$default";
 }
 
 /** What `$default` answers for a path no read route serves: 405 with Allow for a known path, else 404. */
@@ -158,12 +181,30 @@ function unrouted(event: APIGatewayProxyEventV2, requestId: string): APIGatewayP
   return problemResponse("notFound", { requestId, detail: "There is nothing at this path." });
 }
 
-export function createQueryHandler(dependencies: QueryHandlerDependencies): QueryHandler {
-  const queries = createQueries(dependencies);
+/** The route keys the given Lambdas serve (routes.ts); `$default` is routeOf's to resolve. */
+function servedRoutes(functions: readonly ReadFunction[]): ReadonlySet<string> {
+  const served = ROUTES.filter((route) => (functions as readonly LambdaName[]).includes(route.lambda));
+  return new Set(served.map(routeKeyOf));
+}
+
+/**
+ * A read handler answering the routes of `functions` only: any other route that reaches it — a mis-wired
+ * route of the other function, a command — is answered as an unknown route is (404, or 405 with Allow),
+ * before anything is read. Its `$default` is the query Lambda's; on the audit Lambda alone it finds nothing.
+ */
+export function createReadHandler(
+  dependencies: QueryHandlerDependencies,
+  functions: readonly ReadFunction[],
+): QueryHandler {
+  const served = servedRoutes(functions);
+  const queries = Object.fromEntries(
+    Object.entries(createQueries(dependencies)).filter(([routeKey]) => served.has(routeKey)),
+  );
+  const name = functions.length === 1 ? functions[0]! : "query";
   const options = {
-    log: dependencies.log ?? createLogger("query"),
+    log: dependencies.log ?? createLogger(name),
     routeOf,
-    failureMessage: "query failed",
+    failureMessage: `${name} failed`,
     unavailableDetail: "The store is unavailable right now.",
   };
   return createHttpHandler(options, async (event, requestId) => {
@@ -172,6 +213,16 @@ export function createQueryHandler(dependencies: QueryHandlerDependencies): Quer
     const result = event.requestContext.http.method === "HEAD" ? withoutBody(answer.result) : answer.result;
     return { ...answer, result };
   });
+}
+
+/** The query Lambda's handler: the cheap reads and `$default`; the audit Lambda's routes are refused. */
+export function createQueryHandler(dependencies: QueryHandlerDependencies): QueryHandler {
+  return createReadHandler(dependencies, ["query"]);
+}
+
+/** The audit Lambda's handler: verification, event proofs and the digest; every other route is refused. */
+export function createAuditHandler(dependencies: QueryHandlerDependencies): QueryHandler {
+  return createReadHandler(dependencies, ["audit"]);
 }
 
 /**
@@ -187,7 +238,14 @@ async function answerOf(
 ): Promise<{ result: APIGatewayProxyStructuredResultV2; fields?: Record<string, string> }> {
   const routeKey = routeOf(event);
   const query = queries[routeKey];
-  if (query === undefined) return { result: unrouted(event, requestId) };
+  if (query === undefined) {
+    // A route API Gateway sent here by name that this function does not serve: mis-wired, said in the log.
+    const misrouted = event.routeKey !== "$default" && event.routeKey === routeKey;
+    return {
+      result: unrouted(event, requestId),
+      ...(misrouted ? { fields: { outcome: "notThisFunction" } } : {}),
+    };
+  }
   const access = authorize(event, routeKey, config.auth, requestId);
   if (access.kind === "refused") {
     return { result: access.result, fields: { outcome: refusalOutcome(access.result) } };
@@ -209,8 +267,6 @@ function withoutBody(result: APIGatewayProxyStructuredResultV2): APIGatewayProxy
   return rest;
 }
 
-let defaultHandler: QueryHandler | undefined;
-
 /** On AWS, digests are signed by the KMS key DIGEST_KMS_KEY_ID names (infra/digest.tf); none without it. */
 function kmsDigestSource(client: DynamoDBDocumentClient, config: LedgerConfig): DigestSource | undefined {
   const { kmsKeyId } = loadDigestConfig();
@@ -223,12 +279,23 @@ function kmsDigestSource(client: DynamoDBDocumentClient, config: LedgerConfig): 
   });
 }
 
-/** The Lambda entry point: configuration and clients are made once per execution environment. */
-export const handler: QueryHandler = async (event) => {
-  if (defaultHandler === undefined) {
-    const config = loadLedgerConfig();
-    const client = createDocumentClient(config);
-    defaultHandler = createQueryHandler({ client, config, digests: kmsDigestSource(client, config) });
-  }
-  return defaultHandler(event);
-};
+/**
+ * A Lambda entry point: configuration and clients are made once per execution environment, on the first
+ * request. `create` is createQueryHandler or createAuditHandler.
+ */
+export function lambdaEntryOf(
+  create: (dependencies: QueryHandlerDependencies) => QueryHandler,
+): QueryHandler {
+  let made: QueryHandler | undefined;
+  return async (event) => {
+    if (made === undefined) {
+      const config = loadLedgerConfig();
+      const client = createDocumentClient(config);
+      made = create({ client, config, digests: kmsDigestSource(client, config) });
+    }
+    return made(event);
+  };
+}
+
+/** The query Lambda's entry point (scripts/build.ts); the audit Lambda's is services/audit/handler.ts. */
+export const handler: QueryHandler = lambdaEntryOf(createQueryHandler);

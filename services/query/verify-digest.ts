@@ -4,7 +4,8 @@
 // replayed from the genesis to the digest's version and held to its hash there (I7: digestMismatch at the
 // digest's version, rolledBack when the ledger ends below it), beside I1–I3 and I5 on the way.
 //
-// Its cost is bounded: a digest above VERIFY_DIGEST_VERSION_MAX is a 422 that points to the CLI. It runs under
+// Its cost is bounded: a digest above VERIFY_DIGEST_VERSION_MAX is a 422 that points to the CLI, and a replay
+// that has not reached the digest's version by its deadline (VERIFY_DEADLINE_MS) stops and answers 503. It runs under
 // the counter's verify lease (services/ledger/storage/checkpoint.ts), so never beside another verification of
 // the counter — while one holds it, a 503 with Retry-After rather than a wait — and it neither moves the verify
 // checkpoint nor records its report as the last result: it is a check of its own, not the incremental one.
@@ -21,7 +22,7 @@ import { problemResponse } from "../ledger/http/problem";
 import { jsonResponse } from "../ledger/http/response";
 import { acquireLease, releaseLease } from "../ledger/storage/checkpoint";
 import { verifyAfterCheckpoint } from "../ledger/storage/replay";
-import { VERIFY_LEASE_MS } from "./verify";
+import { VERIFY_DEADLINE_MS, VERIFY_LEASE_MS } from "./verify";
 
 export interface DigestVerifyDependencies {
   readonly client: Pick<DynamoDBDocumentClient, "send">;
@@ -31,6 +32,8 @@ export interface DigestVerifyDependencies {
   readonly clock?: () => Date;
   /** Called once the lease is held, before the replay (tests hold a verification there). */
   readonly onLeaseHeld?: () => Promise<void>;
+  /** Milliseconds from a request's start to its replay's deadline (VERIFY_DEADLINE_MS); smaller in tests. */
+  readonly deadlineMs?: number;
 }
 
 type Result = APIGatewayProxyStructuredResultV2;
@@ -46,8 +49,9 @@ function retryAfterSeconds(expiresAtMs: number | undefined, nowMs: number): stri
 async function verifyUnderLease(
   dependencies: DigestVerifyDependencies,
   head: DigestHead,
-  requestId: string,
+  request: { readonly requestId: string; readonly deadlineAtMs: number },
 ): Promise<Result> {
+  const { requestId } = request;
   const { client, config } = dependencies;
   const clock = dependencies.clock ?? (() => new Date());
   const holder = randomUUID();
@@ -71,8 +75,18 @@ async function verifyUnderLease(
         clock,
         trustedHeads: [{ version: head.version, hash: head.hash, root: head.root }],
       },
-      { start: undefined, eventsMax: head.version },
+      { start: undefined, eventsMax: head.version, deadlineAtMs: request.deadlineAtMs },
     );
+    if (report.more && report.checkedTo < head.version) {
+      // Stopped at its deadline below the digest's version: no answer about the digest, and no half of one.
+      return problemResponse("unavailable", {
+        requestId,
+        detail:
+          `The check did not reach version ${head.version} within its time limit: retry, or verify against ` +
+          "the digest with npm run verify -- --digest.",
+        headers: { "Retry-After": String(Math.ceil(VERIFY_LEASE_MS / 1000)) },
+      });
+    }
     const body: VerifyReport = {
       ...report,
       verifiedAt: clock().toISOString(),
@@ -90,6 +104,7 @@ export function createDigestVerifyQuery(
   dependencies: DigestVerifyDependencies,
 ): (request: { readonly requestId: string; readonly digest: string }) => Promise<Result> {
   return async ({ requestId, digest }) => {
+    const deadlineAtMs = Date.now() + (dependencies.deadlineMs ?? VERIFY_DEADLINE_MS);
     const source = dependencies.digests;
     if (source === undefined) {
       return problemResponse("notFound", { requestId, detail: "This deployment signs no digests." });
@@ -112,6 +127,6 @@ export function createDigestVerifyQuery(
         extensions: { versionMax: VERIFY_DIGEST_VERSION_MAX },
       });
     }
-    return verifyUnderLease(dependencies, verified.head, requestId);
+    return verifyUnderLease(dependencies, verified.head, { requestId, deadlineAtMs });
   };
 }

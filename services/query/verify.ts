@@ -1,5 +1,6 @@
 // GET /number/verify (docs/api.md#get-numberverify): checks what the ledger gained since the counter's verify
-// checkpoint — at most VERIFY_EVENTS_PER_REQUEST_MAX events, the report saying how far it got — and reports
+// checkpoint — at most VERIFY_EVENTS_PER_REQUEST_MAX events, and no page after VERIFY_DEADLINE_MS, the report
+// saying how far it got — and reports
 // I1–I3 and I5 (services/ledger/storage/replay.ts); when that is sound, moves the checkpoint forward
 // (docs/architecture.md#checkpointed-verification). One verification per counter at a time: within this
 // execution environment a single flight, across Lambdas a lease (services/ledger/storage/checkpoint.ts); a
@@ -13,6 +14,7 @@ import { VERIFY_EVENTS_PER_REQUEST_MAX } from "../../contract/limits";
 import { verifyReportSchema, type VerifyReport } from "../../contract/schemas";
 import type { LedgerConfig } from "../ledger/config";
 import { jsonResponse } from "../ledger/http/response";
+import { createLogger, type Logger } from "../ledger/log";
 import {
   acquireLease,
   advanceCheckpoint,
@@ -32,6 +34,14 @@ export const VERIFY_LEASE_MS = 30_000;
 export const VERIFY_LEASE_POLL_MS = 100;
 /** How long such a request waits for the first result before answering 503 (the Lambda's timeout is 29 s). */
 export const VERIFY_LEASE_WAIT_MS = 20_000;
+/**
+ * How long after a request's start its replay may read another page (infra/lambda.tf: the audit Lambda's
+ * timeout is 29 s). Past it the replay stops after its page and answers `more`, and the checkpoint moves to
+ * where it got, so the next request goes on from there: a slow store shortens a verification, it never ends
+ * one without an answer. What follows the last page — reading the aggregate, moving the checkpoint, giving
+ * the lease back — takes a few round trips.
+ */
+export const VERIFY_DEADLINE_MS = 20_000;
 
 export interface VerifyDependencies {
   readonly client: Pick<DynamoDBDocumentClient, "send">;
@@ -40,8 +50,34 @@ export interface VerifyDependencies {
   readonly sleep?: (milliseconds: number) => Promise<void>;
   /** Events checked per request (VERIFY_EVENTS_PER_REQUEST_MAX); smaller in tests. */
   readonly eventsMax?: number;
+  /** Milliseconds from a request's start to its replay's deadline (VERIFY_DEADLINE_MS); smaller in tests. */
+  readonly deadlineMs?: number;
   /** Called once the lease is held, before the replay (tests hold a verification there). */
   readonly onLeaseHeld?: () => Promise<void>;
+  /** Where each completed verification's result is logged (the alarms of infra/alarms.tf read it). */
+  readonly log?: Logger;
+}
+
+/**
+ * The line every completed verification logs, by which infra/alarms.tf's metric filters count verifications
+ * (none for a day: "verify not run") and failures ("verify not ok"). A phrase, not a JSON field, so that the
+ * filters match under the Lambda's Text and JSON log formats alike.
+ */
+export const VERIFY_PASSED_MESSAGE = "verify passed";
+export const VERIFY_VIOLATIONS_MESSAGE = "verify found violations";
+
+function logResult(log: Logger, report: VerifyReport): void {
+  const fields = {
+    checkedFrom: report.checkedFrom,
+    checkedTo: report.checkedTo,
+    checkpointVersion: report.checkpointVersion,
+    durationMs: report.durationMs,
+  };
+  if (report.ok) log({ level: "info", message: VERIFY_PASSED_MESSAGE, ...fields });
+  else {
+    const problems = report.problems.length + (report.problemsOmitted ?? 0);
+    log({ level: "error", message: VERIFY_VIOLATIONS_MESSAGE, ...fields, problems });
+  }
 }
 
 const sleepFor = (milliseconds: number): Promise<void> =>
@@ -59,13 +95,16 @@ function lastResultOf(json: string | undefined): VerifyReport | undefined {
 }
 
 /** Checks after the checkpoint (the lease held), moves the checkpoint if that was sound, answers the report. */
-async function verifyAndAdvance(dependencies: VerifyDependencies): Promise<VerifyReport> {
+async function verifyAndAdvance(
+  dependencies: VerifyDependencies,
+  deadlineAtMs: number,
+): Promise<VerifyReport> {
   const { client, config } = dependencies;
   const clock = dependencies.clock ?? (() => new Date());
   const start = await readCheckpoint(client, config.tables, config.counterId);
   const { report, reached } = await verifyAfterCheckpoint(
     { client, tables: config.tables, counterId: config.counterId, bounds: config.bounds, clock },
-    { start, eventsMax: dependencies.eventsMax ?? VERIFY_EVENTS_PER_REQUEST_MAX },
+    { start, eventsMax: dependencies.eventsMax ?? VERIFY_EVENTS_PER_REQUEST_MAX, deadlineAtMs },
   );
   const verifiedAt = clock().toISOString();
   let checkpointVersion = start?.version ?? 0;
@@ -83,7 +122,10 @@ async function verifyAndAdvance(dependencies: VerifyDependencies): Promise<Verif
  * One verification under the counter's lease; if another holds it, its last result — or, before there is
  * any, the first one, waited for.
  */
-async function verifyUnderLease(dependencies: VerifyDependencies): Promise<VerifyReport> {
+async function verifyUnderLease(
+  dependencies: VerifyDependencies,
+  deadlineAtMs: number,
+): Promise<VerifyReport> {
   const { client, config } = dependencies;
   const clock = dependencies.clock ?? (() => new Date());
   const sleep = dependencies.sleep ?? sleepFor;
@@ -114,7 +156,7 @@ async function verifyUnderLease(dependencies: VerifyDependencies): Promise<Verif
   let report: VerifyReport | undefined;
   try {
     await dependencies.onLeaseHeld?.();
-    report = await verifyAndAdvance(dependencies);
+    report = await verifyAndAdvance(dependencies, deadlineAtMs);
     return report;
   } finally {
     const lastResult = report === undefined ? undefined : JSON.stringify(report);
@@ -127,17 +169,22 @@ export function createVerifyQuery(
 ): () => Promise<APIGatewayProxyStructuredResultV2> {
   let running: Promise<VerifyReport> | undefined;
   let last: VerifyReport | undefined;
+  const log = dependencies.log ?? createLogger("audit");
   return async () => {
     if (running !== undefined) {
       // This environment is verifying already: its last result if it has one, else the running one's.
       const body = last === undefined ? await running : { ...last, fromLastResult: true };
       return jsonResponse(200, body);
     }
-    const flight = verifyUnderLease(dependencies);
+    const flight = verifyUnderLease(
+      dependencies,
+      Date.now() + (dependencies.deadlineMs ?? VERIFY_DEADLINE_MS),
+    );
     running = flight;
     try {
       const body = await flight;
       last = body;
+      if (!body.fromLastResult) logResult(log, body);
       return jsonResponse(200, body);
     } finally {
       running = undefined;

@@ -18,7 +18,7 @@ import { createCommandHandler } from "../../services/command/handler";
 import { createLedgerDigestSource, type DigestSource } from "../../services/digest/digests";
 import type { DigestSigner } from "../../services/ledger/domain/digest";
 import { verifyDigest } from "../../services/ledger/domain/digest";
-import { createQueryHandler } from "../../services/query/handler";
+import { createReadHandler } from "../../services/query/handler";
 import { ALICE, withClaims } from "../../testkit/claims";
 import { commandEvent, httpEvent } from "../support/fixtures";
 import { createTestStore, type TestStore } from "../support/store";
@@ -56,7 +56,10 @@ describe("GET /number/digest and /number/digest/keys (the query handler, AUTH on
     const dataDirectory = mkdtempSync(join(tmpdir(), "digest-query-"));
     const signer = counting(loadDigestSigner(dataDirectory));
     const { client, config } = store;
-    const query = createQueryHandler({ client, config, log: () => undefined, digests: sourceOf(signer) });
+    const query = createReadHandler({ client, config, log: () => undefined, digests: sourceOf(signer) }, [
+      "query",
+      "audit",
+    ]);
     const command = createCommandHandler({
       committer: new Committer({ client, config }),
       config,
@@ -91,18 +94,24 @@ describe("GET /number/digest and /number/digest/keys (the query handler, AUTH on
   });
 
   it("answers 404 where the deployment signs no digests, and needs a token where PUBLIC_READ=false", async () => {
-    const query = createQueryHandler({ client: store.client, config: store.config, log: () => undefined });
+    const query = createReadHandler({ client: store.client, config: store.config, log: () => undefined }, [
+      "query",
+      "audit",
+    ]);
     const answer = await query(
       httpEvent({ method: "GET", path: "/number/digest", routeKey: "GET /number/digest" }),
     );
     expect(answer.statusCode).toBe(404);
     expect(answer.headers?.["Content-Type"]).toMatch(/^application\/problem\+json/);
-    const closed = createQueryHandler({
-      client: store.client,
-      config: { ...store.config, auth: { ...store.config.auth, publicRead: false } },
-      log: () => undefined,
-      digests: sourceOf(loadDigestSigner(mkdtempSync(join(tmpdir(), "digest-closed-")))),
-    });
+    const closed = createReadHandler(
+      {
+        client: store.client,
+        config: { ...store.config, auth: { ...store.config.auth, publicRead: false } },
+        log: () => undefined,
+        digests: sourceOf(loadDigestSigner(mkdtempSync(join(tmpdir(), "digest-closed-")))),
+      },
+      ["query", "audit"],
+    );
     const refused = await closed(
       httpEvent({ method: "GET", path: "/number/digest", routeKey: "GET /number/digest" }),
     );

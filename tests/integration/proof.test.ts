@@ -35,7 +35,7 @@ import {
   MerkleIncompleteError,
   MerkleStore,
 } from "../../services/ledger/storage/merkle";
-import { createQueryHandler, type QueryHandler } from "../../services/query/handler";
+import { createReadHandler, type QueryHandler } from "../../services/query/handler";
 import { ALICE, AUDREY, BOB, RITA, withClaims, type TestClaims } from "../../testkit/claims";
 import { commandEvent, httpEvent } from "../support/fixtures";
 import { createTestStore, type TestStore } from "../support/store";
@@ -61,13 +61,16 @@ async function ledgerWith(signer: DigestSigner): Promise<Ledger> {
     signer,
     merkleChunkLeaves: CHUNK,
   });
-  const query = createQueryHandler({
-    client,
-    config,
-    log: () => undefined,
-    digests,
-    merkleChunkLeaves: CHUNK,
-  });
+  const query = createReadHandler(
+    {
+      client,
+      config,
+      log: () => undefined,
+      digests,
+      merkleChunkLeaves: CHUNK,
+    },
+    ["query", "audit"],
+  );
   const handler = createCommandHandler({
     committer: new Committer({ client, config }),
     config,
@@ -324,19 +327,22 @@ describe("GET /number/events/{key}/proof", () => {
     });
     // A digest signed after (a new execution environment): its root commits to the changed subtree, which the
     // events below it do not hash to.
-    const fresh = createQueryHandler({
-      client,
-      config,
-      log: () => undefined,
-      merkleChunkLeaves: CHUNK,
-      digests: createLedgerDigestSource({
+    const fresh = createReadHandler(
+      {
         client,
-        tables: config.tables,
-        counterId: config.counterId,
-        signer,
+        config,
+        log: () => undefined,
         merkleChunkLeaves: CHUNK,
-      }),
-    });
+        digests: createLedgerDigestSource({
+          client,
+          tables: config.tables,
+          counterId: config.counterId,
+          signer,
+          merkleChunkLeaves: CHUNK,
+        }),
+      },
+      ["query", "audit"],
+    );
     for (const eventKey of ["p-1", "p-6"]) {
       const answer = await proofOf({ ...kept, query: fresh }, eventKey, ALICE);
       expect(answer.statusCode).toBe(200);
@@ -386,11 +392,14 @@ describe("who may have a proof, and bad parameters", () => {
     }
     expect((await proofOf(ledger, "no such key", ALICE)).statusCode).toBe(404);
     expect((await proofOf(ledger, "p-404", ALICE)).statusCode).toBe(404);
-    const unsigned = createQueryHandler({
-      client: ledger.store.client,
-      config: ledger.store.config,
-      log: () => undefined,
-    });
+    const unsigned = createReadHandler(
+      {
+        client: ledger.store.client,
+        config: ledger.store.config,
+        log: () => undefined,
+      },
+      ["query", "audit"],
+    );
     const answer = await proofOf({ ...ledger, query: unsigned }, "p-1", ALICE);
     expect(answer.statusCode).toBe(404);
     expect(json<{ detail: string }>(answer).detail).toBe("This deployment signs no digests.");
@@ -441,20 +450,23 @@ describe("the kept Merkle tree under a deadline (services/ledger/storage/merkle.
     const cold = await ledgerWith(signer);
     for (let index = 1; index <= 9; index += 1) await cold.command(ALICE, `c-${index}`);
     const { client, config } = cold.store;
-    const spent = createQueryHandler({
-      client,
-      config,
-      log: () => undefined,
-      merkleChunkLeaves: CHUNK,
-      digests: createLedgerDigestSource({
+    const spent = createReadHandler(
+      {
         client,
-        tables: config.tables,
-        counterId: config.counterId,
-        signer,
+        config,
+        log: () => undefined,
         merkleChunkLeaves: CHUNK,
-        rootBudgetMs: -1,
-      }),
-    });
+        digests: createLedgerDigestSource({
+          client,
+          tables: config.tables,
+          counterId: config.counterId,
+          signer,
+          merkleChunkLeaves: CHUNK,
+          rootBudgetMs: -1,
+        }),
+      },
+      ["query", "audit"],
+    );
     const digest = await spent(
       httpEvent({ method: "GET", path: "/number/digest", routeKey: "GET /number/digest" }),
     );

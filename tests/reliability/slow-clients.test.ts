@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createGateway } from "../../local/gateway";
 import { Committer } from "../../services/command/committer";
 import { createCommandHandler } from "../../services/command/handler";
-import { createQueryHandler } from "../../services/query/handler";
+import { createAuditHandler, createQueryHandler } from "../../services/query/handler";
 import { readLedger } from "../support/invariants";
 import { createTestStore, type TestStore } from "../support/store";
 import { byteByByte, sendRaw } from "./support/raw-http";
@@ -41,6 +41,7 @@ beforeAll(async () => {
         log: quiet,
       }),
       query: createQueryHandler({ client: store.client, config: store.config, log: quiet }),
+      audit: createAuditHandler({ client: store.client, config: store.config, log: quiet }),
     },
     timeouts: {
       headersTimeoutMs: HEADERS_TIMEOUT_MS,

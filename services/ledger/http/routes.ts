@@ -1,8 +1,15 @@
 // The route table of docs/api.md: which method and path go to which Lambda. One definition, used by the local
-// gateway to dispatch, by the query Lambda's `$default` route to answer 404 and 405, and checked against
-// the Terraform routes and openapi.json.
+// gateway to dispatch, by the query and audit Lambdas to refuse a route that is not theirs, by the query
+// Lambda's `$default` route to answer 404 and 405, and checked against the Terraform routes and openapi.json.
+//
+// The audit Lambda serves the routes whose cost grows with the ledger — verification (a replay) and the routes
+// that may fill the Merkle tree — on its own function with a small reserved concurrency, so that no rate of
+// them can starve the query Lambda that serves GET /number (docs/architecture.md#the-audit-function).
 
-export type LambdaName = "command" | "query";
+export type LambdaName = "command" | "query" | "audit";
+
+/** The Lambda behind API Gateway's `$default` route (and so behind every HEAD). */
+export const DEFAULT_ROUTE_LAMBDA: LambdaName = "query";
 
 export interface Route {
   readonly method: "GET" | "POST";
@@ -15,10 +22,10 @@ export const ROUTES: readonly Route[] = [
   { method: "GET", path: "/number", lambda: "query" },
   { method: "POST", path: "/number", lambda: "command" },
   { method: "GET", path: "/number/events/{key}", lambda: "query" },
-  { method: "GET", path: "/number/events/{key}/proof", lambda: "query" },
+  { method: "GET", path: "/number/events/{key}/proof", lambda: "audit" },
   { method: "GET", path: "/number/history", lambda: "query" },
-  { method: "GET", path: "/number/verify", lambda: "query" },
-  { method: "GET", path: "/number/digest", lambda: "query" },
+  { method: "GET", path: "/number/verify", lambda: "audit" },
+  { method: "GET", path: "/number/digest", lambda: "audit" },
   { method: "GET", path: "/number/digest/keys", lambda: "query" },
   { method: "GET", path: "/health", lambda: "query" },
   { method: "GET", path: "/openapi.json", lambda: "query" },
@@ -65,12 +72,22 @@ export function matchRoute(method: string, path: string): RouteMatch {
 
 /**
  * How the query Lambda answers what reaches its `$default` route: HEAD as the GET of the same path (RFC 9110
- * §9.3.2: the same status and headers, no body), and a 405's Allow naming HEAD wherever GET is allowed.
+ * §9.3.2: the same status and headers, no body), and a 405's Allow naming HEAD wherever GET is allowed — but
+ * only for the query Lambda's own GET routes: a HEAD of an audit route would run its replay on the read path,
+ * so it is a 405 that allows GET alone.
  */
 export function matchDefaultRoute(method: string, path: string): RouteMatch {
   const match = matchRoute(method === "HEAD" ? "GET" : method, path);
+  if (match.kind === "found") {
+    if (method !== "HEAD" || match.route.lambda === DEFAULT_ROUTE_LAMBDA) return match;
+    return { kind: "methodNotAllowed", allow: ["GET"] };
+  }
   if (match.kind !== "methodNotAllowed") return match;
-  const allow = match.allow.flatMap((allowed) => (allowed === "GET" ? ["GET", "HEAD"] : [allowed]));
+  const get = matchRoute("GET", path);
+  const headable = get.kind === "found" && get.route.lambda === DEFAULT_ROUTE_LAMBDA;
+  const allow = match.allow.flatMap((allowed) =>
+    allowed === "GET" && headable ? ["GET", "HEAD"] : [allowed],
+  );
   return { kind: "methodNotAllowed", allow };
 }
 

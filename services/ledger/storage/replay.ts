@@ -102,11 +102,16 @@ async function* pagesReadAhead(
   readPage: (startKey: Record<string, unknown> | undefined) => Promise<QueryPage>,
 ): AsyncGenerator<Page> {
   let pending: Promise<QueryPage> | undefined = readPage(undefined);
-  while (pending !== undefined) {
-    const page: QueryPage = await pending;
-    const startKey = page.LastEvaluatedKey;
-    pending = startKey === undefined ? undefined : readPage(startKey);
-    yield page.Items ?? [];
+  try {
+    while (pending !== undefined) {
+      const page: QueryPage = await pending;
+      const startKey = page.LastEvaluatedKey;
+      pending = startKey === undefined ? undefined : readPage(startKey);
+      yield page.Items ?? [];
+    }
+  } finally {
+    // A reader that stops early (a replay at its deadline) leaves the page read ahead: its failure is nobody's.
+    pending?.catch(() => undefined);
   }
 }
 
@@ -275,6 +280,12 @@ class AuditCursor {
   take(): void {
     this.head = undefined;
   }
+
+  /** Stops reading: a page read ahead is dropped, its failure with it. */
+  async close(): Promise<void> {
+    this.done = true;
+    await this.entries.return(undefined);
+  }
 }
 
 function entryVersionOf(entry: Record<string, unknown>): number {
@@ -338,16 +349,21 @@ interface FeedRange extends VersionRange {
   /** The events this replay expects, for the progress. */
   readonly expected: number;
   readonly segments: number;
+  /** Date.now() past which no further page is read; undefined reads to the end of the range. */
+  readonly deadlineAtMs?: number | undefined;
 }
 
-/** Feeds the check the ledger's versions in (after, through], each after the audit entries it joins. */
+/**
+ * Feeds the check the ledger's versions in (after, through], each after the audit entries it joins; answers
+ * whether it stopped at its deadline, after a whole page, before the end of the range.
+ */
 async function feedLedger(
   dependencies: VerificationDependencies,
   check: LedgerCheck,
   audit: AuditCursor,
   reach: ReachTracker,
   range: FeedRange,
-): Promise<void> {
+): Promise<boolean> {
   const { client, tables, counterId } = dependencies;
   const pages =
     range.segments > 1
@@ -372,7 +388,9 @@ async function feedLedger(
       reach.event(item, joined, check.head);
     }
     dependencies.onProgress?.({ eventsRead: check.events, eventsExpected: range.expected });
+    if (range.deadlineAtMs !== undefined && Date.now() >= range.deadlineAtMs) return true;
   }
+  return false;
 }
 
 /** What a replay that stopped at its cap did not check: the aggregate and the projected state's version. */
@@ -384,12 +402,19 @@ const CHECKED_ONLY_AT_THE_END: ReadonlySet<ProblemKind> = new Set([
 ]);
 
 /**
- * The report of a replay that stopped at its cap: the check was closed on its own last version, so what
- * that says about the aggregate is left out (the replay that reaches the aggregate checks it), and the
- * aggregate and the lag are the real ones.
+ * The report of a replay that stopped at its cap or its deadline: the check was closed on its own last
+ * version, so what that says about the aggregate is left out (the replay that reaches the aggregate checks
+ * it), and the aggregate and the lag are the real ones. Stopped at its deadline, it may also have ended below
+ * a digest's version, which is no rollback.
  */
-function partialReport(report: VerificationReport, aggregate: ReportedState): VerificationReport {
-  const problems = report.problems.filter((problem) => !CHECKED_ONLY_AT_THE_END.has(problem.kind));
+function partialReport(
+  report: VerificationReport,
+  aggregate: ReportedState,
+  cut: boolean,
+): VerificationReport {
+  const problems = report.problems.filter(
+    (problem) => !CHECKED_ONLY_AT_THE_END.has(problem.kind) && !(cut && problem.kind === "rolledBack"),
+  );
   return {
     ...report,
     ok: problems.length === 0 && report.problemsOmitted === 0,
@@ -406,11 +431,16 @@ function partialReport(report: VerificationReport, aggregate: ReportedState): Ve
  * Replays the ledger after `start` (from the genesis without one), at most `eventsMax` events, and checks
  * I1–I3 and I5. The aggregate is read after the ledger (so every event read was committed before it), and the
  * tail is read again up to the aggregate's version when the index had not caught up: a sound ledger read
- * during traffic is reported sound.
+ * during traffic is reported sound. With `deadlineAtMs` it reads no page after that time (Date.now()): it
+ * stops after the page it is on and reports `more`, as at its cap, so that a request ends inside its budget.
  */
 export async function verifyAfterCheckpoint(
   dependencies: VerificationDependencies,
-  options: { readonly start: VerifyCheckpoint | undefined; readonly eventsMax: number },
+  options: {
+    readonly start: VerifyCheckpoint | undefined;
+    readonly eventsMax: number;
+    readonly deadlineAtMs?: number | undefined;
+  },
 ): Promise<IncrementalVerification> {
   const startedAtMs = Date.now();
   const { client, tables, counterId, bounds, start } = { ...dependencies, ...options };
@@ -435,10 +465,11 @@ export async function verifyAfterCheckpoint(
   const audit = new AuditCursor(auditEntries(dependencies, { after, through, plannedThrough }, segments));
   const reach = new ReachTracker(start);
   const expected = Math.max(0, Math.min(plannedThrough, through) - after);
-  await feedLedger(dependencies, check, audit, reach, { after, through, plannedThrough, expected, segments });
+  const range = { after, through, plannedThrough, expected, segments, deadlineAtMs: options.deadlineAtMs };
+  const cut = await feedLedger(dependencies, check, audit, reach, range);
   const aggregateItem = await readItem(client, tables.counters, aggregateKey);
   const aggregate = storedStateOf(aggregateItem, bounds).state;
-  const more = aggregate.version > through;
+  const more = aggregate.version > (cut ? check.lastVersion : through);
   const aggregateVersion = check.aggregate(more ? { value: 0, version: check.lastVersion } : aggregateItem);
   for (let read = 1; check.lastVersion < aggregateVersion && read <= VERIFY_TAIL_READS_MAX; read++) {
     await sleep(VERIFY_TAIL_PAUSE_MS);
@@ -453,11 +484,14 @@ export async function verifyAfterCheckpoint(
   }
   check.endLedger();
   for (let entry = await audit.peek(); entry !== undefined; entry = await audit.peek()) {
+    // Stopped at its deadline, the audit entries beyond the last event read are the next replay's.
+    if (cut && more && entryVersionOf(entry) > check.lastVersion) break;
     audit.take();
     check.auditEntry(entryVersionOf(entry), entry);
   }
+  await audit.close();
   const whole = check.report(Date.now() - startedAtMs);
-  const report = more ? partialReport(whole, aggregate) : whole;
+  const report = more ? partialReport(whole, aggregate, cut) : whole;
   return {
     report: { ...report, checkedFrom: after + 1, checkedTo: check.lastVersion, more },
     reached: report.ok ? reach.reached : undefined,

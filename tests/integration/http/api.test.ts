@@ -198,7 +198,6 @@ describe("HEAD wherever GET is answered", () => {
     ["/health", 200],
     ["/openapi.json", 200],
     ["/number/history?limit=1", 200],
-    ["/number/verify", 200],
     ["/number/events/head-1", 200],
     ["/number/events/nobody", 404],
     ["/nowhere", 404],
@@ -220,6 +219,18 @@ describe("HEAD wherever GET is answered", () => {
     expect(head.status).toBe(304);
     expect(head.headers.get("etag")).toBe(etag);
   });
+
+  it.each(["/number/verify", "/number/digest", "/number/events/head-1/proof"])(
+    "HEAD %s, an audit route, is a 405 allowing GET alone: the function that answers HEAD does not run it",
+    async (path) => {
+      const head = await fetch(`${system.url}${path}`, { method: "HEAD" });
+      expect(head.status).toBe(405);
+      expect(head.headers.get("allow")).toBe("GET");
+      const wrong = await fetch(`${system.url}${path}`, { method: "DELETE" });
+      expect(wrong.headers.get("allow")).toBe("GET");
+      await expectProblem(wrong, 405, "method-not-allowed");
+    },
+  );
 
   it("a path that answers GET names HEAD in Allow for a wrong method", async () => {
     const wrong = await fetch(`${system.url}/health`, { method: "POST" });

@@ -27,7 +27,7 @@ import {
   type LambdaName,
 } from "../../../scripts/build";
 import { eventIdOf } from "../../../services/ledger/domain/event";
-import { ALICE, actorOfClaims, withClaims } from "../../../testkit/claims";
+import { ALICE, AUDREY, actorOfClaims, withClaims } from "../../../testkit/claims";
 import { FIXTURES_DIRECTORY, commandEvent, httpEvent, readFixture } from "../../support/fixtures";
 import { createTestStore, type TestStore } from "../../support/store";
 import { readZip } from "./zip-reader";
@@ -203,6 +203,21 @@ describe("bundles answer real AWS events", () => {
     const unknown = await query(httpEvent({ method: "GET", path: "/nowhere", routeKey: "$default" }));
     expect(unknown.statusCode).toBe(404);
     expect(contentTypeOf(unknown)).toMatch(/^application\/problem\+json/);
+  });
+
+  it("audit: GET /number/verify replays that ledger; the audit bundle refuses GET /number, the query bundle the verification", async () => {
+    const audit = handlerOf<HttpHandler>("audit");
+    const verify = await audit(withClaims(httpEvent({ method: "GET", path: "/number/verify" }), AUDREY));
+    expect(verify.statusCode, verify.body).toBe(200);
+    expect(jsonBody(verify)).toMatchObject({ aggregate: { value: 1, version: 1 }, checkedTo: 1 });
+
+    const number = await audit(httpEvent({ method: "GET", path: "/number" }));
+    expect(number.statusCode).toBe(404);
+    const misrouted = await handlerOf<HttpHandler>("query")(
+      withClaims(httpEvent({ method: "GET", path: "/number/verify" }), AUDREY),
+    );
+    expect(misrouted.statusCode).toBe(404);
+    expect(contentTypeOf(misrouted)).toMatch(/^application\/problem\+json/);
   });
 
   it("projector: the stream record of that ledger event projects it into the read model", async () => {

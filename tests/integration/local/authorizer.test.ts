@@ -103,7 +103,7 @@ async function startGateway(issuer: TestIssuer, publicRead = true): Promise<Harn
   };
   const harness: Harness = { url: "", events, clock: undefined, server: undefined as unknown as Server };
   const server = createGateway({
-    handlers: { command: record, query: record },
+    handlers: { command: record, query: record, audit: record },
     authorizer: createJwtAuthorizer({
       issuer: issuer.url,
       audiences: [WEB_CLIENT, CLI_CLIENT],

@@ -16,10 +16,24 @@ import {
 } from "../../../services/ledger/storage/checkpoint";
 import { verifyLedger } from "../../../services/ledger/storage/replay";
 import { LEDGER, READ_MODEL } from "../../../services/ledger/storage/tables";
-import { createVerifyQuery, type VerifyDependencies } from "../../../services/query/verify";
+import {
+  createVerifyQuery,
+  VERIFY_PASSED_MESSAGE,
+  VERIFY_VIOLATIONS_MESSAGE,
+  type VerifyDependencies,
+} from "../../../services/query/verify";
+import type { LogLine } from "../../../services/ledger/log";
 import { LEDGER_ONLY_ENVIRONMENT } from "../../../testkit/claims";
 import { createTestStore, type TestStore } from "../../support/store";
-import { eventOf, growCounter, LENGTH, soundCounter, updateLedgerEvent, versionsOf } from "./corruption";
+import {
+  eventOf,
+  growCounter,
+  LENGTH,
+  smallPagesClient,
+  soundCounter,
+  updateLedgerEvent,
+  versionsOf,
+} from "./corruption";
 
 let store: TestStore;
 
@@ -93,6 +107,23 @@ function fullReplay(counterId: string) {
 }
 
 describe("the verify checkpoint", () => {
+  it("logs each completed verification by the phrase the alarms count: passed, or violations at error", async () => {
+    const lines: LogLine[] = [];
+    const log = (line: LogLine): void => void lines.push(line);
+    const sound = await soundCounter(store, { prefix: "checkpoint-log" });
+    await handlerFor(sound.counterId, { log }).verify();
+    expect(lines).toEqual([
+      expect.objectContaining({ level: "info", message: VERIFY_PASSED_MESSAGE, checkedTo: LENGTH }),
+    ]);
+    const broken = await soundCounter(store, { prefix: "checkpoint-log-broken" });
+    await updateLedgerEvent(store, eventOf(broken.events, 3), { delta: -1 });
+    await handlerFor(broken.counterId, { log }).verify();
+    expect(lines.slice(1)).toEqual([
+      expect.objectContaining({ level: "error", message: VERIFY_VIOLATIONS_MESSAGE }),
+    ]);
+    expect(lines[1]!.problems).toBeGreaterThan(0);
+  });
+
   it("moves after a sound check to the last version, with its value, sum and event", async () => {
     const { counterId, events } = await soundCounter(store, { prefix: "checkpoint" });
     expect(await readCheckpoint(store.client, store.config.tables, counterId)).toBeUndefined();
@@ -224,6 +255,42 @@ describe("a capped check", () => {
     const last = await handler.verify();
     expect(versionsOf(last, "aggregateValue")).toEqual([LENGTH]);
     expect(last.checkpointVersion).toBe(10);
+  });
+});
+
+describe("a check at its deadline", () => {
+  it("stops after the page it is on, says how far it got, and the next call goes on from there", async () => {
+    const { counterId } = await soundCounter(store, { prefix: "deadline" });
+    // Pages of 5 events, and a deadline already passed when the replay starts: it reads one page each call.
+    const verify = createVerifyQuery({
+      client: smallPagesClient(store, 5),
+      config: { ...store.config, counterId },
+      deadlineMs: 0,
+    });
+    const reports: VerifyReport[] = [];
+    for (let call = 0; call < 3; call++) {
+      const response = await verify();
+      expect(response.statusCode).toBe(200);
+      reports.push(JSON.parse(response.body ?? "") as VerifyReport);
+    }
+    expect(reports.map(({ checkedFrom, checkedTo, more }) => [checkedFrom, checkedTo, more])).toEqual([
+      [1, 5, true],
+      [6, 10, true],
+      [11, LENGTH, false],
+    ]);
+    expect(reports.map((report) => report.checkpointVersion)).toEqual([5, 10, LENGTH]);
+    // The audit entries beyond the page it stopped at are the next call's, not extra ones.
+    expect(reports.every((report) => report.ok && report.problems.length === 0)).toBe(true);
+  });
+
+  it("without a deadline reached, reads every page in one call", async () => {
+    const { counterId } = await soundCounter(store, { prefix: "deadline" });
+    const verify = createVerifyQuery({
+      client: smallPagesClient(store, 5),
+      config: { ...store.config, counterId },
+    });
+    const report = JSON.parse((await verify()).body ?? "") as VerifyReport;
+    expect(report).toMatchObject({ ok: true, checkedFrom: 1, checkedTo: LENGTH, more: false });
   });
 });
 

@@ -2,7 +2,13 @@
 // corruption named with its version), checkpoint.test.ts (before and after the API's checkpoint) and
 // segments.test.ts (the parallel replay against the sequential one). Everything is written into DynamoDB Local.
 
-import { DeleteCommand, PutCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import {
+  DeleteCommand,
+  PutCommand,
+  QueryCommand,
+  UpdateCommand,
+  type DynamoDBDocumentClient,
+} from "@aws-sdk/lib-dynamodb";
 import { expect } from "vitest";
 import type { Action } from "../../../services/ledger/domain/decider";
 import type { LedgerEvent } from "../../../services/ledger/domain/event";
@@ -147,3 +153,19 @@ export const CORRUPTIONS: Readonly<Record<string, Corruption>> = {
   "an unreadable event": (store, _, events) =>
     updateLedgerEvent(store, eventOf(events, 5), { delta: "one", at: "yesterday" }),
 };
+
+/**
+ * The store's client with the replay's pages of the ledger made `pageEvents` long (the byVersion Query's Limit,
+ * 1 000 in the service): a short ledger then takes several pages, so a replay can stop between two of them.
+ * DynamoDB Local answers every read; only the page size differs.
+ */
+export function smallPagesClient(store: TestStore, pageEvents: number): Pick<DynamoDBDocumentClient, "send"> {
+  return {
+    send: ((command: unknown) => {
+      if (command instanceof QueryCommand && command.input.IndexName === LEDGER.byVersionIndex.name) {
+        command.input.Limit = pageEvents;
+      }
+      return store.client.send(command as QueryCommand);
+    }) as DynamoDBDocumentClient["send"],
+  };
+}

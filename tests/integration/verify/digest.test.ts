@@ -26,11 +26,11 @@ import { signDigest, type DigestSigner } from "../../../services/ledger/domain/d
 import { expectedEventIdOf, type LedgerEvent } from "../../../services/ledger/domain/event";
 import { acquireLease, readCheckpoint, releaseLease } from "../../../services/ledger/storage/checkpoint";
 import { COUNTERS, LEDGER } from "../../../services/ledger/storage/tables";
-import { createQueryHandler } from "../../../services/query/handler";
+import { createAuditHandler } from "../../../services/query/handler";
 import { LEDGER_ONLY_ENVIRONMENT } from "../../../testkit/claims";
 import { httpEvent } from "../../support/fixtures";
 import { createTestStore, type TestStore } from "../../support/store";
-import { soundCounter } from "./corruption";
+import { smallPagesClient, soundCounter } from "./corruption";
 
 const run = promisify(execFile);
 const tsx = resolve("node_modules/.bin/tsx");
@@ -337,13 +337,30 @@ function json(result: APIGatewayProxyStructuredResultV2): Record<string, unknown
   return JSON.parse(result.body ?? "null") as Record<string, unknown>;
 }
 
-/** The query handler of a deployment of `counterId` whose digests `signer` signs (or that signs none). */
-function queryOf(counterId: string, signs = true) {
+/**
+ * The audit handler of a deployment of `counterId` whose digests `signer` signs (or that signs none); `replay`
+ * gives its verification small ledger pages and a deadline.
+ */
+function queryOf(
+  counterId: string,
+  signs = true,
+  replay: { readonly pageEvents?: number; readonly deadlineMs?: number } = {},
+) {
   const config = { ...store.config, counterId };
   const digests = signs
     ? createLedgerDigestSource({ client: store.client, tables: config.tables, counterId, signer })
     : undefined;
-  const handler = createQueryHandler({ client: store.client, config, log: () => undefined, digests });
+  const client =
+    replay.pageEvents === undefined
+      ? store.client
+      : (smallPagesClient(store, replay.pageEvents) as typeof store.client);
+  const handler = createAuditHandler({
+    client,
+    config,
+    log: () => undefined,
+    digests,
+    deadlineMs: replay.deadlineMs,
+  });
   return (digest?: string) =>
     handler(
       httpEvent({
@@ -355,7 +372,7 @@ function queryOf(counterId: string, signs = true) {
     );
 }
 
-describe("GET /number/verify?digest= (the query handler)", () => {
+describe("GET /number/verify?digest= (the audit handler)", () => {
   it("proves a sound ledger to the digest's version, and finds a rewrite, leaving the checkpoint where it was", async () => {
     const { counterId, events } = await counter(true);
     const verify = queryOf(counterId);
@@ -436,5 +453,20 @@ describe("GET /number/verify?digest= (the query handler)", () => {
     expect(Number(busy.headers?.["Retry-After"])).toBeGreaterThanOrEqual(1);
     await releaseLease(store.client, store.config.tables, counterId, { holder, lastResult: undefined });
     expect((await queryOf(counterId)(digest)).statusCode).toBe(200);
+  });
+
+  it("answers 503 with Retry-After, and no report, when its deadline comes before the digest's version", async () => {
+    const { counterId, events } = await counter();
+    const { digest } = await savedDigest(counterId, events);
+    // Pages of 4 events and a deadline already passed: the replay stops at version 4, below the digest's.
+    const cut = await queryOf(counterId, true, { pageEvents: 4, deadlineMs: 0 })(digest);
+    expect(cut.statusCode).toBe(503);
+    expect(json(cut)).toMatchObject({ status: 503 });
+    expect(String(json(cut).detail)).toContain(`did not reach version ${SIGNED}`);
+    expect(Number(cut.headers?.["Retry-After"])).toBeGreaterThanOrEqual(1);
+    // The lease was given back, and with time the same check proves the digest.
+    const whole = await queryOf(counterId, true, { pageEvents: 4 })(digest);
+    expect(whole.statusCode).toBe(200);
+    expect(json(whole)).toMatchObject({ ok: true, checkedTo: SIGNED, digestVersion: SIGNED });
   });
 });

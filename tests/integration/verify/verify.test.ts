@@ -21,7 +21,7 @@ import { auditEntryKey } from "../../../services/ledger/storage/read-model";
 import { verifyLedger } from "../../../services/ledger/storage/replay";
 import { type VerificationReport } from "../../../services/ledger/domain/verification";
 import { COUNTERS, LEDGER } from "../../../services/ledger/storage/tables";
-import { createQueryHandler } from "../../../services/query/handler";
+import { createReadHandler } from "../../../services/query/handler";
 import { httpEvent } from "../../support/fixtures";
 import { createTestStore, type TestStore } from "../../support/store";
 import {
@@ -245,11 +245,14 @@ describe("verification of a corrupted ledger names each violation and its versio
 describe("the report outside the library", () => {
   it("GET /number/verify answers 200 with the report, ok false and the violations when corrupted after its checkpoint", async () => {
     const { counterId } = await soundCounter();
-    const query = createQueryHandler({
-      client: store.client,
-      config: { ...store.config, counterId },
-      log: () => undefined,
-    });
+    const query = createReadHandler(
+      {
+        client: store.client,
+        config: { ...store.config, counterId },
+        log: () => undefined,
+      },
+      ["query", "audit"],
+    );
     const sound = await query(httpEvent({ method: "GET", path: "/number/verify" }));
     expect(sound.statusCode).toBe(200);
     expect(JSON.parse(sound.body ?? "")).toMatchObject({

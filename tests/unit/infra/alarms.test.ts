@@ -7,6 +7,7 @@
 import { readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
+import { VERIFY_PASSED_MESSAGE, VERIFY_VIOLATIONS_MESSAGE } from "../../../services/query/verify";
 import {
   INFRA_DIRECTORY,
   asArray,
@@ -239,6 +240,9 @@ describe("what the alarms watch (infra/alarms.tf)", () => {
       expect(filter.log_group_name).toBe("${local.verify_log_group}");
     expect(passed.pattern).toBe('"${local.verify_passed_phrase}"');
     expect(violations.pattern).toBe('"${local.verify_violations_phrase}"');
+    // The phrases are the very lines the verify handler logs (services/query/verify.ts).
+    expect(terraform.local("verify_passed_phrase")).toBe(VERIFY_PASSED_MESSAGE);
+    expect(terraform.local("verify_violations_phrase")).toBe(VERIFY_VIOLATIONS_MESSAGE);
 
     const notOk = alarm("verify_not_ok");
     expect(notOk.metric_name).toBe(single(violations.metric_transformation, "transformation").name);

@@ -107,11 +107,13 @@ describe("least privilege of the digest (infra/digest.tf, iam-lambda.tf)", () =>
     });
   });
 
-  it("the query Lambda may sign with the key (GET /number/digest) and nothing more of it", () => {
-    expect(grants("query").filter((grant) => grant.startsWith("kms:"))).toEqual([
+  it("the audit Lambda may sign with the key (GET /number/digest), the query Lambda only publish its public half", () => {
+    expect(grants("audit").filter((grant) => grant.startsWith("kms:"))).toEqual([
       `kms:GetPublicKey ${KEY}`,
       `kms:Sign ${KEY}`,
     ]);
+    // GET /number/digest/keys; the query Lambda serves no route that signs.
+    expect(grants("query").filter((grant) => grant.startsWith("kms:"))).toEqual([`kms:GetPublicKey ${KEY}`]);
     for (const name of ["command", "projector", "identity"]) {
       expect(
         grants(name).filter((grant) => /^(kms|s3):/.test(grant)),

@@ -137,7 +137,7 @@ describe("IAM, everywhere (infra/*.tf)", () => {
   });
 
   it("the Lambda policies name no `*` resource at all, and each writes only its own log group", () => {
-    for (const name of ["command", "query", "projector", "identity", "digest"]) {
+    for (const name of ["command", "query", "audit", "projector", "identity", "digest"]) {
       for (const grant of grantsOf(name)) expect(grant.resource, `${name} ${grant.action}`).not.toBe("*");
       const logGrants = grantsOf(name).filter((grant) => grant.action.startsWith("logs:"));
       expect(logGrants.map((grant) => grant.action).sort()).toEqual([
@@ -154,6 +154,7 @@ describe("IAM, everywhere (infra/*.tf)", () => {
     for (const name of [
       "command",
       "query",
+      "audit",
       "projector",
       "identity",
       "digest",
@@ -169,6 +170,7 @@ describe("IAM, everywhere (infra/*.tf)", () => {
     expect(role.for_each).toBe("${local.lambda_policies}");
     expect(role.permissions_boundary).toBe("${aws_iam_policy.lambda_boundary.arn}");
     expect(Object.keys(terraform.local("lambda_policies") as object).sort()).toEqual([
+      "audit",
       "command",
       "digest",
       "identity",
@@ -206,12 +208,37 @@ describe("IAM, per Lambda (infra/iam-lambda.tf)", () => {
     }
   });
 
-  it("query: reads what it serves (the byVersion index included), writes only verify's checkpoint and lease and the kept Merkle subtrees in the read model, signs digests", () => {
-    const grants = dynamoDbGrants("query");
+  it("query: reads the aggregate, one ledger event and the history, and writes nothing at all", () => {
+    expect(dynamoDbGrants("query")).toEqual(
+      [
+        `dynamodb:GetItem ${COUNTERS}`,
+        `dynamodb:GetItem ${LEDGER}`,
+        `dynamodb:GetItem ${READ_MODEL}`,
+        `dynamodb:Query ${READ_MODEL}`,
+      ].sort(),
+    );
+    // No write of any table, the read model included: verify's checkpoint and lease and the Merkle subtrees
+    // are written by the audit Lambda alone; and no replay's read of the ledger in version order.
+    const writes = grantsOf("query").filter((grant) =>
+      [...ITEM_WRITES, "dynamodb:BatchGetItem"].includes(grant.action),
+    );
+    expect(writes).toEqual([]);
+    expect(grantsOf("query").map((grant) => grant.resource)).not.toContain(LEDGER_INDEX);
+    // Besides its reads, only the digest key's public half (GET /number/digest/keys).
+    const others = grantsOf("query").filter(
+      (grant) => !grant.action.startsWith("logs:") && !grant.action.startsWith("dynamodb:"),
+    );
+    expect(others.map((grant) => `${grant.action} ${grant.resource}`)).toEqual([
+      "kms:GetPublicKey ${aws_kms_key.digest.arn}",
+    ]);
+  });
+
+  it("audit: reads what it checks (the byVersion index included), writes only verify's checkpoint and lease and the kept Merkle subtrees in the read model, signs digests", () => {
+    const grants = dynamoDbGrants("audit");
     const writes = grants.filter((grant) => !/^dynamodb:(GetItem|BatchGetItem|Query) /.test(grant));
     expect(writes).toEqual([`dynamodb:PutItem ${READ_MODEL}`, `dynamodb:UpdateItem ${READ_MODEL}`]);
     // The Merkle tree's kept subtrees (services/ledger/storage/merkle.ts): their own partitions, nothing else.
-    const merkle = grantsOf("query").filter((grant) =>
+    const merkle = grantsOf("audit").filter((grant) =>
       ["dynamodb:PutItem", "dynamodb:BatchGetItem"].includes(grant.action),
     );
     expect(merkle.map((grant) => grant.action).sort()).toEqual(["dynamodb:BatchGetItem", "dynamodb:PutItem"]);
@@ -229,8 +256,11 @@ describe("IAM, per Lambda (infra/iam-lambda.tf)", () => {
         `dynamodb:Query ${READ_MODEL}`,
       ]),
     );
-    // Besides its reads, only signing digests with the one key (GET /number/digest; tests/unit/infra/digest.test.ts).
-    const others = grantsOf("query").filter(
+    // Never a write of the ledger or the aggregate.
+    for (const grant of grantsOf("audit").filter((grant) => ITEM_WRITES.includes(grant.action))) {
+      expect(grant.resource, grant.action).toBe(READ_MODEL);
+    }
+    const others = grantsOf("audit").filter(
       (grant) => !grant.action.startsWith("logs:") && !grant.action.startsWith("dynamodb:"),
     );
     expect(others.map((grant) => `${grant.action} ${grant.resource}`).sort()).toEqual([

@@ -7,6 +7,8 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { ROUTES, routeKeyOf } from "../../../services/ledger/http/routes";
 import { COMMIT_RETRY_BUDGET_MS } from "../../../services/ledger/domain/limits";
 import { BUNDLE_FILE_NAME, LAMBDA_ENTRIES } from "../../../scripts/build";
+import { AUDIT_CONCURRENCY_DEFAULT } from "../../../local/limits";
+import { VERIFY_DEADLINE_MS } from "../../../services/query/verify";
 import {
   asBlock,
   asString,
@@ -62,6 +64,9 @@ describe("Lambdas (infra/lambda.tf)", () => {
     expect(timeoutOf("command") * 1000).toBeGreaterThan(COMMIT_RETRY_BUDGET_MS);
     expect(timeoutOf("command")).toBeLessThan(API_GATEWAY_INTEGRATION_TIMEOUT_SECONDS_MAX);
     expect(timeoutOf("query")).toBeLessThan(API_GATEWAY_INTEGRATION_TIMEOUT_SECONDS_MAX);
+    expect(timeoutOf("audit")).toBeLessThan(API_GATEWAY_INTEGRATION_TIMEOUT_SECONDS_MAX);
+    // The cheap reads end well before the audit routes may.
+    expect(timeoutOf("query")).toBeLessThan(timeoutOf("audit"));
     const lambda = terraform.resource("aws_lambda_function", "service");
     expect(lambda.memory_size).toBe("${each.value.memory_size_mb}");
     expect(lambda.timeout).toBe("${each.value.timeout_seconds}");
@@ -94,6 +99,69 @@ describe("Lambdas (infra/lambda.tf)", () => {
     expect(lambda.function_name).toBe("${var.project}-${each.key}");
     expect(group.retention_in_days).toBe("${var.log_retention_days}");
     expect(numberDefault("log_retention_days")).toBeGreaterThan(0);
+  });
+});
+
+describe("the audit function (infra/lambda.tf, api.tf; docs/architecture.md#the-audit-function)", () => {
+  const AUDIT_ROUTES = ["GET /number/verify", "GET /number/events/{key}/proof", "GET /number/digest"];
+
+  it("verification, event proofs and the digest go to the audit function, every other read to query", () => {
+    const routes = asBlock(terraform.local("api_routes"), "api_routes");
+    for (const [routeKey, lambda] of Object.entries(routes)) {
+      expect(lambda, routeKey).toBe(
+        AUDIT_ROUTES.includes(routeKey) ? "audit" : routeKey === "POST /number" ? "command" : "query",
+      );
+    }
+    const integration = terraform.resource("aws_apigatewayv2_integration", "lambda");
+    expect(integration.for_each).toBe('${toset(["command", "query", "audit"])}');
+  });
+
+  it("its concurrency is reserved and small (a variable of 1 or 2, by default the local gateway's limit); no other function reserves any", () => {
+    const lambda = terraform.resource("aws_lambda_function", "service");
+    expect(lambda.reserved_concurrent_executions).toBe("${try(each.value.reserved_concurrency, -1)}");
+    const lambdas = asBlock(terraform.local("lambdas"), "lambdas");
+    for (const [name, settings] of Object.entries(lambdas)) {
+      const reserved = asBlock(settings, name).reserved_concurrency;
+      if (name === "audit") expect(reserved).toBe("${var.audit_reserved_concurrency}");
+      else expect(reserved, name).toBeUndefined();
+    }
+    const concurrency = numberDefault("audit_reserved_concurrency");
+    expect(concurrency).toBeGreaterThanOrEqual(1);
+    expect(concurrency).toBeLessThanOrEqual(2);
+    expect(concurrency).toBe(AUDIT_CONCURRENCY_DEFAULT);
+    // The deploy role may set it on the project's functions (and nothing more of concurrency).
+    const functions = terraform
+      .policyStatements("deploy_infrastructure")
+      .find((statement) => statement.sid === "Functions");
+    expect(functions?.actions).toEqual(
+      expect.arrayContaining(["lambda:PutFunctionConcurrency", "lambda:DeleteFunctionConcurrency"]),
+    );
+    expect(functions?.resources).toEqual(["${local.arn_prefix.lambda}:function:${var.project}-*"]);
+    const validation = single(terraform.variable("audit_reserved_concurrency").validation, "validation");
+    expect(validation.condition).toBe("${contains([1, 2], var.audit_reserved_concurrency)}");
+  });
+
+  it("it has its own log group and role, like every function, and a deadline inside API Gateway's", () => {
+    const lambdas = asBlock(terraform.local("lambdas"), "lambdas");
+    expect(lambdas).toHaveProperty("audit");
+    expect(terraform.local("lambda_policies")).toHaveProperty(
+      "audit",
+      "${data.aws_iam_policy_document.audit.json}",
+    );
+    const timeout = asBlock(lambdas.audit, "audit").timeout_seconds as number;
+    expect(timeout).toBeLessThan(API_GATEWAY_INTEGRATION_TIMEOUT_SECONDS_MAX);
+    // The replay's own deadline ends it before the function's timeout cuts it off without an answer.
+    expect(VERIFY_DEADLINE_MS).toBeLessThan(timeout * 1000);
+  });
+
+  it("API Gateway may invoke the audit function through its three routes only", () => {
+    const permission = terraform.resource("aws_lambda_permission", "api_audit");
+    expect(permission.function_name).toBe('${aws_lambda_function.service["audit"].function_name}');
+    expect(permission.principal).toBe("apigateway.amazonaws.com");
+    expect(permission.source_arn).toBe("${aws_apigatewayv2_api.http.execution_arn}/*/${each.value}");
+    expect(Object.values(permission.for_each as Record<string, string>).sort()).toEqual(
+      ["GET/number/verify", "GET/number/events/*/proof", "GET/number/digest"].sort(),
+    );
   });
 });
 

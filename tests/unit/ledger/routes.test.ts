@@ -39,6 +39,17 @@ describe("matchDefaultRoute", () => {
     expect(matchDefaultRoute("HEAD", "/nowhere")).toEqual({ kind: "notFound" });
   });
 
+  it("answers a HEAD of an audit route 405 allowing GET, and names no HEAD in its Allow: $default is not its function", () => {
+    for (const path of ["/number/verify", "/number/digest", "/number/events/k-1/proof"]) {
+      expect(matchDefaultRoute("HEAD", path), path).toEqual({ kind: "methodNotAllowed", allow: ["GET"] });
+      expect(matchDefaultRoute("DELETE", path), path).toEqual({ kind: "methodNotAllowed", allow: ["GET"] });
+      expect(matchDefaultRoute("GET", path), path).toMatchObject({
+        kind: "found",
+        route: { lambda: "audit" },
+      });
+    }
+  });
+
   it("names HEAD in Allow wherever GET is allowed", () => {
     expect(matchDefaultRoute("DELETE", "/number")).toEqual({
       kind: "methodNotAllowed",

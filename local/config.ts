@@ -56,6 +56,18 @@ const origins = z
     error: "must be comma-separated origins such as http://localhost:5173 (scheme://host[:port], no path)",
   });
 
+/** DYNAMODB_MODEL_SCALE: every modelled capacity times this factor, from 0.001 to 1. */
+const modelScale = z
+  .string()
+  .regex(/^(0|1)?(\.\d+)?$/, { error: "must be a number from 0.001 to 1" })
+  .transform(Number)
+  .pipe(
+    z
+      .number()
+      .min(0.001, { error: "must be a number from 0.001 to 1" })
+      .max(1, { error: "must be a number from 0.001 to 1" }),
+  );
+
 /** Every variable `npm start` reads: the handlers' and the local runtime's. */
 export const localEnvironment = ledgerEnvironment.extend({
   PORT: variable(integer(0, 65_535), 3000),
@@ -71,6 +83,13 @@ export const localEnvironment = ledgerEnvironment.extend({
   THROTTLE_BURST: throttleVariable(THROTTLE_BURST_REQUESTS_MAX, THROTTLE_BURST_REQUESTS_DEFAULT),
   CORS_ORIGINS: optionalVariable(origins),
   // Minutes between scheduled digests (local/digests.ts), or `off`.
+  // The AWS model of DynamoDB between the SDK and DynamoDB Local (docs/dynamodb-model.md): off, or aws.
+  DYNAMODB_MODEL: variable(oneOf(["off", "aws"]), "off"),
+  DYNAMODB_MODEL_SCALE: variable(modelScale, 1),
+  DYNAMODB_MODEL_SEED: variable(
+    z.string().regex(/^[\x21-\x7e]{1,64}$/, { error: "must be 1-64 printable characters" }),
+    "counter-ledger",
+  ),
   DIGEST_INTERVAL_MINUTES: variable(
     z.union(
       [
@@ -98,6 +117,13 @@ export interface LocalSettings {
   readonly corsOrigins: readonly string[];
   /** Milliseconds between scheduled digests; undefined when DIGEST_INTERVAL_MINUTES is off. */
   readonly digestIntervalMs: number | undefined;
+  /** The AWS model of DynamoDB's limits; undefined when DYNAMODB_MODEL is off. */
+  readonly dynamoDbModel: DynamoDbModelSettings | undefined;
+}
+
+export interface DynamoDbModelSettings {
+  readonly scale: number;
+  readonly seed: string;
 }
 
 export interface LocalConfig extends LocalSettings {
@@ -154,6 +180,10 @@ export function localSettingsOf(variables: LocalVariables): LocalSettings {
     corsOrigins: variables.CORS_ORIGINS ?? [],
     digestIntervalMs:
       variables.DIGEST_INTERVAL_MINUTES === "off" ? undefined : variables.DIGEST_INTERVAL_MINUTES * 60_000,
+    dynamoDbModel:
+      variables.DYNAMODB_MODEL === "aws"
+        ? { scale: variables.DYNAMODB_MODEL_SCALE, seed: variables.DYNAMODB_MODEL_SEED }
+        : undefined,
   };
 }
 

@@ -13,7 +13,16 @@ import { createAuditHandler, createQueryHandler } from "../services/query/handle
 import { createProjectorHandler } from "../services/projector/handler";
 import { createLedgerDigestSource, type DigestSource } from "../services/digest/digests";
 import { DIGESTS_FILE, loadDigestSigner, startDigestSchedule, type DigestSchedule } from "./digests";
-import { localSettingsOf, readLocalEnvironment, type LocalSettings } from "./config";
+import {
+  localSettingsOf,
+  readLocalEnvironment,
+  type DynamoDbModelSettings,
+  type LocalSettings,
+} from "./config";
+import { installDynamoDbModel } from "./dynamodb-model/middleware";
+import { DynamoDbAwsModel } from "./dynamodb-model/model";
+import { tableShape } from "./dynamodb-model/requests";
+import { tableDefinitions } from "../services/ledger/storage/tables";
 import { createGateway, type HttpHandler, type MountedListener } from "./gateway";
 import type { LambdaName } from "../services/ledger/http/routes";
 import { createJwtAuthorizer, TOKEN_ERRORS, type JwtAuthorizer } from "./authorizer";
@@ -194,11 +203,22 @@ function lambdaHandlers(parts: {
   };
 }
 
+/** DYNAMODB_MODEL=aws: the handlers' and the projector's client meet DynamoDB's limits as AWS sets them. */
+function installModel(
+  client: DynamoDBDocumentClient,
+  config: LedgerConfig,
+  settings: DynamoDbModelSettings,
+): void {
+  const tables = tableDefinitions(config.tables).map(tableShape);
+  installDynamoDbModel(client, new DynamoDbAwsModel({ tables, ...settings }));
+}
+
 export async function startLocalSystem(options: LocalSystemOptions = {}): Promise<LocalSystem> {
   const environment = options.environment ?? process.env;
   const settings = localSettingsOf(readLocalEnvironment(environment));
   const config = settings.ledger;
   const client = createDocumentClient(config);
+  if (settings.dynamoDbModel !== undefined) installModel(client, config, settings.dynamoDbModel);
   options.configureClient?.(client);
   const committer = new Committer({ client, config });
   const identity = identityMount(config.auth.enabled);

@@ -90,7 +90,18 @@ describe("the local runtime's variables and arguments", () => {
       streamPoller: { batchSize: 100, retryAttemptsMax: 4 },
       throttle: { ratePerSecond: 10_000, burstRequests: 5_000 },
       corsOrigins: [],
+      dynamoDbModel: undefined,
     });
+  });
+
+  it("read DYNAMODB_MODEL, its scale and its seed", () => {
+    expect(loadLocalConfig({ DYNAMODB_MODEL: "aws", DYNAMODB_MODEL_SCALE: "0.1" }, []).dynamoDbModel).toEqual(
+      {
+        scale: 0.1,
+        seed: "counter-ledger",
+      },
+    );
+    expect(loadLocalConfig({ DYNAMODB_MODEL_SCALE: "0.1" }, []).dynamoDbModel).toBeUndefined();
   });
 
   it("read --in-memory, DYNAMODB_IN_MEMORY and CORS_ORIGINS", () => {
@@ -119,6 +130,9 @@ describe("the local runtime's variables and arguments", () => {
       "1.5",
       "THROTTLE_RATE_PER_SECOND must be an integer from 1 to 1000000, or 0 or off",
     ],
+    ["DYNAMODB_MODEL", "on", 'DYNAMODB_MODEL must be one of off, aws (got "on")'],
+    ["DYNAMODB_MODEL_SCALE", "2", "DYNAMODB_MODEL_SCALE must be a number from 0.001 to 1"],
+    ["DYNAMODB_MODEL_SCALE", "0.0001", "DYNAMODB_MODEL_SCALE must be a number from 0.001 to 1"],
   ])("refuse %s=%s", (name, value, message) => {
     expect(() => loadLocalConfig({ [name]: value }, [])).toThrow(ConfigurationError);
     expect(() => loadLocalConfig({ [name]: value }, [])).toThrow(message);

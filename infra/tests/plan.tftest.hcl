@@ -136,18 +136,6 @@ run "plan" {
   }
 }
 
-# The per-token limit cannot be more than the per-IP one.
-run "token_limit_within_ip_limit" {
-  command = plan
-
-  variables {
-    waf_rate_limit_per_5_minutes           = 500
-    waf_rate_limit_per_token_per_5_minutes = 1000
-  }
-
-  expect_failures = [aws_wafv2_web_acl.web]
-}
-
 # An e-mail address for the alarms: one subscription to the topic.
 run "alarm_email" {
   command = plan

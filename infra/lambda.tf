@@ -56,7 +56,7 @@ locals {
   # a request without it (services/ledger/http/origin.ts), so the execute-api host cannot be called directly.
   api_functions = toset(values(local.api_routes))
   api_environment = {
-    ORIGIN_VERIFY = terraform_data.origin_verify.output
+    ORIGIN_VERIFY = local.origin_verify_secret
   }
 }
 

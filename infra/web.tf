@@ -165,6 +165,8 @@ locals {
   # services/ledger/http/origin.ts): a request to the execute-api host directly lacks it and is refused 403.
   # CloudFront overwrites a viewer's header of the same name, so it cannot be forged through the distribution.
   origin_verify_header = "x-origin-verify"
+  # Sensitive: plans (printed in the deploy workflow's log) show "(sensitive value)" instead.
+  origin_verify_secret = sensitive(terraform_data.origin_verify.output)
 }
 
 # The shared secret of that header: a random UUID (122 random bits) made once, on the first apply, and kept in
@@ -273,7 +275,7 @@ resource "aws_cloudfront_distribution" "web" {
 
     custom_header {
       name  = local.origin_verify_header
-      value = terraform_data.origin_verify.output
+      value = local.origin_verify_secret
     }
   }
 

@@ -5,7 +5,12 @@
 # may fill the Merkle tree — go to the audit Lambda, whose reserved concurrency contains them
 # (docs/architecture.md#the-audit-function); each function refuses the other's routes.
 #
-# API Gateway HTTP APIs cannot have a WAF web ACL; the API's guard is the stage throttling below.
+# Clients reach the API through the site's CloudFront distribution (web.tf: its API path behaviours, no
+# caching, and the WAF web ACL with its per-IP and per-token rate rules): HTTP APIs can have no WAF and no
+# resource policy of their own. CloudFront adds a secret header to every request it forwards (web.tf), and the
+# handlers refuse a request without it, so a call to API Gateway's own execute-api host is refused (403).
+# Behind WAF, the stage throttles below bound each route, the audit routes to what the audit function's
+# reserved concurrency can serve.
 
 locals {
   api_routes = {
@@ -39,23 +44,33 @@ locals {
     "$default"                       = { authorizer = false, scopes = [] }
   }
 
-  # CORS for the web UI's origin only (the CloudFront distribution of web.tf), nothing else; the UI sends its
-  # access token in Authorization and may read a refusal's WWW-Authenticate.
+  # The site's origin (its custom domain's first name, else the distribution's), which serves the API too: the
+  # UI calls its own origin, so the API needs no CORS, and the distribution may name the API as its origin
+  # (CORS naming the distribution back would be a dependency cycle).
   site_origin = "https://${length(var.domain_names) > 0 ? var.domain_names[0] : aws_cloudfront_distribution.web.domain_name}"
+
+  # Per-route throttles of the audit routes, sized to the audit function's reserved concurrency (Little's law:
+  # the mean number of requests in flight is their rate times their duration). Together the audit routes admit
+  # at most audit_reserved_concurrency / audit_request_seconds requests a second — the rate that keeps that
+  # many environments busy — shared equally, rounded down to a hundredth; a route's burst is never more than
+  # the environments there are. A burst above them is still refused by Lambda (docs/api.md).
+  audit_routes = sort([for route, function in local.api_routes : route if function == "audit"])
+  audit_route_rate_per_second = floor(
+    100 * var.audit_reserved_concurrency / (var.audit_request_seconds * length(local.audit_routes))
+  ) / 100
+  audit_route_throttles = {
+    for route in local.audit_routes : route => {
+      rate_per_second = local.audit_route_rate_per_second
+      burst           = var.audit_reserved_concurrency
+    }
+  }
 }
 
+# No CORS: the only page that calls the API is served from the same origin (web.tf), and a browser on any other
+# origin gets no CORS headers, so it cannot read an answer.
 resource "aws_apigatewayv2_api" "http" {
   name          = var.project
   protocol_type = "HTTP"
-
-  # API Gateway answers the preflight itself, for this origin only.
-  cors_configuration {
-    allow_origins  = [local.site_origin]
-    allow_methods  = ["GET", "POST"]
-    allow_headers  = ["authorization", "content-type", "idempotency-key", "if-none-match"]
-    expose_headers = ["etag", "idempotency-key", "idempotent-replayed", "location", "retry-after", "www-authenticate", "x-request-id"]
-    max_age        = 3600
-  }
 }
 
 resource "aws_apigatewayv2_integration" "lambda" {
@@ -113,6 +128,18 @@ resource "aws_apigatewayv2_stage" "default" {
     detailed_metrics_enabled = true
   }
 
+  # The audit routes' own buckets (locals above), inside the stage's.
+  dynamic "route_settings" {
+    for_each = local.audit_route_throttles
+
+    content {
+      route_key                = route_settings.key
+      throttling_rate_limit    = route_settings.value.rate_per_second
+      throttling_burst_limit   = route_settings.value.burst
+      detailed_metrics_enabled = true
+    }
+  }
+
   # One JSON line per request; no headers, no body, no query string (which could carry a cursor).
   access_log_settings {
     destination_arn = aws_cloudwatch_log_group.api_access.arn
@@ -124,10 +151,14 @@ resource "aws_apigatewayv2_stage" "default" {
       latencyMs          = "$context.responseLatency"
       integrationLatency = "$context.integrationLatency"
       integrationError   = "$context.integrationErrorMessage"
-      sourceIp           = "$context.identity.sourceIp"
-      responseLength     = "$context.responseLength"
+      # CloudFront's edge address: the client's own is in CloudFront's and WAF's logs (web.tf).
+      sourceIp       = "$context.identity.sourceIp"
+      responseLength = "$context.responseLength"
     })
   }
+
+  # A route's settings name its route key, which must exist first.
+  depends_on = [aws_apigatewayv2_route.route]
 }
 
 # Only this API may invoke the functions (their `live` alias); the command only through its one route, the audit

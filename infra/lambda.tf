@@ -51,6 +51,13 @@ locals {
     # Stack traces through the bundle's source map (index.mjs.map, built by scripts/build.ts).
     NODE_OPTIONS = "--enable-source-maps"
   }
+
+  # The functions behind the API, and only they, know the secret header CloudFront adds (web.tf): they refuse
+  # a request without it (services/ledger/http/origin.ts), so the execute-api host cannot be called directly.
+  api_functions = toset(values(local.api_routes))
+  api_environment = {
+    ORIGIN_VERIFY = local.origin_verify_secret
+  }
 }
 
 resource "aws_cloudwatch_log_group" "lambda" {
@@ -79,7 +86,9 @@ resource "aws_lambda_function" "service" {
   reserved_concurrent_executions = try(each.value.reserved_concurrency, -1)
 
   environment {
-    variables = local.lambda_environment
+    variables = merge(local.lambda_environment, {
+      for name, value in local.api_environment : name => value if contains(local.api_functions, each.key)
+    })
   }
 
   logging_config {

@@ -1,7 +1,12 @@
 # What a deployment tells its operator and the deploy workflow.
 
 output "api_url" {
-  description = "Base URL of the HTTP API (the routes of docs/api.md hang off it)."
+  description = "Base URL of the HTTP API (the routes of docs/api.md hang off it): the site's own origin, through CloudFront and WAF."
+  value       = local.site_origin
+}
+
+output "execute_api_url" {
+  description = "API Gateway's own URL, which CloudFront forwards to: every call made to it directly is refused (403)."
   value       = aws_apigatewayv2_stage.default.invoke_url
 }
 

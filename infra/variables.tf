@@ -89,6 +89,21 @@ variable "audit_reserved_concurrency" {
   }
 }
 
+variable "audit_request_seconds" {
+  description = "How long an audit request (verify, a proof, the digest) is taken to hold one of the audit function's environments, in seconds: it sizes the audit routes' throttles (api.tf)."
+  type        = number
+  # Proofs and the digest may fill the Merkle tree for up to 5 s, and an incremental verify of a few thousand
+  # events after its checkpoint takes about as long; a full replay takes up to the 20 s deadline, and a
+  # request beyond the environments is refused by Lambda anyway. With 2 environments: 0.4 requests a second.
+  default = 5
+
+  validation {
+    # No longer than the audit function's 29 s timeout (lambda.tf).
+    condition     = var.audit_request_seconds >= 1 && var.audit_request_seconds <= 29
+    error_message = "audit_request_seconds must be from 1 to 29 (the audit function's timeout)."
+  }
+}
+
 variable "certificate_arn" {
   description = "ACM certificate (in us-east-1) of the site's custom domain; empty serves the *.cloudfront.net name."
   type        = string
@@ -119,10 +134,33 @@ variable "web_noncurrent_version_days" {
 }
 
 variable "waf_rate_limit_per_5_minutes" {
-  description = "Requests one IP address may make to the web UI in a 5-minute window before WAF blocks it."
+  description = "Requests one IP address may make to the site and its API in a 5-minute window before WAF answers 429."
   type        = number
-  # A person loading the UI makes a handful of requests; 1000 in 5 minutes is a script, not a reader.
+  # An open tab reads GET /number about once a second while the number moves and 4 times a minute when idle
+  # (web/src/poll-policy.ts): at most about 300 requests in 5 minutes, so 2000 lets a handful of busy tabs
+  # behind one address (an office's NAT) through, and stops a script at under 7 requests a second.
+  default = 2000
+
+  validation {
+    # WAF's own bounds of a rate-based rule's limit (100 is the least that every WAF release accepts).
+    condition     = var.waf_rate_limit_per_5_minutes == floor(var.waf_rate_limit_per_5_minutes) && var.waf_rate_limit_per_5_minutes >= 100 && var.waf_rate_limit_per_5_minutes <= 2000000000
+    error_message = "waf_rate_limit_per_5_minutes must be an integer from 100 to 2000000000."
+  }
+}
+
+variable "waf_rate_limit_per_token_per_5_minutes" {
+  description = "Requests one access token (the Authorization header) may make in a 5-minute window before WAF answers 429."
+  type        = number
+  # One signed-in person: a few tabs at once, each at most about 300 requests in 5 minutes. Less than the per-IP
+  # limit, so that one user cannot take an address's whole allowance; requests without a token are not counted
+  # here, only per IP.
   default = 1000
+
+  validation {
+    condition = var.waf_rate_limit_per_token_per_5_minutes == floor(var.waf_rate_limit_per_token_per_5_minutes) && var.waf_rate_limit_per_token_per_5_minutes >= 100 && var.waf_rate_limit_per_token_per_5_minutes <= 2000000000
+    # That it is at most the per-IP limit is the web ACL's precondition (web.tf).
+    error_message = "waf_rate_limit_per_token_per_5_minutes must be an integer from 100 to 2000000000."
+  }
 }
 
 variable "projector_iterator_age_alarm_ms" {

@@ -1,7 +1,9 @@
-# The web UI: a private, versioned S3 bucket that only CloudFront can read (origin access control), served over
-# HTTPS (TLS 1.2 at least with a custom domain's certificate) with security headers, behind a WAF web ACL; both
-# CloudFront and WAF log every request. The deploy workflow builds the UI with the API's URL (VITE_API_BASE_URL
-# = output api_url), syncs web/dist into the bucket and invalidates the distribution.
+# The web UI and the API on one CloudFront distribution: a private, versioned S3 bucket that only CloudFront can
+# read (origin access control), and the HTTP API (api.tf) on the API's paths, never cached. Served over HTTPS
+# (TLS 1.2 at least with a custom domain's certificate) with security headers, behind a WAF web ACL with AWS's
+# managed rule groups and rate limits per IP address and per access token; both CloudFront and WAF log every
+# request. The UI calls its own origin (VITE_API_BASE_URL empty); the deploy workflow syncs web/dist into the
+# bucket and invalidates the distribution.
 
 locals {
   log_bucket_name = "${var.project}-logs-${local.account_id}"
@@ -142,11 +144,48 @@ resource "aws_cloudfront_origin_access_control" "web" {
   signing_protocol                  = "sigv4"
 }
 
+# --- the API on the distribution ---------------------------------------------------------------------------
+
 locals {
-  # Where the UI may connect: nothing else (tests/unit/infra/web.test.ts holds the list).
+  # The API's paths (services/ledger/http/routes.ts; tests/unit/infra/edge.test.ts checks that every route
+  # matches one): CloudFront sends them to API Gateway, everything else to the bucket.
+  api_path_patterns = ["/number", "/number/*", "/health", "/openapi.json"]
+
+  # AWS managed policies (IDs from the CloudFront Developer Guide). CachingDisabled: nothing the API answers is
+  # cached — its reads vary by token and by If-None-Match, and its writes are never cacheable — and so every
+  # viewer header reaches the origin, Authorization included. AllViewerExceptHostHeader: every header, cookie
+  # and query string but Host, which API Gateway needs to be its own host name.
+  cache_policy_caching_disabled                = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"
+  origin_request_policy_all_viewer_except_host = "b689b0a8-53d0-40ab-baf2-68738e2966ac"
+
+  # API Gateway's host name, without the scheme its endpoint URL carries.
+  api_origin_domain = trimprefix(aws_apigatewayv2_api.http.api_endpoint, "https://")
+
+  # The header CloudFront adds to every request to the API, and the handlers require (ORIGIN_VERIFY,
+  # services/ledger/http/origin.ts): a request to the execute-api host directly lacks it and is refused 403.
+  # CloudFront overwrites a viewer's header of the same name, so it cannot be forged through the distribution.
+  origin_verify_header = "x-origin-verify"
+  # Sensitive: plans (printed in the deploy workflow's log) show "(sensitive value)" instead.
+  origin_verify_secret = sensitive(terraform_data.origin_verify.output)
+}
+
+# The shared secret of that header: a random UUID (122 random bits) made once, on the first apply, and kept in
+# the state (ignore_changes: uuid() is new on every plan). Rotate it with
+# `terraform apply -replace=terraform_data.origin_verify`: until the functions' `live` aliases have moved to
+# the versions with the new value, their answers through CloudFront are 403s (infra/README.md).
+resource "terraform_data" "origin_verify" {
+  input = uuid()
+
+  lifecycle {
+    ignore_changes = [input]
+  }
+}
+
+locals {
+  # Where the UI may connect: its own origin (the site and the API), and its user pool; nothing else
+  # (tests/unit/infra/web.test.ts holds the list).
   csp_connect_sources = [
     "'self'",
-    "https://*.execute-api.${var.region}.amazonaws.com",
     "https://cognito-idp.${var.region}.amazonaws.com",
     local.auth_origin,
   ]
@@ -188,10 +227,9 @@ resource "aws_cloudfront_response_headers_policy" "security" {
       override        = true
     }
 
-    # The UI loads only its own files (scripts, styles, config.json) and talks only to its own origin, this
-    # region's API Gateway and the user pool (discovery and keys on cognito-idp, tokens on the pool's domain,
-    # identity.tf). The API's own host name cannot be named here: the API's CORS names this distribution, and
-    # the distribution names this policy (a cycle); infra/README.md says so.
+    # The UI loads only its own files (scripts, styles, config.json) and talks only to its own origin (which
+    # serves the API) and the user pool (discovery and keys on cognito-idp, tokens on the pool's domain,
+    # identity.tf).
     content_security_policy {
       content_security_policy = join("; ", local.csp_directives)
       override                = true
@@ -221,6 +259,43 @@ resource "aws_cloudfront_distribution" "web" {
     origin_id                = "web-bucket"
     domain_name              = aws_s3_bucket.web.bucket_regional_domain_name
     origin_access_control_id = aws_cloudfront_origin_access_control.web.id
+  }
+
+  # The API: API Gateway's own host over HTTPS (TLS 1.2), with the secret header the handlers require.
+  origin {
+    origin_id   = "api"
+    domain_name = local.api_origin_domain
+
+    custom_origin_config {
+      http_port              = 80
+      https_port             = 443
+      origin_protocol_policy = "https-only"
+      origin_ssl_protocols   = ["TLSv1.2"]
+    }
+
+    custom_header {
+      name  = local.origin_verify_header
+      value = local.origin_verify_secret
+    }
+  }
+
+  # The API's paths go to the API, uncached, with every method (POST for commands; OPTIONS and the rest reach
+  # the API, which answers 405) and everything of the request but Host. HTTPS only: a command sent over plain
+  # HTTP is refused, not redirected (a redirect would drop its body).
+  dynamic "ordered_cache_behavior" {
+    for_each = local.api_path_patterns
+
+    content {
+      path_pattern               = ordered_cache_behavior.value
+      target_origin_id           = "api"
+      viewer_protocol_policy     = "https-only"
+      allowed_methods            = ["GET", "HEAD", "OPTIONS", "PUT", "POST", "PATCH", "DELETE"]
+      cached_methods             = ["GET", "HEAD"]
+      compress                   = false
+      cache_policy_id            = local.cache_policy_caching_disabled
+      origin_request_policy_id   = local.origin_request_policy_all_viewer_except_host
+      response_headers_policy_id = aws_cloudfront_response_headers_policy.security.id
+    }
   }
 
   default_cache_behavior {
@@ -257,7 +332,40 @@ resource "aws_cloudfront_distribution" "web" {
   depends_on = [aws_s3_bucket_ownership_controls.logs]
 }
 
-# WAF for CloudFront must live in us-east-1 (scope CLOUDFRONT), hence the provider alias.
+# --- WAF ---------------------------------------------------------------------------------------------------------
+
+locals {
+  # What WAF answers a client over a rate limit: a 429 problem (contract/problems.ts `throttled`; the infra tests
+  # hold it to it) with Retry-After. WAF sends a custom body as application/json (it lets no rule set the
+  # Content-Type); the UI reads a problem by its shape, not its media type. WAF cannot put the request's own id
+  # in a fixed body, so the id names WAF as the one that answered, and X-Request-Id says the same.
+  waf_throttled_request_id = "waf-rate-limit"
+  waf_throttled_problem = {
+    type      = "https://counter-ledger.dev/problems/throttled"
+    title     = "Too many requests"
+    status    = 429
+    detail    = "Too many requests from this address or token; wait and try again."
+    requestId = local.waf_throttled_request_id
+  }
+  # A rate-based rule blocks until the rate over its window falls below the limit again; a minute is what the
+  # UI waits at most for a Retry-After (web/src/poll-policy.ts), and about when WAF looks again.
+  waf_retry_after_seconds = 60
+  # Both rate rules count requests over the last 5 minutes.
+  waf_rate_window_seconds = 300
+
+  # AWS managed rule groups, in the order WAF evaluates them (after the rate rules): addresses Amazon threat
+  # intelligence lists as bots and attackers (25 WCU), the OWASP-style common rules (700 WCU), and request
+  # patterns of known exploits such as Log4j (200 WCU). With the two rate rules the web ACL stays under the 1500
+  # WCU that WAF's base price covers.
+  waf_managed_rule_groups = {
+    "aws-managed-ip-reputation"    = { priority = 0, name = "AWSManagedRulesAmazonIpReputationList" }
+    "aws-managed-common"           = { priority = 3, name = "AWSManagedRulesCommonRuleSet" }
+    "aws-managed-known-bad-inputs" = { priority = 4, name = "AWSManagedRulesKnownBadInputsRuleSet" }
+  }
+}
+
+# WAF for CloudFront must live in us-east-1 (scope CLOUDFRONT), hence the provider alias. It sees every request
+# to the distribution, the site's and the API's.
 resource "aws_wafv2_web_acl" "web" {
   provider = aws.us_east_1
 
@@ -268,40 +376,66 @@ resource "aws_wafv2_web_acl" "web" {
     allow {}
   }
 
-  rule {
-    name     = "aws-managed-common"
-    priority = 1
+  custom_response_body {
+    key          = "throttled"
+    content      = jsonencode(local.waf_throttled_problem)
+    content_type = "APPLICATION_JSON"
+  }
 
-    override_action {
-      none {}
-    }
+  dynamic "rule" {
+    for_each = local.waf_managed_rule_groups
 
-    statement {
-      managed_rule_group_statement {
-        vendor_name = "AWS"
-        name        = "AWSManagedRulesCommonRuleSet"
+    content {
+      name     = rule.key
+      priority = rule.value.priority
+
+      override_action {
+        none {}
       }
-    }
 
-    visibility_config {
-      cloudwatch_metrics_enabled = true
-      metric_name                = "${var.project}-aws-managed-common"
-      sampled_requests_enabled   = true
+      statement {
+        managed_rule_group_statement {
+          vendor_name = "AWS"
+          name        = rule.value.name
+        }
+      }
+
+      visibility_config {
+        cloudwatch_metrics_enabled = true
+        metric_name                = "${var.project}-${rule.key}"
+        sampled_requests_enabled   = true
+      }
     }
   }
 
+  # Per client address: every request, the site's and the API's, signed in or not.
   rule {
     name     = "rate-per-ip"
-    priority = 2
+    priority = 1
 
     action {
-      block {}
+      block {
+        custom_response {
+          response_code            = 429
+          custom_response_body_key = "throttled"
+
+          response_header {
+            name  = "Retry-After"
+            value = tostring(local.waf_retry_after_seconds)
+          }
+
+          response_header {
+            name  = "X-Request-Id"
+            value = local.waf_throttled_request_id
+          }
+        }
+      }
     }
 
     statement {
       rate_based_statement {
         limit                 = var.waf_rate_limit_per_5_minutes
-        evaluation_window_sec = 300
+        evaluation_window_sec = local.waf_rate_window_seconds
         aggregate_key_type    = "IP"
       }
     }
@@ -313,10 +447,69 @@ resource "aws_wafv2_web_acl" "web" {
     }
   }
 
+  # Per access token: the Authorization header's value, so one signed-in client cannot take everyone's share
+  # from many addresses. WAF leaves a request without the header out of this rule (the per-IP rule counts it);
+  # a made-up token is counted here and then refused by API Gateway's authorizer (401).
+  rule {
+    name     = "rate-per-token"
+    priority = 2
+
+    action {
+      block {
+        custom_response {
+          response_code            = 429
+          custom_response_body_key = "throttled"
+
+          response_header {
+            name  = "Retry-After"
+            value = tostring(local.waf_retry_after_seconds)
+          }
+
+          response_header {
+            name  = "X-Request-Id"
+            value = local.waf_throttled_request_id
+          }
+        }
+      }
+    }
+
+    statement {
+      rate_based_statement {
+        limit                 = var.waf_rate_limit_per_token_per_5_minutes
+        evaluation_window_sec = local.waf_rate_window_seconds
+        aggregate_key_type    = "CUSTOM_KEYS"
+
+        custom_key {
+          header {
+            name = "authorization"
+
+            text_transformation {
+              priority = 0
+              type     = "NONE"
+            }
+          }
+        }
+      }
+    }
+
+    visibility_config {
+      cloudwatch_metrics_enabled = true
+      metric_name                = "${var.project}-rate-per-token"
+      sampled_requests_enabled   = true
+    }
+  }
+
   visibility_config {
     cloudwatch_metrics_enabled = true
     metric_name                = "${var.project}-web"
     sampled_requests_enabled   = true
+  }
+
+  lifecycle {
+    precondition {
+      condition     = var.waf_rate_limit_per_token_per_5_minutes <= var.waf_rate_limit_per_5_minutes
+      error_message = "waf_rate_limit_per_token_per_5_minutes must not be more than waf_rate_limit_per_5_minutes: one token is one client."
+    }
   }
 }
 

@@ -2,7 +2,8 @@
 // file with its source map and packed as `dist/<name>.zip` (`index.mjs` + `index.mjs.map`, handler
 // `index.handler`); the web UI is built by Vite into `web/dist` when `web/` exists. Each artifact's size is
 // printed. `--only lambdas` or `--only web` builds one half: the deploy workflow bundles the Lambdas before
-// `terraform apply` and builds the UI after it, with the API's URL in VITE_API_BASE_URL (web/vite.config.ts).
+// `terraform apply` and builds the UI beside it, with VITE_API_BASE_URL empty: on AWS the site's CloudFront
+// distribution serves the API on the UI's own origin (web/vite.config.ts, infra/web.tf).
 // The zips are byte-for-byte reproducible (fixed timestamps, modes and order), so Terraform's
 // `source_code_hash` changes only when the code does. This script never deploys anything.
 //

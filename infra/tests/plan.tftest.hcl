@@ -112,6 +112,28 @@ run "plan" {
     condition     = aws_sns_topic.alarms.name == "counter-ledger-alarms" && length(aws_sns_topic_subscription.alarm_email) == 0 && length(aws_cloudwatch_metric_alarm.lambda_errors) == length(aws_lambda_function.service) && length(aws_cloudwatch_metric_alarm.dynamodb_throttles) == 4
     error_message = "the alarm topic always exists, with no subscription by default; every function and table has its alarms"
   }
+
+  # The API on the site's distribution: its four path patterns to the API origin, uncached, writes allowed.
+  assert {
+    condition     = length(aws_cloudfront_distribution.web.ordered_cache_behavior) == 4 && alltrue([for behavior in aws_cloudfront_distribution.web.ordered_cache_behavior : behavior.target_origin_id == "api" && behavior.cache_policy_id == "4135ea2d-6df8-44a3-9df3-4b5a84be39ad" && contains(behavior.allowed_methods, "POST") && behavior.viewer_protocol_policy == "https-only"])
+    error_message = "the API's paths go to the API origin, uncached, with POST allowed, over HTTPS only"
+  }
+
+  assert {
+    condition     = length(aws_apigatewayv2_api.http.cors_configuration) == 0
+    error_message = "the API is served from the site's own origin, so it has no CORS"
+  }
+
+  # The secret header reaches the API functions only.
+  assert {
+    condition     = alltrue([for name in ["command", "query", "audit"] : contains(keys(aws_lambda_function.service[name].environment[0].variables), "ORIGIN_VERIFY")]) && alltrue([for name in ["projector", "identity", "digest"] : !contains(keys(aws_lambda_function.service[name].environment[0].variables), "ORIGIN_VERIFY")])
+    error_message = "only the functions behind the API know the origin secret"
+  }
+
+  assert {
+    condition     = length(aws_wafv2_web_acl.web.rule) == 5 && one(aws_wafv2_web_acl.web.custom_response_body).key == "throttled"
+    error_message = "three managed rule groups and two rate rules, with a 429 problem body"
+  }
 }
 
 # An e-mail address for the alarms: one subscription to the topic.
@@ -153,8 +175,8 @@ run "custom_domain" {
   }
 
   assert {
-    condition     = aws_cloudfront_distribution.web.aliases == toset(["counter.example.com"]) && aws_apigatewayv2_api.http.cors_configuration[0].allow_origins == toset(["https://counter.example.com"])
-    error_message = "the domain is the distribution's alias and the only origin the API's CORS allows"
+    condition     = aws_cloudfront_distribution.web.aliases == toset(["counter.example.com"]) && output.api_url == "https://counter.example.com" && output.site_url == "https://counter.example.com"
+    error_message = "the domain is the distribution's alias, and the API is served from it"
   }
 }
 

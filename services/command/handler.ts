@@ -79,6 +79,7 @@ export function createCommandHandler(dependencies: CommandHandlerDependencies): 
     routeOf: () => "POST /number",
     failureMessage: "command failed",
     unavailableDetail: "The store is unavailable right now; retry with the same Idempotency-Key.",
+    originSecret: config.originSecret,
   };
   return createHttpHandler(options, async (event, requestId) => {
     // Nothing is read or written for a caller the route refuses.

@@ -16,6 +16,11 @@ export interface LedgerConfig {
   readonly endpoint: string | undefined;
   readonly region: string;
   readonly auth: AuthConfig;
+  /**
+   * The secret header value CloudFront adds to every API request (ORIGIN_VERIFY, infra/web.tf); a request
+   * without it is refused (http/origin.ts). Undefined: no such check (the local runtime by default).
+   */
+  readonly originSecret?: string | undefined;
 }
 
 /** Who may call the API (docs/api.md#access): checked by API Gateway (or the local gateway) and again here. */
@@ -95,6 +100,10 @@ export const ledgerEnvironment = z.object({
     z.string().regex(/^[\x21-\x7e]{1,128}$/, { error: "must be a claim name" }),
     "username",
   ),
+  // Visible ASCII (a header value), long enough to be a secret: Terraform's is a UUID.
+  ORIGIN_VERIFY: optionalVariable(
+    z.string().regex(/^[\x21-\x7e]{32,256}$/, { error: "must be 32-256 visible ASCII characters" }),
+  ),
 });
 
 /** The checks between variables, for ledgerEnvironment and any schema that extends it. */
@@ -139,6 +148,7 @@ export function ledgerConfigOf(variables: z.output<typeof ledgerEnvironment>): L
       publicRead: variables.PUBLIC_READ === "true",
       actorNameClaim: variables.ACTOR_NAME_CLAIM,
     },
+    originSecret: variables.ORIGIN_VERIFY,
   };
 }
 

@@ -206,6 +206,7 @@ export function createReadHandler(
     routeOf,
     failureMessage: `${name} failed`,
     unavailableDetail: "The store is unavailable right now.",
+    originSecret: dependencies.config.originSecret,
   };
   return createHttpHandler(options, async (event, requestId) => {
     const answer = await answerOf(queries, dependencies.config, event, requestId);

@@ -1,10 +1,12 @@
-// The one wrapper of every HTTP handler (command and query): the request id, the mapping of a thrown error to
-// a safe problem (503 when the store is unavailable, else 500), and one structured log line per request.
+// The one wrapper of every HTTP handler (command and query): the request id, the refusal of a request that did
+// not come through the site's distribution (origin.ts), the mapping of a thrown error to a safe problem (503
+// when the store is unavailable, else 500), and one structured log line per request.
 // A handler inside it only answers; nothing it throws reaches a client.
 
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import { describeError, type Logger } from "../log";
 import { StoreUnavailableError } from "../storage/errors";
+import { cameThroughOrigin, directCallRefused } from "./origin";
 import { problemResponse } from "./problem";
 import { requestIdOf, withRequestId } from "./response";
 
@@ -24,6 +26,8 @@ export interface HttpHandlerOptions {
   readonly failureMessage: string;
   /** The detail of the 503 answered while the store is unavailable. */
   readonly unavailableDetail: string;
+  /** CloudFront's secret header value (ORIGIN_VERIFY): a request without it is refused, 403 (origin.ts). */
+  readonly originSecret?: string | undefined;
 }
 
 /**
@@ -47,7 +51,9 @@ export function createHttpHandler(
     const route = options.routeOf(event);
     let answered: Answer;
     try {
-      answered = await answer(event, requestId);
+      answered = cameThroughOrigin(event, options.originSecret)
+        ? await answer(event, requestId)
+        : { result: directCallRefused(requestId), fields: { outcome: "directCall" } };
     } catch (error) {
       const unavailable = error instanceof StoreUnavailableError;
       log({ level: "error", message: options.failureMessage, requestId, route, ...describeError(error) });

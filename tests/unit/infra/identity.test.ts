@@ -111,12 +111,12 @@ describe("the JWT authorizer on the routes (infra/api.tf) is contract/auth.ts RO
     expect(terraform.variable("public_read").default).toBe(true);
   });
 
-  it("CORS admits the site's origin only, with the Authorization header, and exposes WWW-Authenticate", () => {
-    const cors = single(terraform.resource("aws_apigatewayv2_api", "http").cors_configuration, "cors");
-    expect(cors.allow_origins).toEqual([SITE]);
-    expect(cors.allow_credentials ?? false).toBe(false);
-    expect(asStrings(cors.allow_headers, "allow_headers")).toContain("authorization");
-    expect(asStrings(cors.expose_headers, "expose_headers")).toContain("www-authenticate");
+  it("no CORS: the site calls the API on its own origin, and CloudFront passes the token on to the authorizer", () => {
+    expect(terraform.resource("aws_apigatewayv2_api", "http")).not.toHaveProperty("cors_configuration");
+    // AllViewerExceptHostHeader with caching disabled: every viewer header, Authorization included.
+    expect(terraform.local("origin_request_policy_all_viewer_except_host")).toBe(
+      "b689b0a8-53d0-40ab-baf2-68738e2966ac",
+    );
   });
 });
 

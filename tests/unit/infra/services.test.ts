@@ -74,7 +74,10 @@ describe("Lambdas (infra/lambda.tf)", () => {
 
   it("the environment names the three tables the way services/ledger/config.ts reads them", () => {
     const lambda = terraform.resource("aws_lambda_function", "service");
-    expect(single(lambda.environment, "environment").variables).toBe("${local.lambda_environment}");
+    // Shared by every function; the API's functions add the origin secret (edge.test.ts).
+    expect(String(single(lambda.environment, "environment").variables)).toMatch(
+      /^\$\{merge\(local\.lambda_environment, /,
+    );
     expect(terraform.local("lambda_environment")).toMatchObject({
       LEDGER_TABLE: "${aws_dynamodb_table.ledger.name}",
       COUNTERS_TABLE: "${aws_dynamodb_table.counters.name}",
@@ -233,17 +236,14 @@ describe("HTTP API (infra/api.tf)", () => {
     expect(burst).toBeGreaterThanOrEqual(rate);
   });
 
-  it("CORS allows the web UI's origin only", () => {
+  it("no CORS: the API is served from the web UI's own origin, which no other origin may read from", () => {
     const api = terraform.resource("aws_apigatewayv2_api", "http");
     expect(api.protocol_type).toBe("HTTP");
-    const cors = single(api.cors_configuration, "cors_configuration");
-    expect(cors.allow_origins).toEqual(["${local.site_origin}"]);
+    expect(api).not.toHaveProperty("cors_configuration");
     // The custom domain's first name when there is one (web.tf), else the distribution's own.
     expect(terraform.local("site_origin")).toBe(
       "https://%{if length(var.domain_names) > 0}${var.domain_names[0]}%{else}${aws_cloudfront_distribution.web.domain_name}%{endif}",
     );
-    expect(cors.allow_credentials ?? false).toBe(false);
-    expect(cors.allow_headers).toEqual(expect.arrayContaining(["content-type", "idempotency-key"]));
   });
 
   it("access logs go to a log group with retention, one JSON line per request with its request id", () => {
@@ -293,8 +293,9 @@ describe("web edge (infra/web.tf)", () => {
     expect(control.signing_behavior).toBe("always");
     expect(control.signing_protocol).toBe("sigv4");
     const distribution = terraform.resource("aws_cloudfront_distribution", "web");
-    const origin = single(distribution.origin, "origin");
-    expect(origin.origin_access_control_id).toBe("${aws_cloudfront_origin_access_control.web.id}");
+    // The bucket's origin; the API's is held in edge.test.ts.
+    const origin = blocks(distribution.origin, "origin").find((block) => block.origin_id === "web-bucket");
+    expect(origin?.origin_access_control_id).toBe("${aws_cloudfront_origin_access_control.web.id}");
     const behavior = single(distribution.default_cache_behavior, "default_cache_behavior");
     expect(["redirect-to-https", "https-only"]).toContain(behavior.viewer_protocol_policy);
     expect(behavior.response_headers_policy_id).toBe("${aws_cloudfront_response_headers_policy.security.id}");
@@ -322,11 +323,15 @@ describe("web edge (infra/web.tf)", () => {
     const managed = statements
       .flatMap((statement) => blocks(statement.managed_rule_group_statement, "managed"))
       .map((group: HclBlock) => `${String(group.vendor_name)}/${String(group.name)}`);
-    expect(managed).toContain("AWS/AWSManagedRulesCommonRuleSet");
+    // The managed rule groups are a dynamic block over local.waf_managed_rule_groups (edge.test.ts).
+    expect(JSON.stringify(terraform.local("waf_managed_rule_groups"))).toContain(
+      "AWSManagedRulesCommonRuleSet",
+    );
+    expect(managed).toEqual([]);
     const rate = statements.flatMap((statement) => blocks(statement.rate_based_statement, "rate"));
-    expect(rate).toHaveLength(1);
+    // Per IP and per token (edge.test.ts holds the rest).
+    expect(rate.map((statement) => statement.aggregate_key_type)).toEqual(["IP", "CUSTOM_KEYS"]);
     expect(rate[0]?.limit).toBe("${var.waf_rate_limit_per_5_minutes}");
-    expect(rate[0]?.aggregate_key_type).toBe("IP");
     // The alias really is us-east-1, where CloudFront-scoped web ACLs must live.
     const providers = blocks(asBlock(terraform.root.provider, "providers").aws, "aws providers");
     expect(providers.find((provider) => provider.alias === "us_east_1")?.region).toBe("us-east-1");
@@ -354,8 +359,9 @@ describe("alarms and outputs (infra/alarms.tf, infra/outputs.tf)", () => {
     expect(terraform.variable("alarm_email").default).toBe("");
   });
 
-  it("outputs the API URL and the site URL", () => {
-    expect(terraform.output("api_url").value).toBe("${aws_apigatewayv2_stage.default.invoke_url}");
+  it("outputs the API URL (the site's own origin, which serves it), the site URL and API Gateway's own", () => {
+    expect(terraform.output("api_url").value).toBe("${local.site_origin}");
     expect(terraform.output("site_url").value).toBe("${local.site_origin}");
+    expect(terraform.output("execute_api_url").value).toBe("${aws_apigatewayv2_stage.default.invoke_url}");
   });
 });

@@ -1,6 +1,7 @@
 // The site (infra/web.tf), held to issue 13's rules: TLS 1.2 at least wherever AWS allows a floor (a custom
 // domain's certificate; CloudFront's default certificate is held at TLSv1 by AWS), a Content-Security-Policy
-// that lets the UI connect to its own origin, this region's API Gateway and its own user pool and nothing else,
+// that lets the UI connect to its own origin (which serves the API) and its own user pool and nothing else —
+// no wildcard host,
 // the security headers, a versioned bucket, and both CloudFront's and WAF's logs.
 
 import { beforeAll, describe, expect, it } from "vitest";
@@ -93,13 +94,16 @@ describe("response headers (infra/web.tf)", () => {
     ]);
   });
 
-  it("the UI may connect to its origin, this region's API Gateway and its user pool, and nowhere else", () => {
-    expect(asStrings(terraform.local("csp_connect_sources"), "csp_connect_sources")).toEqual([
+  it("the UI may connect to its origin (the site and the API) and its user pool, and nowhere else", () => {
+    const sources = asStrings(terraform.local("csp_connect_sources"), "csp_connect_sources");
+    expect(sources).toEqual([
       "'self'",
-      "https://*.execute-api.${var.region}.amazonaws.com",
       "https://cognito-idp.${var.region}.amazonaws.com",
       "${local.auth_origin}",
     ]);
+    // No wildcard host (once `https://*.execute-api…`: any API Gateway API of the region).
+    for (const source of sources) expect(source, source).not.toContain("*");
+    expect(sources.join(" ")).not.toContain("execute-api");
     // The pool's own domain, in this region.
     expect(terraform.local("auth_origin")).toBe(
       "https://${local.auth_domain_prefix}.auth.${var.region}.amazoncognito.com",

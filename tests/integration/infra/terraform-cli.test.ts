@@ -7,17 +7,14 @@
 // fails here, naming what is missing. Only a developer's `npm test` on a machine without them skips them, and
 // says so; the parse-based tests beside them still run there.
 
-import { execFile } from "node:child_process";
+import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { copyFile, mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
-import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LAMBDA_ENTRIES, zipArchive } from "../../../scripts/build";
 import { INFRA_DIRECTORY } from "../../support/terraform";
-
-const run = promisify(execFile);
 
 /** Where a machine keeps providers for offline use (`terraform providers mirror` layout). */
 const PLUGIN_MIRROR_DIRECTORY = process.env.TF_PLUGIN_MIRROR ?? "/opt/tf-plugins";
@@ -46,8 +43,36 @@ if (!available && !underCi) console.warn(`terraform CLI checks skipped outside C
 let workDirectory: string;
 let environment: NodeJS.ProcessEnv;
 
-async function terraform(args: readonly string[], cwd: string): Promise<{ stdout: string; stderr: string }> {
-  return run(terraformBinary!, [...args], { cwd, env: environment, timeout: TERRAFORM_COMMAND_TIMEOUT_MS });
+/**
+ * Runs one Terraform command in a process group of its own: past its bound the whole group is killed, so the
+ * provider plugins Terraform started (about 500 MB each) do not outlive it. Rejects on a non-zero exit.
+ */
+function terraform(args: readonly string[], cwd: string): Promise<{ stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(terraformBinary!, [...args], {
+      cwd,
+      env: environment,
+      detached: true,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+    const timer = setTimeout(() => {
+      if (child.pid !== undefined) process.kill(-child.pid, "SIGKILL");
+    }, TERRAFORM_COMMAND_TIMEOUT_MS);
+    child.on("error", (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+    child.on("close", (code, signal) => {
+      clearTimeout(timer);
+      if (code === 0) resolve({ stdout, stderr });
+      else
+        reject(new Error(`terraform ${args[0] ?? ""} ended with ${code ?? signal}:\n${stdout}\n${stderr}`));
+    });
+  });
 }
 
 // Skipped only outside CI on a machine without Terraform and the provider: Terraform is in neither the npm

@@ -14,7 +14,9 @@ import { LedgerCheck, type TrustedHead, type VerificationReport } from "../domai
 import {
   ExportFormatError,
   exportItems,
+  exportLines,
   findExports,
+  itemOfLine,
   readExportSummary,
   tableNameOfArn,
   type ExportedItem,
@@ -70,33 +72,47 @@ function isCounters(item: ExportedItem, key: string, counterId: string): boolean
   return item[key]?.S === counterId;
 }
 
+/** An item kept as its line, parsed again when the fold takes it: held strings cost the collector far less. */
+interface HeldItem {
+  readonly order: number;
+  readonly line: string;
+}
+
+function byOrder(left: HeldItem, right: HeldItem): number {
+  return left.order - right.order;
+}
+
+function parsed(held: HeldItem): Item {
+  return unmarshall(itemOfLine(held.line));
+}
+
 /**
  * The counter's ledger items as the byVersion index holds them (a numeric version and this counterId: the
  * index is sparse), in version order.
  */
-async function ledgerInVersionOrder(directory: string, counterId: string): Promise<Item[]> {
+async function ledgerInVersionOrder(directory: string, counterId: string): Promise<HeldItem[]> {
   const { partitionKey, sortKey } = LEDGER.byVersionIndex;
-  const items: Item[] = [];
-  for await (const item of exportItems(directory)) {
-    if (isCounters(item, partitionKey, counterId) && item[sortKey]?.N !== undefined)
-      items.push(unmarshall(item));
+  const held: HeldItem[] = [];
+  for await (const { item, line } of exportLines(directory)) {
+    const version = item[sortKey]?.N;
+    if (isCounters(item, partitionKey, counterId) && version !== undefined)
+      held.push({ order: Number(version), line });
   }
-  return items.sort((left, right) => (left[sortKey] as number) - (right[sortKey] as number));
+  return held.sort(byOrder);
 }
 
 /** The counter's projected state and audit entries (entries ≥ 1, in version order) of a read-model export. */
 async function readModelOf(directory: string | undefined, counterId: string) {
-  const entries: Item[] = [];
+  const entries: HeldItem[] = [];
   let projected: Item | undefined;
   if (directory === undefined) return { projected, entries };
-  for await (const item of exportItems(directory)) {
+  for await (const { item, line } of exportLines(directory)) {
     if (!isCounters(item, READ_MODEL.partitionKey, counterId)) continue;
     const entry = Number(item[READ_MODEL.sortKey]?.N);
     if (entry === READ_MODEL.stateEntry) projected = unmarshall(item);
-    else if (entry > READ_MODEL.stateEntry) entries.push(unmarshall(item));
+    else if (entry > READ_MODEL.stateEntry) entries.push({ order: entry, line });
   }
-  entries.sort((left, right) => (left[READ_MODEL.sortKey] as number) - (right[READ_MODEL.sortKey] as number));
-  return { projected, entries };
+  return { projected, entries: entries.sort(byOrder) };
 }
 
 async function aggregateOf(directory: string, counterId: string): Promise<Item | undefined> {
@@ -109,16 +125,16 @@ async function aggregateOf(directory: string, counterId: string): Promise<Item |
 /** Feeds the fold as replay.ts's feedLedger does: each ledger item after the audit entries up to its version. */
 function feed(
   check: LedgerCheck,
-  ledger: readonly Item[],
-  audit: readonly Item[],
+  ledger: readonly HeldItem[],
+  audit: readonly HeldItem[],
   options: ExportReplayOptions,
 ) {
   let next = 0;
-  const entryVersion = (entry: Item): number => entry[READ_MODEL.sortKey] as number;
-  for (const [index, item] of ledger.entries()) {
+  for (const [index, held] of ledger.entries()) {
+    const item = parsed(held);
     const joinVersion = Number.isSafeInteger(item.version) ? (item.version as number) : undefined;
-    while (joinVersion !== undefined && next < audit.length && entryVersion(audit[next]!) <= joinVersion) {
-      check.auditEntry(entryVersion(audit[next]!), audit[next]!);
+    while (joinVersion !== undefined && next < audit.length && audit[next]!.order <= joinVersion) {
+      check.auditEntry(audit[next]!.order, parsed(audit[next]!));
       next++;
     }
     check.event(item);
@@ -146,13 +162,10 @@ export async function verifyExport(options: ExportReplayOptions): Promise<Export
     readModel.projected,
   );
   const ledger = await ledgerInVersionOrder(exports.ledger.directory, counterId);
-  let next = feed(check, ledger, readModel.entries, options);
+  const next = feed(check, ledger, readModel.entries, options);
   check.aggregate(await aggregateOf(exports.counters.directory, counterId));
   check.endLedger();
-  for (; next < readModel.entries.length; next++) {
-    const entry = readModel.entries[next]!;
-    check.auditEntry(entry[READ_MODEL.sortKey] as number, entry);
-  }
+  for (const entry of readModel.entries.slice(next)) check.auditEntry(entry.order, parsed(entry));
   const report = check.report(Date.now() - startedAtMs);
   return { ...report, exportTime: exports.exportTime, auditTrailChecked: exports.readModel !== undefined };
 }

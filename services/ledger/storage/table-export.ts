@@ -8,7 +8,6 @@
 import { createReadStream, createWriteStream, existsSync, readdirSync, statSync } from "node:fs";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { basename, join } from "node:path";
-import { createInterface } from "node:readline";
 import { pipeline } from "node:stream/promises";
 import { Readable } from "node:stream";
 import { createGunzip, createGzip } from "node:zlib";
@@ -89,20 +88,40 @@ async function dataFilesOf(directory: string): Promise<string[]> {
     });
 }
 
-/** Every item of an export, in the files' order (no order to rely on), streamed one line at a time. */
-export async function* exportItems(directory: string): AsyncGenerator<ExportedItem> {
+/** The lines of a gzipped file, streamed: split by hand, which is several times faster than readline. */
+async function* gzipLines(file: string): AsyncGenerator<string> {
+  let rest = "";
+  const text = createReadStream(file).pipe(createGunzip({ chunkSize: 1 << 20 }));
+  // A decoding stream: a character split between two chunks is joined, not mangled.
+  text.setEncoding("utf8");
+  for await (const chunk of text) {
+    const lines = (rest + (chunk as string)).split("\n");
+    rest = lines.pop() ?? "";
+    yield* lines;
+  }
+  if (rest !== "") yield rest;
+}
+
+/** Every item of an export with its line, in the files' order (no order to rely on), streamed. */
+export async function* exportLines(directory: string): AsyncGenerator<{ item: ExportedItem; line: string }> {
   for (const file of await dataFilesOf(directory)) {
-    const lines = createInterface({
-      input: createReadStream(file).pipe(createGunzip()),
-      crlfDelay: Infinity,
-    });
-    for await (const line of lines) {
+    for await (const line of gzipLines(file)) {
       if (line === "") continue;
-      const { Item } = JSON.parse(line) as { Item?: ExportedItem };
-      if (Item === undefined) throw new ExportFormatError(`${file} has a line that is not {"Item": …}`);
-      yield Item;
+      yield { item: itemOfLine(line, file), line };
     }
   }
+}
+
+/** The item of one line of a data file. */
+export function itemOfLine(line: string, file = "the export"): ExportedItem {
+  const { Item } = JSON.parse(line) as { Item?: ExportedItem };
+  if (Item === undefined) throw new ExportFormatError(`${file} has a line that is not {"Item": …}`);
+  return Item;
+}
+
+/** Every item of an export, in the files' order. */
+export async function* exportItems(directory: string): AsyncGenerator<ExportedItem> {
+  for await (const { item } of exportLines(directory)) yield item;
 }
 
 /** Items per data file of a written export. */

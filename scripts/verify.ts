@@ -1,4 +1,4 @@
-// `npm run verify [-- --json] [-- --segments N] [-- --digest FILE [--keys FILE|URL]] [-- --url <api base URL> [--token <access token>]]`: replays the whole ledger of any deployment — DynamoDB Local
+// `npm run verify [-- --json] [-- --segments N] [-- --digest FILE [--keys FILE|URL]] [-- --url <api base URL> [--token <access token>]] [-- --export DIR]`: replays the whole ledger of any deployment — DynamoDB Local
 // (DYNAMODB_ENDPOINT) or AWS (the usual credential chain and AWS_REGION), tables and counter from LEDGER_TABLE,
 // COUNTERS_TABLE, READ_MODEL_TABLE and COUNTER_ID — and prints the report of I1–I3 and I5; with --url it asks
 // a running API's GET /number/verify instead. Exit 0 only when the ledger is sound, 1 when it is not, 2 when it
@@ -6,6 +6,8 @@
 // folded in order. It never uses the API's verify checkpoint: the auditor's replay starts from the genesis.
 // With --digest it also holds the ledger to every signed digest in FILE (scripts/verify-digests.ts reads and
 // verifies them; each verified head is a trusted head of the replay, docs/runbook.md#verifying-against-the-archived-digests).
+// With --export it replays from DynamoDB table exports instead of the tables (services/ledger/storage/export-replay.ts,
+// docs/runbook.md#verifying-from-a-table-export).
 
 import { parseArgs } from "node:util";
 import "../local/quiet-sdk-notice";
@@ -349,6 +351,17 @@ async function reportFromApi(
   return report;
 }
 
+/** What the replay holds the chain to: each verified digest's head (its version, hash and Merkle root). */
+function trustedHeadsOf(digests: readonly DigestHead[]) {
+  return digests.map(({ version, hash, root }) => ({ version, hash, root }));
+}
+
+/** A report held to digests names their versions. */
+function withDigestVersions(report: VerifiedReport, digests: readonly DigestHead[]): VerifiedReport {
+  if (digests.length === 0) return report;
+  return { ...report, digestVersions: digests.map((head) => head.version) };
+}
+
 async function reportFromTables(
   counterId: string,
   segments: number,
@@ -365,10 +378,9 @@ async function reportFromTables(
       bounds: config.bounds,
       segments,
       onProgress,
-      trustedHeads: digests.map(({ version, hash, root }) => ({ version, hash, root })),
+      trustedHeads: trustedHeadsOf(digests),
     });
-    if (digests.length === 0) return report;
-    return { ...report, digestVersions: digests.map((head) => head.version) };
+    return withDigestVersions(report, digests);
   } finally {
     client.destroy();
   }
@@ -387,10 +399,9 @@ async function reportFromExport(
     counterId,
     bounds: config.bounds,
     onProgress,
-    trustedHeads: digests.map(({ version, hash, root }) => ({ version, hash, root })),
+    trustedHeads: trustedHeadsOf(digests),
   });
-  if (digests.length === 0) return report;
-  return { ...report, digestVersions: digests.map((head) => head.version) };
+  return withDigestVersions(report, digests);
 }
 
 type VerifyOptions = Extract<Arguments, { kind: "verify" }>;

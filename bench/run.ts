@@ -7,7 +7,8 @@
 // transaction); projector lag under the 64-client load; the chain's cost on the write path; the signing of a
 // digest; and verification on one ledger of --replay-events events (testkit/seed-ledger.ts fills it with real,
 // chained events): the CLI's full replay, sequential and in parallel segments, beside a raw read of the same
-// items with no processing (the store's share), then the API's incremental verify of 1 000 new events after
+// items with no processing (the store's share) and the replay from a table export (bench/export-replay.ts), then
+// the API's incremental verify of 1 000 new events after
 // its checkpoint at the ledger's end; and event proofs (bench/proof.ts) on a ledger of the same size. Checks I6
 // after every run and writes bench/results/latest.{json,md} and the README table.
 //
@@ -44,6 +45,7 @@ import { writeAtCeiling } from "./ceiling";
 import { runChainCost, chainCostOf, type ChainRun } from "./chain-cost";
 import { measureSigning } from "./signing";
 import { timeRawRead } from "./raw-read";
+import { timeExportReplay } from "./export-replay";
 import { seedLedger } from "../testkit/seed-ledger";
 import { runProofBench } from "./proof";
 import { percentile, runClosedLoopApart, type LoadResult } from "./load";
@@ -404,9 +406,10 @@ async function runVerification(endpoint: string, events: number) {
   const parallel = await timeFullReplay(client, config, REPLAY_SEGMENTS_MEASURED);
   log(`replay: a raw read of the same items, ${REPLAY_SEGMENTS_MEASURED} segments in parallel…`);
   const rawRead = await timeRawRead(config, { events, segments: REPLAY_SEGMENTS_MEASURED });
+  const fromExport = await timeExportReplay(config, log);
   const incremental = await timeIncremental(client, config, state);
   client.destroy();
-  return { replay: { ...sequential, parallel, rawRead, fillSeconds }, incremental };
+  return { replay: { ...sequential, parallel, rawRead, fromExport, fillSeconds }, incremental };
 }
 
 function round(value: number, digits = 0): number {
@@ -501,7 +504,11 @@ function targetsOf(measurements: Measurements, ratios: ReturnType<typeof ratiosO
     runs.filter((run) => !run.i6Holds).length +
     chain.runs.filter((run) => !run.verifyOk).length +
     [replay.ok, replay.parallel.ok, incremental.ok].filter((ok) => !ok).length;
-  const fullRate = Math.max(replay.eventsPerSecond, replay.parallel.eventsPerSecond);
+  const fullRate = Math.max(
+    replay.eventsPerSecond,
+    replay.parallel.eventsPerSecond,
+    replay.fromExport.eventsPerSecond,
+  );
   return [
     {
       target: `ours ≥ 3× seed throughput at ${top} clients`,
@@ -578,7 +585,7 @@ async function markdownOf(result: BenchResult): Promise<string> {
     "",
     `Signing a digest (${signing.signer}, ${signing.signatures} signatures): p50 ${round(signing.p50Ms, 3)} ms, p99 ${round(signing.p99Ms, 3)} ms.`,
     "",
-    `Full replay (the CLI's) of ${replay.events} events (filled in ${round(replay.fillSeconds)} s): sequential ${round(replay.durationMs)} ms, ${round(replay.eventsPerSecond)} events/s; ${replay.parallel.segments} parallel segments ${round(replay.parallel.durationMs)} ms, ${round(replay.parallel.eventsPerSecond)} events/s; ok: ${replay.ok && replay.parallel.ok}. A raw read of the same ledger and audit items in ${replay.rawRead.segments} segments, with no processing: ${round(replay.rawRead.durationMs)} ms, ${round(replay.rawRead.eventsPerSecond)} events/s. The API's incremental verify of ${incremental.newEvents} new events on a ${incremental.ledgerEvents}-event ledger: ${round(incremental.durationMs)} ms, ok: ${incremental.ok}.`,
+    `Full replay (the CLI's) of ${replay.events} events (filled in ${round(replay.fillSeconds)} s): sequential ${round(replay.durationMs)} ms, ${round(replay.eventsPerSecond)} events/s; ${replay.parallel.segments} parallel segments ${round(replay.parallel.durationMs)} ms, ${round(replay.parallel.eventsPerSecond)} events/s; ok: ${replay.ok && replay.parallel.ok}. A raw read of the same ledger and audit items in ${replay.rawRead.segments} segments, with no processing: ${round(replay.rawRead.durationMs)} ms, ${round(replay.rawRead.eventsPerSecond)} events/s. From a table export (\`verify -- --export\`, a digest's Merkle root included): ${round(replay.fromExport.durationMs)} ms, ${round(replay.fromExport.eventsPerSecond)} events/s (${round(replay.fromExport.eventsPerCpuSecond)} per second of the process's CPU), ok: ${replay.fromExport.ok}; writing the export took ${round(replay.fromExport.exportMs / 1000)} s, ${round(replay.fromExport.exportBytes / 1_048_576, 1)} MiB. The API's incremental verify of ${incremental.newEvents} new events on a ${incremental.ledgerEvents}-event ledger: ${round(incremental.durationMs)} ms, ok: ${incremental.ok}.`,
     "",
     `Event proofs on a ${proof.events}-event ledger: the proof of version ${proof.provenVersion} is ${proof.proofBytes} bytes (an audit path of ${proof.pathHashes} hashes, the event itself ${proof.eventBytes} bytes) where a plain chain's would carry every later event, about ${round(proof.linearProofBytes / 1e6, 1)} MB; the root with a cold tree ${round(proof.coldRootMs)} ms, and after ${proof.newEvents} new events ${round(proof.warmRootAfterNewEventsMs)} ms; checking a proof offline (signature included) p50 ${round(proof.checkMedianMs, 3)} ms, the path alone ${round(proof.inclusionOnlyMedianMs, 3)} ms.`,
     "",

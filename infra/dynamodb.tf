@@ -9,6 +9,9 @@ resource "aws_dynamodb_table" "ledger" {
   name         = local.table_names.ledger
   billing_mode = "PAY_PER_REQUEST"
   hash_key     = "eventId"
+  # STANDARD, or STANDARD_INFREQUENT_ACCESS once storage is most of the ledger's bill (variables.tf). The class
+  # covers the byVersion index too; switching is online and nothing else changes (no item moves, no delete).
+  table_class = var.ledger_table_class
 
   attribute {
     name = "eventId"

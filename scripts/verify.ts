@@ -1,4 +1,4 @@
-// `npm run verify [-- --json] [-- --segments N] [-- --digest FILE [--keys FILE|URL]] [-- --url <api base URL> [--token <access token>]]`: replays the whole ledger of any deployment — DynamoDB Local
+// `npm run verify [-- --json] [-- --segments N] [-- --digest FILE [--keys FILE|URL]] [-- --url <api base URL> [--token <access token>]] [-- --export DIR]`: replays the whole ledger of any deployment — DynamoDB Local
 // (DYNAMODB_ENDPOINT) or AWS (the usual credential chain and AWS_REGION), tables and counter from LEDGER_TABLE,
 // COUNTERS_TABLE, READ_MODEL_TABLE and COUNTER_ID — and prints the report of I1–I3 and I5; with --url it asks
 // a running API's GET /number/verify instead. Exit 0 only when the ledger is sound, 1 when it is not, 2 when it
@@ -6,6 +6,8 @@
 // folded in order. It never uses the API's verify checkpoint: the auditor's replay starts from the genesis.
 // With --digest it also holds the ledger to every signed digest in FILE (scripts/verify-digests.ts reads and
 // verifies them; each verified head is a trusted head of the replay, docs/runbook.md#verifying-against-the-archived-digests).
+// With --export it replays from DynamoDB table exports instead of the tables (services/ledger/storage/export-replay.ts,
+// docs/runbook.md#verifying-from-a-table-export).
 
 import { parseArgs } from "node:util";
 import "../local/quiet-sdk-notice";
@@ -13,6 +15,8 @@ import { createDocumentClient } from "../services/ledger/storage/clients";
 import { ConfigurationError, loadLedgerConfig } from "../services/ledger/config";
 import { describeError } from "../services/ledger/log";
 import { verifyLedger, type ReplayProgress } from "../services/ledger/storage/replay";
+import { verifyExport } from "../services/ledger/storage/export-replay";
+import { ExportFormatError } from "../services/ledger/storage/table-export";
 import { VERIFY_DIGEST_VERSION_MAX } from "../contract/limits";
 import { PROBLEM_KINDS, type VerificationReport } from "../services/ledger/domain/verification";
 import type { DigestHead, VerifyReport } from "../contract/schemas";
@@ -24,7 +28,12 @@ import { loadDigestKeys, NotVerifiedError, readDigestFile, verifiedHeads } from 
  * digest's version); the tables' with --digest the versions of every digest it was held to.
  */
 type VerifiedReport = VerificationReport &
-  Partial<Omit<VerifyReport, keyof VerificationReport>> & { readonly digestVersions?: readonly number[] };
+  Partial<Omit<VerifyReport, keyof VerificationReport>> & {
+    readonly digestVersions?: readonly number[];
+    /** From table exports (--export): their time, and whether the read model was among them. */
+    readonly exportTime?: string;
+    readonly auditTrailChecked?: boolean;
+  };
 
 const EXIT_SOUND = 0;
 const EXIT_VIOLATIONS = 1;
@@ -41,7 +50,7 @@ const SEGMENTS_MAX = 32;
 const DIGEST_VERSIONS_LISTED_MAX = 8;
 
 const USAGE = `usage: npm run verify [-- --json] [-- --segments N] [-- --digest FILE [--keys FILE|URL]]
-                  [-- --url <api base URL> [--token <access token>]]
+                  [-- --url <api base URL> [--token <access token>]] [-- --export DIR]
   Replays the counter's whole ledger and checks I1–I3, I5 and I7 (docs/architecture.md).
   --json        print the report exactly as GET /number/verify answers it (with --digest on the tables,
                 plus digestVersions: the versions of the digests it was held to)
@@ -60,6 +69,10 @@ const USAGE = `usage: npm run verify [-- --json] [-- --segments N] [-- --digest 
                 most a bounded number of events per call (the report says if more remain). With
                 --digest (one digest), it replays to the digest's version against its own keys, up to
                 version ${VERIFY_DIGEST_VERSION_MAX}; beyond that, verify against the tables
+  --export DIR  replay from DynamoDB table exports (ExportTableToPointInTime, DYNAMODB_JSON, copied from S3,
+                or written by npm run export) instead of the tables: the ledger's and the counters' exports
+                (and the read model's, for I5) of one export time, anywhere below DIR. Same checks, same
+                --digest, at the export's time
   --token <t>   with --url: an access token with scope counter:audit, which GET /number/verify needs
                 (locally: npm run token -- --url <base> --user audrey --scope counter:audit)
   Environment: DYNAMODB_ENDPOINT (else AWS with AWS_REGION and the default credentials),
@@ -138,6 +151,10 @@ function checkedLines(report: VerifiedReport): string[] {
   if (report.checkpointVersion !== undefined) {
     lines.push(`  checkpoint  version ${report.checkpointVersion} verified`);
   }
+  if (report.exportTime !== undefined) {
+    const audit = report.auditTrailChecked === true ? "" : " (no read model export: I5 not checked)";
+    lines.push(`  export      taken at ${report.exportTime}${audit}`);
+  }
   if (report.fromLastResult === true) {
     lines.push(`  last result of ${report.verifiedAt ?? "?"}: another verification was running`);
   }
@@ -214,6 +231,7 @@ type Arguments =
       readonly segments: number;
       readonly digest: string | undefined;
       readonly keys: string | undefined;
+      readonly exportDirectory: string | undefined;
     };
 
 const MISSING_URL = "--url needs the API's base URL, e.g. --url http://localhost:3000";
@@ -241,6 +259,7 @@ interface RawArguments {
   segments?: string;
   digest?: string;
   keys?: string;
+  export?: string;
   help?: boolean;
 }
 
@@ -256,6 +275,7 @@ function readArguments(argv: readonly string[]): Arguments {
         segments: { type: "string" },
         digest: { type: "string" },
         keys: { type: "string" },
+        export: { type: "string" },
         help: { type: "boolean", short: "h" },
       },
       strict: true,
@@ -283,6 +303,7 @@ function readArguments(argv: readonly string[]): Arguments {
     segments,
     digest: values.digest,
     keys: values.keys,
+    exportDirectory: values.export,
   };
 }
 
@@ -290,6 +311,10 @@ function readArguments(argv: readonly string[]): Arguments {
 function misusedArguments(values: RawArguments, withUrl: boolean): string | undefined {
   if (values.token !== undefined && !withUrl) return "--token goes with --url: the tables need no token";
   if (values.segments !== undefined && withUrl) return "--segments goes with the tables, not with --url";
+  if (values.export !== undefined && (withUrl || values.segments !== undefined)) {
+    return "--export goes alone: not with --url or --segments";
+  }
+  if (values.export === "") return "--export needs the folder of the table exports";
   if (values.digest === "") return "--digest needs a file: a saved digest, or digests.jsonl";
   if (values.keys !== undefined && values.digest === undefined) return "--keys goes with --digest";
   if (values.keys !== undefined && withUrl) {
@@ -326,6 +351,17 @@ async function reportFromApi(
   return report;
 }
 
+/** What the replay holds the chain to: each verified digest's head (its version, hash and Merkle root). */
+function trustedHeadsOf(digests: readonly DigestHead[]) {
+  return digests.map(({ version, hash, root }) => ({ version, hash, root }));
+}
+
+/** A report held to digests names their versions. */
+function withDigestVersions(report: VerifiedReport, digests: readonly DigestHead[]): VerifiedReport {
+  if (digests.length === 0) return report;
+  return { ...report, digestVersions: digests.map((head) => head.version) };
+}
+
 async function reportFromTables(
   counterId: string,
   segments: number,
@@ -342,13 +378,30 @@ async function reportFromTables(
       bounds: config.bounds,
       segments,
       onProgress,
-      trustedHeads: digests.map(({ version, hash, root }) => ({ version, hash, root })),
+      trustedHeads: trustedHeadsOf(digests),
     });
-    if (digests.length === 0) return report;
-    return { ...report, digestVersions: digests.map((head) => head.version) };
+    return withDigestVersions(report, digests);
   } finally {
     client.destroy();
   }
+}
+
+async function reportFromExport(
+  directory: string,
+  counterId: string,
+  onProgress: (progress: ReplayProgress) => void,
+  digests: readonly DigestHead[],
+): Promise<VerifiedReport> {
+  const config = loadLedgerConfig(process.env);
+  const report = await verifyExport({
+    directory,
+    tables: config.tables,
+    counterId,
+    bounds: config.bounds,
+    onProgress,
+    trustedHeads: trustedHeadsOf(digests),
+  });
+  return withDigestVersions(report, digests);
 }
 
 type VerifyOptions = Extract<Arguments, { kind: "verify" }>;
@@ -382,7 +435,9 @@ async function verify(options: VerifyOptions, counterId: string): Promise<number
   let stopSpinner = (): void => undefined;
   try {
     let report: VerifiedReport;
-    if (options.url === undefined) {
+    if (options.exportDirectory !== undefined) {
+      report = await reportFromExport(options.exportDirectory, counterId, progressBar(line), heads);
+    } else if (options.url === undefined) {
       report = await reportFromTables(counterId, options.segments, progressBar(line), heads);
     } else {
       stopSpinner = progressSpinner(line);
@@ -415,7 +470,8 @@ main(process.argv.slice(2)).then(
   (status) => process.exit(status),
   (error: unknown) => {
     if (error instanceof ConfigurationError) console.error(error.message);
-    else if (error instanceof NotVerifiedError) console.error(`could not verify: ${error.message}`);
+    else if (error instanceof NotVerifiedError || error instanceof ExportFormatError)
+      console.error(`could not verify: ${error.message}`);
     else {
       const { errorName, errorMessage } = describeError(error);
       console.error(`could not verify: ${errorName}: ${errorMessage}`);

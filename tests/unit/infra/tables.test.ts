@@ -113,6 +113,19 @@ describe("DynamoDB tables (infra/dynamodb.tf)", () => {
     }
   });
 
+  it("the ledger's table class is var.ledger_table_class: STANDARD by default, Standard-IA the one alternative", () => {
+    expect(terraform.resource("aws_dynamodb_table", "ledger").table_class).toBe("${var.ledger_table_class}");
+    const variable = terraform.variable("ledger_table_class");
+    expect(variable.default).toBe("STANDARD");
+    const validation = single(variable.validation, "ledger_table_class validation");
+    expect(validation.condition).toBe(
+      '${contains(["STANDARD", "STANDARD_INFREQUENT_ACCESS"], var.ledger_table_class)}',
+    );
+    // The other tables are small and busy: Standard, the default, with no class set.
+    expect(terraform.resource("aws_dynamodb_table", "counters").table_class).toBeUndefined();
+    expect(terraform.resource("aws_dynamodb_table", "read_model").table_class).toBeUndefined();
+  });
+
   it("the initial aggregate is counterId = var.counter_id, value var.counter_min, version 0 in counters, never reset nor destroyed", () => {
     const item = terraform.resource("aws_dynamodb_table_item", "initial_aggregate");
     expect(item.table_name).toBe("${aws_dynamodb_table.counters.name}");

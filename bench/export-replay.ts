@@ -1,0 +1,131 @@
+// The auditor's full replay from table exports (`npm run verify -- --export DIR`), timed: a ledger of `events`
+// real, chained events with its audit trail (testkit/seed-ledger.ts), written as DynamoDB table exports
+// (services/ledger/storage/table-export.ts, the layout ExportTableToPointInTime writes to S3), then replayed
+// by the CLI's code (verifyExport) against a head with its Merkle root, as a signed digest commits to — so the
+// figure covers the gunzip, the parsing, the sort by version, the fold with a SHA-256 per event and the Merkle
+// tree. Writing the export is timed apart: on AWS, DynamoDB does it, off the table's capacity.
+// `npx tsx bench/export-replay.ts --replay-events N` runs it alone on its own DynamoDB Local.
+
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import "../local/quiet-sdk-notice";
+import { ensureTables } from "../local/bootstrap";
+import { startDynamoDbLocal } from "../local/dynamodb-local";
+import { loadLedgerConfig, type LedgerConfig } from "../services/ledger/config";
+import { leafOfChainHash, toHex, treeHash } from "../services/ledger/domain/merkle";
+import { createDocumentClient, dynamoDbClientConfig } from "../services/ledger/storage/clients";
+import { verifyExport } from "../services/ledger/storage/export-replay";
+import { exportItems, writeTableExport } from "../services/ledger/storage/table-export";
+import { seedLedger } from "../testkit/seed-ledger";
+import { benchEnvironment } from "./environment";
+
+export interface ExportReplayFigures {
+  readonly events: number;
+  readonly exportMs: number;
+  readonly exportBytes: number;
+  readonly durationMs: number;
+  readonly eventsPerSecond: number;
+  /** The replaying process's CPU time (user + system, all its threads): the rate a quiet machine would allow. */
+  readonly cpuMs: number;
+  readonly eventsPerCpuSecond: number;
+  readonly ok: boolean;
+}
+
+/** Writes the three tables as exports under a new folder; answers the folder and its size on disk. */
+async function exportTables(config: LedgerConfig): Promise<{ directory: string; bytes: number }> {
+  const directory = mkdtempSync(join(tmpdir(), "bench-export-"));
+  const client = new DynamoDBClient(dynamoDbClientConfig(config));
+  const exportTime = new Date().toISOString();
+  const { ledger, counters, readModel } = config.tables;
+  for (const table of [ledger, counters, readModel]) {
+    await writeTableExport(client, {
+      table,
+      directory: join(directory, table),
+      region: config.region,
+      exportTime,
+    });
+  }
+  client.destroy();
+  const { execFileSync } = await import("node:child_process");
+  const bytes = Number(execFileSync("du", ["-sb", directory], { encoding: "utf8" }).split("\t")[0]);
+  return { directory, bytes };
+}
+
+/** The head a digest of the whole ledger would sign: computed apart, from the export, untimed. */
+async function headOf(directory: string, config: LedgerConfig) {
+  const hashes: string[] = [];
+  for await (const item of exportItems(join(directory, config.tables.ledger))) {
+    hashes[Number(item.version?.N) - 1] = item.hash?.S ?? "";
+  }
+  const root = toHex(treeHash(hashes.map((hash) => leafOfChainHash(hash))));
+  return { version: hashes.length, hash: hashes.at(-1) ?? "", root };
+}
+
+/**
+ * Exports the tables of `config` (a filled ledger), then times the CLI's replay of the export against a head
+ * with its Merkle root; wall time and the process's CPU time (the machine may be busy with other work).
+ */
+export async function timeExportReplay(
+  config: LedgerConfig,
+  log: (line: string) => void,
+): Promise<ExportReplayFigures> {
+  log("export replay: exporting the tables…");
+  const exportStartedAt = performance.now();
+  const { directory, bytes } = await exportTables(config);
+  const exportMs = performance.now() - exportStartedAt;
+  const head = await headOf(directory, config);
+  log("export replay: replaying from the export…");
+  const startedAt = performance.now();
+  const cpuBefore = process.cpuUsage();
+  const report = await verifyExport({ directory, ...config, trustedHeads: [head] });
+  const cpu = process.cpuUsage(cpuBefore);
+  const durationMs = performance.now() - startedAt;
+  rmSync(directory, { recursive: true, force: true });
+  if (!report.ok) throw new Error(`the export replay found violations: ${JSON.stringify(report.problems)}`);
+  const cpuMs = (cpu.user + cpu.system) / 1000;
+  return {
+    events: report.events,
+    exportMs,
+    exportBytes: bytes,
+    durationMs,
+    eventsPerSecond: (report.events * 1000) / durationMs,
+    cpuMs,
+    eventsPerCpuSecond: (report.events * 1000) / cpuMs,
+    ok: report.ok,
+  };
+}
+
+/** The export replay bench on DynamoDB Local at `endpoint` (or its own, started and stopped here). */
+export async function runExportReplayBench(options: {
+  readonly endpoint?: string;
+  readonly events: number;
+  readonly log?: (line: string) => void;
+}): Promise<ExportReplayFigures> {
+  const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const own = options.endpoint === undefined ? await startDynamoDbLocal() : undefined;
+  try {
+    const config = loadLedgerConfig(benchEnvironment(options.endpoint ?? own!.endpoint, "bench-export"));
+    const client = createDocumentClient(config);
+    await ensureTables(client, config.tables, config.counterId, config.bounds);
+    log(`export replay: writing ${options.events} events and their audit trail…`);
+    await seedLedger(client, config, options.events);
+    client.destroy();
+    return await timeExportReplay(config, log);
+  } finally {
+    await own?.stop();
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const { values } = parseArgs({ options: { "replay-events": { type: "string", default: "100000" } } });
+  runExportReplayBench({ events: Number(values["replay-events"]) }).then(
+    (figures) => process.stdout.write(`${JSON.stringify(figures, null, 2)}\n`),
+    (error: unknown) => {
+      process.stderr.write(`${error instanceof Error ? error.stack : String(error)}\n`);
+      process.exit(1);
+    },
+  );
+}

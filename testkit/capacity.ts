@@ -8,45 +8,13 @@
 import { ScanCommand, type AttributeValue, type ScanCommandOutput } from "@aws-sdk/client-dynamodb";
 import type { MiddlewareClient } from "./faults";
 
-type Value = AttributeValue | Record<string, unknown>;
+import { itemBytes as itemSize, writeUnits } from "../local/dynamodb-model/item-size";
 
-function utf8(text: string): number {
-  return Buffer.byteLength(text, "utf8");
-}
-
-/** A number's size: 1 byte per two significant digits (leading and trailing zeroes trimmed), plus 1. */
-function numberSize(text: string): number {
-  const digits = text.replace(/^-/, "").replace(".", "").replace(/^0+/, "").replace(/0+$/, "");
-  return Math.ceil(Math.max(digits.length, 1) / 2) + 1;
-}
-
-function valueSize(value: Value): number {
-  const typed = value as Record<string, unknown>;
-  if (typeof typed.S === "string") return utf8(typed.S);
-  if (typeof typed.N === "string") return numberSize(typed.N);
-  if (typed.B instanceof Uint8Array) return typed.B.byteLength;
-  if (typed.BOOL !== undefined || typed.NULL !== undefined) return 1;
-  if (typed.M !== undefined) {
-    const entries = Object.entries(typed.M as Record<string, Value>);
-    return 3 + entries.reduce((sum, [name, element]) => sum + 1 + utf8(name) + valueSize(element), 0);
-  }
-  if (Array.isArray(typed.L))
-    return 3 + (typed.L as Value[]).reduce((sum, element) => sum + 1 + valueSize(element), 0);
-  throw new Error(`an attribute type the size rules here do not cover: ${Object.keys(typed).join(", ")}`);
-}
-
-/** An item's size in bytes by AWS's rules: the names and values of its attributes (no per-item overhead). */
-export function itemSize(item: Record<string, AttributeValue>): number {
-  return Object.entries(item).reduce((sum, [name, value]) => sum + utf8(name) + valueSize(value), 0);
-}
+/** Item sizes and write units by AWS's rules: the same arithmetic as the AWS model (docs/dynamodb-model.md). */
+export { itemSize, writeUnits };
 
 /** DynamoDB bills storage for each item's size plus 100 bytes of per-item overhead (the same page). */
 export const STORAGE_OVERHEAD_BYTES_PER_ITEM = 100;
-
-/** Write units of one write of an item of `bytes`: one per KB or part of it; twice that inside a transaction. */
-export function writeUnits(bytes: number, transactional: boolean): number {
-  return Math.ceil(bytes / 1024) * (transactional ? 2 : 1);
-}
 
 export interface ConsumedWrite {
   readonly command: string;

@@ -1,4 +1,5 @@
-// Creates the three tables when they are missing, waits until they are active, and writes the initial
+// Creates the four tables when they are missing (with TTL where tables.ts asks for it), waits until they are
+// active, and writes the initial
 // aggregate of the counter (the decider's initial state: value COUNTER_MIN, version 0), as Terraform does on
 // AWS. It never alters a table that exists, nor an aggregate that exists.
 
@@ -7,13 +8,19 @@ import {
   DescribeTableCommand,
   ResourceInUseException,
   ResourceNotFoundException,
+  UpdateTimeToLiveCommand,
   waitUntilTableExists,
   type DynamoDBClient,
 } from "@aws-sdk/client-dynamodb";
 import { PutCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import type { Bounds } from "../services/ledger/domain/decider";
 import { newAggregate } from "../services/ledger/storage/aggregate";
-import { COUNTERS, tableDefinitions, type TableNames } from "../services/ledger/storage/tables";
+import {
+  COUNTERS,
+  tableDefinitions,
+  timeToLiveAttributes,
+  type TableNames,
+} from "../services/ledger/storage/tables";
 
 /** How long a table may take to become active; DynamoDB Local is immediate, AWS takes seconds. */
 const TABLE_ACTIVE_WAIT_SECONDS_MAX = 120;
@@ -28,6 +35,21 @@ async function tableExists(client: DynamoDBClient, tableName: string): Promise<b
   }
 }
 
+/** Turns on TTL of a table just created (a table that existed keeps its settings, as everything else here). */
+async function enableTimeToLive(
+  client: DynamoDBClient,
+  tableName: string,
+  attributeName: string | undefined,
+): Promise<void> {
+  if (attributeName === undefined) return;
+  await client.send(
+    new UpdateTimeToLiveCommand({
+      TableName: tableName,
+      TimeToLiveSpecification: { Enabled: true, AttributeName: attributeName },
+    }),
+  );
+}
+
 /** Returns the names of the tables it created. */
 export async function ensureTables(
   documentClient: DynamoDBDocumentClient,
@@ -40,9 +62,11 @@ export async function ensureTables(
   for (const definition of tableDefinitions(names)) {
     const tableName = definition.TableName ?? "";
     if (await tableExists(client, tableName)) continue;
+    let createdHere = false;
     try {
       await client.send(new CreateTableCommand(definition));
       created.push(tableName);
+      createdHere = true;
     } catch (error) {
       if (!(error instanceof ResourceInUseException)) throw error;
     }
@@ -50,6 +74,7 @@ export async function ensureTables(
       { client, maxWaitTime: TABLE_ACTIVE_WAIT_SECONDS_MAX },
       { TableName: tableName },
     );
+    if (createdHere) await enableTimeToLive(client, tableName, timeToLiveAttributes(names).get(tableName));
   }
   try {
     await documentClient.send(

@@ -5,7 +5,12 @@
 
 import { z } from "zod";
 import type { Bounds } from "./domain/decider";
-import { VALUE_MAX, VALUE_MIN } from "./domain/limits";
+import {
+  QUOTA_COMMANDS_PER_MINUTE_DEFAULT,
+  QUOTA_COMMANDS_PER_MINUTE_MAX,
+  VALUE_MAX,
+  VALUE_MIN,
+} from "./domain/limits";
 import { DEFAULT_TABLE_NAMES, type TableNames } from "./storage/tables";
 
 export interface LedgerConfig {
@@ -16,6 +21,11 @@ export interface LedgerConfig {
   readonly endpoint: string | undefined;
   readonly region: string;
   readonly auth: AuthConfig;
+  /**
+   * Each user's commands per one-minute window (QUOTA_COMMANDS_PER_MINUTE, services/command/quota.ts);
+   * undefined when it is 0 or off. Never applied to the anonymous actor of AUTH=off, which is no user.
+   */
+  readonly quotaCommandsPerMinute: number | undefined;
 }
 
 /** Who may call the API (docs/api.md#access): checked by API Gateway (or the local gateway) and again here. */
@@ -78,11 +88,27 @@ const httpUrl = z.string().refine(
   { error: "must be an http(s) URL" },
 );
 
+/** `0` or `off` (any case): the quota is off (undefined); anything else must be an integer from 1 to max. */
+const quotaVariable = variable(
+  z.union(
+    [
+      z
+        .string()
+        .regex(/^(0|off)$/i)
+        .transform(() => undefined),
+      integer(1, QUOTA_COMMANDS_PER_MINUTE_MAX),
+    ],
+    { error: `must be an integer from 1 to ${QUOTA_COMMANDS_PER_MINUTE_MAX}, or 0 or off` },
+  ),
+  QUOTA_COMMANDS_PER_MINUTE_DEFAULT as number | undefined,
+);
+
 /** Every variable the handlers read, on Lambda and locally. */
 export const ledgerEnvironment = z.object({
   LEDGER_TABLE: variable(name, DEFAULT_TABLE_NAMES.ledger),
   COUNTERS_TABLE: variable(name, DEFAULT_TABLE_NAMES.counters),
   READ_MODEL_TABLE: variable(name, DEFAULT_TABLE_NAMES.readModel),
+  QUOTAS_TABLE: variable(name, DEFAULT_TABLE_NAMES.quotas),
   COUNTER_ID: variable(name, "default"),
   COUNTER_MIN: variable(integer(VALUE_MIN, VALUE_MAX), VALUE_MIN),
   COUNTER_MAX: variable(integer(VALUE_MIN, VALUE_MAX), VALUE_MAX),
@@ -95,6 +121,7 @@ export const ledgerEnvironment = z.object({
     z.string().regex(/^[\x21-\x7e]{1,128}$/, { error: "must be a claim name" }),
     "username",
   ),
+  QUOTA_COMMANDS_PER_MINUTE: quotaVariable,
 });
 
 /** The checks between variables, for ledgerEnvironment and any schema that extends it. */
@@ -129,6 +156,7 @@ export function ledgerConfigOf(variables: z.output<typeof ledgerEnvironment>): L
       ledger: variables.LEDGER_TABLE,
       counters: variables.COUNTERS_TABLE,
       readModel: variables.READ_MODEL_TABLE,
+      quotas: variables.QUOTAS_TABLE,
     },
     counterId: variables.COUNTER_ID,
     bounds: { min: variables.COUNTER_MIN, max: variables.COUNTER_MAX },
@@ -139,6 +167,7 @@ export function ledgerConfigOf(variables: z.output<typeof ledgerEnvironment>): L
       publicRead: variables.PUBLIC_READ === "true",
       actorNameClaim: variables.ACTOR_NAME_CLAIM,
     },
+    quotaCommandsPerMinute: variables.QUOTA_COMMANDS_PER_MINUTE,
   };
 }
 

@@ -26,6 +26,7 @@ const RESOURCE_OF_TABLE: Record<keyof TableNames, string> = {
   ledger: "ledger",
   counters: "counters",
   readModel: "read_model",
+  quotas: "quotas",
 };
 
 let terraform: Terraform;
@@ -80,6 +81,7 @@ describe("DynamoDB tables (infra/dynamodb.tf)", () => {
       ledger: names.ledger,
       counters: names.counters,
       read_model: names.readModel,
+      quotas: names.quotas,
     });
     const project = asString(terraform.variable("project").default, "var.project default");
     expect(tableNamesWithPrefix(project)).toEqual(loadLedgerConfig({}).tables);

@@ -409,7 +409,9 @@ export class Committer {
    * A refusal (409, or 429 for a spent quota) may be the retry of a command that was applied: settle such keys
    * from the ledger first, so that a retry gets its event, never a refusal.
    */
-  private async settleRefused(refused: readonly { pending: Pending; refusal: CommitOutcome }[]): Promise<void> {
+  private async settleRefused(
+    refused: readonly { pending: Pending; refusal: CommitOutcome }[],
+  ): Promise<void> {
     await Promise.all(
       refused.map(async ({ pending, refusal }) => {
         try {

@@ -19,8 +19,7 @@ export interface QuotaWindow {
 }
 
 export function quotaWindowOf(at: Date): QuotaWindow {
-  const startSeconds =
-    Math.floor(at.getTime() / 1000 / QUOTA_WINDOW_SECONDS) * QUOTA_WINDOW_SECONDS;
+  const startSeconds = Math.floor(at.getTime() / 1000 / QUOTA_WINDOW_SECONDS) * QUOTA_WINDOW_SECONDS;
   return { startSeconds, endSeconds: startSeconds + QUOTA_WINDOW_SECONDS };
 }
 

@@ -88,19 +88,19 @@ const httpUrl = z.string().refine(
   { error: "must be an http(s) URL" },
 );
 
-/** `0` or `off` (any case): the quota is off (undefined); anything else must be an integer from 1 to max. */
+/** `0` or `off` (any case): the quota is off (0 here, undefined in LedgerConfig); else an integer from 1 to max. */
 const quotaVariable = variable(
   z.union(
     [
       z
         .string()
         .regex(/^(0|off)$/i)
-        .transform(() => undefined),
+        .transform(() => 0),
       integer(1, QUOTA_COMMANDS_PER_MINUTE_MAX),
     ],
     { error: `must be an integer from 1 to ${QUOTA_COMMANDS_PER_MINUTE_MAX}, or 0 or off` },
   ),
-  QUOTA_COMMANDS_PER_MINUTE_DEFAULT as number | undefined,
+  QUOTA_COMMANDS_PER_MINUTE_DEFAULT,
 );
 
 /** Every variable the handlers read, on Lambda and locally. */
@@ -167,7 +167,8 @@ export function ledgerConfigOf(variables: z.output<typeof ledgerEnvironment>): L
       publicRead: variables.PUBLIC_READ === "true",
       actorNameClaim: variables.ACTOR_NAME_CLAIM,
     },
-    quotaCommandsPerMinute: variables.QUOTA_COMMANDS_PER_MINUTE,
+    quotaCommandsPerMinute:
+      variables.QUOTA_COMMANDS_PER_MINUTE === 0 ? undefined : variables.QUOTA_COMMANDS_PER_MINUTE,
   };
 }
 

@@ -89,6 +89,7 @@ const httpUrl = z.string().refine(
 );
 
 /** `0` or `off` (any case): the quota is off (0 here, undefined in LedgerConfig); else an integer from 1 to max. */
+const quotaRule = `must be an integer from 1 to ${QUOTA_COMMANDS_PER_MINUTE_MAX}, or 0 or off`;
 const quotaVariable = variable(
   z.union(
     [
@@ -96,9 +97,9 @@ const quotaVariable = variable(
         .string()
         .regex(/^(0|off)$/i)
         .transform(() => 0),
-      integer(1, QUOTA_COMMANDS_PER_MINUTE_MAX),
+      integer(1, QUOTA_COMMANDS_PER_MINUTE_MAX, quotaRule),
     ],
-    { error: `must be an integer from 1 to ${QUOTA_COMMANDS_PER_MINUTE_MAX}, or 0 or off` },
+    { error: quotaRule },
   ),
   QUOTA_COMMANDS_PER_MINUTE_DEFAULT,
 );

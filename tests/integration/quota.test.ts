@@ -13,6 +13,7 @@ import { quotaIdOf, quotaWindowOf } from "../../services/command/quota";
 import { LedgerReader } from "../../services/ledger/storage/store";
 import { QUOTAS } from "../../services/ledger/storage/tables";
 import { withClaims, type TestClaims } from "../../testkit/claims";
+import { contractViolations } from "./contract/contract";
 import { commandEvent } from "../support/fixtures";
 import { expectLedgerInvariants } from "../support/invariants";
 import { createTestStore, type TestStore } from "../support/store";
@@ -109,6 +110,18 @@ describe("per-user quota, exact under parallel requests", () => {
       expect(problem).toMatchObject({ status: 429, title: "Quota exceeded", limit: QUOTA });
       expect(problem.type).toMatch(/\/quota-exceeded$/);
     }
+    // The answer is the one openapi.json documents for a 429 of POST /number.
+    const refused = responses.find((response) => response.statusCode === 429)!;
+    const headers = new Headers(refused.headers as Record<string, string>);
+    expect(
+      contractViolations({
+        method: "POST",
+        path: "/number",
+        status: 429,
+        headers,
+        bodyText: refused.body ?? "",
+      }),
+    ).toEqual([]);
     const applied = responses.filter((response) => response.statusCode === 200);
     const appliedKeys = applied.map((response) => response.headers?.["Idempotency-Key"]).sort();
     expect((await eventsOf(alice)).map((event) => event.idempotencyKey).sort()).toEqual(appliedKeys);

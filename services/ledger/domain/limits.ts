@@ -12,6 +12,7 @@ export {
   IDEMPOTENCY_KEY_LENGTH_MAX,
   IDEMPOTENCY_KEY_PATTERN,
   PROBLEM_ECHO_CHARACTERS_MAX,
+  QUOTA_COMMANDS_PER_MINUTE_MAX,
   RETRY_AFTER_SECONDS,
   VALUE_MAX,
   VALUE_MIN,
@@ -42,12 +43,10 @@ export const TRANSACTION_ITEMS_MAX = 100;
  * Per-user quotas (services/command/quota.ts): fixed windows of one minute, aligned to the epoch minute. The
  * default quota is ten commands a second for a whole minute, far above any person at the UI (one command at a
  * time, each a round trip) and a small share of one counter's write ceiling on AWS (about 500 commits a
- * second, docs/architecture.md#where-aws-differs-from-dynamodb-local); the maximum keeps `commands` an exact
- * small number.
+ * second, docs/architecture.md#where-aws-differs-from-dynamodb-local). Its maximum is the contract's.
  */
 export const QUOTA_WINDOW_SECONDS = 60;
 export const QUOTA_COMMANDS_PER_MINUTE_DEFAULT = 600;
-export const QUOTA_COMMANDS_PER_MINUTE_MAX = 1_000_000;
 /**
  * A window's quota item expires (DynamoDB TTL) this long after its window ends: never read after its minute,
  * but an execution environment whose clock runs behind may still charge it for a few seconds, so it must not

@@ -122,5 +122,7 @@ describe("per-user quotas on DynamoDB Local", () => {
       ),
       { numRuns: 20 },
     );
-  });
+    // Each run makes its four tables: about a second of DynamoDB Local per run on a busy machine, and a
+    // shrink after a failure makes more of them.
+  }, 180_000);
 });

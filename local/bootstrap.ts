@@ -9,6 +9,7 @@ import {
   ResourceInUseException,
   ResourceNotFoundException,
   UpdateTimeToLiveCommand,
+  type CreateTableCommandInput,
   waitUntilTableExists,
   type DynamoDBClient,
 } from "@aws-sdk/client-dynamodb";
@@ -50,7 +51,30 @@ async function enableTimeToLive(
   );
 }
 
-/** Returns the names of the tables it created. */
+/** Creates one table unless it exists, waits until it is active, and turns its TTL on; true if it created it. */
+async function ensureTable(
+  client: DynamoDBClient,
+  definition: CreateTableCommandInput,
+  timeToLiveAttribute: string | undefined,
+): Promise<boolean> {
+  const tableName = definition.TableName ?? "";
+  if (await tableExists(client, tableName)) return false;
+  let createdHere = false;
+  try {
+    await client.send(new CreateTableCommand(definition));
+    createdHere = true;
+  } catch (error) {
+    if (!(error instanceof ResourceInUseException)) throw error;
+  }
+  await waitUntilTableExists(
+    { client, maxWaitTime: TABLE_ACTIVE_WAIT_SECONDS_MAX },
+    { TableName: tableName },
+  );
+  if (createdHere) await enableTimeToLive(client, tableName, timeToLiveAttribute);
+  return createdHere;
+}
+
+/** Returns the names of the tables it created. The tables are independent, so they are made at once. */
 export async function ensureTables(
   documentClient: DynamoDBDocumentClient,
   names: TableNames,
@@ -58,24 +82,16 @@ export async function ensureTables(
   bounds: Bounds,
 ): Promise<string[]> {
   const client: DynamoDBClient = documentClient;
-  const created: string[] = [];
-  for (const definition of tableDefinitions(names)) {
-    const tableName = definition.TableName ?? "";
-    if (await tableExists(client, tableName)) continue;
-    let createdHere = false;
-    try {
-      await client.send(new CreateTableCommand(definition));
-      created.push(tableName);
-      createdHere = true;
-    } catch (error) {
-      if (!(error instanceof ResourceInUseException)) throw error;
-    }
-    await waitUntilTableExists(
-      { client, maxWaitTime: TABLE_ACTIVE_WAIT_SECONDS_MAX },
-      { TableName: tableName },
-    );
-    if (createdHere) await enableTimeToLive(client, tableName, timeToLiveAttributes(names).get(tableName));
-  }
+  const definitions = tableDefinitions(names);
+  const timeToLive = timeToLiveAttributes(names);
+  const createdHere = await Promise.all(
+    definitions.map((definition) =>
+      ensureTable(client, definition, timeToLive.get(definition.TableName ?? "")),
+    ),
+  );
+  const created = definitions
+    .filter((_, index) => createdHere[index])
+    .map((definition) => definition.TableName ?? "");
   try {
     await documentClient.send(
       new PutCommand({

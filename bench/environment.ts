@@ -21,6 +21,7 @@ export function benchEnvironment(endpoint: string, prefix: string): Record<strin
     LEDGER_TABLE: tables.ledger,
     COUNTERS_TABLE: tables.counters,
     READ_MODEL_TABLE: tables.readModel,
+    QUOTAS_TABLE: tables.quotas,
     LOG_LEVEL: "silent",
     DATA_DIR: mkdtempSync(join(tmpdir(), `counter-ledger-${prefix}-`)),
   };

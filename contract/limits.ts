@@ -19,6 +19,12 @@ export const ACTOR_SUB_CHARACTERS_MAX = 255;
 /** An actor's display name, from the configured claim (Cognito usernames are at most 128): longer is cut. */
 export const ACTOR_NAME_CHARACTERS_MAX = 128;
 
+/**
+ * The most a deployment's per-user quota may be (QUOTA_COMMANDS_PER_MINUTE): the cap of the `limit` member of a
+ * quota-exceeded problem. A million a minute is beyond what one counter can commit, so no real quota is near it.
+ */
+export const QUOTA_COMMANDS_PER_MINUTE_MAX = 1_000_000;
+
 /** Request bodies over 1 KiB are refused with 413; a command body is about 25 bytes. */
 export const COMMAND_BODY_BYTES_MAX = 1024;
 

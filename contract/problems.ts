@@ -23,6 +23,7 @@ export const PROBLEMS = {
   idempotencyKeyReused: { slug: "idempotency-key-reused", title: "Idempotency key reused", status: 422 },
   digestBeyondLimit: { slug: "digest-beyond-limit", title: "Digest beyond the limit", status: 422 },
   throttled: { slug: "throttled", title: "Too many requests", status: 429 },
+  quotaExceeded: { slug: "quota-exceeded", title: "Quota exceeded", status: 429 },
   headersTooLarge: { slug: "headers-too-large", title: "Request header fields too large", status: 431 },
   internal: { slug: "internal", title: "Internal error", status: 500 },
   contention: { slug: "contention", title: "Too much contention", status: 503 },

@@ -14,6 +14,7 @@ import {
   IDEMPOTENCY_KEY_PATTERN,
   PROBLEM_DETAIL_CHARACTERS_MAX,
   PROBLEM_TEXT_CHARACTERS_MAX,
+  QUOTA_COMMANDS_PER_MINUTE_MAX,
   REQUEST_ID_CHARACTERS_MAX,
   VALUE_MAX,
   VALUE_MIN,
@@ -356,6 +357,19 @@ export const outOfBoundsProblemSchema = problemSchema
 export const idempotencyKeyReusedProblemSchema = problemSchema
   .extend({ type: z.literal(problemTypeOf("idempotencyKeyReused")) })
   .meta({ id: "IdempotencyKeyReusedProblem" });
+
+/** 429 from POST /number: the caller's quota for the clock minute is spent; nothing was written. */
+export const quotaExceededProblemSchema = problemSchema
+  .extend({
+    type: z.literal(problemTypeOf("quotaExceeded")),
+    limit: z
+      .number()
+      .int()
+      .min(1)
+      .max(QUOTA_COMMANDS_PER_MINUTE_MAX)
+      .describe("The caller's quota: commands applied per clock minute."),
+  })
+  .meta({ id: "QuotaExceededProblem" });
 
 // ---- The web UI's runtime configuration (issue 11) ----
 // `/config.json`, read by the web UI at start: where to sign in, or `auth: null` when the API runs with

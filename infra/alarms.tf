@@ -14,6 +14,7 @@ locals {
     ledger-by-version = { TableName = aws_dynamodb_table.ledger.name, GlobalSecondaryIndexName = "byVersion" }
     counters          = { TableName = aws_dynamodb_table.counters.name }
     read-model        = { TableName = aws_dynamodb_table.read_model.name }
+    quotas            = { TableName = aws_dynamodb_table.quotas.name }
   }
 
   # The API's stage-wide metrics (AWS/ApiGateway, HTTP APIs: `Count`, `4xx`, `5xx` by ApiId and Stage).

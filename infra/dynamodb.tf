@@ -1,4 +1,4 @@
-# The three tables of services/ledger/storage/tables.ts, as they run on AWS, and the counter's initial aggregate.
+# The four tables of services/ledger/storage/tables.ts, as they run on AWS, and the counter's initial aggregate.
 # Keys, attribute types, the byVersion index and the stream view must match tableDefinitions() exactly: the
 # infra tests compare them. Every table is on-demand (nothing to pay at rest but storage), has point-in-time
 # recovery (35 days of restore points: the ledger is the system of record), deletion protection (a
@@ -89,6 +89,38 @@ resource "aws_dynamodb_table" "read_model" {
   attribute {
     name = "entry"
     type = "N"
+  }
+
+  point_in_time_recovery {
+    enabled = true
+  }
+
+  server_side_encryption {
+    enabled = true
+  }
+
+  deletion_protection_enabled = true
+}
+
+# Per-user quotas (services/command/quota.ts): one item per user and one-minute window, charged by the command
+# Lambda in the command's own transaction. A table of its own, apart from the aggregate's partition
+# (docs/decisions.md#per-user-quotas-counted-in-the-commands-transaction). TTL removes past windows (within
+# days of `expiresAt`, an hour after the window ends; nothing reads a past window). Recovery and deletion
+# protection as every table: a restore must not hand every user a fresh quota for the minute, and the tests
+# hold every table to the same protections.
+resource "aws_dynamodb_table" "quotas" {
+  name         = local.table_names.quotas
+  billing_mode = "PAY_PER_REQUEST"
+  hash_key     = "quotaId"
+
+  attribute {
+    name = "quotaId"
+    type = "S"
+  }
+
+  ttl {
+    attribute_name = "expiresAt"
+    enabled        = true
   }
 
   point_in_time_recovery {

@@ -57,6 +57,21 @@ data "aws_iam_policy_document" "command" {
     }
   }
 
+  # The user's quota item for the minute, charged in the same transaction as the events it counts
+  # (services/command/transaction.ts): outside one, nothing may touch it.
+  statement {
+    sid       = "ChargeQuotaInTransaction"
+    effect    = "Allow"
+    actions   = ["dynamodb:UpdateItem"]
+    resources = [aws_dynamodb_table.quotas.arn]
+
+    condition {
+      test     = "StringEquals"
+      variable = "dynamodb:EnclosingOperation"
+      values   = ["TransactWriteItems"]
+    }
+  }
+
   statement {
     sid       = "WriteOwnLogs"
     effect    = "Allow"
@@ -308,6 +323,7 @@ data "aws_iam_policy_document" "lambda_boundary" {
       "${aws_dynamodb_table.ledger.arn}/stream/*",
       aws_dynamodb_table.counters.arn,
       aws_dynamodb_table.read_model.arn,
+      aws_dynamodb_table.quotas.arn,
     ]
   }
 

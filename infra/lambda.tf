@@ -36,9 +36,12 @@ locals {
     LEDGER_TABLE     = aws_dynamodb_table.ledger.name
     COUNTERS_TABLE   = aws_dynamodb_table.counters.name
     READ_MODEL_TABLE = aws_dynamodb_table.read_model.name
+    QUOTAS_TABLE     = aws_dynamodb_table.quotas.name
     COUNTER_ID       = var.counter_id
     COUNTER_MIN      = tostring(var.counter_min)
     COUNTER_MAX      = tostring(var.counter_max)
+    # Each user's commands per clock minute, counted in the command's transaction (0 turns it off).
+    QUOTA_COMMANDS_PER_MINUTE = tostring(var.quota_commands_per_minute)
     # docs/api.md#access: tokens are checked (AUTH=off is refused on Lambda anyway); GET /number open or not;
     # the actor's display name is the Cognito access token's `username` claim.
     AUTH             = "on"

@@ -34,5 +34,6 @@ locals {
     ledger     = "${var.project}-ledger"
     counters   = "${var.project}-counters"
     read_model = "${var.project}-read-model"
+    quotas     = "${var.project}-quotas"
   }
 }

@@ -69,6 +69,19 @@ variable "api_throttle_rate_per_second" {
   default = 100
 }
 
+variable "quota_commands_per_minute" {
+  description = "Each user's commands (POST /number) per clock minute, counted exactly in the store; past it 429 with Retry-After. 0 turns it off."
+  type        = number
+  # Ten a second for a whole minute: no person at the UI gets near it (one command at a time), and a few
+  # users' worth stays below one counter's ceiling of about 500 commits a second.
+  default = 600
+
+  validation {
+    condition     = var.quota_commands_per_minute == floor(var.quota_commands_per_minute) && var.quota_commands_per_minute >= 0 && var.quota_commands_per_minute <= 1000000
+    error_message = "quota_commands_per_minute must be an integer from 0 (off) to 1000000."
+  }
+}
+
 variable "api_throttle_burst_requests" {
   description = "Stage-wide burst of the HTTP API (token bucket size)."
   type        = number

@@ -33,6 +33,7 @@ import {
   idempotencyKeySchema,
   numberViewSchema,
   outOfBoundsProblemSchema,
+  quotaExceededProblemSchema,
   problemSchema,
   requestIdSchema,
   signedDigestSchema,
@@ -181,8 +182,8 @@ const responses = {
     "Idempotency-Key-Of-Request",
   ),
   TooManyCommands: problemResponse(
-    "Throttled: nothing was done. Safe to retry after `Retry-After` with the same Idempotency-Key.",
-    problemSchema,
+    "Throttled (`…/throttled`), or the caller's quota of commands for this clock minute is spent (`…/quota-exceeded`, with `limit`, the key echoed in `Idempotency-Key`, and `Retry-After` counting the seconds to the minute's end): nothing was done. Safe to retry after `Retry-After` with the same Idempotency-Key; a retry of a command that was applied gets its event back, never a 429.",
+    z.union([quotaExceededProblemSchema, problemSchema]),
     "Retry-After",
   ),
   TooManyReads: problemResponse("Throttled: retry after `Retry-After`.", problemSchema, "Retry-After"),

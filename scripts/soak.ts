@@ -251,6 +251,7 @@ function soakEnvironment(dynamoDbEndpoint: string, dataDirectory: string): Recor
     LEDGER_TABLE: tables.ledger,
     COUNTERS_TABLE: tables.counters,
     READ_MODEL_TABLE: tables.readModel,
+    QUOTAS_TABLE: tables.quotas,
     COUNTER_MAX: "1000000000",
     DATA_DIR: dataDirectory,
     LOG_LEVEL: "silent",

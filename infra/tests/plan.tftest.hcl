@@ -53,6 +53,11 @@ run "plan" {
   }
 
   assert {
+    condition     = aws_dynamodb_table.quotas.ttl[0].enabled && aws_dynamodb_table.quotas.ttl[0].attribute_name == "expiresAt" && aws_lambda_function.service["command"].environment[0].variables["QUOTA_COMMANDS_PER_MINUTE"] == "600" && aws_lambda_function.service["command"].environment[0].variables["QUOTAS_TABLE"] == "counter-ledger-quotas"
+    error_message = "the quotas table expires past minutes by TTL, and the command function counts 600 a minute per user in it by default"
+  }
+
+  assert {
     condition     = aws_apigatewayv2_route.route["POST /number"].authorization_type == "JWT" && aws_apigatewayv2_route.route["POST /number"].authorization_scopes == toset(["counter:write"])
     error_message = "POST /number needs a token with counter:write"
   }
@@ -109,7 +114,7 @@ run "plan" {
   }
 
   assert {
-    condition     = aws_sns_topic.alarms.name == "counter-ledger-alarms" && length(aws_sns_topic_subscription.alarm_email) == 0 && length(aws_cloudwatch_metric_alarm.lambda_errors) == length(aws_lambda_function.service) && length(aws_cloudwatch_metric_alarm.dynamodb_throttles) == 4
+    condition     = aws_sns_topic.alarms.name == "counter-ledger-alarms" && length(aws_sns_topic_subscription.alarm_email) == 0 && length(aws_cloudwatch_metric_alarm.lambda_errors) == length(aws_lambda_function.service) && length(aws_cloudwatch_metric_alarm.dynamodb_throttles) == 5
     error_message = "the alarm topic always exists, with no subscription by default; every function and table has its alarms"
   }
 

@@ -2,9 +2,11 @@
 // (docs/architecture.md#committer-and-group-commit). Per counter, at most one transaction is in flight in
 // this process; commands arriving meanwhile join the next one (up to 99 events). Each command keeps its own
 // answer. The last committed aggregate is kept in memory as the expectation, so an uncontended command costs
-// one round trip; the version guard keeps several processes correct. It never writes an event the domain did
-// not decide, and never writes twice for one ledger key (an idempotency key of one actor: a batch may hold
-// commands of several actors, and the same key from two actors is two commands).
+// one round trip; the version guard keeps several processes correct. Each user's quota is charged in the same
+// transaction (docs/architecture.md#per-user-quotas): a user without room is refused (429) and takes nothing
+// from the others in the batch. It never writes an event the domain did not decide, never writes twice for
+// one ledger key (an idempotency key of one actor: a batch may hold commands of several actors, and the same
+// key from two actors is two commands), and never refuses the retry of an applied command.
 
 import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { fullJitterBackoffMs } from "../../common/backoff";
@@ -29,14 +31,27 @@ import {
 } from "../ledger/domain/limits";
 import type { Aggregate } from "../ledger/storage/aggregate";
 import { LedgerReader } from "../ledger/storage/store";
-import { writeBatch, type ChainedState } from "./transaction";
+import {
+  planQuota,
+  quotaApplies,
+  quotaExpiresAtOf,
+  quotaIdOf,
+  quotaWindowOf,
+  retryAfterSecondsOf,
+  SpentCommands,
+  type QuotaPlan,
+  type QuotaWindow,
+} from "./quota";
+import { writeBatch, type ChainedState, type QuotaCharge } from "./transaction";
 
 export type CommitOutcome =
   | { readonly kind: "applied"; readonly event: LedgerEvent }
   | { readonly kind: "replayed"; readonly event: LedgerEvent }
   | { readonly kind: "keyReused" }
   | { readonly kind: "outOfBounds"; readonly value: number; readonly bound: number }
-  | { readonly kind: "contention"; readonly attempts: number };
+  | { readonly kind: "contention"; readonly attempts: number }
+  /** The user's quota for the window is spent: nothing was written; the window ends in `retryAfterSeconds`. */
+  | { readonly kind: "quotaExceeded"; readonly limit: number; readonly retryAfterSeconds: number };
 
 export interface CommitterDependencies {
   readonly client: DynamoDBDocumentClient;
@@ -75,6 +90,18 @@ interface Applied {
   readonly event: CurrentLedgerEvent | UnchainedLedgerEvent;
 }
 
+/** What a pass leaves to the next: the commands still unsettled, and whether it lost a conflict. */
+interface PassOutcome {
+  readonly remaining: Pending[];
+  readonly conflict: boolean;
+}
+
+/** A quota charge with the user it is for, so that a commit or a cancellation teaches SpentCommands. */
+interface UserCharge {
+  readonly user: string;
+  readonly charge: QuotaCharge;
+}
+
 /** The per-counter queue: what waits, whether a transaction is in flight, and the expected aggregate. */
 interface Lane {
   readonly queue: Pending[];
@@ -98,6 +125,8 @@ export class Committer {
   private readonly batchEventsMax: number;
   private readonly chain: boolean;
   private readonly lanes = new Map<string, Lane>();
+  /** What each user has spent of the current window's quota, as far as this process knows (a lower bound). */
+  private readonly spent = new SpentCommands();
 
   constructor(dependencies: CommitterDependencies) {
     this.client = dependencies.client;
@@ -148,13 +177,15 @@ export class Committer {
   }
 
   /**
-   * Takes up to batchEventsMax commands in arrival order. A command whose ledger key (its actor's key) is
-   * already in the batch stays queued for the next one, where the ledger settles it (replay or 422): never two
-   * events for one key.
+   * Takes up to batchEventsMax commands in arrival order, as many as fit one transaction: an event is a ledger
+   * Put, each user under a quota adds a quota Update, and the aggregate's Update is one more. A command whose
+   * ledger key (its actor's key) is already in the batch stays queued for the next one, where the ledger
+   * settles it (replay or 422): never two events for one key.
    */
   private takeBatch(lane: Lane): Pending[] {
     const batch: Pending[] = [];
     const keys = new Set<string>();
+    const users = new Set<string>();
     const deferred: Pending[] = [];
     while (lane.queue.length > 0 && batch.length < this.batchEventsMax) {
       const pending = lane.queue.shift() as Pending;
@@ -163,6 +194,13 @@ export class Committer {
         deferred.push(pending);
         continue;
       }
+      const user = this.quotaUserOf(pending.command);
+      const usersAfter = users.size + (user === undefined || users.has(user) ? 0 : 1);
+      if (batch.length + 1 + usersAfter + 1 > TRANSACTION_ITEMS_MAX) {
+        lane.queue.unshift(pending);
+        break;
+      }
+      if (user !== undefined) users.add(user);
       keys.add(key);
       batch.push(pending);
     }
@@ -176,62 +214,141 @@ export class Committer {
     let remaining = batch;
     let conflicts = 0;
     try {
-      // Bounded: a pass ends the batch, settles commands whose keys exist, spends a conflict, or refreshes a
-      // stale expectation; the pass limit caps the last kind too.
+      // Bounded: a pass settles commands, spends a conflict, refreshes a stale expectation, or learns that a
+      // user spent more than this process knew; the pass limit caps the last two kinds too.
       for (let pass = 0; pass < COMMIT_ATTEMPTS_MAX + batch.length + 1; pass++) {
-        const expected = lane.expected ?? (await this.readChainedState(remaining[0]!.command.counterId));
-        lane.expected = expected;
-        const { applied, refused, after } = this.decideInOrder(remaining, expected);
-        if (applied.length === 0) {
-          // Nothing to write proves the expectation fresh, so confirm it before refusing anyone with 409.
-          const current = await this.readChainedState(remaining[0]!.command.counterId);
-          lane.expected = current;
-          if (current.version !== expected.version) continue;
-          await this.settleRefused(refused);
-          return;
-        }
-        this.statistics.transactions++;
-        const result = await writeBatch(
-          this.client,
-          this.config.tables,
-          this.config.bounds,
-          this.transactionOf(remaining[0]!.command.counterId, expected, applied),
-        );
-        if (result.kind === "committed") {
-          lane.expected = after;
-          this.statistics.eventsCommitted += applied.length;
-          for (const { pending, event } of applied) pending.resolve({ kind: "applied", event });
-          // The commit proves the state each refusal was decided on: the refusals stand.
-          await this.settleRefused(refused);
-          return;
-        }
-        if (result.kind === "keysExist") {
-          lane.expected = result.current === undefined ? lane.expected : await this.chained(result.current);
-          const settled = new Set<Pending>();
-          for (const [index, stored] of result.existing) {
-            const { pending } = applied[index]!;
-            const existing = stored ?? (await this.reader.readEvent(ledgerKeyOf(pending.command)));
-            if (existing === undefined) throw new Error("a ledger key exists but its event cannot be read");
-            pending.resolve(settle(existing, pending.command));
-            settled.add(pending);
-          }
-          remaining = remaining.filter((pending) => !settled.has(pending));
-          if (remaining.length === 0) return;
-          continue;
-        }
+        const next = await this.attempt(lane, remaining);
+        remaining = next.remaining;
+        if (remaining.length === 0) return;
+        if (!next.conflict) continue;
         this.statistics.conflicts++;
         conflicts++;
-        lane.expected = result.current === undefined ? undefined : await this.chained(result.current);
         const spentMs = this.clock().getTime() - startedAtMs;
         if (conflicts >= COMMIT_ATTEMPTS_MAX || spentMs > COMMIT_RETRY_BUDGET_MS) break;
         await this.sleep(backoffMs(conflicts, this.random));
       }
       for (const pending of remaining) pending.resolve({ kind: "contention", attempts: conflicts });
     } catch (error) {
-      // The outcome of a failed write is unknown: forget the expectation and let every client retry.
+      // The outcome of a failed write is unknown: forget the expectation and let every client retry. (A
+      // command settled already keeps its answer: a promise settles once.)
       lane.expected = undefined;
       for (const pending of remaining) pending.reject(error);
     }
+  }
+
+  /**
+   * One pass over the commands left: users without quota left are refused, the commands that fit are decided
+   * and written in one transaction, those beyond their user's room wait for the next pass. Returns what is
+   * left, and whether the pass lost a conflict.
+   */
+  private async attempt(lane: Lane, commands: readonly Pending[]): Promise<PassOutcome> {
+    const counterId = commands[0]!.command.counterId;
+    const expected = lane.expected ?? (await this.readChainedState(counterId));
+    lane.expected = expected;
+    const at = this.clock();
+    const window = quotaWindowOf(at);
+    const plan = this.planOf(commands, window);
+    const refusal: CommitOutcome = {
+      kind: "quotaExceeded",
+      limit: this.config.quotaCommandsPerMinute ?? 0,
+      retryAfterSeconds: retryAfterSecondsOf(window, at),
+    };
+    await this.settleRefused(plan.spent.map((pending) => ({ pending, refusal })));
+    const unsettled = commands.filter((pending) => !plan.spent.includes(pending));
+    if (plan.admitted.length === 0) return { remaining: unsettled, conflict: false };
+    const { applied, refused, after } = this.decideInOrder(plan.admitted, expected, at);
+    if (applied.length === 0) {
+      // Nothing to write proves the expectation fresh, so confirm it before refusing anyone with 409.
+      const current = await this.readChainedState(counterId);
+      lane.expected = current;
+      if (current.version !== expected.version) return { remaining: unsettled, conflict: false };
+      await this.settleRefused(refused);
+      return { remaining: plan.held, conflict: false };
+    }
+    this.statistics.transactions++;
+    const charges = this.chargesOf(applied, window);
+    const result = await writeBatch(this.client, this.config.tables, this.config.bounds, {
+      ...this.transactionOf(counterId, expected, applied),
+      charges: charges.map(({ charge }) => charge),
+    });
+    switch (result.kind) {
+      case "committed":
+        lane.expected = after;
+        this.statistics.eventsCommitted += applied.length;
+        for (const { user, charge } of charges)
+          this.spent.atLeast(window, user, this.spent.of(window, user) + charge.commands);
+        for (const { pending, event } of applied) pending.resolve({ kind: "applied", event });
+        // The commit proves the state each refusal was decided on: the refusals stand.
+        await this.settleRefused(refused);
+        return { remaining: plan.held, conflict: false };
+      case "keysExist":
+        await this.refreshFrom(lane, result.current);
+        return { remaining: await this.settleExisting(unsettled, applied, result.existing), conflict: false };
+      case "quotaSpent":
+        await this.refreshFrom(lane, result.current);
+        for (const [index, count] of result.spent) this.spent.atLeast(window, charges[index]!.user, count);
+        return { remaining: unsettled, conflict: false };
+      case "conflict":
+        lane.expected = result.current === undefined ? undefined : await this.chained(result.current);
+        return { remaining: unsettled, conflict: true };
+    }
+  }
+
+  /** A cancelled transaction that brought the aggregate back makes it the next expectation. */
+  private async refreshFrom(lane: Lane, current: Aggregate | undefined): Promise<void> {
+    if (current !== undefined) lane.expected = await this.chained(current);
+  }
+
+  /** Answers the commands whose keys exist from their stored events; returns the commands left. */
+  private async settleExisting(
+    commands: readonly Pending[],
+    applied: readonly Applied[],
+    existing: ReadonlyMap<number, LedgerEvent | undefined>,
+  ): Promise<Pending[]> {
+    const settled = new Set<Pending>();
+    for (const [index, stored] of existing) {
+      const { pending } = applied[index]!;
+      const event = stored ?? (await this.reader.readEvent(ledgerKeyOf(pending.command)));
+      if (event === undefined) throw new Error("a ledger key exists but its event cannot be read");
+      pending.resolve(settle(event, pending.command));
+      settled.add(pending);
+    }
+    return commands.filter((pending) => !settled.has(pending));
+  }
+
+  /** The commands of a pass split by their users' room: the quota less what this process knows is spent. */
+  private planOf(commands: readonly Pending[], window: QuotaWindow): QuotaPlan<Pending> {
+    const limit = this.config.quotaCommandsPerMinute;
+    return planQuota(
+      commands,
+      (pending) => this.quotaUserOf(pending.command),
+      (user) => (limit ?? 0) - this.spent.of(window, user),
+    );
+  }
+
+  /** The user whose quota a command counts against; undefined when no quota applies. */
+  private quotaUserOf(command: Command): string | undefined {
+    return quotaApplies(command.actor, this.config.quotaCommandsPerMinute) ? command.actor.sub : undefined;
+  }
+
+  /** One charge per user under a quota: as many commands as the user has events in the batch. */
+  private chargesOf(applied: readonly Applied[], window: QuotaWindow): UserCharge[] {
+    const limit = this.config.quotaCommandsPerMinute;
+    if (limit === undefined) return [];
+    const counts = new Map<string, number>();
+    for (const { pending } of applied) {
+      const user = this.quotaUserOf(pending.command);
+      if (user !== undefined) counts.set(user, (counts.get(user) ?? 0) + 1);
+    }
+    return [...counts].map(([user, commands]) => ({
+      user,
+      charge: {
+        quotaId: quotaIdOf(user, window),
+        commands,
+        limit,
+        expiresAtSeconds: quotaExpiresAtOf(window),
+      },
+    }));
   }
 
   /** The aggregate with its chain's head at its own version (caught up from the ledger when it lags). */
@@ -252,19 +369,22 @@ export class Committer {
   private decideInOrder(
     batch: readonly Pending[],
     expected: ChainedState,
+    at: Date,
   ): {
     applied: Applied[];
-    refused: { pending: Pending; value: number; bound: number }[];
+    refused: { pending: Pending; refusal: CommitOutcome }[];
     after: ChainedState;
   } {
-    const at = this.clock();
     const applied: Applied[] = [];
-    const refused: { pending: Pending; value: number; bound: number }[] = [];
+    const refused: { pending: Pending; refusal: CommitOutcome }[] = [];
     let state: ChainedState = expected;
     for (const pending of batch) {
       const decision = this.decide(pending.command.action, state, this.config.bounds);
       if (decision.kind === "outOfBounds") {
-        refused.push({ pending, value: decision.value, bound: decision.bound });
+        refused.push({
+          pending,
+          refusal: { kind: "outOfBounds", value: decision.value, bound: decision.bound },
+        });
         continue;
       }
       const event = this.chain
@@ -285,19 +405,18 @@ export class Committer {
       : { counterId, expected, events: events as UnchainedLedgerEvent[], unchained: true as const };
   }
 
-  /** A refusal may be the retry of a command that reached the bound: settle such keys from the ledger first. */
+  /**
+   * A refusal (409, or 429 for a spent quota) may be the retry of a command that was applied: settle such keys
+   * from the ledger first, so that a retry gets its event, never a refusal.
+   */
   private async settleRefused(
-    refused: readonly { pending: Pending; value: number; bound: number }[],
+    refused: readonly { pending: Pending; refusal: CommitOutcome }[],
   ): Promise<void> {
     await Promise.all(
-      refused.map(async ({ pending, value, bound }) => {
+      refused.map(async ({ pending, refusal }) => {
         try {
           const existing = await this.reader.readEvent(ledgerKeyOf(pending.command));
-          pending.resolve(
-            existing === undefined
-              ? { kind: "outOfBounds", value, bound }
-              : settle(existing, pending.command),
-          );
+          pending.resolve(existing === undefined ? refusal : settle(existing, pending.command));
         } catch (error) {
           pending.reject(error);
         }

@@ -69,6 +69,16 @@ function responseOf(
         detail: "The counter is too busy right now; retry with the same Idempotency-Key.",
         headers: { "Idempotency-Key": request.idempotencyKey },
       });
+    case "quotaExceeded":
+      return problemResponse("quotaExceeded", {
+        requestId,
+        detail: `You may change the number at most ${outcome.limit} times a minute; retry with the same Idempotency-Key after Retry-After.`,
+        extensions: { limit: outcome.limit },
+        headers: {
+          "Idempotency-Key": request.idempotencyKey,
+          "Retry-After": String(outcome.retryAfterSeconds),
+        },
+      });
   }
 }
 

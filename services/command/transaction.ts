@@ -1,6 +1,7 @@
-// One TransactWriteItems for a batch of decided events: a ledger Put per event (the key must be new) and one
-// aggregate Update (the version must be the expected one and the value must stay in bounds). It reports what
-// a cancellation means in domain terms; it never decides anything and never retries.
+// One TransactWriteItems for a batch of decided events: a ledger Put per event (the key must be new), one
+// aggregate Update (the version must be the expected one and the value must stay in bounds) and, with quotas
+// on, one quota Update per user of the batch (the user's window must have room for the user's events). It
+// reports what a cancellation means in domain terms; it never decides anything and never retries.
 
 import {
   TransactionCanceledException,
@@ -21,7 +22,7 @@ import {
 } from "../ledger/domain/event";
 import { TRANSACTION_ITEMS_MAX } from "../ledger/domain/limits";
 import { classifyStoreError } from "../ledger/storage/store";
-import { COUNTERS, LEDGER, type TableNames } from "../ledger/storage/tables";
+import { COUNTERS, LEDGER, QUOTAS, type TableNames } from "../ledger/storage/tables";
 
 export type TransactionResult =
   | { readonly kind: "committed" }
@@ -32,6 +33,15 @@ export type TransactionResult =
       /** The current aggregate, when its guard failed too (so the next attempt starts from it). */
       readonly current: Aggregate | undefined;
     }
+  /**
+   * No key exists, but some users' windows lack room for their events: by index into `charges`, the count
+   * the store holds at least (the count that came back, or what the failed condition proves).
+   */
+  | {
+      readonly kind: "quotaSpent";
+      readonly spent: ReadonlyMap<number, number>;
+      readonly current: Aggregate | undefined;
+    }
   /** The aggregate moved (or a transaction conflicted): the current state when it came back. */
   | { readonly kind: "conflict"; readonly current: Aggregate | undefined };
 
@@ -40,24 +50,36 @@ export interface ChainedState extends CounterState {
   readonly head: ChainHead;
 }
 
+/** One user's share of a batch: `commands` more in the user's window, which must stay within `limit`. */
+export interface QuotaCharge {
+  readonly quotaId: string;
+  /** 1 to `limit`: more could never fit, and the first write of a window is guarded only by this. */
+  readonly commands: number;
+  readonly limit: number;
+  readonly expiresAtSeconds: number;
+}
+
+interface BatchBase {
+  readonly counterId: string;
+  readonly expected: ChainedState;
+  /** One per user under a quota whose events the batch holds; none when the quota is off. */
+  readonly charges?: readonly QuotaCharge[];
+}
+
 export type BatchTransaction =
-  | {
-      readonly counterId: string;
-      readonly expected: ChainedState;
+  | (BatchBase & {
       /** Decided events in version order, expected.version + 1 onwards, each linked after the one before. */
       readonly events: readonly CurrentLedgerEvent[];
       readonly unchained?: undefined;
-    }
-  | {
-      readonly counterId: string;
-      readonly expected: ChainedState;
+    })
+  | (BatchBase & {
       readonly events: readonly UnchainedLedgerEvent[];
       /**
        * Events without the chain, and an aggregate Update without its head: only for bench/run.ts's measure
        * of the chain's cost (services/command/committer.ts, `chain: false`); never set by configuration.
        */
       readonly unchained: true;
-    };
+    });
 
 /**
  * Asserts the shape a batch must have before it is written: a bug here must never reach the table. The events
@@ -66,8 +88,13 @@ export type BatchTransaction =
  */
 function assertBatch(transaction: BatchTransaction): void {
   const { expected, events } = transaction;
-  if (events.length === 0 || events.length > TRANSACTION_ITEMS_MAX - 1) {
-    throw new Error(`a batch holds 1 to ${TRANSACTION_ITEMS_MAX - 1} events, not ${events.length}`);
+  const charges = transaction.charges ?? [];
+  if (events.length === 0 || events.length + charges.length > TRANSACTION_ITEMS_MAX - 1) {
+    throw new Error(`a batch holds 1 to ${TRANSACTION_ITEMS_MAX - 1} events and charges, not more`);
+  }
+  for (const charge of charges) {
+    if (!Number.isInteger(charge.commands) || charge.commands < 1 || charge.commands > charge.limit)
+      throw new Error(`a quota charge is 1 to ${charge.limit} commands, not ${charge.commands}`);
   }
   fold(events, expected);
   if (transaction.unchained === true) return;
@@ -132,6 +159,42 @@ function aggregateUpdate(tables: TableNames, bounds: Bounds, transaction: BatchT
   };
 }
 
+/**
+ * A user's quota Update: `commands` more in the window's item, on the condition that they fit. The first write
+ * of a window finds no item; `commands` ≤ `limit` (assertBatch) keeps that one in the quota too.
+ */
+function quotaUpdate(tables: TableNames, charge: QuotaCharge) {
+  return {
+    TableName: tables.quotas,
+    Key: { [QUOTAS.partitionKey]: charge.quotaId },
+    UpdateExpression: "ADD #commands :commands SET #expiresAt = :expiresAt",
+    ConditionExpression: "attribute_not_exists(#commands) OR #commands <= :room",
+    ExpressionAttributeNames: { "#commands": "commands", "#expiresAt": QUOTAS.timeToLiveAttribute },
+    ExpressionAttributeValues: {
+      ":commands": charge.commands,
+      ":room": charge.limit - charge.commands,
+      ":expiresAt": charge.expiresAtSeconds,
+    },
+    ReturnValuesOnConditionCheckFailure: "ALL_OLD" as const,
+  };
+}
+
+/**
+ * The users whose charge failed its condition, each with the count the store holds at least: the count that
+ * came back, and in any case more than `limit - commands` (which is what the failed condition says).
+ */
+function spentOf(reasons: readonly CancellationReason[], offset: number, charges: readonly QuotaCharge[]) {
+  const spent = new Map<number, number>();
+  charges.forEach((charge, index) => {
+    const reason = reasons[offset + index];
+    if (reason?.Code !== "ConditionalCheckFailed") return;
+    const stored: unknown = reason.Item === undefined ? undefined : unmarshall(reason.Item).commands;
+    const proven = charge.limit - charge.commands + 1;
+    spent.set(index, typeof stored === "number" ? Math.max(stored, proven) : proven);
+  });
+  return spent;
+}
+
 /** What a cancelled or conflicting transaction means in domain terms; rethrows what it cannot explain. */
 function outcomeOfFailure(error: unknown, bounds: Bounds, transaction: BatchTransaction): TransactionResult {
   const { counterId, expected, events } = transaction;
@@ -148,15 +211,17 @@ function outcomeOfFailure(error: unknown, bounds: Bounds, transaction: BatchTran
     aggregateMoved && aggregateReason.Item !== undefined
       ? aggregateFromItem(counterId, unmarshall(aggregateReason.Item), bounds)
       : undefined;
+  // A key that exists wins over everything else: a retry of an applied command is answered from its event,
+  // and is never charged nor refused for its user's quota.
   if (existing.size > 0) return { kind: "keysExist", existing, current };
-  if (aggregateMoved) {
-    if (current !== undefined && current.version === expected.version) {
-      throw new Error(
-        `invariant I3 guarded by the database: version ${expected.version} unchanged, bounds refused`,
-      );
-    }
-    return { kind: "conflict", current };
+  if (aggregateMoved && current !== undefined && current.version === expected.version) {
+    throw new Error(
+      `invariant I3 guarded by the database: version ${expected.version} unchanged, bounds refused`,
+    );
   }
+  const spent = spentOf(reasons, events.length + 1, transaction.charges ?? []);
+  if (spent.size > 0) return { kind: "quotaSpent", spent, current };
+  if (aggregateMoved) return { kind: "conflict", current };
   if (reasons.some((reason) => reason.Code === "TransactionConflict"))
     return { kind: "conflict", current: undefined };
   throw new StoreUnavailableError("transaction cancelled", { cause: error });
@@ -185,6 +250,7 @@ export async function writeBatch(
             },
           })),
           { Update: aggregateUpdate(tables, bounds, transaction) },
+          ...(transaction.charges ?? []).map((charge) => ({ Update: quotaUpdate(tables, charge) })),
         ],
       }),
     );

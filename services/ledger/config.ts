@@ -5,7 +5,12 @@
 
 import { z } from "zod";
 import type { Bounds } from "./domain/decider";
-import { VALUE_MAX, VALUE_MIN } from "./domain/limits";
+import {
+  QUOTA_COMMANDS_PER_MINUTE_DEFAULT,
+  QUOTA_COMMANDS_PER_MINUTE_MAX,
+  VALUE_MAX,
+  VALUE_MIN,
+} from "./domain/limits";
 import { DEFAULT_TABLE_NAMES, type TableNames } from "./storage/tables";
 
 export interface LedgerConfig {
@@ -21,6 +26,11 @@ export interface LedgerConfig {
    * without it is refused (http/origin.ts). Undefined: no such check (the local runtime by default).
    */
   readonly originSecret?: string | undefined;
+  /**
+   * Each user's commands per one-minute window (QUOTA_COMMANDS_PER_MINUTE, services/command/quota.ts);
+   * undefined when it is 0 or off. Never applied to the anonymous actor of AUTH=off, which is no user.
+   */
+  readonly quotaCommandsPerMinute: number | undefined;
 }
 
 /** Who may call the API (docs/api.md#access): checked by API Gateway (or the local gateway) and again here. */
@@ -83,11 +93,28 @@ const httpUrl = z.string().refine(
   { error: "must be an http(s) URL" },
 );
 
+/** `0` or `off` (any case): the quota is off (0 here, undefined in LedgerConfig); else an integer from 1 to max. */
+const quotaRule = `must be an integer from 1 to ${QUOTA_COMMANDS_PER_MINUTE_MAX}, or 0 or off`;
+const quotaVariable = variable(
+  z.union(
+    [
+      z
+        .string()
+        .regex(/^(0|off)$/i)
+        .transform(() => 0),
+      integer(1, QUOTA_COMMANDS_PER_MINUTE_MAX, quotaRule),
+    ],
+    { error: quotaRule },
+  ),
+  QUOTA_COMMANDS_PER_MINUTE_DEFAULT,
+);
+
 /** Every variable the handlers read, on Lambda and locally. */
 export const ledgerEnvironment = z.object({
   LEDGER_TABLE: variable(name, DEFAULT_TABLE_NAMES.ledger),
   COUNTERS_TABLE: variable(name, DEFAULT_TABLE_NAMES.counters),
   READ_MODEL_TABLE: variable(name, DEFAULT_TABLE_NAMES.readModel),
+  QUOTAS_TABLE: variable(name, DEFAULT_TABLE_NAMES.quotas),
   COUNTER_ID: variable(name, "default"),
   COUNTER_MIN: variable(integer(VALUE_MIN, VALUE_MAX), VALUE_MIN),
   COUNTER_MAX: variable(integer(VALUE_MIN, VALUE_MAX), VALUE_MAX),
@@ -104,6 +131,7 @@ export const ledgerEnvironment = z.object({
   ORIGIN_VERIFY: optionalVariable(
     z.string().regex(/^[\x21-\x7e]{32,256}$/, { error: "must be 32-256 visible ASCII characters" }),
   ),
+  QUOTA_COMMANDS_PER_MINUTE: quotaVariable,
 });
 
 /** The checks between variables, for ledgerEnvironment and any schema that extends it. */
@@ -138,6 +166,7 @@ export function ledgerConfigOf(variables: z.output<typeof ledgerEnvironment>): L
       ledger: variables.LEDGER_TABLE,
       counters: variables.COUNTERS_TABLE,
       readModel: variables.READ_MODEL_TABLE,
+      quotas: variables.QUOTAS_TABLE,
     },
     counterId: variables.COUNTER_ID,
     bounds: { min: variables.COUNTER_MIN, max: variables.COUNTER_MAX },
@@ -149,6 +178,8 @@ export function ledgerConfigOf(variables: z.output<typeof ledgerEnvironment>): L
       actorNameClaim: variables.ACTOR_NAME_CLAIM,
     },
     originSecret: variables.ORIGIN_VERIFY,
+    quotaCommandsPerMinute:
+      variables.QUOTA_COMMANDS_PER_MINUTE === 0 ? undefined : variables.QUOTA_COMMANDS_PER_MINUTE,
   };
 }
 

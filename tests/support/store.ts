@@ -35,6 +35,7 @@ export async function createTestStore(
     LEDGER_TABLE: tables.ledger,
     COUNTERS_TABLE: tables.counters,
     READ_MODEL_TABLE: tables.readModel,
+    QUOTAS_TABLE: tables.quotas,
     LOG_LEVEL: process.env.LOG_LEVEL ?? "silent",
     // The stream poller's checkpoints and failure log: never the developer's own .data/.
     DATA_DIR: mkdtempSync(join(tmpdir(), "counter-ledger-test-")),

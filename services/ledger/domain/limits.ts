@@ -12,6 +12,7 @@ export {
   IDEMPOTENCY_KEY_LENGTH_MAX,
   IDEMPOTENCY_KEY_PATTERN,
   PROBLEM_ECHO_CHARACTERS_MAX,
+  QUOTA_COMMANDS_PER_MINUTE_MAX,
   RETRY_AFTER_SECONDS,
   VALUE_MAX,
   VALUE_MIN,
@@ -32,8 +33,31 @@ export const COMMIT_BACKOFF_CAP_MS = 100;
  */
 export const COMMIT_QUEUE_COMMANDS_MAX = 10_000;
 
-/** A DynamoDB transaction holds at most 100 actions: 99 ledger Puts plus the aggregate Update. */
+/**
+ * A DynamoDB transaction holds at most 100 actions: the ledger Puts, the aggregate Update and, with quotas on,
+ * one quota Update per user in the batch: 99 events with the quota off, 98 events of one user with it on.
+ */
 export const TRANSACTION_ITEMS_MAX = 100;
+
+/**
+ * Per-user quotas (services/command/quota.ts): fixed windows of one minute, aligned to the epoch minute. The
+ * default quota is ten commands a second for a whole minute, far above any person at the UI (one command at a
+ * time, each a round trip) and a small share of one counter's write ceiling on AWS (about 500 commits a
+ * second, docs/architecture.md#where-aws-differs-from-dynamodb-local). Its maximum is the contract's.
+ */
+export const QUOTA_WINDOW_SECONDS = 60;
+export const QUOTA_COMMANDS_PER_MINUTE_DEFAULT = 600;
+/**
+ * A window's quota item expires (DynamoDB TTL) this long after its window ends: never read after its minute,
+ * but an execution environment whose clock runs behind may still charge it for a few seconds, so it must not
+ * vanish at once (TTL may delete an item any time after expiry).
+ */
+export const QUOTA_ITEM_RETENTION_SECONDS = 3_600;
+/**
+ * Users whose spent commands in the current window one committer remembers (a lower bound it may refuse on
+ * without a transaction); past it the memory is dropped, which costs a cancelled transaction, never exactness.
+ */
+export const QUOTA_KNOWN_USERS_MAX = 10_000;
 
 /** Audit entries the projector writes in one transaction: DynamoDB's limit of 100 items per transaction. */
 export const PROJECTOR_TRANSACTION_ENTRIES_MAX = 100;

@@ -1,4 +1,4 @@
-// The one definition of the three tables: names of keys and indexes, and the CreateTable inputs that the
+// The one definition of the four tables: names of keys and indexes, and the CreateTable inputs that the
 // local bootstrap runs, the tests use, and the infra tests check the Terraform against.
 // Nothing here talks to DynamoDB.
 
@@ -8,16 +8,23 @@ export interface TableNames {
   readonly ledger: string;
   readonly counters: string;
   readonly readModel: string;
+  readonly quotas: string;
 }
 
 export const DEFAULT_TABLE_NAMES: TableNames = {
   ledger: "counter-ledger-ledger",
   counters: "counter-ledger-counters",
   readModel: "counter-ledger-read-model",
+  quotas: "counter-ledger-quotas",
 };
 
 export function tableNamesWithPrefix(prefix: string): TableNames {
-  return { ledger: `${prefix}-ledger`, counters: `${prefix}-counters`, readModel: `${prefix}-read-model` };
+  return {
+    ledger: `${prefix}-ledger`,
+    counters: `${prefix}-counters`,
+    readModel: `${prefix}-read-model`,
+    quotas: `${prefix}-quotas`,
+  };
 }
 
 /** Ledger: one item per accepted command, keyed by `<counterId>#<idempotencyKey>`. */
@@ -41,6 +48,19 @@ export const COUNTERS = { partitionKey: "counterId" } as const;
  * so that history is one Query in either order.
  */
 export const READ_MODEL = { partitionKey: "counterId", sortKey: "entry", stateEntry: 0 } as const;
+
+/**
+ * Quotas: one item per user and one-minute window, `<base64url(SHA-256(sub))>#<window start, epoch seconds>`,
+ * holding how many of the user's commands that window charged (services/command/quota.ts). A table of its own,
+ * not the counters table: its writes never share a partition with the hot aggregate
+ * (docs/decisions.md#per-user-quotas-counted-in-the-commands-transaction), and TTL removes past windows.
+ */
+export const QUOTAS = { partitionKey: "quotaId", timeToLiveAttribute: "expiresAt" } as const;
+
+/** The tables whose items expire, and the attribute (epoch seconds) DynamoDB's TTL reads: set after CreateTable. */
+export function timeToLiveAttributes(names: TableNames): ReadonlyMap<string, string> {
+  return new Map([[names.quotas, QUOTAS.timeToLiveAttribute]]);
+}
 
 export function tableDefinitions(names: TableNames): CreateTableCommandInput[] {
   return [
@@ -82,6 +102,12 @@ export function tableDefinitions(names: TableNames): CreateTableCommandInput[] {
         { AttributeName: READ_MODEL.partitionKey, KeyType: "HASH" },
         { AttributeName: READ_MODEL.sortKey, KeyType: "RANGE" },
       ],
+    },
+    {
+      TableName: names.quotas,
+      BillingMode: "PAY_PER_REQUEST",
+      AttributeDefinitions: [{ AttributeName: QUOTAS.partitionKey, AttributeType: "S" }],
+      KeySchema: [{ AttributeName: QUOTAS.partitionKey, KeyType: "HASH" }],
     },
   ];
 }

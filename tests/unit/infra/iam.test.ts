@@ -15,6 +15,7 @@ import {
 const LEDGER = "${aws_dynamodb_table.ledger.arn}";
 const COUNTERS = "${aws_dynamodb_table.counters.arn}";
 const READ_MODEL = "${aws_dynamodb_table.read_model.arn}";
+const QUOTAS = "${aws_dynamodb_table.quotas.arn}";
 const LEDGER_INDEX = "${aws_dynamodb_table.ledger.arn}/index/byVersion";
 const LEDGER_STREAM = "${aws_dynamodb_table.ledger.stream_arn}";
 const FAILURE_QUEUE = "${aws_sqs_queue.projector_failures.arn}";
@@ -185,13 +186,14 @@ describe("IAM, everywhere (infra/*.tf)", () => {
 });
 
 describe("IAM, per Lambda (infra/iam-lambda.tf)", () => {
-  it("command: GetItem on counters and ledger, PutItem on the ledger and UpdateItem on counters, and nothing else", () => {
+  it("command: GetItem on counters and ledger, PutItem on the ledger, UpdateItem on counters and quotas, and nothing else", () => {
     expect(dynamoDbGrants("command")).toEqual(
       [
         `dynamodb:GetItem ${COUNTERS}`,
         `dynamodb:GetItem ${LEDGER}`,
         `dynamodb:PutItem ${LEDGER}`,
         `dynamodb:UpdateItem ${COUNTERS}`,
+        `dynamodb:UpdateItem ${QUOTAS}`,
       ].sort(),
     );
   });
@@ -200,7 +202,7 @@ describe("IAM, per Lambda (infra/iam-lambda.tf)", () => {
     const writes = grantsOf("command").filter(
       (grant) => grant.action === "dynamodb:PutItem" || grant.action === "dynamodb:UpdateItem",
     );
-    expect(writes).toHaveLength(2);
+    expect(writes).toHaveLength(3);
     for (const write of writes) expect(write.conditions, write.action).toEqual([TRANSACTION_ONLY]);
     // Reads need no transaction; they must not be conditioned by mistake either.
     for (const read of grantsOf("command").filter((grant) => grant.action === "dynamodb:GetItem")) {

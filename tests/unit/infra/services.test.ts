@@ -6,6 +6,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { ROUTES, routeKeyOf } from "../../../services/ledger/http/routes";
 import { COMMIT_RETRY_BUDGET_MS } from "../../../services/ledger/domain/limits";
+import { loadLedgerConfig } from "../../../services/ledger/config";
 import { BUNDLE_FILE_NAME, LAMBDA_ENTRIES } from "../../../scripts/build";
 import { AUDIT_CONCURRENCY_DEFAULT } from "../../../local/limits";
 import { VERIFY_DEADLINE_MS } from "../../../services/query/verify";
@@ -72,7 +73,7 @@ describe("Lambdas (infra/lambda.tf)", () => {
     expect(lambda.timeout).toBe("${each.value.timeout_seconds}");
   });
 
-  it("the environment names the three tables the way services/ledger/config.ts reads them", () => {
+  it("the environment names the four tables the way services/ledger/config.ts reads them", () => {
     const lambda = terraform.resource("aws_lambda_function", "service");
     // Shared by every function; the API's functions add the origin secret (edge.test.ts).
     expect(String(single(lambda.environment, "environment").variables)).toMatch(
@@ -82,11 +83,17 @@ describe("Lambdas (infra/lambda.tf)", () => {
       LEDGER_TABLE: "${aws_dynamodb_table.ledger.name}",
       COUNTERS_TABLE: "${aws_dynamodb_table.counters.name}",
       READ_MODEL_TABLE: "${aws_dynamodb_table.read_model.name}",
+      QUOTAS_TABLE: "${aws_dynamodb_table.quotas.name}",
       COUNTER_ID: "${var.counter_id}",
       // The bounds the initial aggregate is seeded with (infra/dynamodb.tf) are the handlers' bounds.
       COUNTER_MIN: "${tostring(var.counter_min)}",
       COUNTER_MAX: "${tostring(var.counter_max)}",
     });
+    // The quota is the variable's, and its default is the handlers' (services/ledger/config.ts).
+    expect(terraform.local("lambda_environment")).toMatchObject({
+      QUOTA_COMMANDS_PER_MINUTE: "${tostring(var.quota_commands_per_minute)}",
+    });
+    expect(numberDefault("quota_commands_per_minute")).toBe(loadLedgerConfig({}).quotaCommandsPerMinute);
     // Never an endpoint override on AWS: that is for DynamoDB Local.
     expect(terraform.local("lambda_environment")).not.toHaveProperty("DYNAMODB_ENDPOINT");
   });

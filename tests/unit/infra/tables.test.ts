@@ -8,6 +8,7 @@ import { loadLedgerConfig } from "../../../services/ledger/config";
 import {
   tableDefinitions,
   tableNamesWithPrefix,
+  timeToLiveAttributes,
   type TableNames,
 } from "../../../services/ledger/storage/tables";
 import {
@@ -26,6 +27,7 @@ const RESOURCE_OF_TABLE: Record<keyof TableNames, string> = {
   ledger: "ledger",
   counters: "counters",
   readModel: "read_model",
+  quotas: "quotas",
 };
 
 let terraform: Terraform;
@@ -80,6 +82,7 @@ describe("DynamoDB tables (infra/dynamodb.tf)", () => {
       ledger: names.ledger,
       counters: names.counters,
       read_model: names.readModel,
+      quotas: names.quotas,
     });
     const project = asString(terraform.variable("project").default, "var.project default");
     expect(tableNamesWithPrefix(project)).toEqual(loadLedgerConfig({}).tables);
@@ -103,6 +106,19 @@ describe("DynamoDB tables (infra/dynamodb.tf)", () => {
       });
       expect(sortAttributes(actual)).toEqual(sortAttributes(definition!));
     }
+  });
+
+  it("TTL is on exactly where timeToLiveAttributes() says, on the attribute it names (the quotas' expiresAt)", () => {
+    const expected = timeToLiveAttributes(tableNamesWithPrefix("${var.project}"));
+    const actual = new Map<string, string>();
+    for (const table of Object.values(terraform.resourcesOfType("aws_dynamodb_table"))) {
+      if (table.ttl === undefined) continue;
+      const ttl = single(table.ttl, "ttl");
+      expect(ttl.enabled).toBe(true);
+      actual.set(tableNameOf(table), asString(ttl.attribute_name, "ttl attribute_name"));
+    }
+    expect(actual).toEqual(expected);
+    expect([...expected.values()]).toEqual(["expiresAt"]);
   });
 
   it("every table has point-in-time recovery, deletion protection and encryption at rest", () => {

@@ -47,13 +47,30 @@ describe("the handlers' variables", () => {
         ledger: "counter-ledger-ledger",
         counters: "counter-ledger-counters",
         readModel: "counter-ledger-read-model",
+        quotas: "counter-ledger-quotas",
       },
       counterId: "default",
       bounds: { min: 0, max: 1_000_000_000 },
       endpoint: undefined,
       region: "us-east-1",
       auth: { enabled: true, publicRead: true, actorNameClaim: "username" },
+      quotaCommandsPerMinute: 600,
     });
+  });
+
+  it("read QUOTA_COMMANDS_PER_MINUTE: 600 when unset, 0 or off turn the quota off, else 1 to 1000000", () => {
+    const quota = (value: string) => loadLedgerConfig({ QUOTA_COMMANDS_PER_MINUTE: value });
+    expect(quota("").quotaCommandsPerMinute).toBe(600);
+    expect(quota("1").quotaCommandsPerMinute).toBe(1);
+    expect(quota("1000000").quotaCommandsPerMinute).toBe(1_000_000);
+    for (const off of ["0", "off", "OFF"]) expect(quota(off).quotaCommandsPerMinute).toBeUndefined();
+    for (const bad of ["-1", "1.5", "1000001", "none"]) {
+      expect(() => quota(bad)).toThrow(
+        new ConfigurationError(
+          `QUOTA_COMMANDS_PER_MINUTE must be an integer from 1 to 1000000, or 0 or off (got "${bad}")`,
+        ),
+      );
+    }
   });
 
   it("refuse AUTH=off where Lambda runs them, and allow it elsewhere", () => {

@@ -84,6 +84,20 @@ export const localEnvironment = ledgerEnvironment.extend({
     ),
     5,
   ),
+  // Minutes between scheduled verifications (local/verify-schedule.ts), or `off`.
+  VERIFY_INTERVAL_MINUTES: variable(
+    z.union(
+      [
+        z
+          .string()
+          .regex(/^off$/i)
+          .transform(() => "off" as const),
+        integer(1, 1440),
+      ],
+      { error: "must be an integer from 1 to 1440, or off" },
+    ),
+    60,
+  ),
 });
 
 type LocalVariables = z.output<typeof localEnvironment>;
@@ -98,6 +112,8 @@ export interface LocalSettings {
   readonly corsOrigins: readonly string[];
   /** Milliseconds between scheduled digests; undefined when DIGEST_INTERVAL_MINUTES is off. */
   readonly digestIntervalMs: number | undefined;
+  /** Milliseconds between scheduled verifications; undefined when VERIFY_INTERVAL_MINUTES is off. */
+  readonly verifyIntervalMs: number | undefined;
 }
 
 export interface LocalConfig extends LocalSettings {
@@ -154,6 +170,8 @@ export function localSettingsOf(variables: LocalVariables): LocalSettings {
     corsOrigins: variables.CORS_ORIGINS ?? [],
     digestIntervalMs:
       variables.DIGEST_INTERVAL_MINUTES === "off" ? undefined : variables.DIGEST_INTERVAL_MINUTES * 60_000,
+    verifyIntervalMs:
+      variables.VERIFY_INTERVAL_MINUTES === "off" ? undefined : variables.VERIFY_INTERVAL_MINUTES * 60_000,
   };
 }
 

@@ -29,6 +29,7 @@ import {
 } from "../ledger/domain/limits";
 import type { Aggregate } from "../ledger/storage/aggregate";
 import { LedgerReader } from "../ledger/storage/store";
+import { NO_METRICS, type MetricsRecorder } from "../ledger/telemetry";
 import { writeBatch, type ChainedState } from "./transaction";
 
 export type CommitOutcome =
@@ -54,6 +55,8 @@ export interface CommitterDependencies {
    * for bench/run.ts, which measures the chain's cost against it. Default true; no configuration sets it.
    */
   readonly chain?: boolean;
+  /** Where batch sizes, conflicts and retries go (services/ledger/telemetry.ts); none by default. */
+  readonly metrics?: MetricsRecorder;
 }
 
 /** Counters a benchmark or a log line can read; never used for decisions. */
@@ -97,6 +100,7 @@ export class Committer {
   private readonly reader: LedgerReader;
   private readonly batchEventsMax: number;
   private readonly chain: boolean;
+  private readonly metrics: MetricsRecorder;
   private readonly lanes = new Map<string, Lane>();
 
   constructor(dependencies: CommitterDependencies) {
@@ -113,6 +117,7 @@ export class Committer {
     );
     this.batchEventsMax = dependencies.batchEventsMax ?? TRANSACTION_ITEMS_MAX - 1;
     this.chain = dependencies.chain ?? true;
+    this.metrics = dependencies.metrics ?? NO_METRICS;
     if (
       !Number.isInteger(this.batchEventsMax) ||
       this.batchEventsMax < 1 ||
@@ -200,6 +205,7 @@ export class Committer {
         if (result.kind === "committed") {
           lane.expected = after;
           this.statistics.eventsCommitted += applied.length;
+          this.metrics.record("batchSize", applied.length);
           for (const { pending, event } of applied) pending.resolve({ kind: "applied", event });
           // The commit proves the state each refusal was decided on: the refusals stand.
           await this.settleRefused(refused);
@@ -220,10 +226,12 @@ export class Committer {
           continue;
         }
         this.statistics.conflicts++;
+        this.metrics.record("transactionConflicts", 1);
         conflicts++;
         lane.expected = result.current === undefined ? undefined : await this.chained(result.current);
         const spentMs = this.clock().getTime() - startedAtMs;
         if (conflicts >= COMMIT_ATTEMPTS_MAX || spentMs > COMMIT_RETRY_BUDGET_MS) break;
+        this.metrics.record("commitRetries", 1);
         await this.sleep(backoffMs(conflicts, this.random));
       }
       for (const pending of remaining) pending.resolve({ kind: "contention", attempts: conflicts });

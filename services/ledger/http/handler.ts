@@ -5,6 +5,7 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import { describeError, type Logger } from "../log";
 import { StoreUnavailableError } from "../storage/errors";
+import { NO_METRICS, type MetricName, type MetricsRecorder } from "../telemetry";
 import { problemResponse } from "./problem";
 import { requestIdOf, withRequestId } from "./response";
 
@@ -24,6 +25,27 @@ export interface HttpHandlerOptions {
   readonly failureMessage: string;
   /** The detail of the 503 answered while the store is unavailable. */
   readonly unavailableDetail: string;
+  /** Where the answers' metrics go (services/ledger/telemetry.ts); none by default. */
+  readonly metrics?: MetricsRecorder | undefined;
+  /** The metric that counts each answer by its outcome (a command's, METRICS.commands); none by default. */
+  readonly outcomeMetric?: MetricName;
+}
+
+/** DynamoDB's names for a request refused by its throughput limits: counted as throttles, reason `store`. */
+const STORE_THROTTLING_ERRORS: ReadonlySet<string> = new Set([
+  "ThrottlingException",
+  "ProvisionedThroughputExceededException",
+  "RequestLimitExceeded",
+]);
+
+function storeThrottled(error: StoreUnavailableError): boolean {
+  const { cause } = error;
+  if (!(cause instanceof Error)) return false;
+  // A cancelled transaction names its throttled items in its reasons (services/command/transaction.ts).
+  const reasons = (cause as { CancellationReasons?: { Code?: string }[] }).CancellationReasons ?? [];
+  return (
+    STORE_THROTTLING_ERRORS.has(cause.name) || reasons.some((reason) => reason.Code === "ThrottlingError")
+  );
 }
 
 /**
@@ -41,6 +63,7 @@ export function createHttpHandler(
   answer: (event: APIGatewayProxyEventV2, requestId: string) => Promise<Answer>,
 ): HttpHandler {
   const { log } = options;
+  const metrics = options.metrics ?? NO_METRICS;
   return async (event) => {
     const startedAtMs = Date.now();
     const requestId = requestIdOf(event);
@@ -50,6 +73,7 @@ export function createHttpHandler(
       answered = await answer(event, requestId);
     } catch (error) {
       const unavailable = error instanceof StoreUnavailableError;
+      if (unavailable && storeThrottled(error)) metrics.record("throttles", 1, "store");
       log({ level: "error", message: options.failureMessage, requestId, route, ...describeError(error) });
       answered = {
         result: unavailable
@@ -59,6 +83,9 @@ export function createHttpHandler(
       };
     }
     const status = answered.result.statusCode ?? 200;
+    if (options.outcomeMetric !== undefined) {
+      metrics.record(options.outcomeMetric, 1, String(answered.fields?.outcome ?? status));
+    }
     log({
       level: levelOf(route, status),
       message: "request",

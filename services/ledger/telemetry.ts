@@ -1,4 +1,4 @@
-// The service's metrics and traces (docs/architecture.md#observability). One table names every metric
+// The service's metrics and traces (docs/runbook.md#metrics). One table names every metric
 // (METRICS): its CloudWatch name, unit and one dimension, and its Prometheus form; handlers record through a
 // MetricsRecorder and never know where a point goes. On Lambda the recorder is Powertools' Metrics — the
 // CloudWatch embedded metric format (EMF) on stdout, flushed after each invocation by `instrumented` — and the

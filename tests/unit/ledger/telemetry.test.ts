@@ -2,7 +2,7 @@
 // CloudWatch's embedded metric format, read back here as CloudWatch would — the namespace, each metric's name,
 // unit and values, and the dimensions a point carries. A command handler driven with a committer that answers
 // each outcome (no DynamoDB: the outcomes, not the store, are under test) counts each by its own outcome, and a
-// scheduled verify is told from an HTTP event.
+// scheduled verify is told from an HTTP event. On Lambda the log lines are Powertools' Logger's.
 
 import { Metrics } from "@aws-lambda-powertools/metrics";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
@@ -10,6 +10,8 @@ import type { CommitOutcome } from "../../../services/command/committer";
 import { createCommandHandler } from "../../../services/command/handler";
 import { isScheduledVerify, SCHEDULED_VERIFY_INPUT } from "../../../services/audit/handler";
 import { loadLedgerConfig } from "../../../services/ledger/config";
+import { createLogger } from "../../../services/ledger/log";
+import { VERIFY_PASSED_MESSAGE } from "../../../services/query/verify";
 import { createEmfRecorder, METRICS, type EmfRecorder } from "../../../services/ledger/telemetry";
 import { commandEvent, httpEvent } from "../../support/fixtures";
 
@@ -125,5 +127,29 @@ describe("the scheduled verify's input (services/audit/handler.ts)", () => {
     expect(isScheduledVerify(null)).toBe(false);
     const http = { ...httpEvent({ method: "GET", path: "/number/verify" }), task: "verify" };
     expect(isScheduledVerify(http)).toBe(false);
+  });
+});
+
+describe("the log lines on Lambda (services/ledger/log.ts)", () => {
+  it("are Powertools' JSON lines with the service and the fields, below LOG_LEVEL dropped", () => {
+    const log = createLogger("audit", {
+      AWS_LAMBDA_FUNCTION_NAME: "counter-ledger-audit",
+      LOG_LEVEL: "info",
+    });
+    log({ level: "debug", message: "routine" });
+    log({ level: "info", message: VERIFY_PASSED_MESSAGE, checkedTo: 7 });
+    const lines = written
+      .flatMap((chunk) => chunk.split("\n"))
+      .filter((line) => line.trim() !== "")
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(lines).toEqual([
+      expect.objectContaining({
+        level: "INFO",
+        message: VERIFY_PASSED_MESSAGE,
+        service: "audit",
+        checkedTo: 7,
+      }),
+    ]);
+    expect(lines[0]).toHaveProperty("timestamp");
   });
 });

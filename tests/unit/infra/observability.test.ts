@@ -92,8 +92,11 @@ describe("the scheduled verify (infra/verify-schedule.tf)", () => {
     expect(target.role_arn).toBe("${aws_iam_role.verify_schedule.arn}");
     // jsonencode of an object of string fields: the same fields as SCHEDULED_VERIFY_INPUT.
     const input = /^\$\{jsonencode\(\{(.*)\}\)\}$/.exec(asString(target.input, "input"))?.[1] ?? "";
-    const fields = Object.fromEntries(
-      [...input.matchAll(/(\w+)\s*=\s*"([^"]*)"/g)].map((match) => [match[1], match[2]]),
+    const fields: Record<string, string> = Object.fromEntries(
+      [...input.matchAll(/(\w+)\s*=\s*"([^"]*)"/g)].map((match): [string, string] => [
+        match[1] ?? "",
+        match[2] ?? "",
+      ]),
     );
     expect(fields).toEqual(SCHEDULED_VERIFY_INPUT);
   });

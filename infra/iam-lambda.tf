@@ -401,7 +401,7 @@ data "aws_iam_policy_document" "lambda_boundary" {
     resources = ["${local.arn_prefix.lambda}:function:${var.project}-digest:live"]
   }
 
-  # The scheduled verify (verify-schedule.tf) invokes the audit function.
+  # The scheduled verify (verify.tf) invokes the audit function.
   statement {
     sid       = "VerifySchedule"
     effect    = "Allow"

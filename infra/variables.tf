@@ -170,7 +170,7 @@ variable "verify_alarm_hours" {
 }
 
 variable "verify_interval_minutes" {
-  description = "Minutes between scheduled verifications of the ledger (verify-schedule.tf); well under verify_alarm_hours."
+  description = "Minutes between scheduled verifications of the ledger (verify.tf); well under verify_alarm_hours."
   type        = number
   default     = 60
 

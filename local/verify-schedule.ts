@@ -1,5 +1,5 @@
 // The scheduled verify of the local runtime, as the EventBridge schedule runs it on AWS
-// (infra/verify-schedule.tf): every VERIFY_INTERVAL_MINUTES the audit function's incremental verification runs
+// (infra/verify.tf): every VERIFY_INTERVAL_MINUTES the audit function's incremental verification runs
 // (services/audit/handler.ts, runScheduledVerify), which logs "verify passed" or "verify found violations" and
 // counts the run at GET /metrics. Runs never overlap; a failed run is logged and the next one tries again.
 

@@ -2,7 +2,7 @@
 // /number/events/{key}/proof and /number/digest, on their own function with a small reserved concurrency and
 // its own role (docs/architecture.md#the-audit-function). The handler is the read routes' module, restricted
 // to these routes: any other route that reaches this function is refused as an unknown one.
-// It also runs the scheduled verify (infra/verify-schedule.tf): the schedule invokes it directly with
+// It also runs the scheduled verify (infra/verify.tf): the schedule invokes it directly with
 // SCHEDULED_VERIFY_INPUT, never through API Gateway, and that run is the very incremental verification of
 // GET /number/verify (the same single flight and lease, its line logged and counted as a request's is).
 
@@ -13,7 +13,7 @@ import { instrumented } from "../ledger/telemetry";
 import { createAuditHandler, lambdaDependencies } from "../query/handler";
 import { createVerifier } from "../query/verify";
 
-/** The input of the verify schedule's target (infra/verify-schedule.tf holds its `input` to this). */
+/** The input of the verify schedule's target (infra/verify.tf holds its `input` to this). */
 export const SCHEDULED_VERIFY_INPUT = { task: "verify" } as const;
 
 /** What a scheduled run answers (the Scheduler ignores it; an invocation by hand shows it). */

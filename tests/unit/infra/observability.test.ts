@@ -83,7 +83,7 @@ describe("the dashboard shows the application's metrics (infra/dashboard.tf)", (
   });
 });
 
-describe("the scheduled verify (infra/verify-schedule.tf)", () => {
+describe("the scheduled verify (infra/verify.tf)", () => {
   it("a schedule runs the audit function's alias every verify_interval_minutes, with the handler's input", () => {
     const schedule = terraform.resource("aws_scheduler_schedule", "verify");
     expect(schedule.schedule_expression).toBe("rate(${var.verify_interval_minutes} minutes)");

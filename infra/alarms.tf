@@ -415,9 +415,9 @@ resource "aws_cloudwatch_metric_alarm" "ledger_rewritten" {
 
 # --- verify ---------------------------------------------------------------------------------------------------------
 
-# A completed verify run logs one of two phrases (local.verify_*_phrase); these filters count them. Nothing
-# runs verify on a schedule yet: until something does, verify_not_run is in alarm, truthfully
-# (docs/runbook.md#alarms).
+# A completed verify run logs one of two phrases (local.verify_*_phrase); these filters count them. The
+# schedule of verify.tf runs one every var.verify_interval_minutes, so verify_not_run fires when
+# verification stopped (docs/runbook.md#alarms).
 resource "aws_cloudwatch_log_metric_filter" "verify_passed" {
   name           = "${var.project}-verify-passed"
   log_group_name = local.verify_log_group

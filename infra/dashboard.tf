@@ -3,13 +3,21 @@
 # the projector's lag and failure queue, verify and rewritten ledger events. Every function of lambda.tf is on
 # it without further ado.
 #
-# The application's own metrics (commands by outcome, conflicts and retries, group-commit batch size, commit
-# latency, projector lag from commit to read model, verify duration; issue 13, item 5) belong in the
-# local.application_metrics_namespace namespace, where the log metric filters of alarms.tf already write: their
-# widgets go in the row marked below once the functions publish them.
+# Below them, the application's own metrics (services/ledger/telemetry.ts, METRICS): commands by outcome,
+# conflicts and retries, group-commit batch size, commit latency, projector lag from commit to read model and
+# failed records, verify runs by result and duration, throttles by reason. The functions write them as EMF lines
+# (Powertools' Metrics) in local.application_metrics_namespace, where the log metric filters of alarms.tf write
+# too; each carries Powertools' `service` dimension (the function's name), and the metrics with a dimension of
+# their own are found with SEARCH, so that a new outcome or reason appears without a change here.
 
 locals {
   application_metrics_namespace = var.project
+
+  # SEARCH expressions of the metrics that carry a dimension of their own (Outcome, Result, Reason).
+  application_search = {
+    for name, search in { Commands = ["Outcome", 60], VerifyRuns = ["Result", 3600], Throttles = ["Reason", 60] } :
+    name => "SEARCH('{\"${local.application_metrics_namespace}\",${search[0]},service} MetricName=\"${name}\"', 'Sum', ${search[1]})"
+  }
 
   dashboard_functions = sort(keys(local.lambdas))
 
@@ -119,11 +127,89 @@ locals {
         ]
       }
     },
-    # The application's own metrics (issue 13, item 5) go here, from local.application_metrics_namespace.
+    # The application's own metrics (services/ledger/telemetry.ts), from local.application_metrics_namespace.
     {
-      type = "text", x = 12, y = 22, width = 12, height = 6
+      type = "metric", x = 12, y = 22, width = 12, height = 6
       properties = {
-        markdown = "**Application metrics** (namespace `${local.application_metrics_namespace}`): commands by outcome, conflicts and retries, batch size, commit latency, projector lag and verify duration go in this row once the functions publish them. What each alarm means: docs/runbook.md, Alarms."
+        title   = "Commands by outcome (per minute)"
+        region  = var.region
+        period  = 60
+        metrics = [[{ expression = local.application_search.Commands, id = "commands", label = "" }]]
+      }
+    },
+    {
+      type = "metric", x = 0, y = 28, width = 8, height = 6
+      properties = {
+        title  = "Transactions: conflicts and retries (per minute)"
+        region = var.region
+        stat   = "Sum"
+        period = 60
+        metrics = [
+          [local.application_metrics_namespace, "TransactionConflicts", "service", "command"],
+          [local.application_metrics_namespace, "CommitRetries", "service", "command"],
+        ]
+      }
+    },
+    {
+      type = "metric", x = 8, y = 28, width = 8, height = 6
+      properties = {
+        title  = "Group commit: events per transaction (average, maximum)"
+        region = var.region
+        period = 60
+        metrics = [
+          [local.application_metrics_namespace, "BatchSize", "service", "command", { stat = "Average" }],
+          [local.application_metrics_namespace, "BatchSize", "service", "command", { stat = "Maximum" }],
+        ]
+      }
+    },
+    {
+      type = "metric", x = 16, y = 28, width = 8, height = 6
+      properties = {
+        title  = "Commit latency p50, p99 (ms)"
+        region = var.region
+        period = 60
+        metrics = [
+          [local.application_metrics_namespace, "CommitLatency", "service", "command", { stat = "p50" }],
+          [local.application_metrics_namespace, "CommitLatency", "service", "command", { stat = "p99" }],
+        ]
+      }
+    },
+    {
+      type = "metric", x = 0, y = 34, width = 8, height = 6
+      properties = {
+        title  = "Projector: lag commit → read model p50, p99 (ms), failed records"
+        region = var.region
+        period = 60
+        metrics = [
+          [local.application_metrics_namespace, "ProjectorLag", "service", "projector", { stat = "p50" }],
+          [local.application_metrics_namespace, "ProjectorLag", "service", "projector", { stat = "p99" }],
+          [local.application_metrics_namespace, "ProjectorFailedRecords", "service", "projector", { stat = "Sum", yAxis = "right" }],
+        ]
+      }
+    },
+    {
+      type = "metric", x = 8, y = 34, width = 8, height = 6
+      properties = {
+        title  = "Verify: runs by result, duration (ms, maximum)"
+        region = var.region
+        period = 3600
+        metrics = [
+          [{ expression = local.application_search.VerifyRuns, id = "runs", label = "" }],
+          [local.application_metrics_namespace, "VerifyDuration", "service", "audit", { stat = "Maximum", yAxis = "right", period = 3600 }],
+        ]
+      }
+    },
+    {
+      type = "metric", x = 16, y = 34, width = 8, height = 6
+      properties = {
+        title  = "Throttles by reason (per minute; the API's 429s and Lambda's throttles beside them)"
+        region = var.region
+        period = 60
+        metrics = concat(
+          [[{ expression = local.application_search.Throttles, id = "throttles", label = "" }]],
+          [[local.application_metrics_namespace, "Api429", { stat = "Sum" }]],
+          [for name in local.dashboard_functions : ["AWS/Lambda", "Throttles", "FunctionName", aws_lambda_function.service[name].function_name, { stat = "Sum" }]],
+        )
       }
     },
   ]

@@ -204,6 +204,14 @@ data "aws_iam_policy_document" "digest" {
     }
   }
 
+  # Active tracing (lambda.tf): X-Ray's write actions have no resource to scope them to.
+  statement {
+    sid       = "WriteTraces"
+    effect    = "Allow"
+    actions   = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"]
+    resources = ["*"]
+  }
+
   statement {
     sid       = "WriteOwnLogs"
     effect    = "Allow"

@@ -72,6 +72,15 @@ data "aws_iam_policy_document" "command" {
     }
   }
 
+  # Active tracing (lambda.tf): Lambda and the Tracer send segments with the function's role. X-Ray's write
+  # actions have no resource to scope them to.
+  statement {
+    sid       = "WriteTraces"
+    effect    = "Allow"
+    actions   = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"]
+    resources = ["*"]
+  }
+
   statement {
     sid       = "WriteOwnLogs"
     effect    = "Allow"
@@ -114,6 +123,15 @@ data "aws_iam_policy_document" "query" {
     effect    = "Allow"
     actions   = ["kms:GetPublicKey"]
     resources = [aws_kms_key.digest.arn]
+  }
+
+  # Active tracing (lambda.tf): Lambda and the Tracer send segments with the function's role. X-Ray's write
+  # actions have no resource to scope them to.
+  statement {
+    sid       = "WriteTraces"
+    effect    = "Allow"
+    actions   = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"]
+    resources = ["*"]
   }
 
   statement {
@@ -184,6 +202,15 @@ data "aws_iam_policy_document" "audit" {
     resources = [aws_kms_key.digest.arn]
   }
 
+  # Active tracing (lambda.tf): Lambda and the Tracer send segments with the function's role. X-Ray's write
+  # actions have no resource to scope them to.
+  statement {
+    sid       = "WriteTraces"
+    effect    = "Allow"
+    actions   = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"]
+    resources = ["*"]
+  }
+
   statement {
     sid       = "WriteOwnLogs"
     effect    = "Allow"
@@ -236,6 +263,15 @@ data "aws_iam_policy_document" "projector" {
     resources = [aws_sqs_queue.projector_failures.arn]
   }
 
+  # Active tracing (lambda.tf): Lambda and the Tracer send segments with the function's role. X-Ray's write
+  # actions have no resource to scope them to.
+  statement {
+    sid       = "WriteTraces"
+    effect    = "Allow"
+    actions   = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"]
+    resources = ["*"]
+  }
+
   statement {
     sid       = "WriteOwnLogs"
     effect    = "Allow"
@@ -255,6 +291,15 @@ data "aws_iam_policy_document" "projector" {
 
 # It reads nothing and writes nothing but its log: the scopes it decides on come in the event.
 data "aws_iam_policy_document" "identity" {
+  # Active tracing (lambda.tf): Lambda and the Tracer send segments with the function's role. X-Ray's write
+  # actions have no resource to scope them to.
+  statement {
+    sid       = "WriteTraces"
+    effect    = "Allow"
+    actions   = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"]
+    resources = ["*"]
+  }
+
   statement {
     sid       = "WriteOwnLogs"
     effect    = "Allow"
@@ -370,6 +415,22 @@ data "aws_iam_policy_document" "lambda_boundary" {
     actions = ["lambda:InvokeFunction"]
     # By name: a reference to the function would make the boundary depend on the roles it bounds.
     resources = ["${local.arn_prefix.lambda}:function:${var.project}-digest:live"]
+  }
+
+  # The scheduled verify (verify.tf) invokes the audit function.
+  statement {
+    sid       = "VerifySchedule"
+    effect    = "Allow"
+    actions   = ["lambda:InvokeFunction"]
+    resources = ["${local.arn_prefix.lambda}:function:${var.project}-audit:live"]
+  }
+
+  # Traces (lambda.tf: tracing_config Active). X-Ray's write actions have no resource to scope them to.
+  statement {
+    sid       = "WriteTraces"
+    effect    = "Allow"
+    actions   = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"]
+    resources = ["*"]
   }
 
   # CodeDeploy's role (deploy.tf) moves the functions' `live` aliases and reads the alarms that stop it.

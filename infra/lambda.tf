@@ -53,6 +53,9 @@ locals {
     DIGEST_BUCKET     = aws_s3_bucket.digests.id
     # Stack traces through the bundle's source map (index.mjs.map, built by scripts/build.ts).
     NODE_OPTIONS = "--enable-source-maps"
+    # Powertools' Metrics writes the application's metrics (services/ledger/telemetry.ts) in this namespace, as
+    # CloudWatch embedded metric format lines of the function's log; the dashboard reads them there.
+    POWERTOOLS_METRICS_NAMESPACE = local.application_metrics_namespace
   }
 
   # The functions behind the API, and only they, know the secret header CloudFront adds (web.tf): they refuse
@@ -94,10 +97,17 @@ resource "aws_lambda_function" "service" {
     })
   }
 
+  # JSON: Lambda's own lines (START, REPORT, errors) are JSON too and carry the request id, beside the handlers'
+  # one JSON line per request or batch (services/ledger/log.ts) and the EMF lines of their metrics.
   logging_config {
-    # The handlers already write one JSON line per request or batch (services/ledger/log.ts).
-    log_format = "Text"
+    log_format = "JSON"
     log_group  = aws_cloudwatch_log_group.lambda[each.key].name
+  }
+
+  # X-Ray: Lambda traces each invocation, and the AWS SDK clients add a subsegment per call
+  # (services/ledger/telemetry.ts). The roles may write traces (iam-lambda.tf, WriteTraces).
+  tracing_config {
+    mode = "Active"
   }
 
   # The role's policy must exist before the function first runs, or its first invocations fail.

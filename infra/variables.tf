@@ -220,6 +220,18 @@ variable "verify_alarm_hours" {
   }
 }
 
+variable "verify_interval_minutes" {
+  description = "Minutes between scheduled verifications of the ledger (verify.tf); well under verify_alarm_hours."
+  type        = number
+  default     = 60
+
+  validation {
+    # `rate(1 minutes)` is not a valid expression (it would be `rate(1 minute)`), so 2 is the least.
+    condition     = var.verify_interval_minutes == floor(var.verify_interval_minutes) && var.verify_interval_minutes >= 2 && var.verify_interval_minutes <= 1440
+    error_message = "verify_interval_minutes must be an integer from 2 to 1440."
+  }
+}
+
 variable "lambda_deployment_config" {
   description = "CodeDeploy configuration that shifts each function's `live` alias to a new version (deploy.tf)."
   type        = string

@@ -103,6 +103,20 @@ export const localEnvironment = ledgerEnvironment.extend({
     ),
     5,
   ),
+  // Minutes between scheduled verifications (local/verify-schedule.ts), or `off`.
+  VERIFY_INTERVAL_MINUTES: variable(
+    z.union(
+      [
+        z
+          .string()
+          .regex(/^off$/i)
+          .transform(() => "off" as const),
+        integer(1, 1440),
+      ],
+      { error: "must be an integer from 1 to 1440, or off" },
+    ),
+    60,
+  ),
 });
 
 type LocalVariables = z.output<typeof localEnvironment>;
@@ -117,6 +131,8 @@ export interface LocalSettings {
   readonly corsOrigins: readonly string[];
   /** Milliseconds between scheduled digests; undefined when DIGEST_INTERVAL_MINUTES is off. */
   readonly digestIntervalMs: number | undefined;
+  /** Milliseconds between scheduled verifications; undefined when VERIFY_INTERVAL_MINUTES is off. */
+  readonly verifyIntervalMs: number | undefined;
   /** The AWS model of DynamoDB's limits; undefined when DYNAMODB_MODEL is off. */
   readonly dynamoDbModel: DynamoDbModelSettings | undefined;
 }
@@ -184,6 +200,8 @@ export function localSettingsOf(variables: LocalVariables): LocalSettings {
       variables.DYNAMODB_MODEL === "aws"
         ? { scale: variables.DYNAMODB_MODEL_SCALE, seed: variables.DYNAMODB_MODEL_SEED }
         : undefined,
+    verifyIntervalMs:
+      variables.VERIFY_INTERVAL_MINUTES === "off" ? undefined : variables.VERIFY_INTERVAL_MINUTES * 60_000,
   };
 }
 

@@ -18,6 +18,7 @@ import { ROUTE_ACCESS, needsToken } from "../contract/auth";
 import { forbiddenResult, unauthorizedResult } from "../services/ledger/http/caller";
 import { problemResponse } from "../services/ledger/http/problem";
 import { matchRoute, routeKeyOf, type LambdaName } from "../services/ledger/http/routes";
+import { NO_METRICS, type MetricsRecorder } from "../services/ledger/telemetry";
 import { TOKEN_ERRORS, type JwtAuthorizer } from "./authorizer";
 import {
   GATEWAY_BODY_BYTES_MAX,
@@ -55,6 +56,8 @@ export interface GatewayOptions {
    * is the prefix or below it goes to the listener as it arrived, before CORS, body limits, throttling and routes.
    */
   readonly mounts?: Readonly<Record<string, MountedListener>>;
+  /** Where the gateway's throttles go (reasons `stage` and `concurrency`; local/metrics.ts); none by default. */
+  readonly metrics?: MetricsRecorder;
 }
 
 export type MountedListener = (request: IncomingMessage, response: ServerResponse) => void;
@@ -315,6 +318,7 @@ async function invoke(
   if (limit === undefined) return handler(event);
   const busy = context.inFlight.get(lambda) ?? 0;
   if (busy >= limit) {
+    (context.options.metrics ?? NO_METRICS).record("throttles", 1, "concurrency");
     return problemResponse("internal", {
       requestId: event.requestContext.requestId,
       detail: "The function behind this route is at its concurrency limit: retry after Retry-After.",
@@ -375,6 +379,7 @@ function throttledProblem(
 ): APIGatewayProxyStructuredResultV2 | undefined {
   const throttled = context.options.throttle?.take();
   if (throttled?.kind !== "throttled") return undefined;
+  (context.options.metrics ?? NO_METRICS).record("throttles", 1, "stage");
   return problemResponse("throttled", {
     requestId,
     detail: throttledDetail(method),

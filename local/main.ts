@@ -16,6 +16,7 @@ import { join, resolve } from "node:path";
 import { ensureTables } from "./bootstrap";
 import { JavaMissingError, startDynamoDbLocal, type DynamoDbLocal } from "./dynamodb-local";
 import { startLocalSystem, type LocalSystem } from "./system";
+import { METRICS_PATH } from "./metrics";
 import { createDocumentClient } from "../services/ledger/storage/clients";
 import { ConfigurationError } from "../services/ledger/config";
 import { createLogger } from "../services/ledger/log";
@@ -110,6 +111,7 @@ function announce(
   console.log(
     `\n  counter-ledger is serving ${system.url}  (API: ${system.url}/number, UI: ${system.url}/)` +
       `\n  DynamoDB: ${endpoint ?? "AWS"}  (npm run verify: DYNAMODB_ENDPOINT=${endpoint ?? ""})` +
+      `\n  Metrics: ${system.url}${METRICS_PATH}  (Prometheus text format)` +
       `\n${signInLines(system)}\n`,
   );
 }

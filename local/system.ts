@@ -3,6 +3,7 @@
 // the HTTP runtime. It does not start DynamoDB Local: main.ts does, and tests share one.
 
 import type { AddressInfo } from "node:net";
+import type { Server } from "node:http";
 import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { Committer } from "../services/command/committer";
 import { createCommandHandler } from "../services/command/handler";
@@ -32,6 +33,10 @@ import { UI_CONFIG_PATH, uiConfigListener } from "./identity/ui-config";
 import { startStreamPoller } from "./poller";
 import { AUDIT_CONCURRENCY_DEFAULT } from "./limits";
 import { createTokenBucket } from "./throttle";
+import { createLocalMetrics, METRICS_PATH, type LocalMetrics } from "./metrics";
+import { startVerifySchedule, type VerifySchedule } from "./verify-schedule";
+import { createVerifier } from "../services/query/verify";
+import type { VerifyReport } from "../contract/schemas";
 import { join } from "node:path";
 
 export interface LocalSystemOptions {
@@ -58,6 +63,8 @@ export interface LocalSystemOptions {
   readonly onVerifyLeaseHeld?: () => Promise<void>;
   /** Options of the local issuer (started when AUTH is on): a key rotation at start, the clock of rotation. */
   readonly identity?: Pick<LocalIssuerOptions, "now" | "rotateSigningKey">;
+  /** Milliseconds between scheduled verifications, instead of VERIFY_INTERVAL_MINUTES (tests use a short one). */
+  readonly verifyIntervalMs?: number;
 }
 
 export interface LocalSystem {
@@ -71,6 +78,10 @@ export interface LocalSystem {
   readonly identity?: LocalIssuer;
   /** The scheduled digest (DIGEST_INTERVAL_MINUTES): `tick` writes one now, as the timer does. */
   readonly digests: DigestSchedule;
+  /** The scheduled verify (VERIFY_INTERVAL_MINUTES): `tick` runs one now, as the timer does. */
+  readonly verifications: VerifySchedule;
+  /** The metrics GET /metrics serves (local/metrics.ts). */
+  readonly metrics: LocalMetrics;
   readonly stop: () => Promise<void>;
 }
 
@@ -162,6 +173,7 @@ function startPoller(
   settings: LocalSettings,
   dataDirectory: string,
   environment: Readonly<Record<string, string | undefined>>,
+  metrics: LocalMetrics,
 ) {
   const { ledger: config } = settings;
   return startStreamPoller({
@@ -170,6 +182,7 @@ function startPoller(
       client,
       tables: config.tables,
       log: createLogger("projector", environment),
+      metrics,
     }),
     dataDirectory,
     log: createLogger("poller", environment),
@@ -187,19 +200,14 @@ function lambdaHandlers(parts: {
   readonly committer: Committer;
   readonly environment: Readonly<Record<string, string | undefined>>;
   readonly digests: DigestSource;
-  readonly onVerifyLeaseHeld: (() => Promise<void>) | undefined;
+  readonly metrics: LocalMetrics;
+  readonly verify: () => Promise<VerifyReport>;
 }): Readonly<Record<LambdaName, HttpHandler>> {
-  const { client, config, committer, environment, digests } = parts;
+  const { client, config, committer, environment, digests, metrics, verify } = parts;
   return {
-    command: createCommandHandler({ committer, config, log: createLogger("command", environment) }),
-    query: createQueryHandler({ client, config, log: createLogger("query", environment), digests }),
-    audit: createAuditHandler({
-      client,
-      config,
-      log: createLogger("audit", environment),
-      digests,
-      onLeaseHeld: parts.onVerifyLeaseHeld,
-    }),
+    command: createCommandHandler({ committer, config, log: createLogger("command", environment), metrics }),
+    query: createQueryHandler({ client, config, log: createLogger("query", environment), digests, metrics }),
+    audit: createAuditHandler({ client, config, log: auditLog(environment), digests, metrics, verify }),
   };
 }
 
@@ -213,6 +221,79 @@ function installModel(
   installDynamoDbModel(client, new DynamoDbAwsModel({ tables, ...settings }));
 }
 
+const auditLog = (environment: Readonly<Record<string, string | undefined>>) =>
+  createLogger("audit", environment);
+
+/**
+ * The audit function's incremental verification, one per process as one per execution environment on AWS: GET
+ * /number/verify and the schedule share it (services/audit/handler.ts), with its single flight.
+ */
+function localVerifications(
+  parts: Pick<LocalSystemOptions, "onVerifyLeaseHeld" | "verifyIntervalMs"> & {
+    readonly client: DynamoDBDocumentClient;
+    readonly settings: LocalSettings;
+    readonly metrics: LocalMetrics;
+    readonly environment: Readonly<Record<string, string | undefined>>;
+  },
+): { readonly verify: () => Promise<VerifyReport>; readonly start: () => VerifySchedule } {
+  const log = auditLog(parts.environment);
+  const verify = createVerifier({
+    client: parts.client,
+    config: parts.settings.ledger,
+    log,
+    metrics: parts.metrics,
+    onLeaseHeld: parts.onVerifyLeaseHeld,
+  });
+  const intervalMs = parts.verifyIntervalMs ?? parts.settings.verifyIntervalMs;
+  return { verify, start: () => startVerifySchedule({ verify, intervalMs, log }) };
+}
+
+/** Stops each part in turn: the gateway first (no new requests), then the schedules, the poller, the client. */
+function stopper(
+  parts: readonly [
+    Server,
+    DigestSchedule,
+    VerifySchedule,
+    { readonly stop: () => Promise<void> } | undefined,
+    DynamoDBDocumentClient,
+  ],
+): () => Promise<void> {
+  const [gateway, digests, verifications, poller, client] = parts;
+  return async () => {
+    await new Promise<void>((resolveClose) => {
+      gateway.close(() => resolveClose());
+      gateway.closeAllConnections();
+    });
+    await digests.stop();
+    await verifications.stop();
+    await poller?.stop();
+    client.destroy();
+  };
+}
+
+/** The local API Gateway: the handlers, the mounts (issuer, UI config, /metrics), throttling and CORS. */
+function localGateway(parts: {
+  readonly options: LocalSystemOptions;
+  readonly settings: LocalSettings;
+  readonly mounts: Readonly<Record<string, MountedListener>>;
+  readonly authorizer: JwtAuthorizer | undefined;
+  readonly handlers: Omit<Parameters<typeof lambdaHandlers>[0], "config" | "metrics">;
+  readonly metrics: LocalMetrics;
+}) {
+  const { settings, metrics } = parts;
+  return createGateway({
+    mounts: parts.mounts,
+    metrics: parts.metrics,
+    authorizer: parts.authorizer,
+    publicRead: settings.ledger.auth.publicRead,
+    handlers: lambdaHandlers({ ...parts.handlers, config: settings.ledger, metrics }),
+    concurrency: { audit: AUDIT_CONCURRENCY_DEFAULT },
+    webRoot: parts.options.webRoot,
+    corsOrigins: settings.corsOrigins,
+    throttle: settings.throttle === undefined ? undefined : createTokenBucket(settings.throttle),
+  });
+}
+
 export async function startLocalSystem(options: LocalSystemOptions = {}): Promise<LocalSystem> {
   const environment = options.environment ?? process.env;
   const settings = localSettingsOf(readLocalEnvironment(environment));
@@ -220,29 +301,25 @@ export async function startLocalSystem(options: LocalSystemOptions = {}): Promis
   const client = createDocumentClient(config);
   if (settings.dynamoDbModel !== undefined) installModel(client, config, settings.dynamoDbModel);
   options.configureClient?.(client);
-  const committer = new Committer({ client, config });
+  const metrics = createLocalMetrics();
+  const committer = new Committer({ client, config, metrics });
   const identity = identityMount(config.auth.enabled);
   const dataDirectory = options.dataDirectory ?? settings.dataDirectory;
   const digestSchedule = localDigests(client, settings, dataDirectory, environment);
-  const gateway = createGateway({
-    mounts: identity.mounts,
+  const verifications = localVerifications({ ...options, client, settings, metrics, environment });
+  const { verify } = verifications;
+  const gateway = localGateway({
+    options,
+    settings,
+    mounts: { ...identity.mounts, [METRICS_PATH]: metrics.listener },
     authorizer: identity.authorizer,
-    publicRead: config.auth.publicRead,
-    handlers: lambdaHandlers({
-      client,
-      config,
-      committer,
-      environment,
-      digests: digestSchedule.source,
-      onVerifyLeaseHeld: options.onVerifyLeaseHeld,
-    }),
-    concurrency: { audit: AUDIT_CONCURRENCY_DEFAULT },
-    webRoot: options.webRoot,
-    corsOrigins: settings.corsOrigins,
-    throttle: settings.throttle === undefined ? undefined : createTokenBucket(settings.throttle),
+    handlers: { client, committer, environment, digests: digestSchedule.source, verify },
+    metrics,
   });
   const poller =
-    (options.streamPoller ?? true) ? startPoller(client, settings, dataDirectory, environment) : undefined;
+    (options.streamPoller ?? true)
+      ? startPoller(client, settings, dataDirectory, environment, metrics)
+      : undefined;
   const host = options.host ?? "127.0.0.1";
   try {
     await new Promise<void>((resolveListen, reject) => {
@@ -255,17 +332,10 @@ export async function startLocalSystem(options: LocalSystemOptions = {}): Promis
     throw error;
   }
   const digests = digestSchedule.start();
+  const verifySchedule = verifications.start();
   const { port } = gateway.address() as AddressInfo;
   const url = `http://${host === "0.0.0.0" ? "localhost" : host}:${port}`;
-  const stop = async (): Promise<void> => {
-    await new Promise<void>((resolveClose) => {
-      gateway.close(() => resolveClose());
-      gateway.closeAllConnections();
-    });
-    await digests.stop();
-    await poller?.stop();
-    client.destroy();
-  };
+  const stop = stopper([gateway, digests, verifySchedule, poller, client]);
   let issuer: LocalIssuer | undefined;
   try {
     issuer = await identity.start({
@@ -279,5 +349,15 @@ export async function startLocalSystem(options: LocalSystemOptions = {}): Promis
     await stop();
     throw error;
   }
-  return { url, config, committer, issuer: issuer?.issuer, identity: issuer, digests, stop };
+  const verifications_ = { verifications: verifySchedule, metrics };
+  return {
+    url,
+    config,
+    committer,
+    issuer: issuer?.issuer,
+    identity: issuer,
+    digests,
+    ...verifications_,
+    stop,
+  };
 }

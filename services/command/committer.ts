@@ -31,6 +31,7 @@ import {
 } from "../ledger/domain/limits";
 import type { Aggregate } from "../ledger/storage/aggregate";
 import { LedgerReader } from "../ledger/storage/store";
+import { NO_METRICS, type MetricsRecorder } from "../ledger/telemetry";
 import {
   planQuota,
   quotaApplies,
@@ -69,6 +70,8 @@ export interface CommitterDependencies {
    * for bench/run.ts, which measures the chain's cost against it. Default true; no configuration sets it.
    */
   readonly chain?: boolean;
+  /** Where batch sizes, conflicts and retries go (services/ledger/telemetry.ts); none by default. */
+  readonly metrics?: MetricsRecorder;
 }
 
 /** Counters a benchmark or a log line can read; never used for decisions. */
@@ -124,6 +127,7 @@ export class Committer {
   private readonly reader: LedgerReader;
   private readonly batchEventsMax: number;
   private readonly chain: boolean;
+  private readonly metrics: MetricsRecorder;
   private readonly lanes = new Map<string, Lane>();
   /** What each user has spent of the current window's quota, as far as this process knows (a lower bound). */
   private readonly spent = new SpentCommands();
@@ -142,6 +146,7 @@ export class Committer {
     );
     this.batchEventsMax = dependencies.batchEventsMax ?? TRANSACTION_ITEMS_MAX - 1;
     this.chain = dependencies.chain ?? true;
+    this.metrics = dependencies.metrics ?? NO_METRICS;
     if (
       !Number.isInteger(this.batchEventsMax) ||
       this.batchEventsMax < 1 ||
@@ -222,9 +227,11 @@ export class Committer {
         if (remaining.length === 0) return;
         if (!next.conflict) continue;
         this.statistics.conflicts++;
+        this.metrics.record("transactionConflicts", 1);
         conflicts++;
         const spentMs = this.clock().getTime() - startedAtMs;
         if (conflicts >= COMMIT_ATTEMPTS_MAX || spentMs > COMMIT_RETRY_BUDGET_MS) break;
+        this.metrics.record("commitRetries", 1);
         await this.sleep(backoffMs(conflicts, this.random));
       }
       for (const pending of remaining) pending.resolve({ kind: "contention", attempts: conflicts });
@@ -275,6 +282,7 @@ export class Committer {
       case "committed":
         lane.expected = after;
         this.statistics.eventsCommitted += applied.length;
+        this.metrics.record("batchSize", applied.length);
         for (const { user, charge } of charges)
           this.spent.atLeast(window, user, this.spent.of(window, user) + charge.commands);
         for (const { pending, event } of applied) pending.resolve({ kind: "applied", event });

@@ -14,6 +14,7 @@ import { problemResponse } from "../ledger/http/problem";
 import { createHttpHandler, type HttpHandler } from "../ledger/http/handler";
 import { jsonResponse } from "../ledger/http/response";
 import { createLogger, type Logger } from "../ledger/log";
+import { instrumented, NO_METRICS, type MetricsRecorder } from "../ledger/telemetry";
 import { Committer, type CommitOutcome } from "./committer";
 import { parseCommandRequest, type CommandRequest } from "./request";
 
@@ -23,6 +24,8 @@ export interface CommandHandlerDependencies {
   readonly committer: Pick<Committer, "commit">;
   readonly config: LedgerConfig;
   readonly log?: Logger;
+  /** Where commands by outcome and commit latency go (services/ledger/telemetry.ts); none by default. */
+  readonly metrics?: MetricsRecorder;
 }
 
 /** The body of an applied command; a replay answers the very same body, rebuilt from the stored event. */
@@ -86,6 +89,8 @@ export function createCommandHandler(dependencies: CommandHandlerDependencies): 
   const { committer, config } = dependencies;
   const options = {
     log: dependencies.log ?? createLogger("command"),
+    metrics: dependencies.metrics,
+    outcomeMetric: "commands" as const,
     routeOf: () => "POST /number",
     failureMessage: "command failed",
     unavailableDetail: "The store is unavailable right now; retry with the same Idempotency-Key.",
@@ -109,6 +114,7 @@ export function createCommandHandler(dependencies: CommandHandlerDependencies): 
       };
     }
     const { request } = parsed;
+    const committingAtMs = Date.now();
     const outcome = await committer.commit({
       action: request.action,
       counterId: config.counterId,
@@ -117,18 +123,16 @@ export function createCommandHandler(dependencies: CommandHandlerDependencies): 
       requestFingerprint: request.requestFingerprint,
       requestId,
     });
+    const metrics = dependencies.metrics ?? NO_METRICS;
+    metrics.record("commitLatency", Date.now() - committingAtMs);
+    if (outcome.kind === "quotaExceeded") metrics.record("throttles", 1, "quota");
     return { result: responseOf(outcome, request, requestId), fields: { outcome: outcome.kind } };
   });
 }
 
-let defaultHandler: CommandHandler | undefined;
-
-/** The Lambda entry point: configuration and clients are made once per execution environment. */
-export const handler: CommandHandler = async (event) => {
-  if (defaultHandler === undefined) {
-    const config = loadLedgerConfig();
-    const committer = new Committer({ client: createDocumentClient(config), config });
-    defaultHandler = createCommandHandler({ committer, config });
-  }
-  return defaultHandler(event);
-};
+/** The Lambda entry point: configuration, clients and metrics are made once per execution environment. */
+export const handler: CommandHandler = instrumented("command", (metrics) => {
+  const config = loadLedgerConfig();
+  const committer = new Committer({ client: createDocumentClient(config), config, metrics });
+  return createCommandHandler({ committer, config, metrics });
+});

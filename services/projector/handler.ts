@@ -7,6 +7,7 @@ import { createDocumentClient } from "../ledger/storage/clients";
 import { loadLedgerConfig } from "../ledger/config";
 import type { TableNames } from "../ledger/storage/tables";
 import { createLogger, describeError, type Logger } from "../ledger/log";
+import { instrumented, type MetricsRecorder } from "../ledger/telemetry";
 import { Projector, type ProjectorDependencies } from "./projection";
 
 export type ProjectorHandler = (event: DynamoDBStreamEvent) => Promise<DynamoDBBatchResponse>;
@@ -16,6 +17,7 @@ export interface ProjectorHandlerDependencies {
   readonly tables: Pick<TableNames, "readModel">;
   readonly log?: Logger;
   readonly clock?: () => Date;
+  readonly metrics?: MetricsRecorder;
 }
 
 export function createProjectorHandler(dependencies: ProjectorHandlerDependencies): ProjectorHandler {
@@ -33,13 +35,8 @@ export function createProjectorHandler(dependencies: ProjectorHandlerDependencie
   };
 }
 
-let defaultHandler: ProjectorHandler | undefined;
-
-/** The Lambda entry point. */
-export const handler: ProjectorHandler = async (event) => {
-  if (defaultHandler === undefined) {
-    const config = loadLedgerConfig();
-    defaultHandler = createProjectorHandler({ client: createDocumentClient(config), tables: config.tables });
-  }
-  return defaultHandler(event);
-};
+/** The Lambda entry point: configuration, clients and metrics are made once per execution environment. */
+export const handler: ProjectorHandler = instrumented("projector", (metrics) => {
+  const config = loadLedgerConfig();
+  return createProjectorHandler({ client: createDocumentClient(config), tables: config.tables, metrics });
+});

@@ -23,6 +23,7 @@ import { stateEntryKey } from "../ledger/storage/read-model";
 import { auditDifferences, auditEntryOf } from "../ledger/domain/audit";
 import { classifyStoreError } from "../ledger/storage/store";
 import { READ_MODEL, type TableNames } from "../ledger/storage/tables";
+import { NO_METRICS, type MetricsRecorder } from "../ledger/telemetry";
 import { ledgerRewriteOf, rewriteLogLine, type LedgerRewrite } from "./rewrite";
 
 /** What reading one stream record gives: a ledger event to project, a record to skip, or one that is broken. */
@@ -49,6 +50,8 @@ export interface ProjectorDependencies {
   readonly tables: Pick<TableNames, "readModel">;
   readonly log: Logger;
   readonly clock?: () => Date;
+  /** Where the lag and the failed records go (services/ledger/telemetry.ts); none by default. */
+  readonly metrics?: MetricsRecorder;
 }
 
 /**
@@ -110,12 +113,14 @@ export class Projector {
   private readonly readModelTable: string;
   private readonly log: Logger;
   private readonly clock: () => Date;
+  private readonly metrics: MetricsRecorder;
 
   constructor(dependencies: ProjectorDependencies) {
     this.client = dependencies.client;
     this.readModelTable = dependencies.tables.readModel;
     this.log = dependencies.log;
     this.clock = dependencies.clock ?? (() => new Date());
+    this.metrics = dependencies.metrics ?? NO_METRICS;
   }
 
   /**
@@ -291,12 +296,17 @@ export class Projector {
       if (newestCommitMs === undefined || committedAtMs > newestCommitMs) newestCommitMs = committedAtMs;
     }
     const failure = firstFailed === -1 ? undefined : outcomes[firstFailed];
+    const lagMs = newestCommitMs === undefined ? null : this.clock().getTime() - newestCommitMs;
+    // The lag of a projected batch only: a failed one is not in the read model yet.
+    if (failure === undefined && lagMs !== null) this.metrics.record("projectorLag", lagMs);
+    const failed = outcomes.filter((outcome) => FAILED_KINDS.has(outcome.kind)).length;
+    if (failed > 0) this.metrics.record("projectorFailedRecords", failed);
     this.log({
       level: failure === undefined ? "info" : "warn",
       message: "projected batch",
       records: records.length,
       outcomes: counts,
-      lagMs: newestCommitMs === undefined ? null : this.clock().getTime() - newestCommitMs,
+      lagMs,
       latencyMs: Date.now() - startedAtMs,
       ...(failure === undefined
         ? {}

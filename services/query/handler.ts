@@ -39,6 +39,8 @@ import { createHistoryQuery } from "./history";
 import { ownerOf } from "./owner";
 import { createProofQuery } from "./proof";
 import { createVerifyQuery } from "./verify";
+import type { VerifyReport } from "../../contract/schemas";
+import { instrumented, traced, type MetricsRecorder } from "../ledger/telemetry";
 import { createDigestVerifyQuery } from "./verify-digest";
 import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 
@@ -56,6 +58,10 @@ export interface QueryHandlerDependencies {
   readonly onLeaseHeld?: () => Promise<void>;
   /** Milliseconds from a verification's start to its replay's deadline (VERIFY_DEADLINE_MS); smaller in tests. */
   readonly deadlineMs?: number;
+  /** Where verify's results and store throttles go (services/ledger/telemetry.ts); none by default. */
+  readonly metrics?: MetricsRecorder;
+  /** The environment's incremental verification, when the schedule shares it (services/audit/handler.ts). */
+  readonly verify?: () => Promise<VerifyReport>;
 }
 
 /** The Lambdas whose routes a read handler answers: the query Lambda's, the audit Lambda's, or both. */
@@ -132,7 +138,7 @@ function createQueries(dependencies: QueryHandlerDependencies): Record<string, Q
  * signed digest (services/query/verify-digest.ts), which leaves the checkpoint alone.
  */
 function verifyQuery(dependencies: QueryHandlerDependencies): Query {
-  const incremental = createVerifyQuery(dependencies);
+  const incremental = createVerifyQuery(dependencies, dependencies.verify);
   const againstDigest = createDigestVerifyQuery(dependencies);
   return ({ event, requestId }) => {
     const digest = event.queryStringParameters?.digest;
@@ -203,6 +209,7 @@ export function createReadHandler(
   const name = functions.length === 1 ? functions[0]! : "query";
   const options = {
     log: dependencies.log ?? createLogger(name),
+    metrics: dependencies.metrics,
     routeOf,
     failureMessage: `${name} failed`,
     unavailableDetail: "The store is unavailable right now.",
@@ -276,27 +283,27 @@ function kmsDigestSource(client: DynamoDBDocumentClient, config: LedgerConfig): 
     client,
     tables: config.tables,
     counterId: config.counterId,
-    signer: createKmsSigner(new KMSClient({ region: config.region }), kmsKeyId),
+    signer: createKmsSigner(traced(new KMSClient({ region: config.region })), kmsKeyId),
   });
 }
 
+/** What a read function's handler needs on Lambda, from its environment: made once per execution environment. */
+export function lambdaDependencies(metrics: MetricsRecorder): QueryHandlerDependencies {
+  const config = loadLedgerConfig();
+  const client = createDocumentClient(config);
+  return { client, config, digests: kmsDigestSource(client, config), metrics };
+}
+
 /**
- * A Lambda entry point: configuration and clients are made once per execution environment, on the first
- * request. `create` is createQueryHandler or createAuditHandler.
+ * A Lambda entry point: configuration, clients and metrics are made once per execution environment, on the
+ * first request. `create` is createQueryHandler or createAuditHandler.
  */
 export function lambdaEntryOf(
+  name: ReadFunction,
   create: (dependencies: QueryHandlerDependencies) => QueryHandler,
 ): QueryHandler {
-  let made: QueryHandler | undefined;
-  return async (event) => {
-    if (made === undefined) {
-      const config = loadLedgerConfig();
-      const client = createDocumentClient(config);
-      made = create({ client, config, digests: kmsDigestSource(client, config) });
-    }
-    return made(event);
-  };
+  return instrumented(name, (metrics) => create(lambdaDependencies(metrics)));
 }
 
 /** The query Lambda's entry point (scripts/build.ts); the audit Lambda's is services/audit/handler.ts. */
-export const handler: QueryHandler = lambdaEntryOf(createQueryHandler);
+export const handler: QueryHandler = lambdaEntryOf("query", createQueryHandler);

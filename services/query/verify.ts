@@ -24,6 +24,7 @@ import {
 } from "../ledger/storage/checkpoint";
 import { StoreUnavailableError } from "../ledger/storage/errors";
 import { verifyAfterCheckpoint } from "../ledger/storage/replay";
+import { NO_METRICS, type MetricsRecorder } from "../ledger/telemetry";
 
 /**
  * How long a verifier holds the counter's lease: longer than any verification that API Gateway's 30 s still
@@ -56,6 +57,8 @@ export interface VerifyDependencies {
   readonly onLeaseHeld?: () => Promise<void>;
   /** Where each completed verification's result is logged (the alarms of infra/alarms.tf read it). */
   readonly log?: Logger;
+  /** Where each completed verification's result and duration go (services/ledger/telemetry.ts). */
+  readonly metrics?: MetricsRecorder;
 }
 
 /**
@@ -66,7 +69,9 @@ export interface VerifyDependencies {
 export const VERIFY_PASSED_MESSAGE = "verify passed";
 export const VERIFY_VIOLATIONS_MESSAGE = "verify found violations";
 
-function logResult(log: Logger, report: VerifyReport): void {
+function logResult(log: Logger, metrics: MetricsRecorder, report: VerifyReport): void {
+  metrics.record("verifyRuns", 1, report.ok ? "passed" : "violations");
+  metrics.record("verifyDuration", report.durationMs);
   const fields = {
     checkedFrom: report.checkedFrom,
     checkedTo: report.checkedTo,
@@ -164,17 +169,20 @@ async function verifyUnderLease(
   }
 }
 
-export function createVerifyQuery(
-  dependencies: VerifyDependencies,
-): () => Promise<APIGatewayProxyStructuredResultV2> {
+/**
+ * The incremental verification of this execution environment, for GET /number/verify and the schedule
+ * (services/audit/handler.ts): one at a time here, under the lease across environments; each completed one
+ * logged and counted, a last result answered as it is.
+ */
+export function createVerifier(dependencies: VerifyDependencies): () => Promise<VerifyReport> {
   let running: Promise<VerifyReport> | undefined;
   let last: VerifyReport | undefined;
   const log = dependencies.log ?? createLogger("audit");
+  const metrics = dependencies.metrics ?? NO_METRICS;
   return async () => {
     if (running !== undefined) {
       // This environment is verifying already: its last result if it has one, else the running one's.
-      const body = last === undefined ? await running : { ...last, fromLastResult: true };
-      return jsonResponse(200, body);
+      return last === undefined ? await running : { ...last, fromLastResult: true };
     }
     const flight = verifyUnderLease(
       dependencies,
@@ -182,12 +190,19 @@ export function createVerifyQuery(
     );
     running = flight;
     try {
-      const body = await flight;
-      last = body;
-      if (!body.fromLastResult) logResult(log, body);
-      return jsonResponse(200, body);
+      const report = await flight;
+      last = report;
+      if (!report.fromLastResult) logResult(log, metrics, report);
+      return report;
     } finally {
       running = undefined;
     }
   };
+}
+
+export function createVerifyQuery(
+  dependencies: VerifyDependencies,
+  verify: () => Promise<VerifyReport> = createVerifier(dependencies),
+): () => Promise<APIGatewayProxyStructuredResultV2> {
+  return async () => jsonResponse(200, await verify());
 }

@@ -9,6 +9,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { SCOPES } from "../../contract/auth";
 import { Committer } from "../../services/command/committer";
 import { createCommandHandler, type CommandHandler } from "../../services/command/handler";
+import { createLocalMetrics } from "../../local/metrics";
 import { quotaIdOf, quotaWindowOf } from "../../services/command/quota";
 import { LedgerReader } from "../../services/ledger/storage/store";
 import { QUOTAS } from "../../services/ledger/storage/tables";
@@ -143,6 +144,18 @@ describe("per-user quota, exact under parallel requests", () => {
     expect(statuses(bobs)).toEqual({ 200: QUOTA });
     expect(await chargedTo(bob)).toBe(QUOTA);
     expect(await chargedTo(alice)).toBe(QUOTA);
+  });
+
+  it("counts each 429 as a throttle for the quota, and nothing else as one", async () => {
+    const metrics = createLocalMetrics();
+    const committer = new Committer({ client: store.client, config: store.config, clock: () => clock.now });
+    const handle = createCommandHandler({ committer, config: store.config, log: () => undefined, metrics });
+    const alice = newUser("alice");
+    const answers = await Promise.all(
+      Array.from({ length: QUOTA + 3 }, (_, index) => post(handle, alice, `metered-${index}`)),
+    );
+    expect(statuses(answers)).toEqual({ 200: QUOTA, 429: 3 });
+    expect(await metrics.text()).toMatch(/^counter_ledger_throttles_total\{reason="quota"\} 3$/m);
   });
 });
 

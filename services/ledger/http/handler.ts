@@ -7,6 +7,7 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "
 import { describeError, type Logger } from "../log";
 import { StoreUnavailableError } from "../storage/errors";
 import { cameThroughOrigin, directCallRefused } from "./origin";
+import { NO_METRICS, type MetricName, type MetricsRecorder } from "../telemetry";
 import { problemResponse } from "./problem";
 import { requestIdOf, withRequestId } from "./response";
 
@@ -28,6 +29,27 @@ export interface HttpHandlerOptions {
   readonly unavailableDetail: string;
   /** CloudFront's secret header value (ORIGIN_VERIFY): a request without it is refused, 403 (origin.ts). */
   readonly originSecret?: string | undefined;
+  /** Where the answers' metrics go (services/ledger/telemetry.ts); none by default. */
+  readonly metrics?: MetricsRecorder | undefined;
+  /** The metric that counts each answer by its outcome (a command's, METRICS.commands); none by default. */
+  readonly outcomeMetric?: MetricName;
+}
+
+/** DynamoDB's names for a request refused by its throughput limits: counted as throttles, reason `store`. */
+const STORE_THROTTLING_ERRORS: ReadonlySet<string> = new Set([
+  "ThrottlingException",
+  "ProvisionedThroughputExceededException",
+  "RequestLimitExceeded",
+]);
+
+function storeThrottled(error: StoreUnavailableError): boolean {
+  const { cause } = error;
+  if (!(cause instanceof Error)) return false;
+  // A cancelled transaction names its throttled items in its reasons (services/command/transaction.ts).
+  const reasons = (cause as { CancellationReasons?: { Code?: string }[] }).CancellationReasons ?? [];
+  return (
+    STORE_THROTTLING_ERRORS.has(cause.name) || reasons.some((reason) => reason.Code === "ThrottlingError")
+  );
 }
 
 /**
@@ -45,6 +67,7 @@ export function createHttpHandler(
   answer: (event: APIGatewayProxyEventV2, requestId: string) => Promise<Answer>,
 ): HttpHandler {
   const { log } = options;
+  const metrics = options.metrics ?? NO_METRICS;
   return async (event) => {
     const startedAtMs = Date.now();
     const requestId = requestIdOf(event);
@@ -56,6 +79,7 @@ export function createHttpHandler(
         : { result: directCallRefused(requestId), fields: { outcome: "directCall" } };
     } catch (error) {
       const unavailable = error instanceof StoreUnavailableError;
+      if (unavailable && storeThrottled(error)) metrics.record("throttles", 1, "store");
       log({ level: "error", message: options.failureMessage, requestId, route, ...describeError(error) });
       answered = {
         result: unavailable
@@ -65,6 +89,9 @@ export function createHttpHandler(
       };
     }
     const status = answered.result.statusCode ?? 200;
+    if (options.outcomeMetric !== undefined) {
+      metrics.record(options.outcomeMetric, 1, String(answered.fields?.outcome ?? status));
+    }
     log({
       level: levelOf(route, status),
       message: "request",

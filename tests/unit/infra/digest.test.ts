@@ -89,6 +89,8 @@ describe("least privilege of the digest (infra/digest.tf, iam-lambda.tf)", () =>
         `s3:PutObject ${BUCKET_OBJECTS}`,
         'logs:CreateLogStream ${aws_cloudwatch_log_group.lambda["digest"].arn}:*',
         'logs:PutLogEvents ${aws_cloudwatch_log_group.lambda["digest"].arn}:*',
+        "xray:PutTraceSegments *",
+        "xray:PutTelemetryRecords *",
       ].sort(),
     );
     const put = terraform

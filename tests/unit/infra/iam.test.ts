@@ -25,6 +25,9 @@ const TRANSACTION_ONLY = {
   values: ["TransactWriteItems"],
 };
 
+/** What an actively traced function's role needs, and may have on `*` only (AWSXRayDaemonWriteAccess's writes). */
+const X_RAY_WRITE_ACTIONS = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"];
+
 /**
  * Actions that IAM cannot scope to a resource, so `Resource: "*"` is the only way to grant them. Each must be
  * justified where it is granted (github-deploy.tf); anything else on `*` fails the test.
@@ -44,6 +47,8 @@ const ACTIONS_WITHOUT_RESOURCE = new Set([
   // Creating a key names no key yet (it is conditioned on the Project tag); listing aliases names none.
   "kms:CreateKey",
   "kms:ListAliases",
+  // X-Ray takes segments for the account: a traced function (lambda.tf, tracing_config Active) sends them.
+  ...X_RAY_WRITE_ACTIONS,
 ]);
 
 let terraform: Terraform;
@@ -137,9 +142,15 @@ describe("IAM, everywhere (infra/*.tf)", () => {
     expect(offenders).toEqual([]);
   });
 
-  it("the Lambda policies name no `*` resource at all, and each writes only its own log group", () => {
+  it("the Lambda policies name no `*` resource but for X-Ray's writes, and each writes only its own log group", () => {
     for (const name of ["command", "query", "audit", "projector", "identity", "digest"]) {
-      for (const grant of grantsOf(name)) expect(grant.resource, `${name} ${grant.action}`).not.toBe("*");
+      const traces = grantsOf(name).filter((grant) => grant.action.startsWith("xray:"));
+      expect(traces.map((grant) => `${grant.action} ${grant.resource}`).sort(), name).toEqual(
+        X_RAY_WRITE_ACTIONS.map((action) => `${action} *`).sort(),
+      );
+      for (const grant of grantsOf(name).filter((grant) => !grant.action.startsWith("xray:"))) {
+        expect(grant.resource, `${name} ${grant.action}`).not.toBe("*");
+      }
       const logGrants = grantsOf(name).filter((grant) => grant.action.startsWith("logs:"));
       expect(logGrants.map((grant) => grant.action).sort()).toEqual([
         "logs:CreateLogStream",
@@ -227,9 +238,7 @@ describe("IAM, per Lambda (infra/iam-lambda.tf)", () => {
     expect(writes).toEqual([]);
     expect(grantsOf("query").map((grant) => grant.resource)).not.toContain(LEDGER_INDEX);
     // Besides its reads, only the digest key's public half (GET /number/digest/keys).
-    const others = grantsOf("query").filter(
-      (grant) => !grant.action.startsWith("logs:") && !grant.action.startsWith("dynamodb:"),
-    );
+    const others = grantsOf("query").filter((grant) => !/^(logs|dynamodb|xray):/.test(grant.action));
     expect(others.map((grant) => `${grant.action} ${grant.resource}`)).toEqual([
       "kms:GetPublicKey ${aws_kms_key.digest.arn}",
     ]);
@@ -262,9 +271,7 @@ describe("IAM, per Lambda (infra/iam-lambda.tf)", () => {
     for (const grant of grantsOf("audit").filter((grant) => ITEM_WRITES.includes(grant.action))) {
       expect(grant.resource, grant.action).toBe(READ_MODEL);
     }
-    const others = grantsOf("audit").filter(
-      (grant) => !grant.action.startsWith("logs:") && !grant.action.startsWith("dynamodb:"),
-    );
+    const others = grantsOf("audit").filter((grant) => !/^(logs|dynamodb|xray):/.test(grant.action));
     expect(others.map((grant) => `${grant.action} ${grant.resource}`).sort()).toEqual([
       "kms:GetPublicKey ${aws_kms_key.digest.arn}",
       "kms:Sign ${aws_kms_key.digest.arn}",

@@ -207,8 +207,10 @@ describe("the user pool (infra/identity.tf)", () => {
     expect(terraform.resource("aws_cognito_user_group", "auditors").name).toBe(AUDITORS_GROUP);
   });
 
-  it("the trigger's role may write its own log and nothing else", () => {
-    const allows = terraform.policyStatements("identity").filter((statement) => statement.effect === "Allow");
+  it("the trigger's role may write its own log and its traces, and nothing else", () => {
+    const allows = terraform
+      .policyStatements("identity")
+      .filter((statement) => statement.effect === "Allow" && statement.sid !== "WriteTraces");
     expect(allows.flatMap((statement) => statement.actions).sort()).toEqual([
       "logs:CreateLogStream",
       "logs:PutLogEvents",
@@ -216,6 +218,11 @@ describe("the user pool (infra/identity.tf)", () => {
     expect(allows.flatMap((statement) => statement.resources)).toEqual([
       '${aws_cloudwatch_log_group.lambda["identity"].arn}:*',
     ]);
+    // Traces: X-Ray's two write actions, which name no resource (tests/unit/infra/iam.test.ts).
+    const traces = terraform
+      .policyStatements("identity")
+      .find((statement) => statement.sid === "WriteTraces");
+    expect(traces?.actions).toEqual(["xray:PutTraceSegments", "xray:PutTelemetryRecords"]);
   });
 
   it("the deploy role may manage the pool but never delete it", () => {

@@ -16,6 +16,7 @@ import type { DigestSigner } from "../services/ledger/domain/digest";
 import { MERKLE_SCHEDULE_BUDGET_MS } from "../services/ledger/domain/limits";
 import { MerkleIncompleteError } from "../services/ledger/storage/merkle";
 import { describeError, type Logger } from "../services/ledger/log";
+import { startSchedule, type Schedule } from "./schedule";
 
 export const DIGEST_KEY_DIRECTORY = "digest";
 export const DIGEST_KEY_FILE = "signing-key.json";
@@ -119,11 +120,8 @@ function headKey(head: { counterId: string; version: number; hash: string }): st
 /** `incomplete`: the Merkle tree was not filled within the run's budget; the next run goes on from there. */
 export type ScheduleOutcome = "written" | "unchanged" | "notChained" | "incomplete";
 
-export interface DigestSchedule {
-  /** One run now: appends the current digest unless the file's last line is of the same head. */
-  readonly tick: () => Promise<ScheduleOutcome>;
-  readonly stop: () => Promise<void>;
-}
+/** `tick` runs now: it appends the current digest unless the file's last line is of the same head. */
+export type DigestSchedule = Schedule<ScheduleOutcome>;
 
 export interface DigestScheduleOptions {
   readonly source: DigestSource;
@@ -137,7 +135,6 @@ export function startDigestSchedule(options: DigestScheduleOptions): DigestSched
   const { source, file, log } = options;
   let last: Promise<string | undefined> = lastHeadIn(file);
   // Runs one after the other: a slow run is never overtaken by the next.
-  let running: Promise<unknown> = Promise.resolve();
   const run = async (): Promise<ScheduleOutcome> => {
     let digest;
     try {
@@ -156,25 +153,7 @@ export function startDigestSchedule(options: DigestScheduleOptions): DigestSched
     log({ level: "info", message: "digest written", version: digest.head.version });
     return "written";
   };
-  const tick = (): Promise<ScheduleOutcome> => {
-    const next = running.then(run);
-    running = next.catch(() => undefined);
-    return next;
-  };
-  const timer =
-    options.intervalMs === undefined
-      ? undefined
-      : setInterval(() => {
-          tick().catch((error: unknown) =>
-            log({ level: "error", message: "digest not written", ...describeError(error) }),
-          );
-        }, options.intervalMs);
-  timer?.unref();
-  return {
-    tick,
-    stop: async () => {
-      if (timer !== undefined) clearInterval(timer);
-      await running;
-    },
-  };
+  return startSchedule(run, options.intervalMs, (error) =>
+    log({ level: "error", message: "digest not written", ...describeError(error) }),
+  );
 }

@@ -6,12 +6,9 @@
 import type { VerifyReport } from "../contract/schemas";
 import { runScheduledVerify, type ScheduledVerifyResult } from "../services/audit/handler";
 import { describeError, type Logger } from "../services/ledger/log";
+import { startSchedule, type Schedule } from "./schedule";
 
-export interface VerifySchedule {
-  /** One run now, after any run in progress. */
-  readonly tick: () => Promise<ScheduledVerifyResult>;
-  readonly stop: () => Promise<void>;
-}
+export type VerifySchedule = Schedule<ScheduledVerifyResult>;
 
 export interface VerifyScheduleOptions {
   readonly verify: () => Promise<VerifyReport>;
@@ -22,26 +19,9 @@ export interface VerifyScheduleOptions {
 
 export function startVerifySchedule(options: VerifyScheduleOptions): VerifySchedule {
   const { verify, log } = options;
-  let running: Promise<unknown> = Promise.resolve();
-  const tick = (): Promise<ScheduledVerifyResult> => {
-    const next = running.then(() => runScheduledVerify(verify, log));
-    running = next.catch(() => undefined);
-    return next;
-  };
-  const timer =
-    options.intervalMs === undefined
-      ? undefined
-      : setInterval(() => {
-          tick().catch((error: unknown) =>
-            log({ level: "error", message: "scheduled verify failed", ...describeError(error) }),
-          );
-        }, options.intervalMs);
-  timer?.unref();
-  return {
-    tick,
-    stop: async () => {
-      if (timer !== undefined) clearInterval(timer);
-      await running;
-    },
-  };
+  return startSchedule(
+    () => runScheduledVerify(verify, log),
+    options.intervalMs,
+    (error) => log({ level: "error", message: "scheduled verify failed", ...describeError(error) }),
+  );
 }

@@ -184,16 +184,7 @@ export class DynamoDbAwsModel {
       if (kind === "ConditionCheck") {
         const key = (input.Key ?? {}) as Item;
         holds.push({ key: itemKeyText(table.name, key), access: "transactWrite", action: index });
-        charges.push(
-          this.readCharge(
-            table,
-            undefined,
-            key[table.partitionKey],
-            this.remembered(table, key),
-            "transactional",
-            index,
-          ),
-        );
+        charges.push(this.transactionalRead(table, key, index));
         return;
       }
       const write = this.itemWrite(kind, input);
@@ -203,6 +194,12 @@ export class DynamoDbAwsModel {
       charges.push(...this.writeCharges(write, true, index));
     });
     return { holds, charges, transactionActions: (actions ?? []).length };
+  }
+
+  /** A ConditionCheck's or a TransactGetItems' read: 2 units per 4 KB of the item as last seen written. */
+  private transactionalRead(table: TableShape, key: Item, action: number): Charge {
+    const size = this.remembered(table, key);
+    return this.readCharge(table, undefined, key[table.partitionKey], size, "transactional", action);
   }
 
   private planTransactGet(
@@ -215,16 +212,7 @@ export class DynamoDbAwsModel {
       const key = action.Get?.Key ?? {};
       if (table === undefined) return;
       holds.push({ key: itemKeyText(table.name, key), access: "transactRead", action: index });
-      charges.push(
-        this.readCharge(
-          table,
-          undefined,
-          key[table.partitionKey],
-          this.remembered(table, key),
-          "transactional",
-          index,
-        ),
-      );
+      charges.push(this.transactionalRead(table, key, index));
     });
     return { holds, charges, transactionActions: (actions ?? []).length };
   }

@@ -56,6 +56,18 @@ const origins = z
     error: "must be comma-separated origins such as http://localhost:5173 (scheme://host[:port], no path)",
   });
 
+/** Minutes between a schedule's runs (1–1440), or `off` (any case). */
+const minutesOrOff = z.union(
+  [
+    z
+      .string()
+      .regex(/^off$/i)
+      .transform(() => "off" as const),
+    integer(1, 1440),
+  ],
+  { error: "must be an integer from 1 to 1440, or off" },
+);
+
 /** DYNAMODB_MODEL_SCALE: every modelled capacity times this factor, from 0.001 to 1. */
 const modelScale = z
   .string()
@@ -82,7 +94,6 @@ export const localEnvironment = ledgerEnvironment.extend({
   THROTTLE_RATE_PER_SECOND: throttleVariable(THROTTLE_RATE_PER_SECOND_MAX, THROTTLE_RATE_PER_SECOND_DEFAULT),
   THROTTLE_BURST: throttleVariable(THROTTLE_BURST_REQUESTS_MAX, THROTTLE_BURST_REQUESTS_DEFAULT),
   CORS_ORIGINS: optionalVariable(origins),
-  // Minutes between scheduled digests (local/digests.ts), or `off`.
   // The AWS model of DynamoDB between the SDK and DynamoDB Local (docs/dynamodb-model.md): off, or aws.
   DYNAMODB_MODEL: variable(oneOf(["off", "aws"]), "off"),
   DYNAMODB_MODEL_SCALE: variable(modelScale, 1),
@@ -90,33 +101,10 @@ export const localEnvironment = ledgerEnvironment.extend({
     z.string().regex(/^[\x21-\x7e]{1,64}$/, { error: "must be 1-64 printable characters" }),
     "counter-ledger",
   ),
-  DIGEST_INTERVAL_MINUTES: variable(
-    z.union(
-      [
-        z
-          .string()
-          .regex(/^off$/i)
-          .transform(() => "off" as const),
-        integer(1, 1440),
-      ],
-      { error: "must be an integer from 1 to 1440, or off" },
-    ),
-    5,
-  ),
+  // Minutes between scheduled digests (local/digests.ts), or `off`.
+  DIGEST_INTERVAL_MINUTES: variable(minutesOrOff, 5),
   // Minutes between scheduled verifications (local/verify-schedule.ts), or `off`.
-  VERIFY_INTERVAL_MINUTES: variable(
-    z.union(
-      [
-        z
-          .string()
-          .regex(/^off$/i)
-          .transform(() => "off" as const),
-        integer(1, 1440),
-      ],
-      { error: "must be an integer from 1 to 1440, or off" },
-    ),
-    60,
-  ),
+  VERIFY_INTERVAL_MINUTES: variable(minutesOrOff, 60),
 });
 
 type LocalVariables = z.output<typeof localEnvironment>;

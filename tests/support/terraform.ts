@@ -102,6 +102,16 @@ export class Terraform {
     return single(asBlock(this.root.output, "outputs")[name], `output ${name}`);
   }
 
+  /** What one policy document allows, as sorted `action resource` pairs. */
+  allowedGrants(documentName: string): string[] {
+    return this.policyStatements(documentName)
+      .filter((statement) => statement.effect === "Allow")
+      .flatMap((statement) =>
+        statement.actions.flatMap((action) => statement.resources.map((resource) => `${action} ${resource}`)),
+      )
+      .sort();
+  }
+
   /** The statements of one `data "aws_iam_policy_document"`. */
   policyStatements(documentName: string): IamStatement[] {
     const document = this.data("aws_iam_policy_document", documentName);

@@ -16,16 +16,6 @@ beforeAll(async () => {
   terraform = await loadTerraform();
 });
 
-function grants(documentName: string): string[] {
-  return terraform
-    .policyStatements(documentName)
-    .filter((statement) => statement.effect === "Allow")
-    .flatMap((statement) =>
-      statement.actions.flatMap((action) => statement.resources.map((resource) => `${action} ${resource}`)),
-    )
-    .sort();
-}
-
 describe("the digest archive (infra/digest.tf)", () => {
   it("is a bucket with Object Lock in COMPLIANCE mode and a default retention, versioned, private", () => {
     const bucket = terraform.resource("aws_s3_bucket", "digests");
@@ -67,7 +57,7 @@ describe("the digest archive (infra/digest.tf)", () => {
     const target = single(schedule.target, "target");
     expect(target.arn).toBe(DIGEST_LAMBDA);
     expect(target.role_arn).toBe("${aws_iam_role.digest_schedule.arn}");
-    expect(grants("digest_schedule")).toEqual([`lambda:InvokeFunction ${DIGEST_LAMBDA}`]);
+    expect(terraform.allowedGrants("digest_schedule")).toEqual([`lambda:InvokeFunction ${DIGEST_LAMBDA}`]);
     const environment = terraform.local("lambda_environment");
     expect(environment).toMatchObject({
       DIGEST_KMS_KEY_ID: KEY,
@@ -78,7 +68,7 @@ describe("the digest archive (infra/digest.tf)", () => {
 
 describe("least privilege of the digest (infra/digest.tf, iam-lambda.tf)", () => {
   it("the digest Lambda reads the head and the ledger's leaves, keeps Merkle subtrees, signs with the one key, creates objects only with If-None-Match", () => {
-    expect(grants("digest")).toEqual(
+    expect(terraform.allowedGrants("digest")).toEqual(
       [
         "dynamodb:GetItem ${aws_dynamodb_table.counters.arn}",
         "dynamodb:Query ${aws_dynamodb_table.ledger.arn}/index/byVersion",
@@ -110,15 +100,17 @@ describe("least privilege of the digest (infra/digest.tf, iam-lambda.tf)", () =>
   });
 
   it("the audit Lambda may sign with the key (GET /number/digest), the query Lambda only publish its public half", () => {
-    expect(grants("audit").filter((grant) => grant.startsWith("kms:"))).toEqual([
+    expect(terraform.allowedGrants("audit").filter((grant) => grant.startsWith("kms:"))).toEqual([
       `kms:GetPublicKey ${KEY}`,
       `kms:Sign ${KEY}`,
     ]);
     // GET /number/digest/keys; the query Lambda serves no route that signs.
-    expect(grants("query").filter((grant) => grant.startsWith("kms:"))).toEqual([`kms:GetPublicKey ${KEY}`]);
+    expect(terraform.allowedGrants("query").filter((grant) => grant.startsWith("kms:"))).toEqual([
+      `kms:GetPublicKey ${KEY}`,
+    ]);
     for (const name of ["command", "projector", "identity"]) {
       expect(
-        grants(name).filter((grant) => /^(kms|s3):/.test(grant)),
+        terraform.allowedGrants(name).filter((grant) => /^(kms|s3):/.test(grant)),
         name,
       ).toEqual([]);
     }

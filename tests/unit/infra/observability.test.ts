@@ -16,16 +16,6 @@ beforeAll(async () => {
   terraform = await loadTerraform();
 });
 
-function grants(documentName: string): string[] {
-  return terraform
-    .policyStatements(documentName)
-    .filter((statement) => statement.effect === "Allow")
-    .flatMap((statement) =>
-      statement.actions.flatMap((action) => statement.resources.map((resource) => `${action} ${resource}`)),
-    )
-    .sort();
-}
-
 describe("logs and traces of every function (infra/lambda.tf)", () => {
   it("every function logs in Lambda's JSON format to its own group and is traced actively by X-Ray", () => {
     const lambda = terraform.resource("aws_lambda_function", "service");
@@ -110,7 +100,7 @@ describe("the scheduled verify (infra/verify.tf)", () => {
   });
 
   it("its role may invoke the audit function's alias and nothing else, assumed by the Scheduler of this account", () => {
-    expect(grants("verify_schedule")).toEqual([`lambda:InvokeFunction ${AUDIT_ALIAS}`]);
+    expect(terraform.allowedGrants("verify_schedule")).toEqual([`lambda:InvokeFunction ${AUDIT_ALIAS}`]);
     const trust = terraform.policyStatements("verify_schedule_assume_role");
     expect(trust).toHaveLength(1);
     expect(trust[0]?.principals).toEqual([{ type: "Service", identifiers: ["scheduler.amazonaws.com"] }]);
@@ -126,7 +116,7 @@ describe("the scheduled verify (infra/verify.tf)", () => {
     expect(policy.role).toBe("${aws_iam_role.verify_schedule.id}");
     expect(policy.policy).toBe("${data.aws_iam_policy_document.verify_schedule.json}");
     // The boundary lets a schedule invoke the audit function's alias (by name), as the digest's.
-    expect(grants("lambda_boundary")).toContain(
+    expect(terraform.allowedGrants("lambda_boundary")).toContain(
       "lambda:InvokeFunction ${local.arn_prefix.lambda}:function:${var.project}-audit:live",
     );
   });

@@ -15,7 +15,7 @@ import {
 } from "@aws-sdk/client-dynamodb";
 import { PutCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import type { Bounds } from "../services/ledger/domain/decider";
-import { newAggregate } from "../services/ledger/storage/aggregate";
+import { aggregateItem, newAggregate } from "../services/ledger/storage/aggregate";
 import {
   COUNTERS,
   tableDefinitions,
@@ -96,7 +96,7 @@ export async function ensureTables(
     await documentClient.send(
       new PutCommand({
         TableName: names.counters,
-        Item: { ...newAggregate(counterId, bounds) },
+        Item: aggregateItem(newAggregate(counterId, bounds)),
         ConditionExpression: `attribute_not_exists(${COUNTERS.partitionKey})`,
       }),
     );

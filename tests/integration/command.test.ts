@@ -3,7 +3,7 @@
 // every command comes from alice's verified token, as API Gateway's JWT authorizer passes it; who may write,
 // and whose key is whose, is tests/integration/identity.test.ts's subject.
 
-import { DeleteCommand, ScanCommand } from "@aws-sdk/lib-dynamodb";
+import { DeleteCommand, GetCommand, ScanCommand } from "@aws-sdk/lib-dynamodb";
 import { beforeAll, describe, expect, it } from "vitest";
 import { Committer } from "../../services/command/committer";
 import { createCommandHandler, type CommandHandler } from "../../services/command/handler";
@@ -15,6 +15,7 @@ import { COUNTERS } from "../../services/ledger/storage/tables";
 import type { APIGatewayProxyEventV2 } from "aws-lambda";
 import type { Command } from "../../services/ledger/domain/decider";
 import { eventIdOf } from "../../services/ledger/domain/event";
+import { GENESIS_HASH } from "../../services/ledger/domain/chain";
 import { ALICE, actorOfClaims, withClaims } from "../../testkit/claims";
 import { commandEvent as anonymousCommandEvent, httpEvent as anonymousHttpEvent } from "../support/fixtures";
 import { createTestStore, type TestStore } from "../support/store";
@@ -261,6 +262,22 @@ describe("a lower bound above 0 (COUNTER_MIN 5, COUNTER_MAX 8)", () => {
     const raised = await boundedAbove0();
     const reader = new LedgerReader(raised.store.client, raised.store.config.tables, bounds);
     expect(await reader.readAggregate(raised.store.config.counterId)).toMatchObject({ value: 5, version: 0 });
+    const { Item } = await raised.store.client.send(
+      new GetCommand({
+        TableName: raised.store.config.tables.counters,
+        Key: { [COUNTERS.partitionKey]: raised.store.config.counterId },
+      }),
+    );
+    // Only the attributes the transaction itself writes: no domain object's fields (a `head` map) stored as-is.
+    expect(Item).toEqual({
+      counterId: raised.store.config.counterId,
+      value: 5,
+      version: 0,
+      updatedAt: null,
+      lastEventId: null,
+      headVersion: 0,
+      headHash: GENESIS_HASH,
+    });
     await walk(raised);
   });
 

@@ -32,6 +32,12 @@ export function newAggregate(counterId: string, bounds: Bounds): Aggregate {
   return { counterId, ...initialState(bounds), updatedAt: null, lastEventId: null, head: GENESIS_HEAD };
 }
 
+/** The stored item of an aggregate: its chain head flattened into the two attributes the transaction writes. */
+export function aggregateItem(aggregate: Aggregate): z.infer<typeof aggregateSchema> {
+  const { head, ...rest } = aggregate;
+  return { ...rest, headVersion: head.version, headHash: head.hash };
+}
+
 /** Decodes a stored aggregate; a missing item is a new counter. Throws on a malformed item (a bug). */
 export function aggregateFromItem(
   counterId: string,

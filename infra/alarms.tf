@@ -1,9 +1,10 @@
-# The alarms that say the ledger needs a person, and where they go. Every alarm of infra/ (this file,
-# guardrails.tf) notifies one SNS topic, on alarm and on recovery; `alarm_email` subscribes an address to it
-# (tests/unit/infra/alarms.test.ts holds every aws_cloudwatch_metric_alarm to that). What each alarm means and
-# what to do: docs/runbook.md#alarms. Missing data is "not breaching" unless said otherwise: no traffic is not
-# an incident. The functions' Errors and Throttles alarms also stop a canary deploy and roll it back
-# (deploy.tf).
+# The alarms that say the ledger needs a person, and where they go. Every alarm of infra/ in the chosen region
+# (this file, guardrails.tf) notifies one SNS topic, on alarm and on recovery; `alarm_email` subscribes an
+# address to it. The edge's alarm lives in us-east-1 with WAF's metrics and notifies a topic there
+# (alarms-edge.tf). tests/unit/infra/alarms.test.ts holds every aws_cloudwatch_metric_alarm to its region's
+# topic. What each alarm means and what to do: docs/runbook.md#alarms. Missing data is "not breaching" unless
+# said otherwise: no traffic is not an incident. The functions' Errors and Throttles alarms also stop a canary
+# deploy and roll it back (deploy.tf).
 
 locals {
   alarm_actions = [aws_sns_topic.alarms.arn]
@@ -79,13 +80,18 @@ resource "aws_sns_topic" "alarms" {
   kms_master_key_id = aws_kms_key.alarms.arn
 }
 
-# Only CloudWatch alarms of this account publish to the topic.
+# Only CloudWatch alarms of this account publish to a topic: this one and the edge's (alarms-edge.tf).
 data "aws_iam_policy_document" "alarm_topic" {
+  for_each = {
+    main = aws_sns_topic.alarms.arn
+    edge = aws_sns_topic.edge_alarms.arn
+  }
+
   statement {
     sid       = "CloudWatchAlarmsOfThisAccount"
     effect    = "Allow"
     actions   = ["sns:Publish"]
-    resources = [aws_sns_topic.alarms.arn]
+    resources = [each.value]
 
     principals {
       type        = "Service"
@@ -102,7 +108,7 @@ data "aws_iam_policy_document" "alarm_topic" {
 
 resource "aws_sns_topic_policy" "alarms" {
   arn    = aws_sns_topic.alarms.arn
-  policy = data.aws_iam_policy_document.alarm_topic.json
+  policy = data.aws_iam_policy_document.alarm_topic["main"].json
 }
 
 # The address gets a confirmation mail from SNS; nothing is delivered to it until the link in it is followed.

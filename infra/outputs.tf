@@ -85,6 +85,11 @@ output "alarm_topic_arn" {
   value       = aws_sns_topic.alarms.arn
 }
 
+output "edge_alarm_topic_arn" {
+  description = "The SNS topic (us-east-1) the edge's WAF alarm notifies; alarm_email is subscribed to it too."
+  value       = aws_sns_topic.edge_alarms.arn
+}
+
 output "dashboard_name" {
   description = "The CloudWatch dashboard of the API, the functions, the tables, the projector and verify."
   value       = aws_cloudwatch_dashboard.operations.dashboard_name

@@ -118,6 +118,12 @@ run "plan" {
     error_message = "the alarm topic always exists, with no subscription by default; every function and table has its alarms"
   }
 
+  # WAF's 429s alarm in us-east-1, where WAF publishes a CloudFront web ACL's metrics, to a topic there.
+  assert {
+    condition     = aws_sns_topic.edge_alarms.name == "counter-ledger-edge-alarms" && length(aws_sns_topic_subscription.edge_alarm_email) == 0 && aws_cloudwatch_metric_alarm.waf_429_rate.alarm_name == "counter-ledger-waf-429-rate" && length(aws_cloudwatch_metric_alarm.waf_429_rate.metric_query) == 6 && aws_kms_key.edge_alarms.enable_key_rotation
+    error_message = "the edge's alarm topic always exists, under a rotated key, with no subscription by default, and WAF's 429 rate alarms"
+  }
+
   # The API on the site's distribution: its four path patterns to the API origin, uncached, writes allowed.
   assert {
     condition     = length(aws_cloudfront_distribution.web.ordered_cache_behavior) == 4 && alltrue([for behavior in aws_cloudfront_distribution.web.ordered_cache_behavior : behavior.target_origin_id == "api" && behavior.cache_policy_id == "4135ea2d-6df8-44a3-9df3-4b5a84be39ad" && contains(behavior.allowed_methods, "POST") && behavior.viewer_protocol_policy == "https-only"])
@@ -152,6 +158,11 @@ run "alarm_email" {
   assert {
     condition     = length(aws_sns_topic_subscription.alarm_email) == 1 && aws_sns_topic_subscription.alarm_email[0].protocol == "email" && aws_sns_topic_subscription.alarm_email[0].endpoint == "ops@example.com"
     error_message = "alarm_email subscribes the address by e-mail"
+  }
+
+  assert {
+    condition     = length(aws_sns_topic_subscription.edge_alarm_email) == 1 && aws_sns_topic_subscription.edge_alarm_email[0].protocol == "email" && aws_sns_topic_subscription.edge_alarm_email[0].endpoint == "ops@example.com"
+    error_message = "alarm_email subscribes the address to the edge's alarm topic too"
   }
 }
 

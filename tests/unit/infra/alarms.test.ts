@@ -1,8 +1,8 @@
-// The alarms of infra/ reach someone, and watch what issue 13 asks of them: every alarm notifies the one SNS
-// topic (which always exists, encrypted under a key CloudWatch may use, with an e-mail subscription when
-// alarm_email is set); every function's errors and throttles, every table's and the byVersion index's
-// throttling, the API's 5xx and 429 rates, verify not ok or not run; and the dashboard shows them.
-// docs/runbook.md#alarms says what each means.
+// The alarms of infra/ reach someone, and watch what issue 13 asks of them: every alarm notifies the SNS topic
+// of its own region (the main one, or the edge's in us-east-1 for WAF's alarm; each always exists, encrypted
+// under a key CloudWatch may use, with an e-mail subscription when alarm_email is set); every function's
+// errors and throttles, every table's and the byVersion index's throttling, the API's 5xx and 429 rates, WAF's
+// 429s, verify not ok or not run; and the dashboard shows them. docs/runbook.md#alarms says what each means.
 
 import { readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
@@ -24,6 +24,11 @@ let terraform: Terraform;
 beforeAll(async () => {
   terraform = await loadTerraform();
 });
+
+/** The provider of the resources that live in us-east-1 (WAF of a CloudFront distribution, and its alarm). */
+const US_EAST_1 = "${aws.us_east_1}";
+/** The alarms of us-east-1: WAF's metrics of a CloudFront-scoped web ACL are published there alone. */
+const EDGE_ALARMS = ["waf_429_rate"];
 
 function alarms(): Record<string, HclBlock> {
   return terraform.resourcesOfType("aws_cloudwatch_metric_alarm");
@@ -63,14 +68,82 @@ describe("every alarm reaches someone (infra/alarms.tf)", () => {
         ].map((match) => match[1]),
       );
     expect(Object.keys(alarms()).sort()).toEqual([...written].sort());
-    // Twelve blocks; the functions' and tables' alarms are one block each, for_each.
-    expect(written.length).toBeGreaterThanOrEqual(12);
+    // Thirteen blocks; the functions' and tables' alarms are one block each, for_each.
+    expect(written.length).toBeGreaterThanOrEqual(13);
     for (const [name, block] of Object.entries(alarms())) {
-      expect(block.alarm_actions, name).toBe("${local.alarm_actions}");
-      expect(block.ok_actions, name).toBe("${local.alarm_actions}");
+      // An alarm can notify only a topic of its own region: the chosen region's alarms the main topic, the
+      // alarms of us-east-1 the edge's topic there.
+      const actions = block.provider === US_EAST_1 ? "${local.edge_alarm_actions}" : "${local.alarm_actions}";
+      expect(block.alarm_actions, name).toBe(actions);
+      expect(block.ok_actions, name).toBe(actions);
       expect(block.count, name).toBeUndefined();
     }
+    // Which alarms live in us-east-1 is a list here, so that moving one out of it (or into it) is seen.
+    const edge = Object.entries(alarms()).filter(([, block]) => block.provider !== undefined);
+    expect(edge.map(([name, block]) => [name, block.provider])).toEqual(
+      EDGE_ALARMS.map((name) => [name, US_EAST_1]),
+    );
     expect(terraform.local("alarm_actions")).toEqual(["${aws_sns_topic.alarms.arn}"]);
+    expect(terraform.local("edge_alarm_actions")).toEqual(["${aws_sns_topic.edge_alarms.arn}"]);
+    // The topics: the main one in the chosen region (the default provider), the edge's in us-east-1.
+    expect(terraform.resource("aws_sns_topic", "alarms").provider).toBeUndefined();
+    expect(terraform.resource("aws_sns_topic", "edge_alarms").provider).toBe(US_EAST_1);
+  });
+
+  it("WAF's alarm notifies the edge topic in us-east-1, never the main region's topic, and never no one", () => {
+    const waf = alarm("waf_429_rate");
+    expect(waf.provider).toBe(US_EAST_1);
+    for (const field of ["alarm_actions", "ok_actions"]) {
+      const reference = asString(waf[field], `waf_429_rate ${field}`);
+      // The local it names resolves to the edge topic alone: not the main topic, not an empty list.
+      const local = /^\$\{local\.(\w+)\}$/.exec(reference)?.[1];
+      expect(local, field).toBeDefined();
+      const topics = asArray(terraform.local(local ?? ""), `local.${String(local)}`);
+      expect(topics, field).toEqual(["${aws_sns_topic.edge_alarms.arn}"]);
+      expect(topics, field).not.toContain("${aws_sns_topic.alarms.arn}");
+    }
+  });
+
+  it("the edge topic is built as the main one: the same key policy, CloudWatch of this account alone, alarm_email", () => {
+    const topic = terraform.resource("aws_sns_topic", "edge_alarms");
+    expect(topic.count).toBeUndefined();
+    // Never the main topic's name: both may be in us-east-1 when the chosen region is.
+    expect(topic.name).toBe("${var.project}-edge-alarms");
+    expect(topic.kms_master_key_id).toBe("${aws_kms_key.edge_alarms.arn}");
+    const key = terraform.resource("aws_kms_key", "edge_alarms");
+    expect(key).toMatchObject({ provider: US_EAST_1, enable_key_rotation: true });
+    expect(key.policy).toBe(terraform.resource("aws_kms_key", "alarms").policy);
+    expect(terraform.resource("aws_kms_alias", "edge_alarms")).toMatchObject({
+      provider: US_EAST_1,
+      name: "alias/${var.project}-edge-alarms",
+      target_key_id: "${aws_kms_key.edge_alarms.key_id}",
+    });
+    // One publishing policy document per topic, the same statement for both.
+    const documents = asBlock(terraform.data("aws_iam_policy_document", "alarm_topic").for_each, "for_each");
+    expect(documents).toEqual({
+      main: "${aws_sns_topic.alarms.arn}",
+      edge: "${aws_sns_topic.edge_alarms.arn}",
+    });
+    expect(terraform.policyStatements("alarm_topic").map((statement) => statement.resources)).toEqual([
+      ["${each.value}"],
+    ]);
+    expect(terraform.resource("aws_sns_topic_policy", "alarms")).toMatchObject({
+      arn: "${aws_sns_topic.alarms.arn}",
+      policy: '${data.aws_iam_policy_document.alarm_topic["main"].json}',
+    });
+    expect(terraform.resource("aws_sns_topic_policy", "edge_alarms")).toMatchObject({
+      provider: US_EAST_1,
+      arn: "${aws_sns_topic.edge_alarms.arn}",
+      policy: '${data.aws_iam_policy_document.alarm_topic["edge"].json}',
+    });
+    const subscription = terraform.resource("aws_sns_topic_subscription", "edge_alarm_email");
+    expect(subscription).toMatchObject({
+      provider: US_EAST_1,
+      count: '${var.alarm_email == "" ? 0 : 1}',
+      topic_arn: "${aws_sns_topic.edge_alarms.arn}",
+      protocol: "email",
+      endpoint: "${var.alarm_email}",
+    });
   });
 
   it("the topic always exists, encrypted under a rotated customer managed key that CloudWatch may use", () => {
@@ -227,6 +300,70 @@ describe("what the alarms watch (infra/alarms.tf)", () => {
     expect(alarm("api_429_rate").threshold).toBe("${var.api_429_rate_alarm_percent}");
   });
 
+  it("WAF's 429 rate: the rate rules' blocks over every request WAF judged, by the web ACL's own metric names", () => {
+    const acl = terraform.resource("aws_wafv2_web_acl", "web");
+    expect(acl).toMatchObject({ provider: US_EAST_1, scope: "CLOUDFRONT" });
+    // The dimensions name the web ACL and its rules by their metric names (visibility_config), not by any Region:
+    // a CloudFront-scoped web ACL's metrics carry none.
+    const aclMetricName = single(acl.visibility_config, "web ACL visibility_config").metric_name;
+    expect(aclMetricName).toBe("${var.project}-web");
+    expect(terraform.local("waf_web_acl_metric_name")).toBe(
+      "${aws_wafv2_web_acl.web.visibility_config[0].metric_name}",
+    );
+    const blockingRules = blocks(acl.rule, "web ACL rules").filter(
+      (rule) => single(single(rule.action, "action").block, "block").custom_response !== undefined,
+    );
+    const ruleMetricNames = Object.fromEntries(
+      blockingRules.map((rule) => {
+        const response = single(
+          single(single(rule.action, "action").block, "block").custom_response,
+          "custom_response",
+        );
+        expect(response.response_code, String(rule.name)).toBe(429);
+        return [String(rule.name), single(rule.visibility_config, "visibility_config").metric_name];
+      }),
+    );
+    expect(ruleMetricNames).toEqual({
+      "rate-per-ip": "${var.project}-rate-per-ip",
+      "rate-per-token": "${var.project}-rate-per-token",
+    });
+    expect(terraform.local("waf_rate_rule_metric_names")).toEqual({
+      per_ip: ruleMetricNames["rate-per-ip"],
+      per_token: ruleMetricNames["rate-per-token"],
+    });
+
+    const metrics = queriedMetrics("waf_429_rate");
+    expect(Object.keys(metrics).sort()).toEqual(["allowed", "blocked", "per_ip", "per_token"]);
+    for (const [id, metric] of Object.entries(metrics)) {
+      expect(metric, id).toMatchObject({ namespace: "AWS/WAFV2", stat: "Sum", period: 60 });
+      const dimensions = asBlock(metric.dimensions, `${id} dimensions`);
+      expect(Object.keys(dimensions).sort(), id).toEqual(["Rule", "WebACL"]);
+      expect(dimensions.WebACL, id).toBe("${local.waf_web_acl_metric_name}");
+    }
+    expect(metrics.per_ip).toMatchObject({
+      metric_name: "BlockedRequests",
+      dimensions: { Rule: "${local.waf_rate_rule_metric_names.per_ip}" },
+    });
+    expect(metrics.per_token).toMatchObject({
+      metric_name: "BlockedRequests",
+      dimensions: { Rule: "${local.waf_rate_rule_metric_names.per_token}" },
+    });
+    expect(metrics.allowed).toMatchObject({ metric_name: "AllowedRequests", dimensions: { Rule: "ALL" } });
+    expect(metrics.blocked).toMatchObject({ metric_name: "BlockedRequests", dimensions: { Rule: "ALL" } });
+    const requests = blocks(alarm("waf_429_rate").metric_query, "metric_query").find(
+      (query) => query.id === "requests",
+    );
+    expect(requests?.expression).toBe("FILL(allowed, 0) + FILL(blocked, 0)");
+    expect(returnedExpression("waf_429_rate")).toBe(
+      "IF(requests >= 20, 100 * (FILL(per_ip, 0) + FILL(per_token, 0)) / requests, 0)",
+    );
+    expect(alarm("waf_429_rate")).toMatchObject({
+      threshold: "${var.api_429_rate_alarm_percent}",
+      comparison_operator: "GreaterThanThreshold",
+      treat_missing_data: "notBreaching",
+    });
+  });
+
   it("verify not ok alarms on the first report of violations; not run alarms on silence (missing data breaches)", () => {
     const routes = asBlock(terraform.local("api_routes"), "api_routes");
     const verifier = asString(routes["GET /number/verify"], "verify route");
@@ -292,6 +429,40 @@ describe("the dashboard (infra/dashboard.tf)", () => {
         "Lambda: throttles",
         "DynamoDB: throttle events (tables and byVersion)",
       ]),
+    );
+    // WAF's blocks by rule, from us-east-1 where WAF publishes them: every rule of the web ACL.
+    const waf = widgets
+      .map((widget) => asBlock(widget.properties, "properties"))
+      .find((properties) => String(properties.title).startsWith("WAF: blocked requests by rule"));
+    expect(waf).toMatchObject({ region: "us-east-1", stat: "Sum" });
+    expect(waf?.metrics).toBe(
+      '${[for rule in local.waf_rule_metric_names : ["AWS/WAFV2", "BlockedRequests", "WebACL", local.waf_web_acl_metric_name, "Rule", rule]]}',
+    );
+    const ruleNames = blocks(terraform.resource("aws_wafv2_web_acl", "web").rule, "rules").map((rule) =>
+      String(rule.name),
+    );
+    const managed = Object.keys(asBlock(terraform.local("waf_managed_rule_groups"), "managed rule groups"));
+    expect([...managed, ...ruleNames].sort()).toEqual([
+      "aws-managed-common",
+      "aws-managed-ip-reputation",
+      "aws-managed-known-bad-inputs",
+      "rate-per-ip",
+      "rate-per-token",
+    ]);
+    // The list is built from the web ACL's own: the managed groups' rules are named as their metrics are.
+    const ruleList = asString(terraform.local("waf_rule_metric_names"), "waf_rule_metric_names");
+    expect(ruleList).toContain(
+      '[for name in keys(local.waf_managed_rule_groups) : "${var.project}-${name}"]',
+    );
+    expect(ruleList).toContain("values(local.waf_rate_rule_metric_names)");
+    const managedRule = single(
+      asBlock(terraform.resource("aws_wafv2_web_acl", "web").dynamic, "dynamic").rule,
+      "dynamic rule",
+    );
+    expect(managedRule.for_each).toBe("${local.waf_managed_rule_groups}");
+    const content = single(managedRule.content, "dynamic rule content");
+    expect(single(content.visibility_config, "visibility_config").metric_name).toBe(
+      "${var.project}-${rule.key}",
     );
     expect(terraform.local("application_metrics_namespace")).toBe("${var.project}");
   });

@@ -171,10 +171,16 @@ describe("CodeDeploy shifts the alias and rolls back on alarms (infra/deploy.tf)
       .find((statement) => statement.sid === "AlarmsCannotBeSilenced");
     expect(silencing?.effect).toBe("Deny");
     expect(silencing?.conditions).toEqual([]);
+    // Both topics and both keys: the main region's and the edge's in us-east-1 (alarms-edge.tf).
     expect(silencing?.resources).toEqual([
       "${local.arn_prefix.sns}:${var.project}-alarms",
       "${aws_kms_key.alarms.arn}",
+      "${local.edge_alarm_topic_arn}",
+      "${aws_kms_key.edge_alarms.arn}",
     ]);
+    expect(terraform.local("edge_alarm_topic_arn")).toBe(
+      "${local.arn_prefix.sns_edge}:${var.project}-edge-alarms",
+    );
     expect(silencing?.actions).toEqual(
       expect.arrayContaining([
         "sns:DeleteTopic",

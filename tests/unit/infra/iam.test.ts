@@ -602,6 +602,57 @@ describe("the pipeline's roles, rule by rule (infra/github-deploy.tf, guardrails
     expect(terraform.local("guardrail_name")).toBe("${var.project}-guardrail-table-protection");
   });
 
+  it("in us-east-1 the deploy role manages the edge's alarm by its name, and only reads the edge's topic and key", () => {
+    const prefixes = terraform.locals().arn_prefix as Record<string, unknown>;
+    for (const service of ["cloudwatch", "sns", "kms"])
+      expect(prefixes[`${service}_edge`], service).toBe(
+        `arn:\${local.partition}:${service}:us-east-1:\${local.account_id}`,
+      );
+    // The one alarm of alarms-edge.tf, by its exact name: no other alarm of us-east-1.
+    expect(terraform.local("edge_alarm_arn")).toBe(
+      "${local.arn_prefix.cloudwatch_edge}:alarm:${var.project}-waf-429-rate",
+    );
+    expect(terraform.resource("aws_cloudwatch_metric_alarm", "waf_429_rate").alarm_name).toBe(
+      "${var.project}-waf-429-rate",
+    );
+    const onTheEdge = (resource: string) =>
+      /\$\{local\.(edge_alarm_\w+|arn_prefix\.\w+_edge)\}/.test(resource);
+    const grants = (prefix: string) =>
+      pipelineDocuments()
+        .filter((name) => name.startsWith(prefix))
+        .flatMap((name) => grantsOf(name))
+        .filter((grant) => onTheEdge(grant.resource));
+    const tagged = [
+      { test: "StringEquals", variable: "aws:ResourceTag/Project", values: ["${var.project}"] },
+    ];
+    const expected = [
+      ...[
+        "DeleteAlarms",
+        "DescribeAlarms",
+        "ListTagsForResource",
+        "PutMetricAlarm",
+        "TagResource",
+        "UntagResource",
+      ].map((action) => `cloudwatch:${action} \${local.edge_alarm_arn} []`),
+      ...["DescribeKey", "GetKeyPolicy", "GetKeyRotationStatus", "ListResourceTags"].map(
+        (action) => `kms:${action} \${local.arn_prefix.kms_edge}:key/* ${JSON.stringify(tagged)}`,
+      ),
+      ...[
+        "GetSubscriptionAttributes",
+        "GetTopicAttributes",
+        "ListSubscriptionsByTopic",
+        "ListTagsForResource",
+      ].map((action) => `sns:${action} \${local.edge_alarm_topic_arn} []`),
+    ];
+    const described = (grant: Grant) =>
+      `${grant.action} ${grant.resource} ${JSON.stringify(grant.conditions)}`;
+    expect(grants("deploy_").map(described).sort()).toEqual(expected);
+    // Plan reads the same, and writes nothing there.
+    expect(grants("plan_").map(described).sort()).toEqual(
+      expected.filter((grant) => isReadAction(grant.split(" ")[0] ?? "")),
+    );
+  });
+
   it("acts only on HTTP APIs that carry the Project tag: created with it, changed only with it", () => {
     const statements = pipelineDocuments()
       .flatMap((name) => terraform.policyStatements(name))

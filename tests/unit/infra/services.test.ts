@@ -360,8 +360,12 @@ describe("alarms and outputs (infra/alarms.tf, infra/outputs.tf)", () => {
         expect.stringMatching(/^AWS\/SQS ApproximateNumberOfMessagesVisible .*projector_failures/),
       ]),
     );
+    // Each notifies its region's topic: the chosen region's, or the edge's for an alarm of us-east-1
+    // (tests/unit/infra/alarms.test.ts holds each to it).
     for (const alarm of Object.values(terraform.resourcesOfType("aws_cloudwatch_metric_alarm"))) {
-      expect(alarm.alarm_actions).toBe("${local.alarm_actions}");
+      expect(alarm.alarm_actions).toBe(
+        alarm.provider === "${aws.us_east_1}" ? "${local.edge_alarm_actions}" : "${local.alarm_actions}",
+      );
     }
     expect(terraform.variable("alarm_email").default).toBe("");
   });

@@ -202,7 +202,7 @@ variable "api_5xx_rate_alarm_percent" {
 }
 
 variable "api_429_rate_alarm_percent" {
-  description = "Alarm when more than this share (%) of the API's answers are 429, in 3 of 5 minutes."
+  description = "Alarm when more than this share (%) of the API's answers, or of the requests WAF judged, are 429, in 3 of 5 minutes."
   type        = number
   # A tab or a script over its quota now and then is expected; a tenth of all answers is clients starved.
   default = 10

@@ -151,10 +151,15 @@ locals {
   # matches one): CloudFront sends them to API Gateway, everything else to the bucket.
   api_path_patterns = ["/number", "/number/*", "/health", "/openapi.json"]
 
-  # AWS managed policies (IDs from the CloudFront Developer Guide). CachingDisabled: nothing the API answers is
-  # cached — its reads vary by token and by If-None-Match, and its writes are never cacheable — and so every
-  # viewer header reaches the origin, Authorization included. AllViewerExceptHostHeader: every header, cookie
-  # and query string but Host, which API Gateway needs to be its own host name.
+  # AWS managed policies, by their IDs. The CloudFront Developer Guide lists both policies with their IDs
+  # (https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/using-managed-cache-policies.html,
+  # https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/using-managed-origin-request-policies.html);
+  # the excerpts of those pages read here did not reach these two IDs, which match those of every public
+  # configuration found that names the policies (a wrong ID fails the first apply, not silently).
+  # CachingDisabled: nothing the API answers is cached — its reads vary by token and by If-None-Match, and its
+  # writes are never cacheable — and so every viewer header reaches the origin, Authorization included.
+  # AllViewerExceptHostHeader: every header, cookie and query string but Host, which API Gateway needs to be its
+  # own host name.
   cache_policy_caching_disabled                = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"
   origin_request_policy_all_viewer_except_host = "b689b0a8-53d0-40ab-baf2-68738e2966ac"
 

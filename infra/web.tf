@@ -358,6 +358,16 @@ locals {
   # Both rate rules count requests over the last 5 minutes.
   waf_rate_window_seconds = 300
 
+  # The rate rules, evaluated after the IP reputation list and before the other managed groups. Per client
+  # address (`header = null`: the IP): every request, the site's and the API's, signed in or not. Per access
+  # token: the Authorization header's value, so one signed-in client cannot take everyone's share from many
+  # addresses; WAF leaves a request without the header out of that rule (the per-IP rule counts it), and a
+  # made-up token is counted there and then refused by API Gateway's authorizer (401).
+  waf_rate_rules = {
+    "rate-per-ip"    = { priority = 1, limit = var.waf_rate_limit_per_5_minutes, header = null }
+    "rate-per-token" = { priority = 2, limit = var.waf_rate_limit_per_token_per_5_minutes, header = "authorization" }
+  }
+
   # AWS managed rule groups, in the order WAF evaluates them (after the rate rules): addresses Amazon threat
   # intelligence lists as bots and attackers (25 WCU), the OWASP-style common rules (700 WCU), and request
   # patterns of known exploits such as Log4j (200 WCU). With the two rate rules the web ACL stays under the 1500
@@ -413,94 +423,63 @@ resource "aws_wafv2_web_acl" "web" {
     }
   }
 
-  # Per client address: every request, the site's and the API's, signed in or not.
-  rule {
-    name     = "rate-per-ip"
-    priority = 1
+  # The rate rules (local.waf_rate_rules), alike but for their aggregation key and limit: a client over its limit
+  # gets the 429 problem with Retry-After, until its rate over the window falls below the limit again.
+  dynamic "rule" {
+    for_each = local.waf_rate_rules
 
-    action {
-      block {
-        custom_response {
-          response_code            = 429
-          custom_response_body_key = "throttled"
+    content {
+      name     = rule.key
+      priority = rule.value.priority
 
-          response_header {
-            name  = "Retry-After"
-            value = tostring(local.waf_retry_after_seconds)
-          }
+      action {
+        block {
+          custom_response {
+            response_code            = 429
+            custom_response_body_key = "throttled"
 
-          response_header {
-            name  = "X-Request-Id"
-            value = local.waf_throttled_request_id
-          }
-        }
-      }
-    }
+            response_header {
+              name  = "Retry-After"
+              value = tostring(local.waf_retry_after_seconds)
+            }
 
-    statement {
-      rate_based_statement {
-        limit                 = var.waf_rate_limit_per_5_minutes
-        evaluation_window_sec = local.waf_rate_window_seconds
-        aggregate_key_type    = "IP"
-      }
-    }
-
-    visibility_config {
-      cloudwatch_metrics_enabled = true
-      metric_name                = "${var.project}-rate-per-ip"
-      sampled_requests_enabled   = true
-    }
-  }
-
-  # Per access token: the Authorization header's value, so one signed-in client cannot take everyone's share
-  # from many addresses. WAF leaves a request without the header out of this rule (the per-IP rule counts it);
-  # a made-up token is counted here and then refused by API Gateway's authorizer (401).
-  rule {
-    name     = "rate-per-token"
-    priority = 2
-
-    action {
-      block {
-        custom_response {
-          response_code            = 429
-          custom_response_body_key = "throttled"
-
-          response_header {
-            name  = "Retry-After"
-            value = tostring(local.waf_retry_after_seconds)
-          }
-
-          response_header {
-            name  = "X-Request-Id"
-            value = local.waf_throttled_request_id
-          }
-        }
-      }
-    }
-
-    statement {
-      rate_based_statement {
-        limit                 = var.waf_rate_limit_per_token_per_5_minutes
-        evaluation_window_sec = local.waf_rate_window_seconds
-        aggregate_key_type    = "CUSTOM_KEYS"
-
-        custom_key {
-          header {
-            name = "authorization"
-
-            text_transformation {
-              priority = 0
-              type     = "NONE"
+            response_header {
+              name  = "X-Request-Id"
+              value = local.waf_throttled_request_id
             }
           }
         }
       }
-    }
 
-    visibility_config {
-      cloudwatch_metrics_enabled = true
-      metric_name                = "${var.project}-rate-per-token"
-      sampled_requests_enabled   = true
+      statement {
+        rate_based_statement {
+          limit                 = rule.value.limit
+          evaluation_window_sec = local.waf_rate_window_seconds
+          aggregate_key_type    = rule.value.header == null ? "IP" : "CUSTOM_KEYS"
+
+          # A header as the key (CUSTOM_KEYS), its value taken as sent.
+          dynamic "custom_key" {
+            for_each = rule.value.header == null ? [] : [rule.value.header]
+
+            content {
+              header {
+                name = custom_key.value
+
+                text_transformation {
+                  priority = 0
+                  type     = "NONE"
+                }
+              }
+            }
+          }
+        }
+      }
+
+      visibility_config {
+        cloudwatch_metrics_enabled = true
+        metric_name                = "${var.project}-${rule.key}"
+        sampled_requests_enabled   = true
+      }
     }
   }
 

@@ -310,26 +310,24 @@ describe("what the alarms watch (infra/alarms.tf)", () => {
     expect(terraform.local("waf_web_acl_metric_name")).toBe(
       "${aws_wafv2_web_acl.web.visibility_config[0].metric_name}",
     );
-    const blockingRules = blocks(acl.rule, "web ACL rules").filter(
-      (rule) => single(single(rule.action, "action").block, "block").custom_response !== undefined,
+    // The rules that answer 429: the dynamic block over local.waf_rate_rules, whose metric is named by its key.
+    const rateRules = blocks(asBlock(acl.dynamic, "dynamic").rule, "dynamic rules").filter(
+      (rule) => rule.for_each === "${local.waf_rate_rules}",
     );
-    const ruleMetricNames = Object.fromEntries(
-      blockingRules.map((rule) => {
-        const response = single(
-          single(single(rule.action, "action").block, "block").custom_response,
-          "custom_response",
-        );
-        expect(response.response_code, String(rule.name)).toBe(429);
-        return [String(rule.name), single(rule.visibility_config, "visibility_config").metric_name];
-      }),
+    const content = single(single(rateRules, "rate rules").content, "rate rule");
+    const response = single(
+      single(single(content.action, "action").block, "block").custom_response,
+      "custom_response",
     );
-    expect(ruleMetricNames).toEqual({
-      "rate-per-ip": "${var.project}-rate-per-ip",
-      "rate-per-token": "${var.project}-rate-per-token",
-    });
+    expect(response.response_code).toBe(429);
+    expect(single(content.visibility_config, "visibility_config").metric_name).toBe(
+      "${var.project}-${rule.key}",
+    );
+    const names = Object.keys(asBlock(terraform.local("waf_rate_rules"), "waf_rate_rules"));
+    expect(names).toEqual(["rate-per-ip", "rate-per-token"]);
     expect(terraform.local("waf_rate_rule_metric_names")).toEqual({
-      per_ip: ruleMetricNames["rate-per-ip"],
-      per_token: ruleMetricNames["rate-per-token"],
+      per_ip: "${var.project}-rate-per-ip",
+      per_token: "${var.project}-rate-per-token",
     });
 
     const metrics = queriedMetrics("waf_429_rate");
@@ -438,10 +436,10 @@ describe("the dashboard (infra/dashboard.tf)", () => {
     expect(waf?.metrics).toBe(
       '${[for rule in local.waf_rule_metric_names : ["AWS/WAFV2", "BlockedRequests", "WebACL", local.waf_web_acl_metric_name, "Rule", rule]]}',
     );
-    const ruleNames = blocks(terraform.resource("aws_wafv2_web_acl", "web").rule, "rules").map((rule) =>
-      String(rule.name),
-    );
+    const ruleNames = Object.keys(asBlock(terraform.local("waf_rate_rules"), "rate rules"));
     const managed = Object.keys(asBlock(terraform.local("waf_managed_rule_groups"), "managed rule groups"));
+    // Those are all the web ACL's rules: none is written out beside the two dynamic blocks.
+    expect(terraform.resource("aws_wafv2_web_acl", "web").rule).toBeUndefined();
     expect([...managed, ...ruleNames].sort()).toEqual([
       "aws-managed-common",
       "aws-managed-ip-reputation",
@@ -455,11 +453,11 @@ describe("the dashboard (infra/dashboard.tf)", () => {
       '[for name in keys(local.waf_managed_rule_groups) : "${var.project}-${name}"]',
     );
     expect(ruleList).toContain("values(local.waf_rate_rule_metric_names)");
-    const managedRule = single(
+    const managedRules = blocks(
       asBlock(terraform.resource("aws_wafv2_web_acl", "web").dynamic, "dynamic").rule,
-      "dynamic rule",
-    );
-    expect(managedRule.for_each).toBe("${local.waf_managed_rule_groups}");
+      "dynamic rules",
+    ).filter((rule) => rule.for_each === "${local.waf_managed_rule_groups}");
+    const managedRule = single(managedRules, "dynamic managed rule");
     const content = single(managedRule.content, "dynamic rule content");
     expect(single(content.visibility_config, "visibility_config").metric_name).toBe(
       "${var.project}-${rule.key}",

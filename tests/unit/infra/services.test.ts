@@ -335,10 +335,12 @@ describe("web edge (infra/web.tf)", () => {
       "AWSManagedRulesCommonRuleSet",
     );
     expect(managed).toEqual([]);
-    const rate = statements.flatMap((statement) => blocks(statement.rate_based_statement, "rate"));
-    // Per IP and per token (edge.test.ts holds the rest).
-    expect(rate.map((statement) => statement.aggregate_key_type)).toEqual(["IP", "CUSTOM_KEYS"]);
-    expect(rate[0]?.limit).toBe("${var.waf_rate_limit_per_5_minutes}");
+    // The rate rules are a dynamic block over local.waf_rate_rules too: per IP (no header) and per token
+    // (edge.test.ts holds the rest).
+    expect(statements).toEqual([]);
+    const rate = asBlock(terraform.local("waf_rate_rules"), "waf_rate_rules");
+    expect(Object.values(rate).map((rule) => asBlock(rule, "rule").header)).toEqual([null, "authorization"]);
+    expect(asBlock(rate["rate-per-ip"], "rate-per-ip").limit).toBe("${var.waf_rate_limit_per_5_minutes}");
     // The alias really is us-east-1, where CloudFront-scoped web ACLs must live.
     const providers = blocks(asBlock(terraform.root.provider, "providers").aws, "aws providers");
     expect(providers.find((provider) => provider.alias === "us_east_1")?.region).toBe("us-east-1");

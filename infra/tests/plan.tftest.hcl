@@ -73,7 +73,7 @@ run "plan" {
   }
 
   assert {
-    condition     = aws_s3_bucket_object_lock_configuration.digests.rule[0].default_retention[0].mode == "COMPLIANCE" && aws_scheduler_schedule.digest.schedule_expression == "rate(5 minutes)"
+    condition     = aws_s3_bucket_object_lock_configuration.digests.rule[0].default_retention[0].mode == "COMPLIANCE" && module.digest_schedule.schedule_expression == "rate(5 minutes)"
     error_message = "digests are kept in compliance mode and written every 5 minutes by default"
   }
 

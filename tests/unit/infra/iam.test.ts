@@ -56,8 +56,15 @@ beforeAll(async () => {
   terraform = await loadTerraform();
 });
 
+/** infra/ and the local modules it calls (tests/support/terraform.ts follows them). */
+function configurations(): Terraform[] {
+  return [terraform, ...terraform.moduleNames().map((name) => terraform.module(name))];
+}
+
 function allStatements(): IamStatement[] {
-  return terraform.policyDocumentNames().flatMap((name) => terraform.policyStatements(name));
+  return configurations().flatMap((configuration) =>
+    configuration.policyDocumentNames().flatMap((name) => configuration.policyStatements(name)),
+  );
 }
 
 interface Grant {
@@ -98,11 +105,13 @@ function expectLedgerDeny(documentName: string): void {
 
 describe("IAM, everywhere (infra/*.tf)", () => {
   it("every role policy and managed policy is an aws_iam_policy_document, so these tests see all of them", () => {
-    const policyBearers = [
-      ...Object.values(terraform.resourcesOfType("aws_iam_role_policy")),
-      ...Object.values(terraform.resourcesOfType("aws_iam_policy")),
-    ];
+    const policyBearers = configurations().flatMap((configuration) => [
+      ...Object.values(configuration.resourcesOfType("aws_iam_role_policy")),
+      ...Object.values(configuration.resourcesOfType("aws_iam_policy")),
+    ]);
     expect(policyBearers.length).toBeGreaterThanOrEqual(3);
+    // The schedules' role policies (infra/modules/scheduled_invoke) are among them.
+    expect(terraform.moduleNames().length).toBeGreaterThanOrEqual(2);
     const locals = terraform.locals();
     for (const bearer of policyBearers) {
       let expression = expressionOf(bearer.policy, "policy");

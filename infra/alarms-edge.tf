@@ -5,17 +5,17 @@
 # only the metrics of its own region, so the alarm lives in us-east-1 (provider aws.us_east_1). An alarm can
 # notify only an SNS topic of its own region too ("Invalid region … specified. Only us-west-2 is supported" when
 # an alarm names a topic elsewhere: https://github.com/cds-snc/notification-terraform/pull/128), so the edge has
-# a topic of its own there, built as the main one is (alarms.tf): encrypted under a rotated customer managed
-# key whose policy lets CloudWatch use it (local.alarm_key_policy, the same policy), published to only by
-# CloudWatch alarms of this account (data.aws_iam_policy_document.alarm_topic["edge"]), with the same
-# `alarm_email` subscription. Its names carry `edge-` so that they never collide with the main topic's when
-# var.region is us-east-1 itself. The site is always deployed (web.tf has no switch), so these always exist.
+# a topic of its own there, built as the main one is (alarms.tf), by the same module (modules/alarm_topic):
+# encrypted under a rotated customer managed key whose policy lets CloudWatch use it, published to only by
+# CloudWatch alarms of this account, with the same `alarm_email` subscription. Its names carry `edge-` so that
+# they never collide with the main topic's when var.region is us-east-1 itself. The site is always deployed
+# (web.tf has no switch), so these always exist.
 #
 # Like the main topic, the edge topic and its key are read-only to the deploy pipeline (github-deploy.tf,
 # AlarmsCannotBeSilenced); the alarm itself is the pipeline's to manage.
 
 locals {
-  edge_alarm_actions = [aws_sns_topic.edge_alarms.arn]
+  edge_alarm_actions = [module.edge_alarm_topic.topic_arn]
 
   # The metrics of a CloudFront-scoped web ACL carry the dimensions WebACL (the web ACL's metric name) and Rule
   # (a rule's metric name, or ALL), and no Region dimension: a Region dimension on them matches no data
@@ -36,44 +36,19 @@ locals {
   }
 }
 
-resource "aws_kms_key" "edge_alarms" {
-  provider = aws.us_east_1
+# The edge's topic, built as the main one (modules/alarm_topic), in us-east-1. SNS mails the `alarm_email`
+# address one confirmation link per topic.
+module "edge_alarm_topic" {
+  source = "./modules/alarm_topic"
+  providers = {
+    aws = aws.us_east_1
+  }
 
-  description             = "${var.project}: encrypts the edge's alarm topic (us-east-1)"
-  enable_key_rotation     = true
-  deletion_window_in_days = 30
-  policy                  = jsonencode(local.alarm_key_policy)
-}
-
-resource "aws_kms_alias" "edge_alarms" {
-  provider = aws.us_east_1
-
-  name          = "alias/${var.project}-edge-alarms"
-  target_key_id = aws_kms_key.edge_alarms.key_id
-}
-
-resource "aws_sns_topic" "edge_alarms" {
-  provider = aws.us_east_1
-
-  name              = "${var.project}-edge-alarms"
-  kms_master_key_id = aws_kms_key.edge_alarms.arn
-}
-
-resource "aws_sns_topic_policy" "edge_alarms" {
-  provider = aws.us_east_1
-
-  arn    = aws_sns_topic.edge_alarms.arn
-  policy = data.aws_iam_policy_document.alarm_topic["edge"].json
-}
-
-# The same address as the main topic's, confirmed separately: SNS mails one confirmation link per topic.
-resource "aws_sns_topic_subscription" "edge_alarm_email" {
-  provider = aws.us_east_1
-  count    = var.alarm_email == "" ? 0 : 1
-
-  topic_arn = aws_sns_topic.edge_alarms.arn
-  protocol  = "email"
-  endpoint  = var.alarm_email
+  name            = "${var.project}-edge-alarms"
+  key_description = "${var.project}: encrypts the edge's alarm topic (us-east-1)"
+  email           = var.alarm_email
+  account_id      = local.account_id
+  partition       = local.partition
 }
 
 # The share of the requests WAF judged that its rate rules refused with a 429, once there are 20 a minute; the

@@ -928,9 +928,9 @@ data "aws_iam_policy_document" "deploy_operations" {
     ]
     resources = [
       "${local.arn_prefix.sns}:${var.project}-alarms",
-      aws_kms_key.alarms.arn,
+      module.alarm_topic.key_arn,
       local.edge_alarm_topic_arn,
-      aws_kms_key.edge_alarms.arn,
+      module.edge_alarm_topic.key_arn,
     ]
   }
 

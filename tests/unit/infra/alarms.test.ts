@@ -30,6 +30,15 @@ const US_EAST_1 = "${aws.us_east_1}";
 /** The alarms of us-east-1: WAF's metrics of a CloudFront-scoped web ACL are published there alone. */
 const EDGE_ALARMS = ["waf_429_rate"];
 
+/** The topics' ARNs, as the module calls give them. */
+const MAIN_TOPIC = "${module.alarm_topic.topic_arn}";
+const EDGE_TOPIC = "${module.edge_alarm_topic.topic_arn}";
+
+/** The topic module both calls use (infra/modules/alarm_topic). */
+function alarmTopic(): Terraform {
+  return terraform.module("alarm_topic");
+}
+
 function alarms(): Record<string, HclBlock> {
   return terraform.resourcesOfType("aws_cloudwatch_metric_alarm");
 }
@@ -83,11 +92,11 @@ describe("every alarm reaches someone (infra/alarms.tf)", () => {
     expect(edge.map(([name, block]) => [name, block.provider])).toEqual(
       EDGE_ALARMS.map((name) => [name, US_EAST_1]),
     );
-    expect(terraform.local("alarm_actions")).toEqual(["${aws_sns_topic.alarms.arn}"]);
-    expect(terraform.local("edge_alarm_actions")).toEqual(["${aws_sns_topic.edge_alarms.arn}"]);
+    expect(terraform.local("alarm_actions")).toEqual([MAIN_TOPIC]);
+    expect(terraform.local("edge_alarm_actions")).toEqual([EDGE_TOPIC]);
     // The topics: the main one in the chosen region (the default provider), the edge's in us-east-1.
-    expect(terraform.resource("aws_sns_topic", "alarms").provider).toBeUndefined();
-    expect(terraform.resource("aws_sns_topic", "edge_alarms").provider).toBe(US_EAST_1);
+    expect(terraform.moduleCall("alarm_topic").providers).toBeUndefined();
+    expect(terraform.moduleCall("edge_alarm_topic").providers).toEqual({ aws: US_EAST_1 });
   });
 
   it("WAF's alarm notifies the edge topic in us-east-1, never the main region's topic, and never no one", () => {
@@ -99,64 +108,56 @@ describe("every alarm reaches someone (infra/alarms.tf)", () => {
       const local = /^\$\{local\.(\w+)\}$/.exec(reference)?.[1];
       expect(local, field).toBeDefined();
       const topics = asArray(terraform.local(local ?? ""), `local.${String(local)}`);
-      expect(topics, field).toEqual(["${aws_sns_topic.edge_alarms.arn}"]);
-      expect(topics, field).not.toContain("${aws_sns_topic.alarms.arn}");
+      expect(topics, field).toEqual([EDGE_TOPIC]);
+      expect(topics, field).not.toContain(MAIN_TOPIC);
     }
   });
 
-  it("the edge topic is built as the main one: the same key policy, CloudWatch of this account alone, alarm_email", () => {
-    const topic = terraform.resource("aws_sns_topic", "edge_alarms");
-    expect(topic.count).toBeUndefined();
-    // Never the main topic's name: both may be in us-east-1 when the chosen region is.
-    expect(topic.name).toBe("${var.project}-edge-alarms");
-    expect(topic.kms_master_key_id).toBe("${aws_kms_key.edge_alarms.arn}");
-    const key = terraform.resource("aws_kms_key", "edge_alarms");
-    expect(key).toMatchObject({ provider: US_EAST_1, enable_key_rotation: true });
-    expect(key.policy).toBe(terraform.resource("aws_kms_key", "alarms").policy);
-    expect(terraform.resource("aws_kms_alias", "edge_alarms")).toMatchObject({
-      provider: US_EAST_1,
-      name: "alias/${var.project}-edge-alarms",
-      target_key_id: "${aws_kms_key.edge_alarms.key_id}",
-    });
-    // One publishing policy document per topic, the same statement for both.
-    const documents = asBlock(terraform.data("aws_iam_policy_document", "alarm_topic").for_each, "for_each");
-    expect(documents).toEqual({
-      main: "${aws_sns_topic.alarms.arn}",
-      edge: "${aws_sns_topic.edge_alarms.arn}",
-    });
-    expect(terraform.policyStatements("alarm_topic").map((statement) => statement.resources)).toEqual([
-      ["${each.value}"],
-    ]);
-    expect(terraform.resource("aws_sns_topic_policy", "alarms")).toMatchObject({
-      arn: "${aws_sns_topic.alarms.arn}",
-      policy: '${data.aws_iam_policy_document.alarm_topic["main"].json}',
-    });
-    expect(terraform.resource("aws_sns_topic_policy", "edge_alarms")).toMatchObject({
-      provider: US_EAST_1,
-      arn: "${aws_sns_topic.edge_alarms.arn}",
-      policy: '${data.aws_iam_policy_document.alarm_topic["edge"].json}',
-    });
-    const subscription = terraform.resource("aws_sns_topic_subscription", "edge_alarm_email");
-    expect(subscription).toMatchObject({
-      provider: US_EAST_1,
-      count: '${var.alarm_email == "" ? 0 : 1}',
-      topic_arn: "${aws_sns_topic.edge_alarms.arn}",
-      protocol: "email",
-      endpoint: "${var.alarm_email}",
-    });
+  it("both topics are the one module, with this account, alarm_email and names that never collide", () => {
+    const calls = { alarm_topic: "${var.project}-alarms", edge_alarm_topic: "${var.project}-edge-alarms" };
+    for (const [name, topic] of Object.entries(calls)) {
+      expect(terraform.moduleCall(name), name).toMatchObject({
+        source: "./modules/alarm_topic",
+        name: topic,
+        email: "${var.alarm_email}",
+        account_id: "${local.account_id}",
+        partition: "${local.partition}",
+      });
+    }
+    // The main topic's key keeps its description: changing it would be a needless update of a deployed key.
+    expect(terraform.moduleCall("alarm_topic").key_description).toBe(
+      "${var.project}: encrypts the alarm topic",
+    );
+    expect(terraform.variable("alarm_email").default).toBe("");
+    // What the files held before the module is moved into it: the topic and its confirmed subscription stay.
+    const moved = blocks(terraform.root.moved, "moved").map(
+      (block) => `${String(block.from)} → ${String(block.to)}`,
+    );
+    for (const [before, after] of [
+      ["aws_kms_key.alarms", "aws_kms_key.this"],
+      ["aws_kms_alias.alarms", "aws_kms_alias.this"],
+      ["aws_sns_topic.alarms", "aws_sns_topic.this"],
+      ["aws_sns_topic_policy.alarms", "aws_sns_topic_policy.this"],
+      ["aws_sns_topic_subscription.alarm_email", "aws_sns_topic_subscription.email"],
+    ])
+      expect(moved).toContain(`\${${before}} → \${module.alarm_topic.${after}}`);
   });
 
-  it("the topic always exists, encrypted under a rotated customer managed key that CloudWatch may use", () => {
-    const topic = terraform.resource("aws_sns_topic", "alarms");
+  it("a topic always exists, encrypted under a rotated customer managed key that CloudWatch may use", () => {
+    const topic = alarmTopic().resource("aws_sns_topic", "this");
     expect(topic.count).toBeUndefined();
-    expect(topic.name).toBe("${var.project}-alarms");
+    expect(topic.name).toBe("${var.name}");
     // Not alias/aws/sns: its policy cannot let CloudWatch encrypt, and alarms would fail to notify.
-    expect(topic.kms_master_key_id).toBe("${aws_kms_key.alarms.arn}");
-    const key = terraform.resource("aws_kms_key", "alarms");
+    expect(topic.kms_master_key_id).toBe("${aws_kms_key.this.arn}");
+    const key = alarmTopic().resource("aws_kms_key", "this");
     expect(key.enable_key_rotation).toBe(true);
-    expect(key.policy).toBe("${jsonencode(local.alarm_key_policy)}");
+    expect(key.policy).toBe("${jsonencode(local.key_policy)}");
+    expect(alarmTopic().resource("aws_kms_alias", "this")).toMatchObject({
+      name: "alias/${var.name}",
+      target_key_id: "${aws_kms_key.this.key_id}",
+    });
     const statements = asArray(
-      asBlock(terraform.local("alarm_key_policy"), "alarm_key_policy").Statement,
+      asBlock(alarmTopic().local("key_policy"), "key_policy").Statement,
       "Statement",
     ).map((statement) => asBlock(statement, "statement"));
     const cloudWatch = statements.filter((statement) =>
@@ -169,32 +170,36 @@ describe("every alarm reaches someone (infra/alarms.tf)", () => {
         Principal: { Service: "cloudwatch.amazonaws.com" },
         Action: ["kms:Decrypt", "kms:GenerateDataKey*"],
         Resource: "*",
-        Condition: { StringEquals: { "aws:SourceAccount": "${local.account_id}" } },
+        Condition: { StringEquals: { "aws:SourceAccount": "${var.account_id}" } },
       },
     ]);
     // Nothing but the account itself (KMS's default statement) and CloudWatch.
     expect(statements.map((statement) => statement.Principal)).toEqual([
-      { AWS: "arn:${local.partition}:iam::${local.account_id}:root" },
+      { AWS: "arn:${var.partition}:iam::${var.account_id}:root" },
       { Service: "cloudwatch.amazonaws.com" },
     ]);
-    const publishers = terraform.policyStatements("alarm_topic");
+    const publishers = alarmTopic().policyStatements("publish");
     expect(publishers).toHaveLength(1);
     expect(publishers[0]?.actions).toEqual(["sns:Publish"]);
+    expect(publishers[0]?.resources).toEqual(["${aws_sns_topic.this.arn}"]);
     expect(publishers[0]?.principals).toEqual([
       { type: "Service", identifiers: ["cloudwatch.amazonaws.com"] },
     ]);
     expect(publishers[0]?.conditions).toEqual([
-      { test: "StringEquals", variable: "aws:SourceAccount", values: ["${local.account_id}"] },
+      { test: "StringEquals", variable: "aws:SourceAccount", values: ["${var.account_id}"] },
     ]);
+    expect(alarmTopic().resource("aws_sns_topic_policy", "this")).toMatchObject({
+      arn: "${aws_sns_topic.this.arn}",
+      policy: "${data.aws_iam_policy_document.publish.json}",
+    });
   });
 
   it("alarm_email subscribes that address by e-mail, and only when it is set", () => {
-    const subscription = terraform.resource("aws_sns_topic_subscription", "alarm_email");
-    expect(subscription.count).toBe('${var.alarm_email == "" ? 0 : 1}');
-    expect(subscription.topic_arn).toBe("${aws_sns_topic.alarms.arn}");
+    const subscription = alarmTopic().resource("aws_sns_topic_subscription", "email");
+    expect(subscription.count).toBe('${var.email == "" ? 0 : 1}');
+    expect(subscription.topic_arn).toBe("${aws_sns_topic.this.arn}");
     expect(subscription.protocol).toBe("email");
-    expect(subscription.endpoint).toBe("${var.alarm_email}");
-    expect(terraform.variable("alarm_email").default).toBe("");
+    expect(subscription.endpoint).toBe("${var.email}");
   });
 });
 

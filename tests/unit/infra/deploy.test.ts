@@ -175,9 +175,9 @@ describe("CodeDeploy shifts the alias and rolls back on alarms (infra/deploy.tf)
     // Both topics and both keys: the main region's and the edge's in us-east-1 (alarms-edge.tf).
     expect(silencing?.resources).toEqual([
       "${local.arn_prefix.sns}:${var.project}-alarms",
-      "${aws_kms_key.alarms.arn}",
+      "${module.alarm_topic.key_arn}",
       "${local.edge_alarm_topic_arn}",
-      "${aws_kms_key.edge_alarms.arn}",
+      "${module.edge_alarm_topic.key_arn}",
     ]);
     expect(terraform.local("edge_alarm_topic_arn")).toBe(
       "${local.arn_prefix.sns_edge}:${var.project}-edge-alarms",

@@ -1,12 +1,13 @@
-# The alarms that say the ledger needs a person, and where they go. Every alarm of infra/ (this file,
-# guardrails.tf) notifies one SNS topic, on alarm and on recovery; `alarm_email` subscribes an address to it
-# (tests/unit/infra/alarms.test.ts holds every aws_cloudwatch_metric_alarm to that). What each alarm means and
-# what to do: docs/runbook.md#alarms. Missing data is "not breaching" unless said otherwise: no traffic is not
-# an incident. The functions' Errors and Throttles alarms also stop a canary deploy and roll it back
-# (deploy.tf).
+# The alarms that say the ledger needs a person, and where they go. Every alarm of infra/ in the chosen region
+# (this file, guardrails.tf) notifies one SNS topic, on alarm and on recovery; `alarm_email` subscribes an
+# address to it. The edge's alarm lives in us-east-1 with WAF's metrics and notifies a topic there
+# (alarms-edge.tf). tests/unit/infra/alarms.test.ts holds every aws_cloudwatch_metric_alarm to its region's
+# topic. What each alarm means and what to do: docs/runbook.md#alarms. Missing data is "not breaching" unless
+# said otherwise: no traffic is not an incident. The functions' Errors and Throttles alarms also stop a canary
+# deploy and roll it back (deploy.tf).
 
 locals {
-  alarm_actions = [aws_sns_topic.alarms.arn]
+  alarm_actions = [module.alarm_topic.topic_arn]
 
   # The tables and the one index whose throttling alarms: a throttled GSI write throttles the table's writes.
   dynamodb_throttle_targets = {
@@ -34,84 +35,43 @@ locals {
 
 # --- where alarms go ------------------------------------------------------------------------------------------
 
-# CloudWatch can publish to an encrypted topic only under a customer managed key whose policy lets it use the
-# key: the AWS managed key of SNS (aws/sns) has a fixed policy without CloudWatch, and alarms would fail to
-# notify. One symmetric key, rotated yearly, used by SNS and CloudWatch of this account alone.
-# A key policy, written out rather than as an aws_iam_policy_document: in a key policy `Resource: "*"` is the key
-# itself, and the first statement is KMS's default one (the account administers the key through IAM).
-locals {
-  alarm_key_policy = {
-    Version = "2012-10-17"
-    Statement = [
-      {
-        Sid       = "AccountAdministersTheKey"
-        Effect    = "Allow"
-        Principal = { AWS = "arn:${local.partition}:iam::${local.account_id}:root" }
-        Action    = "kms:*"
-        Resource  = "*"
-      },
-      {
-        Sid       = "CloudWatchPublishesAlarms"
-        Effect    = "Allow"
-        Principal = { Service = "cloudwatch.amazonaws.com" }
-        Action    = ["kms:Decrypt", "kms:GenerateDataKey*"]
-        Resource  = "*"
-        Condition = { StringEquals = { "aws:SourceAccount" = local.account_id } }
-      },
-    ]
-  }
+# The topic every alarm of the chosen region notifies (modules/alarm_topic: encrypted under a key CloudWatch may
+# use, published to by this account's alarms alone, `alarm_email` subscribed).
+module "alarm_topic" {
+  source = "./modules/alarm_topic"
+
+  name            = "${var.project}-alarms"
+  key_description = "${var.project}: encrypts the alarm topic"
+  email           = var.alarm_email
+  account_id      = local.account_id
+  partition       = local.partition
 }
 
-resource "aws_kms_key" "alarms" {
-  description             = "${var.project}: encrypts the alarm topic"
-  enable_key_rotation     = true
-  deletion_window_in_days = 30
-  policy                  = jsonencode(local.alarm_key_policy)
+# These were resources of this file before the module: moved, so that the topic (and its confirmed
+# subscription) is kept rather than deleted and created again.
+moved {
+  from = aws_kms_key.alarms
+  to   = module.alarm_topic.aws_kms_key.this
 }
 
-resource "aws_kms_alias" "alarms" {
-  name          = "alias/${var.project}-alarms"
-  target_key_id = aws_kms_key.alarms.key_id
+moved {
+  from = aws_kms_alias.alarms
+  to   = module.alarm_topic.aws_kms_alias.this
 }
 
-resource "aws_sns_topic" "alarms" {
-  name              = "${var.project}-alarms"
-  kms_master_key_id = aws_kms_key.alarms.arn
+moved {
+  from = aws_sns_topic.alarms
+  to   = module.alarm_topic.aws_sns_topic.this
 }
 
-# Only CloudWatch alarms of this account publish to the topic.
-data "aws_iam_policy_document" "alarm_topic" {
-  statement {
-    sid       = "CloudWatchAlarmsOfThisAccount"
-    effect    = "Allow"
-    actions   = ["sns:Publish"]
-    resources = [aws_sns_topic.alarms.arn]
-
-    principals {
-      type        = "Service"
-      identifiers = ["cloudwatch.amazonaws.com"]
-    }
-
-    condition {
-      test     = "StringEquals"
-      variable = "aws:SourceAccount"
-      values   = [local.account_id]
-    }
-  }
+moved {
+  from = aws_sns_topic_policy.alarms
+  to   = module.alarm_topic.aws_sns_topic_policy.this
 }
 
-resource "aws_sns_topic_policy" "alarms" {
-  arn    = aws_sns_topic.alarms.arn
-  policy = data.aws_iam_policy_document.alarm_topic.json
-}
-
-# The address gets a confirmation mail from SNS; nothing is delivered to it until the link in it is followed.
-resource "aws_sns_topic_subscription" "alarm_email" {
-  count = var.alarm_email == "" ? 0 : 1
-
-  topic_arn = aws_sns_topic.alarms.arn
-  protocol  = "email"
-  endpoint  = var.alarm_email
+moved {
+  from = aws_sns_topic_subscription.alarm_email
+  to   = module.alarm_topic.aws_sns_topic_subscription.email
 }
 
 # --- the functions ----------------------------------------------------------------------------------------------

@@ -212,8 +212,23 @@ locals {
         )
       }
     },
+    # WAF's blocks, by the rule that blocked (web.tf): the rate rules' are the 429s the edge alarm counts
+    # (alarms-edge.tf), the managed rule groups' are 403s. WAF publishes them in us-east-1, hence the region.
+    {
+      type = "metric", x = 0, y = 40, width = 24, height = 6
+      properties = {
+        title   = "WAF: blocked requests by rule (per minute; rate rules answer 429, managed rule groups 403)"
+        region  = "us-east-1"
+        stat    = "Sum"
+        period  = 60
+        metrics = [for rule in local.waf_rule_metric_names : ["AWS/WAFV2", "BlockedRequests", "WebACL", local.waf_web_acl_metric_name, "Rule", rule]]
+      }
+    },
   ]
 
+  # Every alarm of infra/, the edge's (us-east-1) included: an alarm's ARN names its region. Whether the alarm
+  # status widget shows an alarm of another region than the dashboard's could not be confirmed from AWS's
+  # documentation here; the WAF widget above shows the edge alarm's metrics either way.
   dashboard_alarm_arns = concat(
     [for alarm in aws_cloudwatch_metric_alarm.lambda_errors : alarm.arn],
     [for alarm in aws_cloudwatch_metric_alarm.lambda_throttles : alarm.arn],
@@ -228,6 +243,7 @@ locals {
       aws_cloudwatch_metric_alarm.verify_not_ok.arn,
       aws_cloudwatch_metric_alarm.verify_not_run.arn,
       aws_cloudwatch_metric_alarm.table_protection_off.arn,
+      aws_cloudwatch_metric_alarm.waf_429_rate.arn,
     ],
   )
 }

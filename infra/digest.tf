@@ -85,67 +85,36 @@ resource "aws_s3_bucket_server_side_encryption_configuration" "digests" {
 
 # --- the schedule ----------------------------------------------------------------------------------------
 
-resource "aws_scheduler_schedule" "digest" {
+# Retries (the module's two, within 5 minutes): the next run writes the same head anyway.
+module "digest_schedule" {
+  source = "./modules/scheduled_invoke"
+
   name                = "${var.project}-digest"
   description         = "Writes a signed digest of the ledger's head to the Object Lock bucket when the head moved."
   schedule_expression = "rate(${var.digest_interval_minutes} minutes)"
+  target_arn          = aws_lambda_alias.live["digest"].arn
 
-  flexible_time_window {
-    mode = "OFF"
-  }
-
-  target {
-    arn      = aws_lambda_alias.live["digest"].arn
-    role_arn = aws_iam_role.digest_schedule.arn
-
-    retry_policy {
-      # The next run writes the same head anyway; a few retries cover a throttled invocation.
-      maximum_retry_attempts       = 2
-      maximum_event_age_in_seconds = 300
-    }
-  }
+  role_name                = "${var.project}-lambda-digest-schedule"
+  role_policy_name         = "${var.project}-digest-schedule"
+  invoke_statement_sid     = "InvokeDigestLambda"
+  permissions_boundary_arn = aws_iam_policy.lambda_boundary.arn
+  account_id               = local.account_id
 }
 
-# The schedule's role may invoke the digest Lambda and nothing else. Its name falls under the `-lambda-` roles
-# the deploy role may create, so it carries the Lambda permissions boundary too.
-data "aws_iam_policy_document" "digest_schedule_assume_role" {
-  statement {
-    sid     = "SchedulerService"
-    effect  = "Allow"
-    actions = ["sts:AssumeRole"]
-
-    principals {
-      type        = "Service"
-      identifiers = ["scheduler.amazonaws.com"]
-    }
-
-    condition {
-      test     = "StringEquals"
-      variable = "aws:SourceAccount"
-      values   = [local.account_id]
-    }
-  }
+# Resources of this file before the module: moved, so that Terraform keeps them.
+moved {
+  from = aws_scheduler_schedule.digest
+  to   = module.digest_schedule.aws_scheduler_schedule.this
 }
 
-data "aws_iam_policy_document" "digest_schedule" {
-  statement {
-    sid       = "InvokeDigestLambda"
-    effect    = "Allow"
-    actions   = ["lambda:InvokeFunction"]
-    resources = [aws_lambda_alias.live["digest"].arn]
-  }
+moved {
+  from = aws_iam_role.digest_schedule
+  to   = module.digest_schedule.aws_iam_role.this
 }
 
-resource "aws_iam_role" "digest_schedule" {
-  name                 = "${var.project}-lambda-digest-schedule"
-  assume_role_policy   = data.aws_iam_policy_document.digest_schedule_assume_role.json
-  permissions_boundary = aws_iam_policy.lambda_boundary.arn
-}
-
-resource "aws_iam_role_policy" "digest_schedule" {
-  name   = "${var.project}-digest-schedule"
-  role   = aws_iam_role.digest_schedule.id
-  policy = data.aws_iam_policy_document.digest_schedule.json
+moved {
+  from = aws_iam_role_policy.digest_schedule
+  to   = module.digest_schedule.aws_iam_role_policy.this
 }
 
 # --- the digest Lambda's own policy (its role is iam-lambda.tf's, one per Lambda) -------------------------

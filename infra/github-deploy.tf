@@ -13,7 +13,7 @@
 #     AWS makes up the id (API, distribution, key), by the Project tag, required to create, change or delete.
 #
 # Neither can edit itself, its own policies, the OIDC provider, the Lambda permissions boundary, the guardrail
-# of guardrails.tf or the alarm topic and its key (alarms.tf): those are read-only to them, so a change to them
+# of guardrails.tf or the alarm topics and their keys (alarms.tf, alarms-edge.tf): those are read-only to them, so a change to them
 # is applied by an administrator (infra/README.md). The deploy role can create Lambda roles only under that boundary, so no commit to main can
 # widen a function past the project's tables. It cannot write an item of the ledger or of the counters table
 # (the aggregate), delete a table, or change point-in-time recovery; turning off deletion protection, which IAM
@@ -43,7 +43,15 @@ locals {
     scheduler  = "arn:${local.partition}:scheduler:${var.region}:${local.account_id}"
     codedeploy = "arn:${local.partition}:codedeploy:${var.region}:${local.account_id}"
     sns        = "arn:${local.partition}:sns:${var.region}:${local.account_id}"
+    # The edge's alarm, its topic and key live in us-east-1 with WAF's metrics (alarms-edge.tf).
+    cloudwatch_edge = "arn:${local.partition}:cloudwatch:us-east-1:${local.account_id}"
+    sns_edge        = "arn:${local.partition}:sns:us-east-1:${local.account_id}"
+    kms_edge        = "arn:${local.partition}:kms:us-east-1:${local.account_id}"
   }
+
+  # The one alarm of us-east-1 (alarms-edge.tf), by its name, and the edge's alarm topic.
+  edge_alarm_arn       = "${local.arn_prefix.cloudwatch_edge}:alarm:${var.project}-waf-429-rate"
+  edge_alarm_topic_arn = "${local.arn_prefix.sns_edge}:${var.project}-edge-alarms"
 
   # A dashboard's ARN names no region.
   dashboard_arn = "arn:${local.partition}:cloudwatch::${local.account_id}:dashboard/${var.project}"
@@ -854,9 +862,25 @@ data "aws_iam_policy_document" "deploy_operations" {
     resources = [local.dashboard_arn]
   }
 
-  # The topic every alarm notifies is read-only to the pipeline, like the guardrail: a commit to main cannot
-  # silence the alarms by deleting the topic or its subscription. A change to it (alarm_email included) is an
-  # administrator's apply (infra/README.md). Its key is read under DigestKeyManage's Project tag condition.
+  # The edge's alarm in us-east-1 (alarms-edge.tf), managed like the alarms of the chosen region (Alarms).
+  statement {
+    sid    = "EdgeAlarm"
+    effect = "Allow"
+    actions = [
+      "cloudwatch:PutMetricAlarm",
+      "cloudwatch:DeleteAlarms",
+      "cloudwatch:DescribeAlarms",
+      "cloudwatch:ListTagsForResource",
+      "cloudwatch:TagResource",
+      "cloudwatch:UntagResource",
+    ]
+    resources = [local.edge_alarm_arn]
+  }
+
+  # The topics the alarms notify (the main one and the edge's) are read-only to the pipeline, like the
+  # guardrail: a commit to main cannot silence the alarms by deleting a topic or its subscription. A change to
+  # them (alarm_email included) is an administrator's apply (infra/README.md). The main topic's key is read
+  # under DigestKeyManage's Project tag condition; the edge's key, in us-east-1, under EdgeAlarmKeyRead's.
   statement {
     sid    = "AlarmTopicRead"
     effect = "Allow"
@@ -866,7 +890,20 @@ data "aws_iam_policy_document" "deploy_operations" {
       "sns:ListSubscriptionsByTopic",
       "sns:GetSubscriptionAttributes",
     ]
-    resources = ["${local.arn_prefix.sns}:${var.project}-alarms"]
+    resources = ["${local.arn_prefix.sns}:${var.project}-alarms", local.edge_alarm_topic_arn]
+  }
+
+  statement {
+    sid       = "EdgeAlarmKeyRead"
+    effect    = "Allow"
+    actions   = ["kms:DescribeKey", "kms:GetKeyPolicy", "kms:GetKeyRotationStatus", "kms:ListResourceTags"]
+    resources = ["${local.arn_prefix.kms_edge}:key/*"]
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:ResourceTag/Project"
+      values   = [var.project]
+    }
   }
 
   # Explicit, so that no other grant can add them: DigestKeyManage allows tag-scoped key management (deletion
@@ -889,7 +926,12 @@ data "aws_iam_policy_document" "deploy_operations" {
       "kms:RevokeGrant",
       "kms:DisableKeyRotation",
     ]
-    resources = ["${local.arn_prefix.sns}:${var.project}-alarms", aws_kms_key.alarms.arn]
+    resources = [
+      "${local.arn_prefix.sns}:${var.project}-alarms",
+      module.alarm_topic.key_arn,
+      local.edge_alarm_topic_arn,
+      module.edge_alarm_topic.key_arn,
+    ]
   }
 
   statement {
@@ -1093,7 +1135,7 @@ data "aws_iam_policy_document" "plan_read" {
     sid       = "ReadAlarms"
     effect    = "Allow"
     actions   = ["cloudwatch:DescribeAlarms", "cloudwatch:ListTagsForResource"]
-    resources = ["${local.arn_prefix.cloudwatch}:alarm:${var.project}-*"]
+    resources = ["${local.arn_prefix.cloudwatch}:alarm:${var.project}-*", local.edge_alarm_arn]
   }
 
   statement {
@@ -1282,7 +1324,20 @@ data "aws_iam_policy_document" "plan_read" {
       "sns:ListSubscriptionsByTopic",
       "sns:GetSubscriptionAttributes",
     ]
-    resources = ["${local.arn_prefix.sns}:${var.project}-alarms"]
+    resources = ["${local.arn_prefix.sns}:${var.project}-alarms", local.edge_alarm_topic_arn]
+  }
+
+  statement {
+    sid       = "ReadEdgeAlarmKey"
+    effect    = "Allow"
+    actions   = ["kms:DescribeKey", "kms:GetKeyPolicy", "kms:GetKeyRotationStatus", "kms:ListResourceTags"]
+    resources = ["${local.arn_prefix.kms_edge}:key/*"]
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:ResourceTag/Project"
+      values   = [var.project]
+    }
   }
 
   statement {

@@ -98,7 +98,9 @@ resource "aws_lambda_function" "service" {
   }
 
   # JSON: Lambda's own lines (START, REPORT, errors) are JSON too and carry the request id, beside the handlers'
-  # one JSON line per request or batch (services/ledger/log.ts) and the EMF lines of their metrics.
+  # one JSON line per request or batch (services/ledger/log.ts) and the EMF lines of their metrics. CloudWatch still
+  # extracts EMF metrics under the JSON format with a current Powertools release
+  # (https://docs.aws.amazon.com/lambda/latest/dg/nodejs-logging.html#nodejs-logging-advanced-emf).
   logging_config {
     log_format = "JSON"
     log_group  = aws_cloudwatch_log_group.lambda[each.key].name

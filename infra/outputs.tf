@@ -82,7 +82,12 @@ output "digest_public_key_pem" {
 
 output "alarm_topic_arn" {
   description = "The SNS topic every alarm notifies; subscribe more endpoints to it than alarm_email if needed."
-  value       = aws_sns_topic.alarms.arn
+  value       = module.alarm_topic.topic_arn
+}
+
+output "edge_alarm_topic_arn" {
+  description = "The SNS topic (us-east-1) the edge's WAF alarm notifies; alarm_email is subscribed to it too."
+  value       = module.edge_alarm_topic.topic_arn
 }
 
 output "dashboard_name" {

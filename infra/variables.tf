@@ -202,7 +202,7 @@ variable "api_5xx_rate_alarm_percent" {
 }
 
 variable "api_429_rate_alarm_percent" {
-  description = "Alarm when more than this share (%) of the API's answers are 429, in 3 of 5 minutes."
+  description = "Alarm when more than this share (%) of the API's answers, or of the requests WAF judged, are 429, in 3 of 5 minutes."
   type        = number
   # A tab or a script over its quota now and then is expected; a tenth of all answers is clients starved.
   default = 10
@@ -341,7 +341,8 @@ variable "ledger_table_class" {
   description = "Table class of the ledger (and its byVersion index): STANDARD, or STANDARD_INFREQUENT_ACCESS for a ledger whose storage is most of its bill."
   type        = string
   # Standard-IA stores for about 60% less ($0.10 instead of $0.25 per GB-month in us-east-1) and charges about
-  # 25% more per write; README#what-it-costs has the arithmetic per million events and commands.
+  # 25% more per write (list prices when written, not confirmed against AWS's pricing page here);
+  # README#what-it-costs has the arithmetic per million events and commands.
   default = "STANDARD"
 
   validation {

@@ -151,10 +151,15 @@ locals {
   # matches one): CloudFront sends them to API Gateway, everything else to the bucket.
   api_path_patterns = ["/number", "/number/*", "/health", "/openapi.json"]
 
-  # AWS managed policies (IDs from the CloudFront Developer Guide). CachingDisabled: nothing the API answers is
-  # cached — its reads vary by token and by If-None-Match, and its writes are never cacheable — and so every
-  # viewer header reaches the origin, Authorization included. AllViewerExceptHostHeader: every header, cookie
-  # and query string but Host, which API Gateway needs to be its own host name.
+  # AWS managed policies, by their IDs. The CloudFront Developer Guide lists both policies with their IDs
+  # (https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/using-managed-cache-policies.html,
+  # https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/using-managed-origin-request-policies.html);
+  # the excerpts of those pages read here did not reach these two IDs, which match those of every public
+  # configuration found that names the policies (a wrong ID fails the first apply, not silently).
+  # CachingDisabled: nothing the API answers is cached — its reads vary by token and by If-None-Match, and its
+  # writes are never cacheable — and so every viewer header reaches the origin, Authorization included.
+  # AllViewerExceptHostHeader: every header, cookie and query string but Host, which API Gateway needs to be its
+  # own host name.
   cache_policy_caching_disabled                = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"
   origin_request_policy_all_viewer_except_host = "b689b0a8-53d0-40ab-baf2-68738e2966ac"
 
@@ -353,6 +358,16 @@ locals {
   # Both rate rules count requests over the last 5 minutes.
   waf_rate_window_seconds = 300
 
+  # The rate rules, evaluated after the IP reputation list and before the other managed groups. Per client
+  # address (`header = null`: the IP): every request, the site's and the API's, signed in or not. Per access
+  # token: the Authorization header's value, so one signed-in client cannot take everyone's share from many
+  # addresses; WAF leaves a request without the header out of that rule (the per-IP rule counts it), and a
+  # made-up token is counted there and then refused by API Gateway's authorizer (401).
+  waf_rate_rules = {
+    "rate-per-ip"    = { priority = 1, limit = var.waf_rate_limit_per_5_minutes, header = null }
+    "rate-per-token" = { priority = 2, limit = var.waf_rate_limit_per_token_per_5_minutes, header = "authorization" }
+  }
+
   # AWS managed rule groups, in the order WAF evaluates them (after the rate rules): addresses Amazon threat
   # intelligence lists as bots and attackers (25 WCU), the OWASP-style common rules (700 WCU), and request
   # patterns of known exploits such as Log4j (200 WCU). With the two rate rules the web ACL stays under the 1500
@@ -408,94 +423,63 @@ resource "aws_wafv2_web_acl" "web" {
     }
   }
 
-  # Per client address: every request, the site's and the API's, signed in or not.
-  rule {
-    name     = "rate-per-ip"
-    priority = 1
+  # The rate rules (local.waf_rate_rules), alike but for their aggregation key and limit: a client over its limit
+  # gets the 429 problem with Retry-After, until its rate over the window falls below the limit again.
+  dynamic "rule" {
+    for_each = local.waf_rate_rules
 
-    action {
-      block {
-        custom_response {
-          response_code            = 429
-          custom_response_body_key = "throttled"
+    content {
+      name     = rule.key
+      priority = rule.value.priority
 
-          response_header {
-            name  = "Retry-After"
-            value = tostring(local.waf_retry_after_seconds)
-          }
+      action {
+        block {
+          custom_response {
+            response_code            = 429
+            custom_response_body_key = "throttled"
 
-          response_header {
-            name  = "X-Request-Id"
-            value = local.waf_throttled_request_id
-          }
-        }
-      }
-    }
+            response_header {
+              name  = "Retry-After"
+              value = tostring(local.waf_retry_after_seconds)
+            }
 
-    statement {
-      rate_based_statement {
-        limit                 = var.waf_rate_limit_per_5_minutes
-        evaluation_window_sec = local.waf_rate_window_seconds
-        aggregate_key_type    = "IP"
-      }
-    }
-
-    visibility_config {
-      cloudwatch_metrics_enabled = true
-      metric_name                = "${var.project}-rate-per-ip"
-      sampled_requests_enabled   = true
-    }
-  }
-
-  # Per access token: the Authorization header's value, so one signed-in client cannot take everyone's share
-  # from many addresses. WAF leaves a request without the header out of this rule (the per-IP rule counts it);
-  # a made-up token is counted here and then refused by API Gateway's authorizer (401).
-  rule {
-    name     = "rate-per-token"
-    priority = 2
-
-    action {
-      block {
-        custom_response {
-          response_code            = 429
-          custom_response_body_key = "throttled"
-
-          response_header {
-            name  = "Retry-After"
-            value = tostring(local.waf_retry_after_seconds)
-          }
-
-          response_header {
-            name  = "X-Request-Id"
-            value = local.waf_throttled_request_id
-          }
-        }
-      }
-    }
-
-    statement {
-      rate_based_statement {
-        limit                 = var.waf_rate_limit_per_token_per_5_minutes
-        evaluation_window_sec = local.waf_rate_window_seconds
-        aggregate_key_type    = "CUSTOM_KEYS"
-
-        custom_key {
-          header {
-            name = "authorization"
-
-            text_transformation {
-              priority = 0
-              type     = "NONE"
+            response_header {
+              name  = "X-Request-Id"
+              value = local.waf_throttled_request_id
             }
           }
         }
       }
-    }
 
-    visibility_config {
-      cloudwatch_metrics_enabled = true
-      metric_name                = "${var.project}-rate-per-token"
-      sampled_requests_enabled   = true
+      statement {
+        rate_based_statement {
+          limit                 = rule.value.limit
+          evaluation_window_sec = local.waf_rate_window_seconds
+          aggregate_key_type    = rule.value.header == null ? "IP" : "CUSTOM_KEYS"
+
+          # A header as the key (CUSTOM_KEYS), its value taken as sent.
+          dynamic "custom_key" {
+            for_each = rule.value.header == null ? [] : [rule.value.header]
+
+            content {
+              header {
+                name = custom_key.value
+
+                text_transformation {
+                  priority = 0
+                  type     = "NONE"
+                }
+              }
+            }
+          }
+        }
+      }
+
+      visibility_config {
+        cloudwatch_metrics_enabled = true
+        metric_name                = "${var.project}-${rule.key}"
+        sampled_requests_enabled   = true
+      }
     }
   }
 

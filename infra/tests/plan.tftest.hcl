@@ -20,6 +20,11 @@ mock_provider "aws" {
 
 mock_provider "aws" {
   alias = "us_east_1"
+
+  # The edge's alarm topic policy (modules/alarm_topic) is a policy document of this provider.
+  mock_data "aws_iam_policy_document" {
+    defaults = { json = "{\"Version\":\"2012-10-17\",\"Statement\":[]}" }
+  }
 }
 
 variables {
@@ -73,7 +78,7 @@ run "plan" {
   }
 
   assert {
-    condition     = aws_s3_bucket_object_lock_configuration.digests.rule[0].default_retention[0].mode == "COMPLIANCE" && aws_scheduler_schedule.digest.schedule_expression == "rate(5 minutes)"
+    condition     = aws_s3_bucket_object_lock_configuration.digests.rule[0].default_retention[0].mode == "COMPLIANCE" && module.digest_schedule.schedule_expression == "rate(5 minutes)"
     error_message = "digests are kept in compliance mode and written every 5 minutes by default"
   }
 
@@ -114,8 +119,14 @@ run "plan" {
   }
 
   assert {
-    condition     = aws_sns_topic.alarms.name == "counter-ledger-alarms" && length(aws_sns_topic_subscription.alarm_email) == 0 && length(aws_cloudwatch_metric_alarm.lambda_errors) == length(aws_lambda_function.service) && length(aws_cloudwatch_metric_alarm.dynamodb_throttles) == 5
+    condition     = module.alarm_topic.topic_name == "counter-ledger-alarms" && length(module.alarm_topic.email_endpoints) == 0 && length(aws_cloudwatch_metric_alarm.lambda_errors) == length(aws_lambda_function.service) && length(aws_cloudwatch_metric_alarm.dynamodb_throttles) == 5
     error_message = "the alarm topic always exists, with no subscription by default; every function and table has its alarms"
+  }
+
+  # WAF's 429s alarm in us-east-1, where WAF publishes a CloudFront web ACL's metrics, to a topic there.
+  assert {
+    condition     = module.edge_alarm_topic.topic_name == "counter-ledger-edge-alarms" && length(module.edge_alarm_topic.email_endpoints) == 0 && aws_cloudwatch_metric_alarm.waf_429_rate.alarm_name == "counter-ledger-waf-429-rate" && length(aws_cloudwatch_metric_alarm.waf_429_rate.metric_query) == 6
+    error_message = "the edge's alarm topic always exists, with no subscription by default, and WAF's 429 rate alarms"
   }
 
   # The API on the site's distribution: its four path patterns to the API origin, uncached, writes allowed.
@@ -150,8 +161,13 @@ run "alarm_email" {
   }
 
   assert {
-    condition     = length(aws_sns_topic_subscription.alarm_email) == 1 && aws_sns_topic_subscription.alarm_email[0].protocol == "email" && aws_sns_topic_subscription.alarm_email[0].endpoint == "ops@example.com"
+    condition     = length(module.alarm_topic.email_endpoints) == 1 && module.alarm_topic.email_endpoints[0] == "ops@example.com"
     error_message = "alarm_email subscribes the address by e-mail"
+  }
+
+  assert {
+    condition     = length(module.edge_alarm_topic.email_endpoints) == 1 && module.edge_alarm_topic.email_endpoints[0] == "ops@example.com"
+    error_message = "alarm_email subscribes the address to the edge's alarm topic too"
   }
 }
 

@@ -2,8 +2,13 @@
 // command handler and committer, one command per transaction as on Lambda) and the real projector (one stream
 // record per invocation, in version order), each write asking for ReturnConsumedCapacity: INDEXES. Every
 // reported figure is held to the units the written items' sizes give by AWS's rules (testkit/capacity.ts), and
-// the README's figure of write units per command to the measured total: a change of the items' sizes that
-// crosses a kilobyte, or of the writes a command makes, fails here until the README's cost is corrected.
+// the README's figure of write units per command to the measured total as AWS bills it: a change of the items'
+// sizes that crosses a kilobyte, or of the writes a command makes, fails here until the README's cost is
+// corrected. Where AWS differs: DynamoDB Local reports the byVersion index entry a transaction writes at the
+// transactional rate (2 units for an item of up to 1 KB, like the item), while real DynamoDB bills an index write
+// inside a transaction at the standard rate, what the same write costs outside one (measured against DynamoDB in
+// https://github.com/nubo-db/dynoxide/pull/188; AWS's pages do not say). So AWS's figure is Local's total less
+// half of the index's units.
 
 import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
@@ -85,7 +90,10 @@ describe("write units per command, against DynamoDB Local", () => {
     const readme = readFileSync("README.md", "utf8");
     const stated = /\*\*(\d+) write units per command\*\*/.exec(readme);
     expect(stated, "the README states the write units per command").not.toBeNull();
-    expect(costs.reported.total).toBe(Number(stated![1]));
+    // Local reports the index entry at twice the units of the same write outside a transaction.
+    expect(costs.reported.byVersion).toBe(2);
+    const onAws = costs.reported.total - costs.reported.byVersion / 2;
+    expect(onAws).toBe(Number(stated![1]));
   });
 
   it("sizes items by AWS's documented rules", () => {

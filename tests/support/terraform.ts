@@ -2,10 +2,12 @@
 // gives the infra tests typed access to blocks, locals and IAM statements. It evaluates nothing: an
 // expression stays the string Terraform would evaluate ("${aws_dynamodb_table.ledger.arn}"), and the tests
 // compare against those strings. It must never fall back to a default when a block is missing: a missing
-// block is a failed test, not an empty one.
+// block is a failed test, not an empty one. A `module` block with a local source (infra/modules/…) is followed:
+// its directory is parsed the same way, and the tests read the module's real resources through
+// `terraform.module(name)`, beside the arguments of the call (`terraform.moduleCall(name)`).
 
 import { convertFiles } from "@cdktf/hcl2json";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { REPOSITORY_ROOT } from "../../scripts/build";
 
 export const INFRA_DIRECTORY = join(REPOSITORY_ROOT, "infra");
@@ -59,7 +61,27 @@ export interface IamStatement {
 }
 
 export class Terraform {
-  constructor(readonly root: HclBlock) {}
+  constructor(
+    readonly root: HclBlock,
+    private readonly modules: Readonly<Record<string, Terraform>> = {},
+  ) {}
+
+  /** The `module "<name>"` blocks of this directory, by name. */
+  moduleNames(): string[] {
+    return Object.keys(this.modules);
+  }
+
+  /** `module "<name>" { … }`: the call's arguments (source included), as written. */
+  moduleCall(name: string): HclBlock {
+    return single(asBlock(this.root.module, "modules")[name], `module ${name}`);
+  }
+
+  /** The module that `module "<name>"` calls, parsed from its source directory. */
+  module(name: string): Terraform {
+    const module = this.modules[name];
+    if (module === undefined) throw new Error(`module ${name} is not called here`);
+    return module;
+  }
 
   /** `resource "<type>" "<name>"`: the block, or a thrown error naming what is missing. */
   resource(type: string, name: string): HclBlock {
@@ -144,11 +166,27 @@ export class Terraform {
   }
 }
 
+/** A directory of .tf files and, followed, the local modules its `module` blocks call. */
+export async function parseTerraform(directory: string): Promise<Terraform> {
+  const root = asBlock(await convertFiles(directory), directory);
+  const modules: Record<string, Terraform> = {};
+  for (const [name, value] of Object.entries(
+    root.module === undefined ? {} : asBlock(root.module, "modules"),
+  )) {
+    const source = asString(single(value, `module ${name}`).source, `module ${name} source`);
+    // Only local modules are part of this configuration; a registry module would be a dependency to pin.
+    if (!source.startsWith("./") && !source.startsWith("../"))
+      throw new Error(`module ${name}: only local sources are followed, not ${source}`);
+    modules[name] = await parseTerraform(resolve(directory, source));
+  }
+  return new Terraform(root, modules);
+}
+
 let parsed: Promise<Terraform> | undefined;
 
-/** Parses infra/ once per test file. */
+/** Parses infra/ (and the modules it calls) once per test file. */
 export function loadTerraform(): Promise<Terraform> {
-  parsed ??= convertFiles(INFRA_DIRECTORY).then((root) => new Terraform(asBlock(root, "infra/")));
+  parsed ??= parseTerraform(INFRA_DIRECTORY);
   return parsed;
 }
 

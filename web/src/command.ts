@@ -1,7 +1,9 @@
 // Sends one increment or decrement and sees it through: one fresh Idempotency-Key per click, the same key
 // on every retry, and — when every attempt went unanswered — a question to the API
 // (`GET /number/events/{key}`) to settle whether the command was applied (docs/architecture.md#i6). An outcome still
-// unknown after that is `unsettled`: the caller keeps settling it with `settleCommand`, under the same key.
+// unknown after that is `unsettled`: the caller keeps settling it with `settleCommand`, under the same key. So is a
+// command the API asked to send again only after longer than a click waits (a Retry-After past the policy's
+// retryAfterMsMax): settling honours it, up to a minute (retry.ts SETTLE_RETRY_POLICY).
 // It must never make a second key for the same click, and never report "applied" without the API's word.
 
 import type { Action, CommandApplied, CounterApi, Failure, Problem } from "./api";
@@ -81,6 +83,9 @@ export async function runCommand(
   for (let attempt = 1; attempt <= policy.attemptsMax; attempt += 1) {
     if (lastFailure !== null) {
       const retryAfterSeconds = lastFailure.kind === "problem" ? lastFailure.retryAfterSeconds : null;
+      // The API asked for a longer wait than a click waits (WAF's rate rules ask a minute): no request before
+      // it, not even the lookup. The outcome goes to settling (use-command.ts), which waits it out.
+      if (asksLongerThan(policy, retryAfterSeconds)) return unsettled(attempt - 1, lastFailure);
       const delayMs = retryDelayMs(policy, attempt - 1, retryAfterSeconds, options.random);
       const reason = failureInWords(lastFailure);
       options.onRetry?.({ attempt, attemptsMax: policy.attemptsMax, delayMs, reason });
@@ -120,6 +125,11 @@ export async function settleCommand(
   }
   if (answer.kind === "problem" && !isRetryable(answer)) return { kind: "refused", problem: answer.problem };
   return unsettled(attempts + 1, answer);
+}
+
+/** A Retry-After beyond what the policy waits: waiting less would come back before the API asked. */
+function asksLongerThan(policy: BackoffPolicy, retryAfterSeconds: number | null): boolean {
+  return retryAfterSeconds !== null && retryAfterSeconds * 1000 > policy.retryAfterMsMax;
 }
 
 function appliedByLookup(event: CommandApplied["event"], attempts: number): CommandResult {

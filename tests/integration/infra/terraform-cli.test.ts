@@ -9,7 +9,7 @@
 
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
-import { copyFile, mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
+import { copyFile, cp, mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -90,6 +90,8 @@ describe.skipIf(!available && !underCi)("terraform CLI on infra/ (offline, mocke
     for (const file of await readdir(join(INFRA_DIRECTORY, "tests"))) {
       await copyFile(join(INFRA_DIRECTORY, "tests", file), join(configuration, "tests", file));
     }
+    // The local modules the configuration calls (module "…" { source = "./modules/…" }).
+    await cp(join(INFRA_DIRECTORY, "modules"), join(configuration, "modules"), { recursive: true });
     // The plan hashes each Lambda zip; placeholders will do, the real ones are tested in bundles.test.ts.
     await mkdir(join(configuration, "dist"));
     for (const entry of LAMBDA_ENTRIES) {

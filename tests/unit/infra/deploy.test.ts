@@ -56,8 +56,9 @@ describe("every function is published and reached through its live alias (infra/
     expect(terraform.resource("aws_lambda_event_source_mapping", "projector").function_name).toBe(
       alias("projector", "arn"),
     );
-    const schedule = single(terraform.resource("aws_scheduler_schedule", "digest").target, "target");
-    expect(schedule.arn).toBe(alias("digest", "arn"));
+    // The schedules invoke through the scheduled_invoke module, whose target is the call's target_arn.
+    expect(terraform.moduleCall("digest_schedule").target_arn).toBe(alias("digest", "arn"));
+    expect(terraform.moduleCall("verify_schedule").target_arn).toBe(alias("audit", "arn"));
   });
 
   it("nothing in infra/ invokes a function unqualified ($LATEST): no reference to a function's arn or invoke_arn", () => {
@@ -171,10 +172,16 @@ describe("CodeDeploy shifts the alias and rolls back on alarms (infra/deploy.tf)
       .find((statement) => statement.sid === "AlarmsCannotBeSilenced");
     expect(silencing?.effect).toBe("Deny");
     expect(silencing?.conditions).toEqual([]);
+    // Both topics and both keys: the main region's and the edge's in us-east-1 (alarms-edge.tf).
     expect(silencing?.resources).toEqual([
       "${local.arn_prefix.sns}:${var.project}-alarms",
-      "${aws_kms_key.alarms.arn}",
+      "${module.alarm_topic.key_arn}",
+      "${local.edge_alarm_topic_arn}",
+      "${module.edge_alarm_topic.key_arn}",
     ]);
+    expect(terraform.local("edge_alarm_topic_arn")).toBe(
+      "${local.arn_prefix.sns_edge}:${var.project}-edge-alarms",
+    );
     expect(silencing?.actions).toEqual(
       expect.arrayContaining([
         "sns:DeleteTopic",

@@ -51,13 +51,16 @@ describe("the digest archive (infra/digest.tf)", () => {
     expect(LAMBDA_ENTRIES.find((entry) => entry.name === "digest")?.entryPath).toBe(
       "services/digest/handler.ts",
     );
-    const schedule = terraform.resource("aws_scheduler_schedule", "digest");
-    expect(schedule.schedule_expression).toBe("rate(${var.digest_interval_minutes} minutes)");
+    // The scheduled_invoke module (schedules.test.ts): its role may invoke target_arn alone.
+    const call = terraform.moduleCall("digest_schedule");
+    expect(call.source).toBe("./modules/scheduled_invoke");
+    expect(call.schedule_expression).toBe("rate(${var.digest_interval_minutes} minutes)");
     expect(terraform.variable("digest_interval_minutes").default).toBe(5);
-    const target = single(schedule.target, "target");
-    expect(target.arn).toBe(DIGEST_LAMBDA);
-    expect(target.role_arn).toBe("${aws_iam_role.digest_schedule.arn}");
-    expect(terraform.allowedGrants("digest_schedule")).toEqual([`lambda:InvokeFunction ${DIGEST_LAMBDA}`]);
+    expect(call.target_arn).toBe(DIGEST_LAMBDA);
+    expect(call.role_name).toBe("${var.project}-lambda-digest-schedule");
+    expect(call.permissions_boundary_arn).toBe("${aws_iam_policy.lambda_boundary.arn}");
+    // The digest handler reads no input: the Scheduler's default event.
+    expect(call.input).toBeUndefined();
     const environment = terraform.local("lambda_environment");
     expect(environment).toMatchObject({
       DIGEST_KMS_KEY_ID: KEY,

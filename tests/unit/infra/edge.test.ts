@@ -36,8 +36,15 @@ beforeAll(async () => {
 const distribution = (): HclBlock => terraform.resource("aws_cloudfront_distribution", "web");
 
 /** A `dynamic "<name>"` block written once: its for_each and its content. */
-function dynamicBlock(resource: HclBlock, name: string): { forEach: string; content: HclBlock } {
-  const dynamic = single(asBlock(resource.dynamic, "dynamic")[name], `dynamic ${name}`);
+/** The `dynamic "<name>"` block of a resource; where it has several, the one over `forEach`. */
+function dynamicBlock(
+  resource: HclBlock,
+  name: string,
+  forEach?: string,
+): { forEach: string; content: HclBlock } {
+  const all = blocks(asBlock(resource.dynamic, "dynamic")[name], `dynamic ${name}`);
+  const chosen = forEach === undefined ? all : all.filter((dynamic) => dynamic.for_each === forEach);
+  const dynamic = single(chosen, `dynamic ${name}${forEach === undefined ? "" : ` over ${forEach}`}`);
   return { forEach: asString(dynamic.for_each, `${name} for_each`), content: single(dynamic.content, name) };
 }
 
@@ -157,33 +164,60 @@ describe("the direct execute-api endpoint, refused (infra/web.tf, lambda.tf; ser
 describe("WAF on the distribution (infra/web.tf)", () => {
   const acl = (): HclBlock => terraform.resource("aws_wafv2_web_acl", "web");
 
-  function rateRule(name: string): { rule: HclBlock; statement: HclBlock } {
-    const rule = blocks(acl().rule, "rule").find((candidate) => candidate.name === name);
-    if (rule === undefined) throw new Error(`no WAF rule ${name}`);
+  /** The rate rules are one dynamic block over local.waf_rate_rules: each rule's entry there, and the block. */
+  function rateRules(): { entries: Record<string, HclBlock>; rule: HclBlock; statement: HclBlock } {
+    const { forEach, content } = dynamicBlock(acl(), "rule", "${local.waf_rate_rules}");
+    expect(forEach).toBe("${local.waf_rate_rules}");
+    const entries = Object.fromEntries(
+      Object.entries(asBlock(terraform.local("waf_rate_rules"), "waf_rate_rules")).map(([name, entry]) => [
+        name,
+        asBlock(entry, name),
+      ]),
+    );
     const statement = single(
-      single(rule.statement, "statement").rate_based_statement,
+      single(content.statement, "statement").rate_based_statement,
       "rate_based_statement",
     );
-    return { rule, statement };
+    return { entries, rule: content, statement };
   }
 
-  it("rate-limits every client address, site and API, over a 5-minute window", () => {
-    const { statement } = rateRule("rate-per-ip");
-    expect(statement.aggregate_key_type).toBe("IP");
-    expect(statement.limit).toBe("${var.waf_rate_limit_per_5_minutes}");
+  it("the rate rules are per IP and per token, each under its own name and metric, with its own limit", () => {
+    const { entries, rule, statement } = rateRules();
+    expect(Object.keys(entries)).toEqual(["rate-per-ip", "rate-per-token"]);
+    expect(rule.name).toBe("${rule.key}");
+    expect(rule.priority).toBe("${rule.value.priority}");
+    expect(single(rule.visibility_config, "visibility_config").metric_name).toBe(
+      "${var.project}-${rule.key}",
+    );
+    expect(statement.limit).toBe("${rule.value.limit}");
     expect(statement.evaluation_window_sec).toBe("${local.waf_rate_window_seconds}");
     expect(terraform.local("waf_rate_window_seconds")).toBe(300);
-    // No scope-down: the rule counts every request.
+    // A rule without a header counts client addresses; one with a header counts that header's values.
+    expect(statement.aggregate_key_type).toBe('${rule.value.header == null ? "IP" : "CUSTOM_KEYS"}');
+    // No scope-down: the rules count every request.
     expect(statement).not.toHaveProperty("scope_down_statement");
   });
 
+  it("rate-limits every client address, site and API, over a 5-minute window", () => {
+    expect(rateRules().entries["rate-per-ip"]).toEqual({
+      priority: 1,
+      limit: "${var.waf_rate_limit_per_5_minutes}",
+      header: null,
+    });
+  });
+
   it("rate-limits every access token: the Authorization header is the aggregation key", () => {
-    const { statement } = rateRule("rate-per-token");
-    expect(statement.aggregate_key_type).toBe("CUSTOM_KEYS");
-    expect(statement.limit).toBe("${var.waf_rate_limit_per_token_per_5_minutes}");
-    expect(statement.evaluation_window_sec).toBe("${local.waf_rate_window_seconds}");
-    const key = single(single(statement.custom_key, "custom_key").header, "header");
-    expect(key.name).toBe("authorization");
+    const { entries, statement } = rateRules();
+    expect(entries["rate-per-token"]).toEqual({
+      priority: 2,
+      limit: "${var.waf_rate_limit_per_token_per_5_minutes}",
+      header: "authorization",
+    });
+    const customKey = single(asBlock(statement.dynamic, "dynamic").custom_key, "dynamic custom_key");
+    // One key, the header, for a rule that names one; none (so the IP) for a rule that does not.
+    expect(customKey.for_each).toBe("${rule.value.header == null ? [] : [rule.value.header]}");
+    const key = single(single(customKey.content, "custom_key").header, "header");
+    expect(key.name).toBe("${custom_key.value}");
     expect(single(key.text_transformation, "text_transformation").type).toBe("NONE");
   });
 
@@ -200,7 +234,7 @@ describe("WAF on the distribution (infra/web.tf)", () => {
   });
 
   it("AWS's managed rule groups: IP reputation, the common rules and known bad inputs, blocking", () => {
-    const { forEach, content } = dynamicBlock(acl(), "rule");
+    const { forEach, content } = dynamicBlock(acl(), "rule", "${local.waf_managed_rule_groups}");
     expect(forEach).toBe("${local.waf_managed_rule_groups}");
     const groups = asBlock(terraform.local("waf_managed_rule_groups"), "waf_managed_rule_groups");
     expect(Object.values(groups).map((group) => asBlock(group, "group").name)).toEqual(
@@ -217,8 +251,10 @@ describe("WAF on the distribution (infra/web.tf)", () => {
     // Every rule has its own priority.
     const priorities = [
       ...Object.values(groups).map((group) => asBlock(group, "group").priority),
+      ...Object.values(rateRules().entries).map((rule) => rule.priority),
       ...blocks(acl().rule, "rule").map((rule) => rule.priority),
     ];
+    expect(priorities).toHaveLength(5);
     expect(new Set(priorities).size).toBe(priorities.length);
   });
 
@@ -233,22 +269,21 @@ describe("WAF on the distribution (infra/web.tf)", () => {
       title: PROBLEMS.throttled.title,
       status: 429,
     });
-    for (const name of ["rate-per-ip", "rate-per-token"]) {
-      const block = single(single(rateRule(name).rule.action, "action").block, "block");
-      const response = single(block.custom_response, "custom_response");
-      expect(response.response_code, name).toBe(429);
-      expect(response.custom_response_body_key, name).toBe(body.key);
-      const headers = Object.fromEntries(
-        blocks(response.response_header, "response_header").map((header) => [
-          asString(header.name, "name"),
-          asString(header.value, "value"),
-        ]),
-      );
-      expect(headers, name).toEqual({
-        "Retry-After": "${tostring(local.waf_retry_after_seconds)}",
-        "X-Request-Id": "${local.waf_throttled_request_id}",
-      });
-    }
+    // Every rate rule: they are one block.
+    const block = single(single(rateRules().rule.action, "action").block, "block");
+    const response = single(block.custom_response, "custom_response");
+    expect(response.response_code).toBe(429);
+    expect(response.custom_response_body_key).toBe(body.key);
+    const headers = Object.fromEntries(
+      blocks(response.response_header, "response_header").map((header) => [
+        asString(header.name, "name"),
+        asString(header.value, "value"),
+      ]),
+    );
+    expect(headers).toEqual({
+      "Retry-After": "${tostring(local.waf_retry_after_seconds)}",
+      "X-Request-Id": "${local.waf_throttled_request_id}",
+    });
     expect(terraform.local("waf_retry_after_seconds")).toBeGreaterThan(0);
   });
 

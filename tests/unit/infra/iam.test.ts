@@ -56,8 +56,15 @@ beforeAll(async () => {
   terraform = await loadTerraform();
 });
 
+/** infra/ and the local modules it calls (tests/support/terraform.ts follows them). */
+function configurations(): Terraform[] {
+  return [terraform, ...terraform.moduleNames().map((name) => terraform.module(name))];
+}
+
 function allStatements(): IamStatement[] {
-  return terraform.policyDocumentNames().flatMap((name) => terraform.policyStatements(name));
+  return configurations().flatMap((configuration) =>
+    configuration.policyDocumentNames().flatMap((name) => configuration.policyStatements(name)),
+  );
 }
 
 interface Grant {
@@ -98,11 +105,13 @@ function expectLedgerDeny(documentName: string): void {
 
 describe("IAM, everywhere (infra/*.tf)", () => {
   it("every role policy and managed policy is an aws_iam_policy_document, so these tests see all of them", () => {
-    const policyBearers = [
-      ...Object.values(terraform.resourcesOfType("aws_iam_role_policy")),
-      ...Object.values(terraform.resourcesOfType("aws_iam_policy")),
-    ];
+    const policyBearers = configurations().flatMap((configuration) => [
+      ...Object.values(configuration.resourcesOfType("aws_iam_role_policy")),
+      ...Object.values(configuration.resourcesOfType("aws_iam_policy")),
+    ]);
     expect(policyBearers.length).toBeGreaterThanOrEqual(3);
+    // The schedules' role policies (infra/modules/scheduled_invoke) are among them.
+    expect(terraform.moduleNames().length).toBeGreaterThanOrEqual(2);
     const locals = terraform.locals();
     for (const bearer of policyBearers) {
       let expression = expressionOf(bearer.policy, "policy");
@@ -600,6 +609,57 @@ describe("the pipeline's roles, rule by rule (infra/github-deploy.tf, guardrails
       .filter((grant) => grant.action.startsWith("events:") && !isReadAction(grant.action));
     expect(eventWrites).toEqual([]);
     expect(terraform.local("guardrail_name")).toBe("${var.project}-guardrail-table-protection");
+  });
+
+  it("in us-east-1 the deploy role manages the edge's alarm by its name, and only reads the edge's topic and key", () => {
+    const prefixes = terraform.locals().arn_prefix as Record<string, unknown>;
+    for (const service of ["cloudwatch", "sns", "kms"])
+      expect(prefixes[`${service}_edge`], service).toBe(
+        `arn:\${local.partition}:${service}:us-east-1:\${local.account_id}`,
+      );
+    // The one alarm of alarms-edge.tf, by its exact name: no other alarm of us-east-1.
+    expect(terraform.local("edge_alarm_arn")).toBe(
+      "${local.arn_prefix.cloudwatch_edge}:alarm:${var.project}-waf-429-rate",
+    );
+    expect(terraform.resource("aws_cloudwatch_metric_alarm", "waf_429_rate").alarm_name).toBe(
+      "${var.project}-waf-429-rate",
+    );
+    const onTheEdge = (resource: string) =>
+      /\$\{local\.(edge_alarm_\w+|arn_prefix\.\w+_edge)\}/.test(resource);
+    const grants = (prefix: string) =>
+      pipelineDocuments()
+        .filter((name) => name.startsWith(prefix))
+        .flatMap((name) => grantsOf(name))
+        .filter((grant) => onTheEdge(grant.resource));
+    const tagged = [
+      { test: "StringEquals", variable: "aws:ResourceTag/Project", values: ["${var.project}"] },
+    ];
+    const expected = [
+      ...[
+        "DeleteAlarms",
+        "DescribeAlarms",
+        "ListTagsForResource",
+        "PutMetricAlarm",
+        "TagResource",
+        "UntagResource",
+      ].map((action) => `cloudwatch:${action} \${local.edge_alarm_arn} []`),
+      ...["DescribeKey", "GetKeyPolicy", "GetKeyRotationStatus", "ListResourceTags"].map(
+        (action) => `kms:${action} \${local.arn_prefix.kms_edge}:key/* ${JSON.stringify(tagged)}`,
+      ),
+      ...[
+        "GetSubscriptionAttributes",
+        "GetTopicAttributes",
+        "ListSubscriptionsByTopic",
+        "ListTagsForResource",
+      ].map((action) => `sns:${action} \${local.edge_alarm_topic_arn} []`),
+    ];
+    const described = (grant: Grant) =>
+      `${grant.action} ${grant.resource} ${JSON.stringify(grant.conditions)}`;
+    expect(grants("deploy_").map(described).sort()).toEqual(expected);
+    // Plan reads the same, and writes nothing there.
+    expect(grants("plan_").map(described).sort()).toEqual(
+      expected.filter((grant) => isReadAction(grant.split(" ")[0] ?? "")),
+    );
   });
 
   it("acts only on HTTP APIs that carry the Project tag: created with it, changed only with it", () => {

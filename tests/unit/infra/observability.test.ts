@@ -73,15 +73,21 @@ describe("the dashboard shows the application's metrics (infra/dashboard.tf)", (
   });
 });
 
-describe("the scheduled verify (infra/verify.tf)", () => {
+describe("the scheduled verify (infra/verify.tf, infra/modules/scheduled_invoke)", () => {
   it("a schedule runs the audit function's alias every verify_interval_minutes, with the handler's input", () => {
-    const schedule = terraform.resource("aws_scheduler_schedule", "verify");
-    expect(schedule.schedule_expression).toBe("rate(${var.verify_interval_minutes} minutes)");
-    const target = single(schedule.target, "target");
-    expect(target.arn).toBe(AUDIT_ALIAS);
-    expect(target.role_arn).toBe("${aws_iam_role.verify_schedule.arn}");
+    const call = terraform.moduleCall("verify_schedule");
+    expect(call.source).toBe("./modules/scheduled_invoke");
+    expect(call.name).toBe("${var.project}-verify");
+    expect(call.schedule_expression).toBe("rate(${var.verify_interval_minutes} minutes)");
+    expect(call.target_arn).toBe(AUDIT_ALIAS);
+    // The module's schedule takes them as they are (tests/unit/infra/schedules.test.ts holds it).
+    const target = single(
+      terraform.module("verify_schedule").resource("aws_scheduler_schedule", "this").target,
+      "target",
+    );
+    expect(target).toMatchObject({ arn: "${var.target_arn}", input: "${var.input}" });
     // jsonencode of an object of string fields: the same fields as SCHEDULED_VERIFY_INPUT.
-    const input = /^\$\{jsonencode\(\{(.*)\}\)\}$/.exec(asString(target.input, "input"))?.[1] ?? "";
+    const input = /^\$\{jsonencode\(\{(.*)\}\)\}$/.exec(asString(call.input, "input"))?.[1] ?? "";
     const fields: Record<string, string> = Object.fromEntries(
       [...input.matchAll(/(\w+)\s*=\s*"([^"]*)"/g)].map((match): [string, string] => [
         match[1] ?? "",
@@ -100,21 +106,14 @@ describe("the scheduled verify (infra/verify.tf)", () => {
   });
 
   it("its role may invoke the audit function's alias and nothing else, assumed by the Scheduler of this account", () => {
-    expect(terraform.allowedGrants("verify_schedule")).toEqual([`lambda:InvokeFunction ${AUDIT_ALIAS}`]);
-    const trust = terraform.policyStatements("verify_schedule_assume_role");
-    expect(trust).toHaveLength(1);
-    expect(trust[0]?.principals).toEqual([{ type: "Service", identifiers: ["scheduler.amazonaws.com"] }]);
-    expect(trust[0]?.conditions).toEqual([
-      { test: "StringEquals", variable: "aws:SourceAccount", values: ["${local.account_id}"] },
-    ]);
-    const role = terraform.resource("aws_iam_role", "verify_schedule");
-    expect(role.assume_role_policy).toBe("${data.aws_iam_policy_document.verify_schedule_assume_role.json}");
-    expect(role.permissions_boundary).toBe("${aws_iam_policy.lambda_boundary.arn}");
+    // The module's role may invoke its target_arn alone (schedules.test.ts): here, the audit function's alias.
+    const call = terraform.moduleCall("verify_schedule");
+    expect(call.target_arn).toBe(AUDIT_ALIAS);
+    expect(call.account_id).toBe("${local.account_id}");
+    expect(call.permissions_boundary_arn).toBe("${aws_iam_policy.lambda_boundary.arn}");
     // Under the `-lambda-` roles the deploy role may create and pass to the Scheduler.
-    expect(role.name).toBe("${var.project}-lambda-verify-schedule");
-    const policy = terraform.resource("aws_iam_role_policy", "verify_schedule");
-    expect(policy.role).toBe("${aws_iam_role.verify_schedule.id}");
-    expect(policy.policy).toBe("${data.aws_iam_policy_document.verify_schedule.json}");
+    expect(call.role_name).toBe("${var.project}-lambda-verify-schedule");
+    expect(call.invoke_statement_sid).toBe("InvokeAuditLambda");
     // The boundary lets a schedule invoke the audit function's alias (by name), as the digest's.
     expect(terraform.allowedGrants("lambda_boundary")).toContain(
       "lambda:InvokeFunction ${local.arn_prefix.lambda}:function:${var.project}-audit:live",

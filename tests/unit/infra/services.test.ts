@@ -335,10 +335,12 @@ describe("web edge (infra/web.tf)", () => {
       "AWSManagedRulesCommonRuleSet",
     );
     expect(managed).toEqual([]);
-    const rate = statements.flatMap((statement) => blocks(statement.rate_based_statement, "rate"));
-    // Per IP and per token (edge.test.ts holds the rest).
-    expect(rate.map((statement) => statement.aggregate_key_type)).toEqual(["IP", "CUSTOM_KEYS"]);
-    expect(rate[0]?.limit).toBe("${var.waf_rate_limit_per_5_minutes}");
+    // The rate rules are a dynamic block over local.waf_rate_rules too: per IP (no header) and per token
+    // (edge.test.ts holds the rest).
+    expect(statements).toEqual([]);
+    const rate = asBlock(terraform.local("waf_rate_rules"), "waf_rate_rules");
+    expect(Object.values(rate).map((rule) => asBlock(rule, "rule").header)).toEqual([null, "authorization"]);
+    expect(asBlock(rate["rate-per-ip"], "rate-per-ip").limit).toBe("${var.waf_rate_limit_per_5_minutes}");
     // The alias really is us-east-1, where CloudFront-scoped web ACLs must live.
     const providers = blocks(asBlock(terraform.root.provider, "providers").aws, "aws providers");
     expect(providers.find((provider) => provider.alias === "us_east_1")?.region).toBe("us-east-1");
@@ -360,8 +362,12 @@ describe("alarms and outputs (infra/alarms.tf, infra/outputs.tf)", () => {
         expect.stringMatching(/^AWS\/SQS ApproximateNumberOfMessagesVisible .*projector_failures/),
       ]),
     );
+    // Each notifies its region's topic: the chosen region's, or the edge's for an alarm of us-east-1
+    // (tests/unit/infra/alarms.test.ts holds each to it).
     for (const alarm of Object.values(terraform.resourcesOfType("aws_cloudwatch_metric_alarm"))) {
-      expect(alarm.alarm_actions).toBe("${local.alarm_actions}");
+      expect(alarm.alarm_actions).toBe(
+        alarm.provider === "${aws.us_east_1}" ? "${local.edge_alarm_actions}" : "${local.alarm_actions}",
+      );
     }
     expect(terraform.variable("alarm_email").default).toBe("");
   });

@@ -196,6 +196,26 @@ describe("increment and decrement", () => {
     expect(fake.value).toBe(1);
   });
 
+  it("a 429 whose Retry-After is longer than a click waits (WAF's minute) is sent again only after it, same key", async () => {
+    const { fake, user, delaysMs } = renderApp();
+    await seeNumber("0");
+    fake.commandFaults.push({ kind: "status", status: 429, retryAfterSeconds: 60 });
+    await user.click(incrementButton());
+    // Not retried within the click, and no lookup either: the page says it is not confirmed yet.
+    await waitFor(() => expect(commandStatus()).toHaveTextContent("Not confirmed yet"));
+    expect(delaysMs).toEqual([]);
+    // Then settled in the background after the Retry-After (cut to TEST_SETTLE_POLICY's 40 ms here; a minute
+    // with the real policy), under the click's own key, and applied once.
+    await waitFor(() =>
+      expect(commandStatus()).toHaveTextContent("The increment was applied: 0 → 1 (version 1)."),
+    );
+    const keys = fake.commandRequests().map((request) => request.headers.get("Idempotency-Key"));
+    expect(keys).toHaveLength(2);
+    expect(new Set(keys).size).toBe(1);
+    expect(fake.events).toHaveLength(1);
+    await seeNumber("1");
+  });
+
   it("shows a pending state while the command is on its way, and ignores further clicks meanwhile", async () => {
     const { fake, user } = renderApp();
     await seeNumber("0");

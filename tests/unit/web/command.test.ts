@@ -62,6 +62,36 @@ describe("runCommand", () => {
     expect(fake.value).toBe(1);
   });
 
+  it("a Retry-After longer than a click waits (WAF's minute) ends the click's attempts: nothing is sent before it", async () => {
+    const { fake, api, delaysMs, options, keysSent } = setUp();
+    fake.commandFaults.push({ kind: "status", status: 429, retryAfterSeconds: 60 });
+    const result = await runCommand(api, "increment", "key-waf", options);
+    // Left to settling, with the API's Retry-After: one POST, no retry and no lookup before the minute is up.
+    expect(result).toEqual({
+      kind: "unsettled",
+      attempts: 1,
+      reason: expect.any(String) as string,
+      retryAfterSeconds: 60,
+    });
+    expect(keysSent()).toEqual(["key-waf"]);
+    expect(fake.requests.filter((request) => request.path.startsWith("/number/events/"))).toEqual([]);
+    expect(delaysMs).toEqual([]);
+    expect(fake.value).toBe(0);
+    // Settling later goes on under the same key, and applies it once.
+    const settled = await settleCommand(api, "increment", "key-waf", 1);
+    expect(settled).toMatchObject({ kind: "applied", attempts: 2 });
+    expect(keysSent()).toEqual(["key-waf", "key-waf"]);
+    expect(fake.value).toBe(1);
+  });
+
+  it("a Retry-After within what a click waits is waited for, then the click's attempts go on", async () => {
+    const { fake, api, delaysMs, options } = setUp();
+    fake.commandFaults.push({ kind: "status", status: 429, retryAfterSeconds: 10 });
+    const result = await runCommand(api, "increment", "key-short", options);
+    expect(result).toMatchObject({ kind: "applied", attempts: 2 });
+    expect(delaysMs).toEqual([10_000]);
+  });
+
   it("a refusal is not retried and changes nothing", async () => {
     const { fake, api, delaysMs, options } = setUp();
     const result = await runCommand(api, "decrement", "key-refused", options);

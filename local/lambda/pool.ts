@@ -37,7 +37,9 @@ export interface LambdaPoolOptions {
 export interface LambdaPoolStatistics {
   /** Environments created, each with its cold start (worker start and module initialisation). */
   coldStarts: number;
-  /** Milliseconds of all cold starts' module initialisation, summed. */
+  /** Milliseconds of all cold starts, summed: from the worker's creation to its handler's being ready. */
+  coldStartMsTotal: number;
+  /** Of which the module initialisation (configuration, clients, committer), once the modules are loaded. */
   initMsTotal: number;
   invocations: number;
   /** Invocations refused because every one of the N environments was busy. */
@@ -106,6 +108,7 @@ const emptyCommitterStatistics = (): CommitterStatistics => ({
 class EnvironmentPool implements LambdaPool {
   readonly statistics: LambdaPoolStatistics = {
     coldStarts: 0,
+    coldStartMsTotal: 0,
     initMsTotal: 0,
     invocations: 0,
     throttles: 0,
@@ -151,6 +154,7 @@ class EnvironmentPool implements LambdaPool {
       environment: { ...this.options.environment },
       model: this.options.model !== undefined,
     };
+    const createdAtMs = performance.now();
     const worker = new Worker(bootstrapCode(), { eval: true, workerData: data, execArgv: [] });
     let markReady: () => void = () => undefined;
     let failStart: (error: unknown) => void = () => undefined;
@@ -160,7 +164,11 @@ class EnvironmentPool implements LambdaPool {
     });
     ready.catch(() => undefined);
     const environment: Environment = { worker, ready };
-    worker.on("message", (message: FromEnvironment) => this.received(environment, message, markReady));
+    const started = () => {
+      this.statistics.coldStartMsTotal += performance.now() - createdAtMs;
+      markReady();
+    };
+    worker.on("message", (message: FromEnvironment) => this.received(environment, message, started));
     worker.on("error", (error) => {
       this.options.log({
         level: "error",

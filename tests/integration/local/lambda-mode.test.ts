@@ -74,6 +74,7 @@ describe("LAMBDA_CONCURRENCY=2", () => {
     expect(command.coldStarts).toBeLessThanOrEqual(2);
     expect(command.environmentsMax).toBeLessThanOrEqual(2);
     expect(command.initMsTotal).toBeGreaterThan(0);
+    expect(command.coldStartMsTotal).toBeGreaterThan(command.initMsTotal);
     // Every attempt reached an environment or was throttled; the throttled ones are the 500s.
     const attempts = statuses.flat();
     expect(command.invocations + command.throttles).toBe(attempts.length);
@@ -129,5 +130,49 @@ describe("LAMBDA_CONCURRENCY=2", () => {
     for (let index = 0; index < 3; index++) expect((await fetch(`${system.url}/number`)).status).toBe(200);
     expect(system.lambda!.command).toMatchObject({ coldStarts: 1, invocations: 4, throttles: 0 });
     expect(system.lambda!.query).toMatchObject({ coldStarts: 1, invocations: 3, throttles: 0 });
+  });
+});
+
+/** Worker threads of this process, as Node's diagnostic report lists them. */
+function workerThreads(): number {
+  return (process.report.getReport() as { workers: unknown[] }).workers.length;
+}
+
+describe("LAMBDA_CONCURRENCY's environments", () => {
+  it("are all terminated by stop(): no thread is left behind", async () => {
+    const before = workerThreads();
+    const { system, store } = await start({ LAMBDA_CONCURRENCY: "2" });
+    const answers = await Promise.all([increment(system, "stop-1"), fetch(`${system.url}/number`)]);
+    expect(answers.map((answer) => answer.status)).toEqual([200, 200]);
+    expect(workerThreads()).toBe(before + 2);
+    running.splice(0);
+    await system.stop();
+    store.client.destroy();
+    expect(workerThreads()).toBe(before);
+  });
+});
+
+describe("LAMBDA_CONCURRENCY with DYNAMODB_MODEL=aws", () => {
+  it("has one model for every environment: their transactions on the aggregate conflict, and are retried", async () => {
+    // A tenth of AWS's capacity: conflicts, not throttles, are what two writers meet first.
+    const { system, store } = await start({
+      LAMBDA_CONCURRENCY: "2",
+      DYNAMODB_MODEL: "aws",
+      DYNAMODB_MODEL_SCALE: "0.1",
+    });
+    const applied: string[] = [];
+    // Pairs of commands at once, one per environment, until two transactions were in flight together.
+    for (let round = 0; round < 50 && (system.lambda!.model?.conflicts ?? 0) === 0; round++) {
+      const keys = [`model-${round}-a`, `model-${round}-b`];
+      await Promise.all(keys.map((key) => incrementUntilApplied(system, key)));
+      applied.push(...keys);
+    }
+    const model = system.lambda!.model!;
+    expect(model.conflicts).toBeGreaterThan(0);
+    // Each cancellation reached the environment's committer as a conflict, which it retried (or answered 503).
+    expect(system.lambda!.command.committers.conflicts).toBeGreaterThanOrEqual(model.conflicts);
+    const { events } = await expectLedgerInvariants(store, store.config.bounds);
+    expect(events.map((event) => event.idempotencyKey).sort()).toEqual(applied.sort());
+    expect(system.lambda!.command.environmentsMax).toBe(2);
   });
 });

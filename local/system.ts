@@ -237,12 +237,12 @@ function installModel(
  * LAMBDA_CONCURRENCY: the command and query functions as execution environments (local/lambda/mode.ts), each
  * configured from the runtime's environment as a Lambda from its variables; undefined when it is off.
  */
-function lambdaMode(
+async function lambdaMode(
   settings: LocalSettings,
   environment: Readonly<Record<string, string | undefined>>,
   metrics: LocalMetrics,
   model: DynamoDbAwsModel | undefined,
-): LambdaMode | undefined {
+): Promise<LambdaMode | undefined> {
   const concurrency = settings.lambdaConcurrency;
   return concurrency === undefined
     ? undefined
@@ -339,7 +339,7 @@ export async function startLocalSystem(options: LocalSystemOptions = {}): Promis
   const committer = new Committer({ client, config, metrics });
   const identity = identityMount(config.auth.enabled);
   const dataDirectory = options.dataDirectory ?? settings.dataDirectory;
-  const lambda = lambdaMode(settings, { ...environment, DATA_DIR: dataDirectory }, metrics, model);
+  const lambda = await lambdaMode(settings, { ...environment, DATA_DIR: dataDirectory }, metrics, model);
   const digestSchedule = localDigests(client, settings, dataDirectory, environment);
   const verifications = localVerifications({ ...options, client, settings, metrics, environment });
   const { verify } = verifications;

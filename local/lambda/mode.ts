@@ -7,6 +7,7 @@ import { createLogger } from "../../services/ledger/log";
 import type { MetricsRecorder } from "../../services/ledger/telemetry";
 import type { DynamoDbAwsModel } from "../dynamodb-model/model";
 import type { HttpHandler } from "../gateway";
+import { bundleEnvironment } from "./bundle";
 import { ModelServer, type ModelPortStatistics } from "./model-port";
 import { createLambdaPool, type LambdaPoolStatistics } from "./pool";
 
@@ -24,16 +25,19 @@ export interface LambdaMode {
   readonly stop: () => Promise<void>;
 }
 
-export function startLambdaMode(parts: {
+/** Bundles the environments' code (./bundle.ts), then makes the pools; no environment starts before a request. */
+export async function startLambdaMode(parts: {
   readonly concurrency: number;
   readonly environment: Readonly<Record<string, string | undefined>>;
   readonly metrics: MetricsRecorder;
   readonly model: DynamoDbAwsModel | undefined;
-}): LambdaMode {
+}): Promise<LambdaMode> {
+  const bundle = await bundleEnvironment();
   const model = parts.model === undefined ? undefined : new ModelServer(parts.model);
   const pool = (name: "command" | "query") =>
     createLambdaPool({
       function: name,
+      entry: bundle.entry,
       concurrency: parts.concurrency,
       environment: parts.environment,
       metrics: parts.metrics,
@@ -47,6 +51,7 @@ export function startLambdaMode(parts: {
     statistics: { command: command.statistics, query: query.statistics, model: model?.statistics },
     stop: async () => {
       await Promise.all([command.stop(), query.stop()]);
+      bundle.remove();
     },
   };
 }

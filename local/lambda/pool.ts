@@ -5,10 +5,6 @@
 // needed it — and idle environments are reused most recently used first. An invocation that finds all N busy
 // is answered as API Gateway answers a throttled Lambda (local/gateway.ts, concurrencyThrottled): never queued.
 
-import { createRequire } from "node:module";
-import { readFileSync } from "node:fs";
-import { dirname, join } from "node:path";
-import { pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import type { CommitterStatistics } from "../../services/command/committer";
@@ -21,6 +17,8 @@ import type { EnvironmentData, EnvironmentFunction, FromEnvironment, ToEnvironme
 
 export interface LambdaPoolOptions {
   readonly function: EnvironmentFunction;
+  /** The environments' code: the bundle of ./environment.ts (./bundle.ts). */
+  readonly entry: URL;
   /** Execution environments at most (LAMBDA_CONCURRENCY). */
   readonly concurrency: number;
   /** The environment variables every environment is configured with, as a Lambda's. */
@@ -68,27 +66,6 @@ interface Environment {
     readonly settle: (result: APIGatewayProxyStructuredResultV2) => void;
   };
   statistics?: CommitterStatistics;
-}
-
-/**
- * The worker's first lines: tsx's loader registered in the worker itself, then the environment's module. A
- * worker does not get its parent's loader hooks, and `--import tsx` in its execArgv registers them too late for
- * its entry point (Node 20), so the entry is imported once the hooks are in, however the parent was started
- * (`node --import tsx`, the tsx CLI, Vitest).
- */
-function bootstrapCode(): string {
-  const entry = new URL("./environment.ts", import.meta.url).href;
-  return `import(${JSON.stringify(tsxEsmApi())}).then(({ register }) => { register(); return import(${JSON.stringify(entry)}); });`;
-}
-
-/** tsx's ESM API module (`tsx/esm/api`, its `import` condition), found from its package.json's exports. */
-function tsxEsmApi(): string {
-  const manifestPath = createRequire(import.meta.url).resolve("tsx/package.json");
-  const manifest = JSON.parse(readFileSync(manifestPath, "utf8")) as {
-    exports: Record<string, { import?: { default?: string } }>;
-  };
-  const target = manifest.exports["./esm/api"]?.import?.default ?? "./dist/esm/api/index.mjs";
-  return pathToFileURL(join(dirname(manifestPath), target)).href;
 }
 
 /** What API Gateway answers for a function that failed (its 502 "Internal server error"), as a problem. */
@@ -155,7 +132,8 @@ class EnvironmentPool implements LambdaPool {
       model: this.options.model !== undefined,
     };
     const createdAtMs = performance.now();
-    const worker = new Worker(bootstrapCode(), { eval: true, workerData: data, execArgv: [] });
+    // No Node options of the parent's (tsx's loader among them): the environment runs the plain bundle.
+    const worker = new Worker(this.options.entry, { workerData: data, execArgv: [] });
     let markReady: () => void = () => undefined;
     let failStart: (error: unknown) => void = () => undefined;
     const ready = new Promise<void>((resolve, reject) => {

@@ -24,7 +24,9 @@
 // Lambda mode (docs/architecture.md#lambda-mode): --lambda-concurrency N runs this project's command function as
 // N execution environments (LAMBDA_CONCURRENCY), --dynamodb-model-scale S puts the AWS model at scale S in front
 // of DynamoDB Local (DYNAMODB_MODEL=aws); the clients then also resend a 500 (a throttled Lambda) with the same
-// key. --only-load runs this project's write path alone at each client level and prints it, nothing written.
+// key. --warm-up-seconds N puts N seconds of unmeasured load before each of this project's runs (on the same
+// store; I6 counts it), in which Lambda mode's environments cold-start. --only-load runs this project's write
+// path alone at each client level and prints it, nothing written.
 
 import { GetCommand } from "@aws-sdk/lib-dynamodb";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -57,7 +59,7 @@ import { createSeedCommandHandler } from "./seed-design";
 import { benchEnvironment, loadThroughGateway } from "./environment";
 
 const USAGE =
-  "usage: npm run bench -- [--seconds N] [--clients 1,16,64] [--replay-events N] [--chain-rounds N] [--only-verification] [--no-readme] [--lambda-concurrency N] [--dynamodb-model-scale S] [--only-load]";
+  "usage: npm run bench -- [--seconds N] [--clients 1,16,64] [--replay-events N] [--chain-rounds N] [--only-verification] [--no-readme] [--lambda-concurrency N] [--dynamodb-model-scale S] [--warm-up-seconds N] [--only-load]";
 
 /** The bench's options, or a usage line and exit code 2 for anything it does not know or cannot use. */
 function parseBenchArguments(argv: readonly string[]) {
@@ -74,6 +76,7 @@ function parseBenchArguments(argv: readonly string[]) {
         "lambda-concurrency": { type: "string" },
         "dynamodb-model-scale": { type: "string" },
         "only-load": { type: "boolean", default: false },
+        "warm-up-seconds": { type: "string", default: "0" },
       },
     });
     const parsed = {
@@ -84,6 +87,7 @@ function parseBenchArguments(argv: readonly string[]) {
       onlyVerification: values["only-verification"],
       writeReadme: !values["no-readme"],
       onlyLoad: values["only-load"],
+      warmUpMs: Number(values["warm-up-seconds"]) * 1000,
       // Checked by the runtime's own configuration (local/config.ts) when the system starts.
       lambdaEnvironment: {
         ...(values["lambda-concurrency"] === undefined
@@ -100,10 +104,11 @@ function parseBenchArguments(argv: readonly string[]) {
       Number.isInteger(parsed.replayEvents) &&
       parsed.replayEvents >= 1 &&
       Number.isInteger(parsed.chainRounds) &&
-      parsed.chainRounds >= 1;
+      parsed.chainRounds >= 1 &&
+      parsed.warmUpMs >= 0;
     if (!valid)
       throw new Error(
-        "--seconds > 0, --clients integers from 1 to 256, --replay-events ≥ 1, --chain-rounds ≥ 1",
+        "--seconds > 0, --clients integers from 1 to 256, --replay-events ≥ 1, --chain-rounds ≥ 1, --warm-up-seconds ≥ 0",
       );
     return parsed;
   } catch (error) {
@@ -120,6 +125,7 @@ const {
   onlyVerification,
   writeReadme,
   onlyLoad,
+  warmUpMs,
   lambdaEnvironment,
 } = parseBenchArguments(process.argv.slice(2));
 
@@ -289,6 +295,18 @@ async function runOurs(endpoint: string, clients: number, withProjector: boolean
   });
   const sampler = withProjector ? startLagSampler(config) : undefined;
   const retryInternal = lambdaEnvironment.LAMBDA_CONCURRENCY !== undefined;
+  // Unmeasured load first, when asked: Lambda mode's environments cold-start in it (each costs about a third of a
+  // CPU-second here, and all N start at once), so that the measured window sees warm environments.
+  const warmUp =
+    warmUpMs > 0
+      ? await runClosedLoopApart({
+          url: `${system.url}/number`,
+          clients,
+          durationMs: warmUpMs,
+          retryInternal,
+        })
+      : undefined;
+  const warmedUp = warmUp?.applied ?? 0;
   const load = await runClosedLoopApart({ url: `${system.url}/number`, clients, durationMs, retryInternal });
   const lagsMs = (await sampler?.stop()) ?? [];
   const aggregate = await readAggregateValue(config);
@@ -307,7 +325,10 @@ async function runOurs(endpoint: string, clients: number, withProjector: boolean
   if (system.lambda !== undefined) log(`  lambda mode: ${JSON.stringify(system.lambda)}`);
   await system.stop();
   const i6Holds =
-    aggregate.value === load.applied && aggregate.version === load.applied && drained && report.ok;
+    aggregate.value === warmedUp + load.applied &&
+    aggregate.version === warmedUp + load.applied &&
+    drained &&
+    report.ok;
   return {
     figures: figuresOf(withProjector ? "oursFull" : "ours", load, { transactions, conflicts, i6Holds }),
     lagsMs,

@@ -175,4 +175,21 @@ describe("LAMBDA_CONCURRENCY with DYNAMODB_MODEL=aws", () => {
     expect(events.map((event) => event.idempotencyKey).sort()).toEqual(applied.sort());
     expect(system.lambda!.command.environmentsMax).toBe(2);
   });
+
+  it("answers a throttle of the shared model in an environment as the in-process runtime does: 503, nothing written", async () => {
+    // At 0.1 % of AWS the counter's partition takes one write unit a second; a command's transaction costs two.
+    const { system, store } = await start({
+      LAMBDA_CONCURRENCY: "1",
+      DYNAMODB_MODEL: "aws",
+      DYNAMODB_MODEL_SCALE: "0.001",
+    });
+    expect((await increment(system, "spent-1")).status).toBe(200);
+    const refused = await increment(system, "spent-2");
+    expect(refused.status).toBe(503);
+    expect(refused.headers.get("retry-after")).toMatch(/^\d+$/);
+    expect(await refused.text()).not.toMatch(/Throttl|TransactionCanceled|arn:aws/);
+    expect((await readLedger(store)).map((event) => event.idempotencyKey)).toEqual(["spent-1"]);
+    expect(system.lambda!.model!.throttles).toBeGreaterThan(0);
+    expect(system.lambda!.command.coldStarts).toBe(1);
+  });
 });

@@ -44,6 +44,8 @@ export interface LambdaPoolStatistics {
   throttles: number;
   /** The most environments alive at once. */
   environmentsMax: number;
+  /** Invocations each environment served, in the order they were created (warm reuse shows here). */
+  readonly invocationsPerEnvironment: number[];
   /** The committers' counters summed over every environment (command function only). */
   readonly committers: CommitterStatistics;
 }
@@ -58,6 +60,8 @@ export interface LambdaPool {
 
 interface Environment {
   readonly worker: Worker;
+  /** Its place in statistics.invocationsPerEnvironment. */
+  readonly index: number;
   readonly ready: Promise<void>;
   /** The invocation in flight, if any: an environment serves one at a time. */
   current?: {
@@ -90,6 +94,7 @@ class EnvironmentPool implements LambdaPool {
     invocations: 0,
     throttles: 0,
     environmentsMax: 0,
+    invocationsPerEnvironment: [],
     committers: emptyCommitterStatistics(),
   };
   private readonly environments = new Set<Environment>();
@@ -107,6 +112,7 @@ class EnvironmentPool implements LambdaPool {
       return Promise.resolve(concurrencyThrottled(event, this.options.metrics));
     }
     this.statistics.invocations++;
+    this.statistics.invocationsPerEnvironment[environment.index]! += 1;
     const id = this.nextInvocation++;
     return new Promise((settle) => {
       environment.current = { id, event, settle };
@@ -141,7 +147,8 @@ class EnvironmentPool implements LambdaPool {
       failStart = reject;
     });
     ready.catch(() => undefined);
-    const environment: Environment = { worker, ready };
+    const environment: Environment = { worker, ready, index: this.statistics.coldStarts };
+    this.statistics.invocationsPerEnvironment.push(0);
     const started = () => {
       this.statistics.coldStartMsTotal += performance.now() - createdAtMs;
       markReady();

@@ -123,12 +123,20 @@ describe("LAMBDA_CONCURRENCY=2", () => {
     expect(system.lambda!.command.coldStarts).toBe(1);
   });
 
-  it("reuses a warm environment: sequential requests make one cold start per function", async () => {
+  it("reuses a warm environment, the most recently used first: one cold start per environment needed", async () => {
     const { system } = await start({ LAMBDA_CONCURRENCY: "2" });
+    // Two at once: the second finds the first environment busy with its cold start, and makes another.
+    const pair = await Promise.all([increment(system, "warm-a"), increment(system, "warm-b")]);
+    expect(pair.map((response) => response.status)).toEqual([200, 200]);
+    const afterPair = [...system.lambda!.command.invocationsPerEnvironment];
+    expect(afterPair).toEqual([1, 1]);
+    // One at a time: the environment that answered last is the one reused, every time.
     for (let index = 0; index < 4; index++)
       expect((await increment(system, `warm-${index}`)).status).toBe(200);
+    const served = system.lambda!.command.invocationsPerEnvironment;
+    expect([...served].sort()).toEqual([1, 5]);
     for (let index = 0; index < 3; index++) expect((await fetch(`${system.url}/number`)).status).toBe(200);
-    expect(system.lambda!.command).toMatchObject({ coldStarts: 1, invocations: 4, throttles: 0 });
+    expect(system.lambda!.command).toMatchObject({ coldStarts: 2, invocations: 6, throttles: 0 });
     expect(system.lambda!.query).toMatchObject({ coldStarts: 1, invocations: 3, throttles: 0 });
   });
 });

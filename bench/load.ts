@@ -23,6 +23,11 @@ export interface LoadOptions {
   readonly durationMs: number;
   /** Safety bound: no client sends more than this many requests. */
   readonly requestsPerClientMax?: number;
+  /**
+   * Whether a 500 is resent too, with the same key (docs/api.md: it may hide an applied command): in Lambda mode
+   * it is the answer to a throttled function (local/lambda/pool.ts). Off, a 500 ends the command.
+   */
+  readonly retryInternal?: boolean;
 }
 
 const RETRY_PAUSE_MS = 5;
@@ -86,7 +91,8 @@ export async function runClosedLoop(options: LoadOptions): Promise<LoadResult> {
           if (!replayed) applied += 1;
           break;
         }
-        if (status !== "429" && status !== "503" && status !== "network") break;
+        const retried = ["429", "503", "network", ...(options.retryInternal === true ? ["500"] : [])];
+        if (!retried.includes(status)) break;
         clientRetries += 1;
         await new Promise((wake) => setTimeout(wake, RETRY_PAUSE_MS));
       }

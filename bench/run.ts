@@ -21,6 +21,12 @@
 // Options: --seconds N (per run, default 10), --clients 1,16,64, --replay-events N (default 100 000; the
 // issue's figure is 1 000 000, which takes about a quarter of an hour to fill here), --chain-rounds N
 // (default 2), --no-readme; --only-verification (the verification section alone, printed).
+// Lambda mode (docs/architecture.md#lambda-mode): --lambda-concurrency N runs this project's command function as
+// N execution environments (LAMBDA_CONCURRENCY), --dynamodb-model-scale S puts the AWS model at scale S in front
+// of DynamoDB Local (DYNAMODB_MODEL=aws); the clients then also resend a 500 (a throttled Lambda) with the same
+// key. --warm-up-seconds N puts N seconds of unmeasured load before each of this project's runs (on the same
+// store; I6 counts it), in which Lambda mode's environments cold-start. --only-load runs this project's write
+// path alone at each client level and prints it, nothing written.
 
 import { GetCommand } from "@aws-sdk/lib-dynamodb";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -53,7 +59,7 @@ import { createSeedCommandHandler } from "./seed-design";
 import { benchEnvironment, loadThroughGateway } from "./environment";
 
 const USAGE =
-  "usage: npm run bench -- [--seconds N] [--clients 1,16,64] [--replay-events N] [--chain-rounds N] [--only-verification] [--no-readme]";
+  "usage: npm run bench -- [--seconds N] [--clients 1,16,64] [--replay-events N] [--chain-rounds N] [--only-verification] [--no-readme] [--lambda-concurrency N] [--dynamodb-model-scale S] [--warm-up-seconds N] [--only-load]";
 
 /** The bench's options, or a usage line and exit code 2 for anything it does not know or cannot use. */
 function parseBenchArguments(argv: readonly string[]) {
@@ -67,6 +73,10 @@ function parseBenchArguments(argv: readonly string[]) {
         "chain-rounds": { type: "string", default: "2" },
         "only-verification": { type: "boolean", default: false },
         "no-readme": { type: "boolean", default: false },
+        "lambda-concurrency": { type: "string" },
+        "dynamodb-model-scale": { type: "string" },
+        "only-load": { type: "boolean", default: false },
+        "warm-up-seconds": { type: "string", default: "0" },
       },
     });
     const parsed = {
@@ -76,6 +86,17 @@ function parseBenchArguments(argv: readonly string[]) {
       chainRounds: Number(values["chain-rounds"]),
       onlyVerification: values["only-verification"],
       writeReadme: !values["no-readme"],
+      onlyLoad: values["only-load"],
+      warmUpMs: Number(values["warm-up-seconds"]) * 1000,
+      // Checked by the runtime's own configuration (local/config.ts) when the system starts.
+      lambdaEnvironment: {
+        ...(values["lambda-concurrency"] === undefined
+          ? {}
+          : { LAMBDA_CONCURRENCY: values["lambda-concurrency"] }),
+        ...(values["dynamodb-model-scale"] === undefined
+          ? {}
+          : { DYNAMODB_MODEL: "aws", DYNAMODB_MODEL_SCALE: values["dynamodb-model-scale"] }),
+      } as Record<string, string>,
     };
     const valid =
       parsed.durationMs > 0 &&
@@ -83,10 +104,11 @@ function parseBenchArguments(argv: readonly string[]) {
       Number.isInteger(parsed.replayEvents) &&
       parsed.replayEvents >= 1 &&
       Number.isInteger(parsed.chainRounds) &&
-      parsed.chainRounds >= 1;
+      parsed.chainRounds >= 1 &&
+      parsed.warmUpMs >= 0;
     if (!valid)
       throw new Error(
-        "--seconds > 0, --clients integers from 1 to 256, --replay-events ≥ 1, --chain-rounds ≥ 1",
+        "--seconds > 0, --clients integers from 1 to 256, --replay-events ≥ 1, --chain-rounds ≥ 1, --warm-up-seconds ≥ 0",
       );
     return parsed;
   } catch (error) {
@@ -95,8 +117,17 @@ function parseBenchArguments(argv: readonly string[]) {
   }
 }
 
-const { durationMs, clientLevels, replayEvents, chainRounds, onlyVerification, writeReadme } =
-  parseBenchArguments(process.argv.slice(2));
+const {
+  durationMs,
+  clientLevels,
+  replayEvents,
+  chainRounds,
+  onlyVerification,
+  writeReadme,
+  onlyLoad,
+  warmUpMs,
+  lambdaEnvironment,
+} = parseBenchArguments(process.argv.slice(2));
 
 const DRAIN_WAIT_MS_MAX = 60_000;
 /** The unmeasured load before each run of the chain's cost, on its fresh store (bench/chain-cost.ts). */
@@ -257,13 +288,26 @@ async function waitForProjection(config: LedgerConfig, version: number): Promise
 async function runOurs(endpoint: string, clients: number, withProjector: boolean) {
   const { environment, config } = await freshTables(endpoint, `bench-ours-${clients}`);
   const system = await startLocalSystem({
-    environment,
+    environment: { ...environment, ...lambdaEnvironment },
     port: 0,
     dataDirectory: environment.DATA_DIR,
     streamPoller: withProjector,
   });
   const sampler = withProjector ? startLagSampler(config) : undefined;
-  const load = await runClosedLoopApart({ url: `${system.url}/number`, clients, durationMs });
+  const retryInternal = lambdaEnvironment.LAMBDA_CONCURRENCY !== undefined;
+  // Unmeasured load first, when asked: Lambda mode's environments cold-start in it (each costs about a third of a
+  // CPU-second here, and all N start at once), so that the measured window sees warm environments.
+  const warmUp =
+    warmUpMs > 0
+      ? await runClosedLoopApart({
+          url: `${system.url}/number`,
+          clients,
+          durationMs: warmUpMs,
+          retryInternal,
+        })
+      : undefined;
+  const warmedUp = warmUp?.applied ?? 0;
+  const load = await runClosedLoopApart({ url: `${system.url}/number`, clients, durationMs, retryInternal });
   const lagsMs = (await sampler?.stop()) ?? [];
   const aggregate = await readAggregateValue(config);
   // Without a projector the read model stays empty: verify then reports lag, which is not a violation.
@@ -276,10 +320,15 @@ async function runOurs(endpoint: string, clients: number, withProjector: boolean
     bounds: config.bounds,
   });
   verifyClient.destroy();
-  const { transactions, conflicts } = system.committer.statistics;
+  // In Lambda mode the environments' committers served every command (local/lambda/pool.ts).
+  const { transactions, conflicts } = system.lambda?.command.committers ?? system.committer.statistics;
+  if (system.lambda !== undefined) log(`  lambda mode: ${JSON.stringify(system.lambda)}`);
   await system.stop();
   const i6Holds =
-    aggregate.value === load.applied && aggregate.version === load.applied && drained && report.ok;
+    aggregate.value === warmedUp + load.applied &&
+    aggregate.version === warmedUp + load.applied &&
+    drained &&
+    report.ok;
   return {
     figures: figuresOf(withProjector ? "oursFull" : "ours", load, { transactions, conflicts, i6Holds }),
     lagsMs,
@@ -623,6 +672,14 @@ async function writeResults(result: BenchResult, markdown: string, updateReadme:
 }
 
 async function main(): Promise<void> {
+  if (onlyLoad) {
+    // This project's write path alone at each client level, printed, never written to the results.
+    for (const clients of clientLevels) {
+      const run = await onFreshStore((endpoint) => runOurs(endpoint, clients, false));
+      console.log(JSON.stringify(run.figures));
+    }
+    return;
+  }
   if (onlyVerification) {
     // The verification section alone, for checking it at small sizes: printed, never written to the results.
     console.log(JSON.stringify(await measureVerification(), null, 2));

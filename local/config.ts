@@ -26,6 +26,7 @@ import {
   THROTTLE_BURST_REQUESTS_MAX,
   THROTTLE_RATE_PER_SECOND_DEFAULT,
   THROTTLE_RATE_PER_SECOND_MAX,
+  LAMBDA_CONCURRENCY_MAX,
 } from "./limits";
 import type { StreamPollerSettings } from "./poller";
 import type { ThrottleSettings } from "./throttle";
@@ -80,6 +81,18 @@ const modelScale = z
       .max(1, { error: "must be a number from 0.001 to 1" }),
   );
 
+/** LAMBDA_CONCURRENCY: `off` (any case), or the environments per function, 1 to LAMBDA_CONCURRENCY_MAX. */
+const lambdaConcurrency = z.union(
+  [
+    z
+      .string()
+      .regex(/^off$/i)
+      .transform(() => "off" as const),
+    integer(1, LAMBDA_CONCURRENCY_MAX),
+  ],
+  { error: `must be an integer from 1 to ${LAMBDA_CONCURRENCY_MAX}, or off` },
+);
+
 /** Every variable `npm start` reads: the handlers' and the local runtime's. */
 export const localEnvironment = ledgerEnvironment.extend({
   PORT: variable(integer(0, 65_535), 3000),
@@ -101,6 +114,8 @@ export const localEnvironment = ledgerEnvironment.extend({
     z.string().regex(/^[\x21-\x7e]{1,64}$/, { error: "must be 1-64 printable characters" }),
     "counter-ledger",
   ),
+  // Execution environments per function of the command and query Lambdas (local/lambda/pool.ts), or `off`.
+  LAMBDA_CONCURRENCY: variable(lambdaConcurrency, "off"),
   // Minutes between scheduled digests (local/digests.ts), or `off`.
   DIGEST_INTERVAL_MINUTES: variable(minutesOrOff, 5),
   // Minutes between scheduled verifications (local/verify-schedule.ts), or `off`.
@@ -123,6 +138,11 @@ export interface LocalSettings {
   readonly verifyIntervalMs: number | undefined;
   /** The AWS model of DynamoDB's limits; undefined when DYNAMODB_MODEL is off. */
   readonly dynamoDbModel: DynamoDbModelSettings | undefined;
+  /**
+   * LAMBDA_CONCURRENCY: the command and query functions each run as up to this many isolated execution
+   * environments (worker threads, local/lambda/pool.ts); undefined runs them in this thread (group commit).
+   */
+  readonly lambdaConcurrency: number | undefined;
 }
 
 export interface DynamoDbModelSettings {
@@ -190,6 +210,7 @@ export function localSettingsOf(variables: LocalVariables): LocalSettings {
         : undefined,
     verifyIntervalMs:
       variables.VERIFY_INTERVAL_MINUTES === "off" ? undefined : variables.VERIFY_INTERVAL_MINUTES * 60_000,
+    lambdaConcurrency: variables.LAMBDA_CONCURRENCY === "off" ? undefined : variables.LAMBDA_CONCURRENCY,
   };
 }
 

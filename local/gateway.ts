@@ -304,6 +304,25 @@ interface GatewayContext {
 }
 
 /**
+ * What API Gateway answers when Lambda throttles the invocation (the function is at its concurrency): 500, here
+ * as an `internal` problem with a Retry-After (docs/api.md#when-a-function-is-at-its-concurrency); counted as a
+ * throttle of reason `concurrency`. The gateway's reserved concurrency and LAMBDA_CONCURRENCY's environments
+ * (local/lambda/pool.ts) both answer it.
+ */
+export function concurrencyThrottled(
+  event: APIGatewayProxyEventV2,
+  metrics: MetricsRecorder,
+): APIGatewayProxyStructuredResultV2 {
+  metrics.record("throttles", 1, "concurrency");
+  const retry = event.requestContext.http.method === "POST" ? ", with the same Idempotency-Key" : "";
+  return problemResponse("internal", {
+    requestId: event.requestContext.requestId,
+    detail: `The function behind this route is at its concurrency limit: retry after Retry-After${retry}.`,
+    headers: { "Retry-After": String(LAMBDA_THROTTLED_RETRY_AFTER_SECONDS) },
+  });
+}
+
+/**
  * Calls a Lambda's handler as Lambda would: within its reserved concurrency, if it has one. Past it, Lambda
  * refuses the invocation and API Gateway answers 500 (docs/api.md#when-a-function-is-at-its-concurrency);
  * locally that 500 is a problem, with a Retry-After that API Gateway does not send.
@@ -317,14 +336,7 @@ async function invoke(
   const limit = context.options.concurrency?.[lambda];
   if (limit === undefined) return handler(event);
   const busy = context.inFlight.get(lambda) ?? 0;
-  if (busy >= limit) {
-    (context.options.metrics ?? NO_METRICS).record("throttles", 1, "concurrency");
-    return problemResponse("internal", {
-      requestId: event.requestContext.requestId,
-      detail: "The function behind this route is at its concurrency limit: retry after Retry-After.",
-      headers: { "Retry-After": String(LAMBDA_THROTTLED_RETRY_AFTER_SECONDS) },
-    });
-  }
+  if (busy >= limit) return concurrencyThrottled(event, context.options.metrics ?? NO_METRICS);
   context.inFlight.set(lambda, busy + 1);
   try {
     return await handler(event);

@@ -50,6 +50,12 @@ export const AUDIT_CONCURRENCY_DEFAULT = 2;
 export const LAMBDA_THROTTLED_RETRY_AFTER_SECONDS = 1;
 
 /**
+ * LAMBDA_CONCURRENCY's ceiling: each environment is a worker thread with its own SDK clients (tens of MB); the
+ * issue's measurements need 64, and anything far above that is a typo on a laptop.
+ */
+export const LAMBDA_CONCURRENCY_MAX = 256;
+
+/**
  * How often the local gateway checks its connections against the header and request timeouts. Node's default
  * is 30 s, which would let a slow client hold a connection for up to 30 s past the header timeout.
  */

@@ -21,6 +21,7 @@ import {
   type LocalSettings,
 } from "./config";
 import { installDynamoDbModel } from "./dynamodb-model/middleware";
+import { startLambdaMode, type LambdaMode, type LambdaModeStatistics } from "./lambda/mode";
 import { DynamoDbAwsModel } from "./dynamodb-model/model";
 import { tableShape } from "./dynamodb-model/requests";
 import { tableDefinitions } from "../services/ledger/storage/tables";
@@ -82,6 +83,11 @@ export interface LocalSystem {
   readonly verifications: VerifySchedule;
   /** The metrics GET /metrics serves (local/metrics.ts). */
   readonly metrics: LocalMetrics;
+  /**
+   * LAMBDA_CONCURRENCY: what the command and query functions' execution environments did (cold starts,
+   * throttles, their committers' counters). Undefined by default; then `committer` serves every command.
+   */
+  readonly lambda: LambdaModeStatistics | undefined;
   readonly stop: () => Promise<void>;
 }
 
@@ -211,14 +217,36 @@ function lambdaHandlers(parts: {
   };
 }
 
-/** DYNAMODB_MODEL=aws: the handlers' and the projector's client meet DynamoDB's limits as AWS sets them. */
+/**
+ * DYNAMODB_MODEL=aws: the handlers' and the projector's client meet DynamoDB's limits as AWS sets them. The one
+ * model of the runtime: LAMBDA_CONCURRENCY's environments ask it too (local/lambda/model-port.ts).
+ */
 function installModel(
   client: DynamoDBDocumentClient,
   config: LedgerConfig,
-  settings: DynamoDbModelSettings,
-): void {
+  settings: DynamoDbModelSettings | undefined,
+): DynamoDbAwsModel | undefined {
+  if (settings === undefined) return undefined;
   const tables = tableDefinitions(config.tables).map(tableShape);
-  installDynamoDbModel(client, new DynamoDbAwsModel({ tables, ...settings }));
+  const model = new DynamoDbAwsModel({ tables, ...settings });
+  installDynamoDbModel(client, model);
+  return model;
+}
+
+/**
+ * LAMBDA_CONCURRENCY: the command and query functions as execution environments (local/lambda/mode.ts), each
+ * configured from the runtime's environment as a Lambda from its variables; undefined when it is off.
+ */
+async function lambdaMode(
+  settings: LocalSettings,
+  environment: Readonly<Record<string, string | undefined>>,
+  metrics: LocalMetrics,
+  model: DynamoDbAwsModel | undefined,
+): Promise<LambdaMode | undefined> {
+  const concurrency = settings.lambdaConcurrency;
+  return concurrency === undefined
+    ? undefined
+    : startLambdaMode({ concurrency, environment, metrics, model });
 }
 
 const auditLog = (environment: Readonly<Record<string, string | undefined>>) =>
@@ -256,14 +284,16 @@ function stopper(
     VerifySchedule,
     { readonly stop: () => Promise<void> } | undefined,
     DynamoDBDocumentClient,
+    LambdaMode | undefined,
   ],
 ): () => Promise<void> {
-  const [gateway, digests, verifications, poller, client] = parts;
+  const [gateway, digests, verifications, poller, client, lambda] = parts;
   return async () => {
     await new Promise<void>((resolveClose) => {
       gateway.close(() => resolveClose());
       gateway.closeAllConnections();
     });
+    await lambda?.stop();
     await digests.stop();
     await verifications.stop();
     await poller?.stop();
@@ -279,6 +309,7 @@ function localGateway(parts: {
   readonly authorizer: JwtAuthorizer | undefined;
   readonly handlers: Omit<Parameters<typeof lambdaHandlers>[0], "config" | "metrics">;
   readonly metrics: LocalMetrics;
+  readonly lambda: LambdaMode | undefined;
 }) {
   const { settings, metrics } = parts;
   return createGateway({
@@ -286,7 +317,10 @@ function localGateway(parts: {
     metrics: parts.metrics,
     authorizer: parts.authorizer,
     publicRead: settings.ledger.auth.publicRead,
-    handlers: lambdaHandlers({ ...parts.handlers, config: settings.ledger, metrics }),
+    handlers: {
+      ...lambdaHandlers({ ...parts.handlers, config: settings.ledger, metrics }),
+      ...parts.lambda?.handlers,
+    },
     concurrency: { audit: AUDIT_CONCURRENCY_DEFAULT },
     webRoot: parts.options.webRoot,
     corsOrigins: settings.corsOrigins,
@@ -299,12 +333,13 @@ export async function startLocalSystem(options: LocalSystemOptions = {}): Promis
   const settings = localSettingsOf(readLocalEnvironment(environment));
   const config = settings.ledger;
   const client = createDocumentClient(config);
-  if (settings.dynamoDbModel !== undefined) installModel(client, config, settings.dynamoDbModel);
+  const model = installModel(client, config, settings.dynamoDbModel);
   options.configureClient?.(client);
   const metrics = createLocalMetrics();
   const committer = new Committer({ client, config, metrics });
   const identity = identityMount(config.auth.enabled);
   const dataDirectory = options.dataDirectory ?? settings.dataDirectory;
+  const lambda = await lambdaMode(settings, { ...environment, DATA_DIR: dataDirectory }, metrics, model);
   const digestSchedule = localDigests(client, settings, dataDirectory, environment);
   const verifications = localVerifications({ ...options, client, settings, metrics, environment });
   const { verify } = verifications;
@@ -315,6 +350,7 @@ export async function startLocalSystem(options: LocalSystemOptions = {}): Promis
     authorizer: identity.authorizer,
     handlers: { client, committer, environment, digests: digestSchedule.source, verify },
     metrics,
+    lambda,
   });
   const poller =
     (options.streamPoller ?? true)
@@ -327,6 +363,7 @@ export async function startLocalSystem(options: LocalSystemOptions = {}): Promis
       gateway.listen(options.port ?? 0, host, () => resolveListen());
     });
   } catch (error) {
+    await lambda?.stop();
     await poller?.stop();
     client.destroy();
     throw error;
@@ -335,7 +372,7 @@ export async function startLocalSystem(options: LocalSystemOptions = {}): Promis
   const verifySchedule = verifications.start();
   const { port } = gateway.address() as AddressInfo;
   const url = `http://${host === "0.0.0.0" ? "localhost" : host}:${port}`;
-  const stop = stopper([gateway, digests, verifySchedule, poller, client]);
+  const stop = stopper([gateway, digests, verifySchedule, poller, client, lambda]);
   let issuer: LocalIssuer | undefined;
   try {
     issuer = await identity.start({
@@ -349,7 +386,7 @@ export async function startLocalSystem(options: LocalSystemOptions = {}): Promis
     await stop();
     throw error;
   }
-  const verifications_ = { verifications: verifySchedule, metrics };
+  const verifications_ = { verifications: verifySchedule, metrics, lambda: lambda?.statistics };
   return {
     url,
     config,

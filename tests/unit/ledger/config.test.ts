@@ -108,7 +108,18 @@ describe("the local runtime's variables and arguments", () => {
       throttle: { ratePerSecond: 10_000, burstRequests: 5_000 },
       corsOrigins: [],
       dynamoDbModel: undefined,
+      lambdaConcurrency: undefined,
     });
+  });
+
+  it("read LAMBDA_CONCURRENCY: off, or environments per function from 1 to 256", () => {
+    expect(loadLocalConfig({ LAMBDA_CONCURRENCY: "16" }, []).lambdaConcurrency).toBe(16);
+    expect(loadLocalConfig({ LAMBDA_CONCURRENCY: "OFF" }, []).lambdaConcurrency).toBeUndefined();
+    for (const bad of ["0", "257", "1.5", "many"]) {
+      expect(() => loadLocalConfig({ LAMBDA_CONCURRENCY: bad }, [])).toThrow(
+        new RegExp(`^LAMBDA_CONCURRENCY must be an integer from 1 to 256.* \\(got "${bad}"\\)$`),
+      );
+    }
   });
 
   it("read DYNAMODB_MODEL, its scale and its seed", () => {

@@ -7,7 +7,14 @@
 import { z } from "zod";
 import { chainedHashOf, HASH_PATTERN } from "./chain";
 import type { Change, Command } from "./decider";
-import { createUnchainedEvent, eventIdOf, type CurrentLedgerEvent } from "./event";
+import {
+  actorOf,
+  ANONYMOUS_SUB,
+  createUnchainedEvent,
+  eventIdOf,
+  type CurrentLedgerEvent,
+  type LedgerEvent,
+} from "./event";
 import type { ShardState } from "./escrow";
 import { VALUE_MAX, VALUE_MIN } from "./limits";
 
@@ -103,4 +110,14 @@ export function createTransferEvent(side: {
     schemaVersion: TRANSFER_SCHEMA_VERSION,
   };
   return { ...fields, hash: chainedHashOf(fields, before.headHash) };
+}
+
+/**
+ * The ledger key a command event of shard s ≥ 1 must be stored under: its counter's (`<counterId>#…`, the
+ * shard's id less `#<s>`), not its shard's; undefined for an event of an unsharded counter (or of shard 0).
+ */
+export function expectedShardEventIdOf(event: LedgerEvent): string | undefined {
+  const match = /^(.+)#([1-9][0-9]?)$/.exec(event.counterId);
+  if (match === null) return undefined;
+  return eventIdOf(match[1]!, event.idempotencyKey, actorOf(event) ?? { sub: ANONYMOUS_SUB });
 }

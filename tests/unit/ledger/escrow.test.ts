@@ -4,6 +4,8 @@
 // crash between steps. After every step: the bound is never crossed, Σ floors and Σ ceilings are the bounds,
 // every shard keeps f ≤ v ≤ h, and a 409 is only ever decided from a snapshot whose total headroom was zero.
 
+import { marshall } from "@aws-sdk/util-dynamodb";
+import type { DynamoDBRecord } from "aws-lambda";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
@@ -21,6 +23,10 @@ import {
 } from "../../../services/ledger/domain/escrow";
 import { ConfigurationError, loadLedgerConfig } from "../../../services/ledger/config";
 import { decide } from "../../../services/ledger/domain/decider";
+import { GENESIS_HASH } from "../../../services/ledger/domain/chain";
+import { createShardEvent, createTransferEvent } from "../../../services/ledger/domain/escrow-event";
+import { eventIdOf } from "../../../services/ledger/domain/event";
+import { decodeLedgerRecord } from "../../../services/projector/projection";
 import type { Bounds } from "../../../services/ledger/domain/decider";
 
 const bounds: Bounds = { min: 2, max: 10 };
@@ -255,5 +261,54 @@ describe("escrow shards by property", () => {
       ),
       { numRuns: 300 },
     );
+  });
+});
+
+describe("the projector and the events of escrow shards", () => {
+  const command = {
+    action: "increment" as const,
+    counterId: "default",
+    idempotencyKey: "key-1",
+    actor: { sub: "7d3f2a10-alice", name: "alice" },
+    requestFingerprint: "fingerprint",
+    requestId: "request-1",
+  };
+  const at = new Date("2026-12-02T12:00:00.000Z");
+  const change = {
+    version: 1,
+    action: "increment" as const,
+    delta: 1 as const,
+    valueBefore: 0,
+    valueAfter: 1,
+  };
+  const recordOf = (item: object): DynamoDBRecord => ({
+    eventName: "INSERT",
+    dynamodb: { NewImage: marshall(item, { removeUndefinedValues: true }) as never },
+  });
+
+  it("projects a shard's command event, stored under its counter's key, as the shard's", () => {
+    const event = createShardEvent(command, "default#3", change, at, GENESIS_HASH);
+    expect(event.eventId).toBe(eventIdOf("default", "key-1", command.actor));
+    expect(decodeLedgerRecord(recordOf(event))).toEqual({ kind: "event", event });
+    const misfiled = { ...event, eventId: eventIdOf("other", "key-1", command.actor) };
+    expect(decodeLedgerRecord(recordOf(misfiled)).kind).toBe("undecodable");
+  });
+
+  it("skips a transfer, and refuses a malformed one", () => {
+    const before = { ...initialShard(bounds, 0), shardId: "default", headHash: GENESIS_HASH };
+    const after = applyTransfer(before, initialShard(bounds, 1), { from: 0, to: 1, lower: 0, upper: 2 });
+    const side = createTransferEvent({
+      counterId: "default",
+      transferId: "t-1",
+      shard: 0,
+      before,
+      after: after.from,
+      peer: "default#1",
+      at,
+      requestId: "request-1",
+    });
+    expect(side.eventId).toBe("default#!transfer!t-1!0");
+    expect(decodeLedgerRecord(recordOf(side)).kind).toBe("ignored");
+    expect(decodeLedgerRecord(recordOf({ ...side, ceilingAfter: -1 })).kind).toBe("undecodable");
   });
 });

@@ -7,6 +7,7 @@ import { randomUUID } from "node:crypto";
 import { ScanCommand } from "@aws-sdk/lib-dynamodb";
 import { describe, expect, it } from "vitest";
 import { Committer } from "../../services/command/committer";
+import { createCommandHandler } from "../../services/command/handler";
 import { ShardedCommitter } from "../../services/command/sharded-committer";
 import type { CommitOutcome } from "../../services/command/committer";
 import type { Action, Command } from "../../services/ledger/domain/decider";
@@ -14,7 +15,9 @@ import { shardIdOf } from "../../services/ledger/domain/escrow";
 import { verifyEscrow } from "../../services/ledger/domain/escrow-verification";
 import { createDocumentClient } from "../../services/ledger/storage/clients";
 import { ShardReader } from "../../services/ledger/storage/shards";
-import { ALICE, BOB, actorOfClaims } from "../../testkit/claims";
+import { createQueryHandler } from "../../services/query/handler";
+import { ALICE, BOB, actorOfClaims, withClaims } from "../../testkit/claims";
+import { commandEvent, httpEvent } from "../support/fixtures";
 import { createTestStore, type TestStore } from "../support/store";
 
 function commandOf(store: TestStore, action: Action, key: string, user = ALICE): Command {
@@ -159,6 +162,32 @@ describe("an escrow-sharded counter against DynamoDB Local", () => {
     const { report } = await escrowReport(store);
     expect(report.problems).toEqual([]);
     expect(report.commands).toBe(2);
+  });
+
+  it("serves GET /number as one snapshot: the sum of the values, the number of events, a tag any write moves", async () => {
+    const store = await storeWith(4, 0, 100);
+    const handle = createCommandHandler({
+      committer: environments(store, 1)[0]!,
+      config: store.config,
+      log: () => undefined,
+    });
+    const query = createQueryHandler({ client: store.client, config: store.config, log: () => undefined });
+    const read = async (headers: Record<string, string> = {}) =>
+      query(httpEvent({ method: "GET", path: "/number", headers }));
+    const tags = [(await read()).headers?.ETag];
+    for (let index = 0; index < 12; index++) {
+      const answer = await handle(withClaims(commandEvent("increment", `read-${index}`), ALICE));
+      expect(answer.statusCode).toBe(200);
+      tags.push((await read()).headers?.ETag);
+    }
+    expect(new Set(tags).size).toBe(13);
+    const answer = await read();
+    const body = JSON.parse(answer.body ?? "{}") as { value: number; version: number };
+    const { report, stored } = await escrowReport(store);
+    expect(body.value).toBe(12);
+    expect(body.version).toBe(stored.reduce((sum, shard) => sum + shard.version, 0));
+    expect(body.version).toBe(12 + 2 * report.transfers);
+    expect((await read({ "if-none-match": String(answer.headers?.ETag) })).statusCode).toBe(304);
   });
 
   it("grows a counter written unsharded: its history stays shard 0's, new shards start empty", async () => {

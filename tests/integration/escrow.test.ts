@@ -4,6 +4,7 @@
 // transfers' pairs, Σ floors and ceilings, and the shards' values against the ledger's deltas (I1, I6).
 
 import { randomUUID } from "node:crypto";
+import { TransactionCanceledException } from "@aws-sdk/client-dynamodb";
 import { ScanCommand } from "@aws-sdk/lib-dynamodb";
 import { describe, expect, it } from "vitest";
 import { Committer } from "../../services/command/committer";
@@ -11,7 +12,9 @@ import { createCommandHandler } from "../../services/command/handler";
 import { ShardedCommitter } from "../../services/command/sharded-committer";
 import type { CommitOutcome } from "../../services/command/committer";
 import type { Action, Command } from "../../services/ledger/domain/decider";
-import { shardIdOf } from "../../services/ledger/domain/escrow";
+import { routeShard, shardIdOf } from "../../services/ledger/domain/escrow";
+import { eventIdOf } from "../../services/ledger/domain/event";
+import { StoreUnavailableError } from "../../services/ledger/storage/errors";
 import { verifyEscrow } from "../../services/ledger/domain/escrow-verification";
 import { createDocumentClient } from "../../services/ledger/storage/clients";
 import { ShardReader } from "../../services/ledger/storage/shards";
@@ -209,5 +212,44 @@ describe("an escrow-sharded counter against DynamoDB Local", () => {
     expect(report.problems).toEqual([]);
     expect(report.ledgerValue).toBe(20);
     expect(shardIdOf(store.config.counterId, 0)).toBe(store.config.counterId);
+  });
+
+  it("tries a snapshot again when a transaction cancels it, as AWS does, and answers 503 if that goes on", async () => {
+    const store = await storeWith(2, 0, 4);
+    const client = createDocumentClient(store.config);
+    let cancelled = 0;
+    let cancelTimes = 2;
+    client.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (context.commandName === "TransactGetItemsCommand" && cancelled < cancelTimes) {
+          cancelled++;
+          throw new TransactionCanceledException({
+            message: "Transaction cancelled",
+            $metadata: { httpStatusCode: 400 },
+            CancellationReasons: [{ Code: "TransactionConflict" }, { Code: "None" }],
+          });
+        }
+        return next(args);
+      },
+      { step: "initialize" },
+    );
+    const committer = new ShardedCommitter({ client, config: store.config, shards: 2 });
+    // Keys of shard 1, which starts without headroom: their first command needs the snapshot.
+    const keys = Array.from({ length: 40 }, (_, index) => `snap-${index}`).filter(
+      (key) => routeShard(eventIdOf(store.config.counterId, key, actorOfClaims(ALICE)), 2) === 1,
+    );
+    expect((await committer.commit(commandOf(store, "increment", keys[0]!))).kind).toBe("applied");
+    expect(cancelled).toBe(2);
+    expect(committer.statistics.snapshots).toBe(1);
+    // The transfer gave shard 1 half of shard 0's 4: one more command uses it up, and the next one needs a
+    // snapshot again, which is cancelled every time now.
+    cancelTimes = Number.POSITIVE_INFINITY;
+    await expect(
+      (async () => {
+        for (const key of keys.slice(1)) await committer.commit(commandOf(store, "increment", key));
+      })(),
+    ).rejects.toThrow(StoreUnavailableError);
+    const { report } = await escrowReport(store);
+    expect(report.problems).toEqual([]);
   });
 });

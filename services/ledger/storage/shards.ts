@@ -5,12 +5,17 @@
 
 import { TransactGetCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { aggregateFromItem, type Aggregate } from "./aggregate";
-import { LedgerReader, storeCall } from "./store";
+import { TransactionCanceledException } from "@aws-sdk/client-dynamodb";
+import { StoreUnavailableError } from "./errors";
+import { classifyStoreError, LedgerReader } from "./store";
 import type { Bounds } from "../domain/decider";
 import { GENESIS_HASH } from "../domain/chain";
 import { assertShardCount, initialShard, shardIdOf } from "../domain/escrow";
 import type { ChainedShard } from "../domain/escrow-event";
 import { COUNTERS, type TableNames } from "./tables";
+
+/** Tries of one snapshot that conflicting transactions cancel, before the store counts as not ready. */
+const SNAPSHOT_ATTEMPTS_MAX = 5;
 
 /** A shard and the aggregate item it was read from (undefined: no item yet). */
 export interface StoredShard extends ChainedShard {
@@ -42,15 +47,7 @@ export class ShardReader {
   /** Every shard as of one moment: one TransactGetItems of the S items (S ≤ 64 < 100 items). */
   async readSnapshot(): Promise<StoredShard[]> {
     const keys = Array.from({ length: this.shards }, (_, shard) => shardIdOf(this.counterId, shard));
-    const output = await storeCall(() =>
-      this.client.send(
-        new TransactGetCommand({
-          TransactItems: keys.map((key) => ({
-            Get: { TableName: this.tables.counters, Key: { [COUNTERS.partitionKey]: key } },
-          })),
-        }),
-      ),
-    );
+    const output = await this.transactGet(keys);
     const responses = output.Responses ?? [];
     return Promise.all(
       keys.map((key, shard) => {
@@ -61,6 +58,29 @@ export class ShardReader {
         );
       }),
     );
+  }
+
+  /**
+   * On AWS a TransactGetItems is cancelled while a transaction writes one of its items (TransactionConflict,
+   * docs/architecture.md#where-aws-differs-from-dynamodb-local): tried again a few times after a short random
+   * pause, then a store that is not ready (503, retry).
+   */
+  private async transactGet(keys: readonly string[]) {
+    const request = new TransactGetCommand({
+      TransactItems: keys.map((key) => ({
+        Get: { TableName: this.tables.counters, Key: { [COUNTERS.partitionKey]: key } },
+      })),
+    });
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.client.send(request);
+      } catch (error) {
+        if (!(error instanceof TransactionCanceledException)) throw classifyStoreError(error);
+        if (attempt >= SNAPSHOT_ATTEMPTS_MAX)
+          throw new StoreUnavailableError("snapshot cancelled", { cause: error });
+        await new Promise((wake) => setTimeout(wake, Math.random() * 4 * 2 ** attempt));
+      }
+    }
   }
 
   private async shardOf(shard: number, aggregate: Aggregate | undefined): Promise<StoredShard> {

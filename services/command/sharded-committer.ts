@@ -1,5 +1,6 @@
 // The committer of an escrow-sharded counter (COUNTER_SHARDS > 1, docs/architecture.md#escrow-shards). A
-// command goes to the shard its ledger key hashes to, and is one transaction there: its event, the shard's
+// command goes to this environment's home shard (or, when commands of this process wait there, the next shard
+// without any: escrow.ts, chooseShard), and is one transaction there: its event, the shard's
 // Update (version, value, floor and ceiling guarded) and its user's quota. A shard without the headroom reads a
 // consistent snapshot of every shard: no headroom anywhere is a 409 (the snapshot proves the bound), otherwise
 // a transfer moves headroom to the shard in a transaction of its own and the command is decided again. One
@@ -15,7 +16,7 @@ import {
   applyTransfer,
   headroomOf,
   planCommand,
-  routeShard,
+  chooseShard,
   shardBoundsOf,
   shardIdOf,
   type Transfer,
@@ -29,7 +30,7 @@ import {
   COMMIT_QUEUE_COMMANDS_MAX,
   COMMIT_RETRY_BUDGET_MS,
 } from "../ledger/domain/limits";
-import { ShardReader } from "../ledger/storage/shards";
+import { ShardReader, SnapshotCancelledError } from "../ledger/storage/shards";
 import { LedgerReader } from "../ledger/storage/store";
 import { NO_METRICS, type MetricsRecorder } from "../ledger/telemetry";
 import { Committer, type CommitOutcome, type CommitterStatistics } from "./committer";
@@ -88,6 +89,12 @@ export class ShardedCommitter {
   /** Per shard: the end of the queue of this process's commands, and how many wait in it. */
   private readonly turns: Promise<void>[];
   private readonly waiting: number[];
+  /**
+   * The shard this committer (an execution environment) writes first: chosen at random when it starts, and
+   * again, among the others, whenever another writer beat it there, so that environments spread out over the
+   * shards instead of sharing one.
+   */
+  private home: number;
 
   constructor(dependencies: ShardedCommitterDependencies) {
     const { client, config, shards } = dependencies;
@@ -102,6 +109,7 @@ export class ShardedCommitter {
     this.expected = new Array<ChainedShard | undefined>(shards).fill(undefined);
     this.turns = new Array<Promise<void>>(shards).fill(Promise.resolve());
     this.waiting = new Array<number>(shards).fill(0);
+    this.home = Math.floor(this.random() * shards) % shards;
   }
 
   /**
@@ -109,7 +117,7 @@ export class ShardedCommitter {
    * Commands of one shard take turns in this process (they would only cancel each other's transactions).
    */
   commit(command: Command): Promise<CommitOutcome> {
-    const shard = routeShard(ledgerKeyOf(command), this.shards.shards);
+    const shard = chooseShard(this.home, this.waiting);
     if (this.waiting[shard]! >= COMMIT_QUEUE_COMMANDS_MAX) {
       return Promise.resolve({ kind: "contention", attempts: 0 });
     }
@@ -198,19 +206,38 @@ export class ShardedCommitter {
         return { conflict: false };
       case "conflict":
         this.expected[shard] = undefined;
+        this.moveHome(shard);
         return { conflict: true };
     }
   }
 
   /**
-   * The shard lacks headroom: a consistent snapshot of every shard decides. No headroom anywhere proves the
-   * bound (409, unless the key was applied: then its event); otherwise a transfer brings headroom here.
+   * The shard lacks headroom. Each shard read on its own finds a donor, and a transfer brings headroom here;
+   * when none shows any, a consistent snapshot of every shard decides: no headroom anywhere proves the bound
+   * (409, unless the key was applied: then its event).
    */
   private async coordinate(command: Command, shard: number): Promise<StepResult> {
+    const delta = deltaOf(command.action);
+    // First each shard on its own (no transaction, nothing for a writer to cancel): enough to find a donor.
+    const each = await this.shards.readEach();
+    each.forEach((state, index) => (this.expected[index] = state));
+    const seen = planCommand(each, shard, delta, this.config.bounds, this.random);
+    if (seen.kind === "commit") return { conflict: false };
+    if (seen.kind === "transfer") {
+      const written = await this.transfer(each, seen.transfer, command.requestId);
+      return { conflict: written === "conflict" };
+    }
+    // No headroom seen anywhere: only a snapshot of one moment can prove it. A cancelled one is a conflict.
     this.statistics.snapshots++;
-    const snapshot = await this.shards.readSnapshot();
+    let snapshot: ChainedShard[];
+    try {
+      snapshot = await this.shards.readSnapshot(1);
+    } catch (error) {
+      if (error instanceof SnapshotCancelledError) return { conflict: true };
+      throw error;
+    }
     snapshot.forEach((state, index) => (this.expected[index] = state));
-    const plan = planCommand(snapshot, shard, deltaOf(command.action), this.config.bounds);
+    const plan = planCommand(snapshot, shard, delta, this.config.bounds, this.random);
     if (plan.kind === "commit") return { conflict: false };
     if (plan.kind === "outOfBounds") {
       const refusal: CommitOutcome = { kind: "outOfBounds", value: plan.value, bound: plan.bound };
@@ -264,6 +291,13 @@ export class ShardedCommitter {
       this.expected[transfer.to] = undefined;
     }
     return result;
+  }
+
+  /** Another writer shares the home shard: the next commands go to another one, chosen at random. */
+  private moveHome(from: number): void {
+    const shards = this.shards.shards;
+    if (this.home !== from) return;
+    this.home = (from + 1 + Math.floor(this.random() * (shards - 1))) % shards;
   }
 
   private quotaRefusal(window: ReturnType<typeof quotaWindowOf>, at: Date): CommitOutcome {

@@ -12,9 +12,7 @@ import { createCommandHandler } from "../../services/command/handler";
 import { ShardedCommitter } from "../../services/command/sharded-committer";
 import type { CommitOutcome } from "../../services/command/committer";
 import type { Action, Command } from "../../services/ledger/domain/decider";
-import { routeShard, shardIdOf } from "../../services/ledger/domain/escrow";
-import { eventIdOf } from "../../services/ledger/domain/event";
-import { StoreUnavailableError } from "../../services/ledger/storage/errors";
+import { shardIdOf } from "../../services/ledger/domain/escrow";
 import { verifyEscrow } from "../../services/ledger/domain/escrow-verification";
 import { createDocumentClient } from "../../services/ledger/storage/clients";
 import { ShardReader } from "../../services/ledger/storage/shards";
@@ -22,6 +20,8 @@ import { createQueryHandler } from "../../services/query/handler";
 import { ALICE, BOB, actorOfClaims, withClaims } from "../../testkit/claims";
 import { commandEvent, httpEvent } from "../support/fixtures";
 import { createTestStore, type TestStore } from "../support/store";
+
+const noSleep = (): Promise<void> => Promise.resolve();
 
 function commandOf(store: TestStore, action: Action, key: string, user = ALICE): Command {
   return {
@@ -214,8 +214,8 @@ describe("an escrow-sharded counter against DynamoDB Local", () => {
     expect(shardIdOf(store.config.counterId, 0)).toBe(store.config.counterId);
   });
 
-  it("tries a snapshot again when a transaction cancels it, as AWS does, and answers 503 if that goes on", async () => {
-    const store = await storeWith(2, 0, 4);
+  it("proves a 409 only from a snapshot; one that a transaction cancels, as AWS does, is a conflict", async () => {
+    const store = await storeWith(2, 0, 2);
     const client = createDocumentClient(store.config);
     let cancelled = 0;
     let cancelTimes = 2;
@@ -233,23 +233,49 @@ describe("an escrow-sharded counter against DynamoDB Local", () => {
       },
       { step: "initialize" },
     );
-    const committer = new ShardedCommitter({ client, config: store.config, shards: 2 });
-    // Keys of shard 1, which starts without headroom: their first command needs the snapshot.
-    const keys = Array.from({ length: 40 }, (_, index) => `snap-${index}`).filter(
-      (key) => routeShard(eventIdOf(store.config.counterId, key, actorOfClaims(ALICE)), 2) === 1,
-    );
-    expect((await committer.commit(commandOf(store, "increment", keys[0]!))).kind).toBe("applied");
+    const committer = new ShardedCommitter({ client, config: store.config, shards: 2, sleep: noSleep });
+    for (const key of ["a", "b"])
+      expect((await committer.commit(commandOf(store, "increment", key))).kind).toBe("applied");
+    // Full: the third increment reads each shard, sees no headroom, and needs a snapshot to refuse.
+    expect(committer.statistics.snapshots).toBe(0);
+    const refused = await committer.commit(commandOf(store, "increment", "c"));
+    expect(refused).toEqual({ kind: "outOfBounds", value: 2, bound: 2 });
     expect(cancelled).toBe(2);
-    expect(committer.statistics.snapshots).toBe(1);
-    // The transfer gave shard 1 half of shard 0's 4: one more command uses it up, and the next one needs a
-    // snapshot again, which is cancelled every time now.
+    expect(committer.statistics.snapshots).toBe(3);
+    // Snapshots cancelled every time: no 409 without one, the command ends in contention (503), nothing written.
     cancelTimes = Number.POSITIVE_INFINITY;
-    await expect(
-      (async () => {
-        for (const key of keys.slice(1)) await committer.commit(commandOf(store, "increment", key));
-      })(),
-    ).rejects.toThrow(StoreUnavailableError);
+    expect((await committer.commit(commandOf(store, "increment", "d"))).kind).toBe("contention");
     const { report } = await escrowReport(store);
     expect(report.problems).toEqual([]);
+    expect(report.commands).toBe(2);
+  });
+
+  it("GET /number tries a cancelled snapshot again, then answers 503", async () => {
+    const store = await storeWith(3, 0, 10);
+    const client = createDocumentClient(store.config);
+    let cancelled = 0;
+    let cancelTimes = 4;
+    client.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (context.commandName === "TransactGetItemsCommand" && cancelled < cancelTimes) {
+          cancelled++;
+          throw new TransactionCanceledException({
+            message: "Transaction cancelled",
+            $metadata: { httpStatusCode: 400 },
+            CancellationReasons: [{ Code: "TransactionConflict" }, { Code: "None" }, { Code: "None" }],
+          });
+        }
+        return next(args);
+      },
+      { step: "initialize" },
+    );
+    const query = createQueryHandler({ client, config: store.config, log: () => undefined });
+    const read = () => query(httpEvent({ method: "GET", path: "/number" }));
+    expect((await read()).statusCode).toBe(200);
+    expect(cancelled).toBe(4);
+    cancelTimes = Number.POSITIVE_INFINITY;
+    const refused = await read();
+    expect(refused.statusCode).toBe(503);
+    expect(refused.body).not.toMatch(/Transact|counters|Exception/);
   });
 });

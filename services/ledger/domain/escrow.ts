@@ -10,7 +10,6 @@
 // ceiling alone moves upper headroom, and every distribution of headroom is reachable that way, while every
 // shard value stays ≥ 0 (so shard events fit the ledger's value schema).
 
-import { createHash } from "node:crypto";
 import type { Bounds } from "./decider";
 
 /** At most 64 shards: a consistent snapshot of all of them is one TransactGetItems (≤ 100 items). */
@@ -77,11 +76,21 @@ export function headroomOf(state: ShardState, delta: Delta): number {
   return delta > 0 ? state.ceiling - state.value : state.value - state.floor;
 }
 
-/** The shard a command goes to: by a hash of its ledger key, so every shard gets an even share. */
-export function routeShard(ledgerKey: string, shards: number): number {
-  assertShardCount(shards);
-  if (shards === 1) return 0;
-  return createHash("sha256").update(ledgerKey, "utf8").digest().readUInt32BE(0) % shards;
+/**
+ * The shard a committer sends its next command to: its home shard (chosen at random when it starts) if no
+ * command of its own waits there, else the next shard without one, else the one where the fewest wait. A
+ * Lambda environment serves one request at a time, so it always writes its home shard and its expectation of
+ * that shard stays fresh unless another environment shares it; a process serving many requests at once
+ * spreads them over the shards. Correctness never depends on it: a key is unique over all shards.
+ */
+export function chooseShard(home: number, waiting: readonly number[]): number {
+  let best = home;
+  for (let offset = 0; offset < waiting.length; offset++) {
+    const shard = (home + offset) % waiting.length;
+    if (waiting[shard] === 0) return shard;
+    if (waiting[shard]! < waiting[best]!) best = shard;
+  }
+  return best;
 }
 
 /** Whether a shard's escrow holds: integers, f ≤ v ≤ h. */
@@ -147,8 +156,8 @@ export function applyTransfer(
 
 /**
  * What a command of `delta` on `shard` needs, given a consistent snapshot of every shard. The shard has the
- * headroom: commit. Else the donor is the shard with the most headroom in that direction, and gives half of it
- * (at least 1), so that the next commands on the shard find headroom too. When no shard has any, the sum of
+ * headroom: commit. Else the donor is a shard with at least half the most headroom in that direction, and
+ * gives half of its own (at least 1), so that the next commands on the shard find headroom too. When no shard has any, the sum of
  * the headroom is 0: the counter is at its bound (Σh − Σv = max − value, Σv − Σf = value − min), and only
  * then is the answer outOfBounds.
  */
@@ -157,20 +166,25 @@ export function planCommand(
   shard: number,
   delta: Delta,
   bounds: Bounds,
+  random: () => number = () => 0,
 ): Plan {
   const target = snapshot[shard];
   if (target === undefined) throw new Error(`no shard ${shard} in a snapshot of ${snapshot.length}`);
   if (headroomOf(target, delta) >= 1) return { kind: "commit" };
-  let donor = -1;
-  let most = 0;
-  snapshot.forEach((state, index) => {
-    const headroom = headroomOf(state, delta);
-    if (index !== shard && headroom > most) [donor, most] = [index, headroom];
-  });
-  if (donor < 0) {
+  const most = Math.max(
+    0,
+    ...snapshot.map((state, index) => (index === shard ? 0 : headroomOf(state, delta))),
+  );
+  if (most < 1) {
     return { kind: "outOfBounds", value: valueOf(snapshot), bound: delta > 0 ? bounds.max : bounds.min };
   }
-  const amount = Math.ceil(most / 2);
+  // The donor: any shard with at least half the most headroom, picked by `random` (the first by default), so
+  // that environments short of headroom at once do not all take it from the same shard.
+  const rich = snapshot.flatMap((state, index) =>
+    index !== shard && headroomOf(state, delta) >= Math.ceil(most / 2) ? [index] : [],
+  );
+  const donor = rich[Math.min(rich.length - 1, Math.floor(random() * rich.length))]!;
+  const amount = Math.ceil(headroomOf(snapshot[donor]!, delta) / 2);
   return {
     kind: "transfer",
     transfer: {

@@ -17,6 +17,9 @@ import { COUNTERS, type TableNames } from "./tables";
 /** Tries of one snapshot that conflicting transactions cancel, before the store counts as not ready. */
 const SNAPSHOT_ATTEMPTS_MAX = 5;
 
+/** A snapshot that conflicting transactions kept cancelling: the store is busy, not broken. */
+export class SnapshotCancelledError extends StoreUnavailableError {}
+
 /** A shard and the aggregate item it was read from (undefined: no item yet). */
 export interface StoredShard extends ChainedShard {
   readonly updatedAt: string | null;
@@ -44,10 +47,21 @@ export class ShardReader {
     return this.shardOf(shard, aggregate.version === 0 && shard > 0 ? undefined : aggregate);
   }
 
-  /** Every shard as of one moment: one TransactGetItems of the S items (S ≤ 64 < 100 items). */
-  async readSnapshot(): Promise<StoredShard[]> {
+  /**
+   * Every shard, each read consistently, but not all at one moment (one consistent GetItem each, in parallel):
+   * enough to choose a donor, whose transfer is guarded by its version anyway, never to prove a 409.
+   */
+  readEach(): Promise<StoredShard[]> {
+    return Promise.all(Array.from({ length: this.shards }, (_, shard) => this.readShard(shard)));
+  }
+
+  /**
+   * Every shard as of one moment: one TransactGetItems of the S items (S ≤ 64 < 100 items). `attempts` bounds
+   * the tries a conflicting transaction cancels; past them, SnapshotCancelledError.
+   */
+  async readSnapshot(attempts = SNAPSHOT_ATTEMPTS_MAX): Promise<StoredShard[]> {
     const keys = Array.from({ length: this.shards }, (_, shard) => shardIdOf(this.counterId, shard));
-    const output = await this.transactGet(keys);
+    const output = await this.transactGet(keys, attempts);
     const responses = output.Responses ?? [];
     return Promise.all(
       keys.map((key, shard) => {
@@ -62,10 +76,10 @@ export class ShardReader {
 
   /**
    * On AWS a TransactGetItems is cancelled while a transaction writes one of its items (TransactionConflict,
-   * docs/architecture.md#where-aws-differs-from-dynamodb-local): tried again a few times after a short random
-   * pause, then a store that is not ready (503, retry).
+   * docs/architecture.md#where-aws-differs-from-dynamodb-local): tried again after a short random pause, up to
+   * `attempts` tries, then SnapshotCancelledError (a store that is not ready: 503, retry).
    */
-  private async transactGet(keys: readonly string[]) {
+  private async transactGet(keys: readonly string[], attempts: number) {
     const request = new TransactGetCommand({
       TransactItems: keys.map((key) => ({
         Get: { TableName: this.tables.counters, Key: { [COUNTERS.partitionKey]: key } },
@@ -76,8 +90,7 @@ export class ShardReader {
         return await this.client.send(request);
       } catch (error) {
         if (!(error instanceof TransactionCanceledException)) throw classifyStoreError(error);
-        if (attempt >= SNAPSHOT_ATTEMPTS_MAX)
-          throw new StoreUnavailableError("snapshot cancelled", { cause: error });
+        if (attempt >= attempts) throw new SnapshotCancelledError("snapshot cancelled", { cause: error });
         await new Promise((wake) => setTimeout(wake, Math.random() * 4 * 2 ** attempt));
       }
     }

@@ -14,9 +14,8 @@ import {
   headroomOf,
   initialShard,
   planCommand,
-  routeShard,
+  chooseShard,
   shardIdOf,
-  SHARDS_MAX,
   valueOf,
   type Delta,
   type ShardState,
@@ -61,14 +60,12 @@ describe("escrow shards by example", () => {
     expect(escrowBreaches(snapshot, bounds)).toEqual([]);
   });
 
-  it("routes one key always to the same shard, and spreads keys over every shard", () => {
-    const counts = new Array<number>(16).fill(0);
-    for (let index = 0; index < 16_000; index++) counts[routeShard(`key-${index}`, 16)]!++;
-    expect(routeShard("a-key", 16)).toBe(routeShard("a-key", 16));
-    expect(Math.min(...counts)).toBeGreaterThan(800);
-    expect(Math.max(...counts)).toBeLessThan(1_200);
-    expect(routeShard("any", 1)).toBe(0);
-    expect(() => routeShard("any", SHARDS_MAX + 1)).toThrow();
+  it("sends an environment's commands to its home shard, and a busy process's to the next idle shard", () => {
+    expect(chooseShard(2, [0, 0, 0, 0])).toBe(2);
+    expect(chooseShard(2, [0, 0, 1, 0])).toBe(3);
+    expect(chooseShard(3, [0, 0, 1, 1])).toBe(0);
+    expect(chooseShard(1, [3, 2, 2, 1])).toBe(3);
+    expect(chooseShard(0, [1])).toBe(0);
   });
 
   it("moves upper headroom by the ceiling alone and lower headroom by value and ceiling together", () => {
@@ -111,13 +108,21 @@ describe("escrow shards by example", () => {
 interface Client {
   readonly key: string;
   readonly delta: Delta;
+  /** Any routing: the shard the client's committer chose (correctness must not depend on it). */
+  readonly shard: number;
   snapshot?: ShardState[];
   /** The table's true headroom in the command's direction when that snapshot was taken. */
   headroomAtSnapshot?: number;
 }
 
 type Step =
-  | { readonly kind: "start"; readonly client: number; readonly key: number; readonly delta: Delta }
+  | {
+      readonly kind: "start";
+      readonly client: number;
+      readonly key: number;
+      readonly delta: Delta;
+      readonly shard: number;
+    }
   | { readonly kind: "snapshot"; readonly client: number }
   | { readonly kind: "act"; readonly client: number }
   | { readonly kind: "crash"; readonly client: number };
@@ -129,6 +134,7 @@ const stepArbitrary: fc.Arbitrary<Step> = fc.oneof(
     client: clientIndex,
     key: fc.integer({ min: 0, max: 40 }),
     delta: fc.constantFrom<Delta>(1, -1),
+    shard: fc.nat({ max: 63 }),
   }),
   fc.record({ kind: fc.constant("snapshot" as const), client: clientIndex }),
   fc.record({ kind: fc.constant("act" as const), client: clientIndex }),
@@ -156,10 +162,11 @@ class Store {
   /** One client step; returns whether the client's command is settled. */
   act(client: Client): boolean {
     if (this.applied.has(client.key)) return true; // the ledger's key exists: a replay, nothing written
-    const shard = routeShard(client.key, this.shards.length);
+    const shard = client.shard % this.shards.length;
     const view = client.snapshot ?? [];
     if (view.length === 0) return false; // nothing known yet: the next step reads
-    const plan = planCommand(view, shard, client.delta, this.bounds);
+    // Any donor among the rich ones: the client's shard number picks one (as a random number would).
+    const plan = planCommand(view, shard, client.delta, this.bounds, () => (client.shard * 0.37) % 1);
     if (plan.kind === "outOfBounds") {
       // A 409 is only ever answered from a consistent snapshot: that snapshot must have had no headroom.
       expect(client.headroomAtSnapshot).toBe(0);
@@ -195,7 +202,8 @@ function run(store: Store, steps: readonly Step[]): void {
   for (const step of steps) {
     const client = clients.get(step.client);
     if (step.kind === "start") {
-      if (client === undefined) clients.set(step.client, { key: `key-${step.key}`, delta: step.delta });
+      if (client === undefined)
+        clients.set(step.client, { key: `key-${step.key}`, delta: step.delta, shard: step.shard });
     } else if (step.kind === "crash") {
       clients.delete(step.client);
     } else if (client !== undefined && step.kind === "snapshot") {
@@ -241,7 +249,7 @@ describe("escrow shards by property", () => {
           // The plain bounded counter the sharded one must be indistinguishable from, command by command.
           let plain = counterBounds.min;
           deltas.forEach((delta, index) => {
-            const client: Client = { key: `k${index}`, delta };
+            const client: Client = { key: `k${index}`, delta, shard: index };
             const refusalsBefore = store.refusals;
             let settled = false;
             // Alone, with a fresh snapshot before each try: at most one transfer, then it settles.

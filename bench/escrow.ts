@@ -3,7 +3,7 @@
 // closed loop, increments with unique keys, against one counter of S shards. S = 1 is today's committer with
 // one event per transaction (what Lambda gets). Every client retries a 503 or a store failure with the same key
 // until its command settles, so the ledger must equal the accepted commands (I6), checked after every run
-// with verifyEscrow. `npx tsx bench/escrow.ts [seconds per run] [scale] [environments] [shard counts, e.g. 1,4,16] [warm-up seconds]`; prints one JSON line per run.
+// with verifyEscrow. `npx tsx bench/escrow.ts [seconds per run] [scale] [environments] [shard counts, e.g. 1,4,16] [warm-up seconds] [COUNTER_MAX, for a run near the upper bound]`; prints one JSON line per run.
 // Node's CPU time is reported per accepted command (process.cpuUsage); DynamoDB Local's (Java) is not in it.
 
 import { randomUUID } from "node:crypto";
@@ -27,6 +27,8 @@ import { percentile } from "./load";
 interface Tally {
   applied: number;
   outOfBounds: number;
+  /** 409s whose value was not the bound: a refusal while headroom existed (must stay 0). */
+  wrongful: number;
   contention: number;
   unavailable: number;
   readonly latenciesMs: number[];
@@ -60,6 +62,7 @@ async function environmentLoop(
       if (outcome === undefined || outcome.kind === "contention") continue;
       if (outcome.kind === "applied" || outcome.kind === "replayed") tally.applied++;
       if (outcome.kind === "outOfBounds") tally.outOfBounds++;
+      if (outcome.kind === "outOfBounds" && outcome.value !== config.bounds.max) tally.wrongful++;
       tally.latenciesMs.push(performance.now() - startedMs);
       break;
     }
@@ -81,6 +84,31 @@ async function checkLedger(client: DynamoDBDocumentClient, config: LedgerConfig,
   return verifyEscrow({ ...config, shards, events, stored });
 }
 
+/** E committers, each with a client of its own, all meeting one model of DynamoDB's limits. */
+function environmentsOf(config: LedgerConfig, shards: number, environments: number, scale: number) {
+  const model = new DynamoDbAwsModel({
+    tables: tableDefinitions(config.tables).map(tableShape),
+    seed: "bench",
+    scale,
+  });
+  return Array.from({ length: environments }, () => {
+    const client = createDocumentClient(config);
+    installDynamoDbModel(client, model);
+    return shards === 1
+      ? new Committer({ client, config, batchEventsMax: 1 })
+      : new ShardedCommitter({ client, config, shards });
+  });
+}
+
+const emptyTally = (): Tally => ({
+  applied: 0,
+  outOfBounds: 0,
+  wrongful: 0,
+  contention: 0,
+  unavailable: 0,
+  latenciesMs: [],
+});
+
 async function run(
   endpoint: string,
   shards: number,
@@ -88,32 +116,25 @@ async function run(
   seconds: number,
   scale: number,
   warmUpSeconds: number,
+  counterMax: number | undefined,
 ) {
-  const environment = { ...benchEnvironment(endpoint, `escrow-${shards}-${randomUUID().slice(0, 6)}`) };
+  const environment = {
+    ...benchEnvironment(endpoint, `escrow-${shards}-${randomUUID().slice(0, 6)}`),
+    ...(counterMax === undefined ? {} : { COUNTER_MAX: String(counterMax) }),
+  };
   const config: LedgerConfig = {
     ...loadLedgerConfig(environment),
     ...(shards > 1 ? { counterShards: shards } : {}),
   };
   const setup = createDocumentClient(config);
   await ensureTables(setup, config.tables, config.counterId, config.bounds);
-  const model = new DynamoDbAwsModel({
-    tables: tableDefinitions(config.tables).map(tableShape),
-    seed: "bench",
-    scale,
-  });
-  const committers = Array.from({ length: environments }, () => {
-    const client = createDocumentClient(config);
-    installDynamoDbModel(client, model);
-    return shards === 1
-      ? new Committer({ client, config, batchEventsMax: 1 })
-      : new ShardedCommitter({ client, config, shards });
-  });
+  const committers = environmentsOf(config, shards, environments, scale);
   // An unmeasured warm-up on the same counter: the first transfers (every shard but 0 starts empty) and the JIT.
-  const warm: Tally = { applied: 0, outOfBounds: 0, contention: 0, unavailable: 0, latenciesMs: [] };
+  const warm = emptyTally();
   const warmUntilMs = performance.now() + warmUpSeconds * 1000;
   await Promise.all(committers.map((committer) => environmentLoop(committer, config, warmUntilMs, warm)));
   const before: Record<string, number>[] = committers.map((committer) => ({ ...committer.statistics }));
-  const tally: Tally = { applied: 0, outOfBounds: 0, contention: 0, unavailable: 0, latenciesMs: [] };
+  const tally = emptyTally();
   const cpuBefore = process.cpuUsage();
   const startedMs = performance.now();
   await Promise.all(
@@ -136,7 +157,9 @@ async function run(
     p50Ms: Math.round(percentile(sorted, 0.5)),
     p99Ms: Math.round(percentile(sorted, 0.99)),
     applied: tally.applied,
-    wrongful409: tally.outOfBounds,
+    refused409: tally.outOfBounds,
+    wrongful409: tally.wrongful + warm.wrongful,
+    valueAtEnd: report.ledgerValue,
     contention503: tally.contention,
     storeFailures: tally.unavailable,
     transactions: sum("transactions"),
@@ -157,11 +180,14 @@ async function main(): Promise<void> {
   const environments = Number(process.argv[4] ?? 16);
   const shardCounts = (process.argv[5] ?? "1,4,16").split(",").map(Number);
   const warmUpSeconds = Number(process.argv[6] ?? 5);
+  const counterMax = process.argv[7] === undefined ? undefined : Number(process.argv[7]);
   const dynamoDb = await startDynamoDbLocal();
   try {
     for (const shards of shardCounts) {
       console.log(
-        JSON.stringify(await run(dynamoDb.endpoint, shards, environments, seconds, scale, warmUpSeconds)),
+        JSON.stringify(
+          await run(dynamoDb.endpoint, shards, environments, seconds, scale, warmUpSeconds, counterMax),
+        ),
       );
     }
   } finally {

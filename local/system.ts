@@ -5,7 +5,8 @@
 import type { AddressInfo } from "node:net";
 import type { Server } from "node:http";
 import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
-import { Committer } from "../services/command/committer";
+import type { Committer } from "../services/command/committer";
+import { createCommitter } from "../services/command/sharded-committer";
 import { createCommandHandler } from "../services/command/handler";
 import { createDocumentClient } from "../services/ledger/storage/clients";
 import type { LedgerConfig } from "../services/ledger/config";
@@ -72,7 +73,7 @@ export interface LocalSystem {
   readonly url: string;
   readonly config: LedgerConfig;
   /** The committer behind POST /number, for its statistics (benchmarks, logs). */
-  readonly committer: Committer;
+  readonly committer: Pick<Committer, "commit" | "statistics">;
   /** The local OpenID Connect issuer's identifier (`<url>/oidc`), when AUTH is on. */
   readonly issuer?: string;
   /** The local issuer itself (its keys, a rotation), when AUTH is on. */
@@ -203,7 +204,7 @@ function startPoller(
 function lambdaHandlers(parts: {
   readonly client: DynamoDBDocumentClient;
   readonly config: LedgerConfig;
-  readonly committer: Committer;
+  readonly committer: Pick<Committer, "commit" | "statistics">;
   readonly environment: Readonly<Record<string, string | undefined>>;
   readonly digests: DigestSource;
   readonly metrics: LocalMetrics;
@@ -336,7 +337,7 @@ export async function startLocalSystem(options: LocalSystemOptions = {}): Promis
   const model = installModel(client, config, settings.dynamoDbModel);
   options.configureClient?.(client);
   const metrics = createLocalMetrics();
-  const committer = new Committer({ client, config, metrics });
+  const committer = createCommitter({ client, config, metrics });
   const identity = identityMount(config.auth.enabled);
   const dataDirectory = options.dataDirectory ?? settings.dataDirectory;
   const lambda = await lambdaMode(settings, { ...environment, DATA_DIR: dataDirectory }, metrics, model);

@@ -15,7 +15,8 @@ import { createHttpHandler, type HttpHandler } from "../ledger/http/handler";
 import { jsonResponse } from "../ledger/http/response";
 import { createLogger, type Logger } from "../ledger/log";
 import { instrumented, NO_METRICS, type MetricsRecorder } from "../ledger/telemetry";
-import { Committer, type CommitOutcome } from "./committer";
+import type { Committer, CommitOutcome } from "./committer";
+import { createCommitter } from "./sharded-committer";
 import { parseCommandRequest, type CommandRequest } from "./request";
 
 export type CommandHandler = HttpHandler;
@@ -133,6 +134,6 @@ export function createCommandHandler(dependencies: CommandHandlerDependencies): 
 /** The Lambda entry point: configuration, clients and metrics are made once per execution environment. */
 export const handler: CommandHandler = instrumented("command", (metrics) => {
   const config = loadLedgerConfig();
-  const committer = new Committer({ client: createDocumentClient(config), config, metrics });
+  const committer = createCommitter({ client: createDocumentClient(config), config, metrics });
   return createCommandHandler({ committer, config, metrics });
 });

@@ -163,7 +163,7 @@ function aggregateUpdate(tables: TableNames, bounds: Bounds, transaction: BatchT
  * A user's quota Update: `commands` more in the window's item, on the condition that they fit. The first write
  * of a window finds no item; `commands` ≤ `limit` (assertBatch) keeps that one in the quota too.
  */
-function quotaUpdate(tables: TableNames, charge: QuotaCharge) {
+export function quotaUpdate(tables: TableNames, charge: QuotaCharge) {
   return {
     TableName: tables.quotas,
     Key: { [QUOTAS.partitionKey]: charge.quotaId },

@@ -11,6 +11,7 @@ import {
   VALUE_MAX,
   VALUE_MIN,
 } from "./domain/limits";
+import { SHARDS_MAX } from "./domain/escrow";
 import { DEFAULT_TABLE_NAMES, type TableNames } from "./storage/tables";
 
 export interface LedgerConfig {
@@ -31,6 +32,11 @@ export interface LedgerConfig {
    * undefined when it is 0 or off. Never applied to the anonymous actor of AUTH=off, which is no user.
    */
   readonly quotaCommandsPerMinute: number | undefined;
+  /**
+   * The counter's escrow shards (COUNTER_SHARDS, 2 to 64, docs/architecture.md#escrow-shards); undefined for
+   * one shard, the unsharded counter and its group-commit committer.
+   */
+  readonly counterShards?: number | undefined;
 }
 
 /** Who may call the API (docs/api.md#access): checked by API Gateway (or the local gateway) and again here. */
@@ -132,6 +138,7 @@ export const ledgerEnvironment = z.object({
     z.string().regex(/^[\x21-\x7e]{32,256}$/, { error: "must be 32-256 visible ASCII characters" }),
   ),
   QUOTA_COMMANDS_PER_MINUTE: quotaVariable,
+  COUNTER_SHARDS: variable(integer(1, SHARDS_MAX), 1),
 });
 
 /** The checks between variables, for ledgerEnvironment and any schema that extends it. */
@@ -180,6 +187,7 @@ export function ledgerConfigOf(variables: z.output<typeof ledgerEnvironment>): L
     originSecret: variables.ORIGIN_VERIFY,
     quotaCommandsPerMinute:
       variables.QUOTA_COMMANDS_PER_MINUTE === 0 ? undefined : variables.QUOTA_COMMANDS_PER_MINUTE,
+    ...(variables.COUNTER_SHARDS === 1 ? {} : { counterShards: variables.COUNTER_SHARDS }),
   };
 }
 

@@ -17,6 +17,7 @@ import {
 import { unmarshall } from "@aws-sdk/util-dynamodb";
 import type { DynamoDBBatchResponse, DynamoDBRecord } from "aws-lambda";
 import { expectedEventIdOf, ledgerEventSchema, type LedgerEvent } from "../ledger/domain/event";
+import { expectedShardEventIdOf, transferEventSchema } from "../ledger/domain/escrow-event";
 import { PROJECTOR_RECORDS_IN_FLIGHT_MAX, PROJECTOR_TRANSACTION_ENTRIES_MAX } from "../ledger/domain/limits";
 import { describeError, type Logger } from "../ledger/log";
 import { stateEntryKey } from "../ledger/storage/read-model";
@@ -78,13 +79,18 @@ export function decodeLedgerRecord(record: DynamoDBRecord): DecodedRecord {
       detail: `NewImage is not a DynamoDB item: ${describeError(error).errorMessage}`,
     };
   }
+  if (item.action === "transfer" && transferEventSchema.safeParse(item).success) {
+    // A transfer moves escrow headroom between two shards and changes no value: no audit entry is its.
+    return { kind: "ignored", reason: "a transfer between escrow shards is not projected" };
+  }
   const parsed = ledgerEventSchema.safeParse(item);
   if (!parsed.success) {
     const fields = [...new Set(parsed.error.issues.map((issue) => issue.path.join(".") || "(item)"))];
     return { kind: "undecodable", detail: `not a ledger event: bad ${fields.join(", ")}` };
   }
   const event = parsed.data;
-  if (event.eventId !== expectedEventIdOf(event)) {
+  // A command event of escrow shard s ≥ 1 is stored under its counter's key (docs/architecture.md#escrow-shards).
+  if (event.eventId !== expectedEventIdOf(event) && event.eventId !== expectedShardEventIdOf(event)) {
     return { kind: "undecodable", detail: "eventId does not match counterId, idempotencyKey and actor" };
   }
   return { kind: "event", event };

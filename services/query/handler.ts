@@ -30,6 +30,8 @@ import {
 import { IDEMPOTENCY_KEY_PATTERN } from "../ledger/domain/limits";
 import { createLogger, type Logger } from "../ledger/log";
 import { LedgerReader } from "../ledger/storage/store";
+import { ShardReader } from "../ledger/storage/shards";
+import { valueOf } from "../ledger/domain/escrow";
 import { KMSClient } from "@aws-sdk/client-kms";
 import { loadDigestConfig } from "../digest/config";
 import { createLedgerDigestSource, type DigestSource } from "../digest/digests";
@@ -77,6 +79,34 @@ interface QueryContext {
 
 type Query = (context: QueryContext) => Promise<APIGatewayProxyStructuredResultV2>;
 
+/**
+ * The counter's value, version and last change; with escrow shards one consistent snapshot of them
+ * (docs/architecture.md#escrow-shards): the sum of their values, the number of their events, the latest
+ * `updatedAt`, and an entity tag of every shard's version, which any write changes.
+ */
+async function numberOf(
+  client: DynamoDBDocumentClient,
+  config: LedgerConfig,
+  reader: LedgerReader,
+): Promise<{ value: number; version: number; updatedAt: string | null; entityTag?: string }> {
+  const shards = config.counterShards ?? 1;
+  if (shards === 1) return reader.readAggregate(config.counterId);
+  const snapshot = await new ShardReader(
+    client,
+    config.tables,
+    config.bounds,
+    config.counterId,
+    shards,
+  ).readSnapshot();
+  const updated = snapshot.flatMap((shard) => (shard.updatedAt === null ? [] : [shard.updatedAt])).sort();
+  return {
+    value: valueOf(snapshot),
+    version: snapshot.reduce((sum, shard) => sum + shard.version, 0),
+    updatedAt: updated.at(-1) ?? null,
+    entityTag: `"${snapshot.map((shard) => shard.version).join(".")}"`,
+  };
+}
+
 /** True when an If-None-Match header names the current entity tag (weak comparison, RFC 9110 §13.1.2). */
 export function ifNoneMatchHits(header: string | undefined, entityTag: string): boolean {
   if (header === undefined) return false;
@@ -91,8 +121,8 @@ function createQueries(dependencies: QueryHandlerDependencies): Record<string, Q
   const reader = new LedgerReader(dependencies.client, config.tables, config.bounds);
   return {
     "GET /number": async ({ event }) => {
-      const aggregate = await reader.readAggregate(config.counterId);
-      const entityTag = `"${aggregate.version}"`;
+      const aggregate = await numberOf(dependencies.client, config, reader);
+      const entityTag = aggregate.entityTag ?? `"${aggregate.version}"`;
       const headers = { ETag: entityTag, "Cache-Control": "no-store" };
       if (ifNoneMatchHits(headerOf(event, "if-none-match"), entityTag)) {
         return { statusCode: 304, headers };

@@ -14,6 +14,12 @@ export const aggregateSchema = z.object({
   /** The hash chain's head (docs/architecture.md#the-hash-chain): absent on an aggregate written before it. */
   headVersion: z.number().int().min(0).optional(),
   headHash: z.string().regex(HASH_PATTERN).optional(),
+  /**
+   * An escrow shard's floor and ceiling (docs/architecture.md#escrow-shards): written only with COUNTER_SHARDS
+   * above 1; absent, the shard's initial ones (shard 0: the counter's bounds).
+   */
+  floor: z.number().int().min(VALUE_MIN).max(VALUE_MAX).optional(),
+  ceiling: z.number().int().min(VALUE_MIN).max(VALUE_MAX).optional(),
 });
 
 export interface Aggregate extends CounterState {
@@ -25,6 +31,9 @@ export interface Aggregate extends CounterState {
    * were written without it (by code from before the chain): then the head must be caught up from the ledger.
    */
   readonly head: ChainHead;
+  /** An escrow shard's floor and ceiling, when the item holds them (never with one shard). */
+  readonly floor?: number;
+  readonly ceiling?: number;
 }
 
 /** The aggregate of a counter nobody has written yet: the decider's initial state (its lower bound, version 0). */
@@ -56,5 +65,7 @@ export function aggregateFromItem(
       parsed.headVersion === undefined || parsed.headHash === undefined
         ? GENESIS_HEAD
         : { version: parsed.headVersion, hash: parsed.headHash },
+    ...(parsed.floor === undefined ? {} : { floor: parsed.floor }),
+    ...(parsed.ceiling === undefined ? {} : { ceiling: parsed.ceiling }),
   };
 }

@@ -75,7 +75,7 @@ export async function readExportSummary(directory: string): Promise<ExportSummar
 }
 
 /** The data files of an export, from manifest-files.json: each found by its name under `<export>/data/`. */
-async function dataFilesOf(directory: string): Promise<string[]> {
+export async function dataFilesOf(directory: string): Promise<string[]> {
   const lines = (await readFile(join(directory, FILES_MANIFEST), "utf8")).split("\n");
   return lines
     .filter((line) => line.trim() !== "")

@@ -7,12 +7,14 @@
 // `npx tsx bench/export-replay.ts --replay-events N` runs it alone on its own DynamoDB Local; with `--synthetic`
 // the same items (testkit/seed-ledger.ts's events, audit entries and heads, marshalled as a Scan returns them)
 // are written as the exports directly, without DynamoDB Local: minutes less of setup, for profiling the replay.
+// `--record` appends the figures, with the machine and its load, to bench/results/export-replay.jsonl.
 
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { marshall } from "@aws-sdk/util-dynamodb";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { appendFileSync, mkdtempSync, rmSync } from "node:fs";
+import { availableParallelism, cpus, loadavg, tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import "../local/quiet-sdk-notice";
 import { ensureTables } from "../local/bootstrap";
@@ -32,6 +34,9 @@ import {
 } from "../services/ledger/storage/table-export";
 import { headItemsOf, nextEvents, seedLedger } from "../testkit/seed-ledger";
 import { benchEnvironment } from "./environment";
+
+/** Where `--record` appends a run's figures, one JSON object a line. */
+const RESULTS_FILE = join(dirname(fileURLToPath(import.meta.url)), "results", "export-replay.jsonl");
 
 export interface ExportReplayFigures {
   readonly events: number;
@@ -187,17 +192,36 @@ export async function runExportReplayBench(options: {
   }
 }
 
+/** One line of bench/results/export-replay.jsonl: the figures, with what they were measured on. */
+function recordLine(figures: ExportReplayFigures, synthetic: boolean): string {
+  const [load1] = loadavg();
+  return `${JSON.stringify({
+    date: new Date().toISOString(),
+    machine: { cpus: availableParallelism(), cpuModel: cpus()[0]?.model.trim(), node: process.version },
+    // Other processes on the machine: the wall-clock figure is only as good as this was low.
+    loadAverage1m: load1,
+    source: synthetic
+      ? "synthetic export (seeded items written as exports)"
+      : "DynamoDB Local tables exported",
+    ...figures,
+  })}\n`;
+}
+
 if (import.meta.url === `file://${process.argv[1]}`) {
   const { values } = parseArgs({
     options: {
       "replay-events": { type: "string", default: "100000" },
       synthetic: { type: "boolean", default: false },
+      record: { type: "boolean", default: false },
     },
   });
   const events = Number(values["replay-events"]);
   const run = values.synthetic ? runSyntheticExportReplayBench({ events }) : runExportReplayBench({ events });
   run.then(
-    (figures) => process.stdout.write(`${JSON.stringify(figures, null, 2)}\n`),
+    (figures) => {
+      process.stdout.write(`${JSON.stringify(figures, null, 2)}\n`);
+      if (values.record) appendFileSync(RESULTS_FILE, recordLine(figures, values.synthetic));
+    },
     (error: unknown) => {
       process.stderr.write(`${error instanceof Error ? error.stack : String(error)}\n`);
       process.exit(1);

@@ -94,8 +94,13 @@ export async function syntheticExport(config: LedgerConfig, events: number) {
     chained.push(...round.events);
     state = round.next;
   }
+  // In Scan-sized pages, so that the files are cut as writeTableExport cuts them (ITEMS_PER_FILE items each).
+  const pages = (items: readonly ExportedItem[]) =>
+    Array.from({ length: Math.ceil(items.length / 1_000) }, (_, page) =>
+      items.slice(page * 1_000, (page + 1) * 1_000),
+    );
   const write = (table: string, items: readonly ExportedItem[]) =>
-    writeItemsAsExport([items], {
+    writeItemsAsExport(pages(items), {
       table,
       directory: join(directory, table),
       region: config.region,

@@ -39,6 +39,9 @@ export function itemOfScanned(text: string, plain: boolean): Record<string, unkn
 /** Data files scanned at once: one per core, at most this many. */
 const SCAN_WORKERS_MAX = 4;
 
+/** Items a worker hands on at once. */
+const SCAN_BATCH_ITEMS = 10_000;
+
 /**
  * The worker: for each task (a file and a selection), the kept lines and their keys, or the error that stopped
  * it, as `exportLines` and `itemOfLine` (table-export.ts) would throw it: a line that is not `{"Item": …}` is an
@@ -98,9 +101,16 @@ const mapOf = (map) => {
 const { createReadStream } = require("node:fs");
 const { createGunzip } = require("node:zlib");
 parentPort.on("message", (task) => {
-  const keys = [];
-  const texts = [];
-  const plain = [];
+  let keys = [];
+  let texts = [];
+  let plain = [];
+  // Handed on in batches: no string grows past V8's limit, however large the file.
+  const flush = () => {
+    parentPort.postMessage({ id: task.id, done: false, keys, texts: texts.join("\\n"), plain });
+    keys = [];
+    texts = [];
+    plain = [];
+  };
   let rest = "";
   let done = false;
   const finish = (message) => {
@@ -121,6 +131,7 @@ parentPort.on("message", (task) => {
     const item = mapOf(Item);
     plain.push(item !== UNSURE);
     texts.push(item === UNSURE ? line : JSON.stringify(item));
+    if (keys.length >= ${SCAN_BATCH_ITEMS}) flush();
   };
   const source = createReadStream(task.file);
   const text = source.pipe(createGunzip({ chunkSize: 1 << 20 }));
@@ -128,7 +139,7 @@ parentPort.on("message", (task) => {
   const fail = (error) => {
     source.destroy();
     text.destroy();
-    finish({ id: task.id, error: { name: error?.name, message: String(error?.message ?? error), code: error?.code } });
+    finish({ id: task.id, done: true, error: { name: error?.name, message: String(error?.message ?? error), code: error?.code } });
   };
   source.on("error", fail);
   text.on("error", fail);
@@ -151,7 +162,7 @@ parentPort.on("message", (task) => {
       return;
     }
     // One string rather than thousands: a text never holds a newline (JSON.stringify escapes it; a line has none).
-    finish({ id: task.id, keys, texts: texts.join("\\n"), plain });
+    finish({ id: task.id, done: true, keys, texts: texts.join("\\n"), plain });
   });
 });
 `;
@@ -163,6 +174,8 @@ interface ScanTask extends LineSelection {
 
 interface ScanReply {
   readonly id: number;
+  /** The file's last batch (or its error); earlier batches are `done: false`. */
+  readonly done: boolean;
   readonly keys?: (string | undefined)[];
   readonly texts?: string;
   readonly plain?: boolean[];
@@ -188,7 +201,7 @@ export async function scanExportFiles(
   if (files.length === 0) return [];
   const size = Math.max(1, Math.min(availableParallelism(), SCAN_WORKERS_MAX, files.length));
   const workers = Array.from({ length: size }, () => new Worker(WORKER_SOURCE, { eval: true }));
-  const replies = new Map<number, ScanReply>();
+  const replies = new Map<number, ScanReply[]>();
   let next = 0;
   try {
     await Promise.all(
@@ -202,10 +215,11 @@ export async function scanExportFiles(
               worker.postMessage({ id, file: entry.file, ...entry.selection } satisfies ScanTask);
             };
             worker.on("message", (reply: ScanReply) => {
-              replies.set(reply.id, reply);
-              send();
+              replies.set(reply.id, [...(replies.get(reply.id) ?? []), reply]);
+              if (reply.done) send();
             });
             worker.on("error", reject);
+            worker.on("exit", (code) => reject(new Error(`an export scan worker stopped (exit ${code})`)));
             send();
           }),
       ),
@@ -213,14 +227,19 @@ export async function scanExportFiles(
   } finally {
     await Promise.all(workers.map((worker) => worker.terminate()));
   }
-  return files.map((_, id) => {
-    const reply = replies.get(id)!;
-    if (reply.error !== undefined) throw errorOf(reply.error);
-    const keys = reply.keys ?? [];
-    return {
-      keys,
-      texts: keys.length === 0 ? [] : (reply.texts ?? "").split("\n"),
-      plain: reply.plain ?? [],
-    };
-  });
+  return files.map((_, id) => scannedFileOf(replies.get(id) ?? []));
+}
+
+/** A file's batches joined, or the error that stopped its scan. */
+function scannedFileOf(batches: readonly ScanReply[]): ScannedFile {
+  const file = { keys: [] as (string | undefined)[], texts: [] as string[], plain: [] as boolean[] };
+  for (const batch of batches) {
+    if (batch.error !== undefined) throw errorOf(batch.error);
+    const keys = batch.keys ?? [];
+    if (keys.length === 0) continue;
+    file.keys.push(...keys);
+    file.texts.push(...(batch.texts ?? "").split("\n"));
+    file.plain.push(...(batch.plain ?? []));
+  }
+  return file;
 }

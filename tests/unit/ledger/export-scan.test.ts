@@ -119,6 +119,23 @@ describe("the export's first pass in worker threads", () => {
     );
   });
 
+  it("hands on a file of tens of thousands of items whole and in order, across its batches", async () => {
+    const directory = mkdtempSync(join(tmpdir(), "export-scan-"));
+    const lines = Array.from({ length: 25_001 }, (_, index) =>
+      JSON.stringify({
+        Item: { counterId: { S: index % 5 === 0 ? "other" : "mine" }, version: { N: String(index) } },
+      }),
+    );
+    const file = dataFile(directory, "large.json.gz", lines);
+    const [scanned] = await scanExportFiles([{ file, selection: SELECTION }]);
+    const mine = Array.from({ length: 25_001 }, (_, index) => index).filter((index) => index % 5 !== 0);
+    expect(scanned!.keys).toStrictEqual(mine.map(String));
+    expect(scanned!.texts.map((text) => (JSON.parse(text) as { version: number }).version)).toStrictEqual(
+      mine,
+    );
+    expect(scanned!.plain.every((plain) => plain)).toBe(true);
+  });
+
   it("refuses a line that is not an item, one that is not JSON, and a file that is not there", async () => {
     const directory = mkdtempSync(join(tmpdir(), "export-scan-"));
     const good = JSON.stringify({ Item: { counterId: { S: "mine" }, version: { N: "1" } } });

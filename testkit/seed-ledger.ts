@@ -41,7 +41,7 @@ export function seedKeyOf(version: number): string {
 }
 
 /** The next `count` increments after `state`, decided and chained as the committer would. */
-function nextEvents(config: LedgerConfig, state: ChainedState, count: number) {
+export function nextEvents(config: LedgerConfig, state: ChainedState, count: number) {
   const events: CurrentLedgerEvent[] = [];
   const at = new Date();
   let next = state;
@@ -63,35 +63,33 @@ function nextEvents(config: LedgerConfig, state: ChainedState, count: number) {
   return { events, next };
 }
 
-/** The aggregate and the projected state at the last event: what the command path and the projector leave. */
+/** The aggregate and the projected state items at the last event: what the command path and the projector leave. */
+export function headItemsOf(config: LedgerConfig, last: CurrentLedgerEvent) {
+  return {
+    aggregate: {
+      [COUNTERS.partitionKey]: config.counterId,
+      value: last.valueAfter,
+      version: last.version,
+      updatedAt: last.at,
+      lastEventId: last.eventId,
+      headVersion: last.version,
+      headHash: last.hash,
+    },
+    projected: {
+      [READ_MODEL.partitionKey]: config.counterId,
+      [READ_MODEL.sortKey]: READ_MODEL.stateEntry,
+      value: last.valueAfter,
+      version: last.version,
+      at: last.at,
+      eventId: last.eventId,
+    },
+  };
+}
+
 async function writeHeads(client: DynamoDBDocumentClient, config: LedgerConfig, last: CurrentLedgerEvent) {
-  await client.send(
-    new PutCommand({
-      TableName: config.tables.counters,
-      Item: {
-        [COUNTERS.partitionKey]: config.counterId,
-        value: last.valueAfter,
-        version: last.version,
-        updatedAt: last.at,
-        lastEventId: last.eventId,
-        headVersion: last.version,
-        headHash: last.hash,
-      },
-    }),
-  );
-  await client.send(
-    new PutCommand({
-      TableName: config.tables.readModel,
-      Item: {
-        [READ_MODEL.partitionKey]: config.counterId,
-        [READ_MODEL.sortKey]: READ_MODEL.stateEntry,
-        value: last.valueAfter,
-        version: last.version,
-        at: last.at,
-        eventId: last.eventId,
-      },
-    }),
-  );
+  const { aggregate, projected } = headItemsOf(config, last);
+  await client.send(new PutCommand({ TableName: config.tables.counters, Item: aggregate }));
+  await client.send(new PutCommand({ TableName: config.tables.readModel, Item: projected }));
 }
 
 /**

@@ -8,7 +8,7 @@
 // event written before the chain existed (schema versions 1 and 2) has no `previousHash` of its own: it is
 // hashed on read with the hash before it as its `previousHash`, so the chain covers the whole ledger.
 
-import { createHash } from "node:crypto";
+import { hash as digestOf } from "node:crypto";
 
 /** The `previousHash` of version 1: no event came before it. */
 export const GENESIS_HASH = "0".repeat(64);
@@ -47,13 +47,18 @@ export function canonicalJson(value: unknown): string {
  * given one (a chained event's own `previousHash` must equal it; an older event is linked by this).
  */
 export function chainedHashOf(event: Readonly<Record<string, unknown>>, previousHash: string): string {
-  const { hash: _hash, ...rest } = event;
-  // The copy without `hash` is this function's own: set previousHash on it rather than copy it again.
-  const fields: Record<string, unknown> = rest;
-  fields.previousHash = previousHash;
-  return createHash("sha256")
-    .update(`${HASH_ENCODING}\n${canonicalJson(fields)}`, "utf8")
-    .digest("hex");
+  // The event's own keys but `hash`, with `previousHash` (its own, if it has one, replaced): no copy of the
+  // event is made, since verification hashes every event of the ledger (docs/architecture.md#the-hash-chain).
+  const keys = Object.keys(event).filter((key) => key !== "hash");
+  if (!Object.hasOwn(event, "previousHash")) keys.push("previousHash");
+  let members = "";
+  for (const key of keys.sort()) {
+    const member = key === "previousHash" ? previousHash : event[key];
+    if (member === undefined) continue;
+    members += `${members === "" ? "" : ","}${JSON.stringify(key)}:${canonicalJson(member)}`;
+  }
+  // One-shot SHA-256 (node:crypto's hash), the UTF-8 of the text, as createHash().update(text, "utf8") hashes it.
+  return digestOf("sha256", `${HASH_ENCODING}\n{${members}}`, "hex");
 }
 
 /** The head of a chain: the version of its last event and that event's hash (GENESIS_HASH at version 0). */

@@ -12,7 +12,7 @@
 // (services/ledger/storage/merkle.ts) only ever hashes aligned subtrees, which never change once complete and
 // can be kept; this module says which ones a root or a path needs and puts them together.
 
-import { createHash } from "node:crypto";
+import { createHash, hash as digestOf } from "node:crypto";
 
 /** A hash of the tree: 32 bytes. */
 export type TreeHash = Uint8Array;
@@ -37,12 +37,30 @@ const NODE_PREFIX = Uint8Array.of(1);
 /** RFC 9162's root of the empty tree, SHA-256 of the empty string (the root of version 0). */
 export const EMPTY_TREE_HASH: TreeHash = sha256();
 
+/** One buffer reused for the input of every leaf and node hash: a replay hashes two per event. */
+const hashInput = Buffer.alloc(1 + 2 * TREE_HASH_BYTES);
+
+/** SHA-256 of the first `length` bytes of hashInput, one-shot, as a Uint8Array of its own. */
+function digestOfInput(length: number): TreeHash {
+  const digest = digestOf("sha256", hashInput.subarray(0, length), "buffer");
+  return new Uint8Array(digest.buffer, digest.byteOffset, digest.byteLength);
+}
+
 export function leafHash(leaf: Uint8Array): TreeHash {
-  return sha256(LEAF_PREFIX, leaf);
+  if (leaf.length !== TREE_HASH_BYTES) return sha256(LEAF_PREFIX, leaf);
+  hashInput[0] = 0;
+  hashInput.set(leaf, 1);
+  return digestOfInput(1 + TREE_HASH_BYTES);
 }
 
 export function nodeHash(left: TreeHash, right: TreeHash): TreeHash {
-  return sha256(NODE_PREFIX, left, right);
+  if (left.length !== TREE_HASH_BYTES || right.length !== TREE_HASH_BYTES) {
+    return sha256(NODE_PREFIX, left, right);
+  }
+  hashInput[0] = 1;
+  hashInput.set(left, 1);
+  hashInput.set(right, 1 + TREE_HASH_BYTES);
+  return digestOfInput(1 + 2 * TREE_HASH_BYTES);
 }
 
 /** The leaf of an event: the 32 bytes of its chain hash (64 hex digits). */

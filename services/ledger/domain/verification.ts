@@ -9,7 +9,8 @@ import { z } from "zod";
 import { auditDifferences } from "./audit";
 import { ChainWalk, GENESIS_HEAD, HASH_PATTERN, type ChainHead } from "./chain";
 import { initialState, isWithinBounds, step, type Bounds, type CounterState } from "./decider";
-import { expectedEventIdOf, ledgerEventSchema } from "./event";
+import { expectedEventIdOf } from "./event";
+import { readLedgerEvent, type LedgerEventParse } from "./event-read";
 import { leafOfChainHash, MerkleAccumulator, toHex } from "./merkle";
 import { VERIFY_PROBLEMS_LISTED_MAX } from "./limits";
 
@@ -147,7 +148,7 @@ const storedStateSchema = z.object({ value: safeInteger, version: safeInteger.mi
 
 type Item = Readonly<Record<string, unknown>>;
 
-type StrictParse = ReturnType<typeof ledgerEventSchema.safeParse>;
+type StrictParse = LedgerEventParse;
 
 /**
  * A stored aggregate or projected state: a missing item is the initial state; `malformed` says the item
@@ -283,12 +284,19 @@ export class LedgerCheck {
 
   /** One ledger item, in version order, whatever it holds. */
   event(item: Item): void {
-    const parsed = replayedEventSchema.safeParse(item);
-    if (!parsed.success) {
-      this.malformedEvent(item, fieldsOf(parsed.error.issues, false));
-      return;
+    // Parsed strictly once (the schema check and the audit join both need it): an event the strict schema
+    // accepts has every field the arithmetic needs, so the looser parse runs only on one it refuses.
+    const strict = readLedgerEvent(item);
+    let event: ReplayedEvent;
+    if (strict.success) event = strict.data;
+    else {
+      const parsed = replayedEventSchema.safeParse(item);
+      if (!parsed.success) {
+        this.malformedEvent(item, fieldsOf(parsed.error.issues, false));
+        return;
+      }
+      event = parsed.data;
     }
-    const event = parsed.data;
     const { version } = event;
     this.eventsRead++;
     this.ledgerSum += event.delta;
@@ -308,8 +316,6 @@ export class LedgerCheck {
     this.reportChain(item, version);
     this.checkTrustedHeads(version);
     this.continuityUnknown = false;
-    // Parsed strictly once: the schema check and the audit join both need it (it is most of the replay's CPU).
-    const strict = ledgerEventSchema.safeParse(item);
     this.checkSchema(strict, version);
     this.state = next.state;
     if (version === this.projected.version && event.valueAfter !== this.projected.value) {

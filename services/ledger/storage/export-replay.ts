@@ -5,18 +5,20 @@
 // version order, as the byVersion index serves them, each after the audit entries it joins, then the
 // aggregate, then the audit entries left — so a report from an export is the report the tables would give at
 // the export's time: the chain, the Merkle root and every digest included. An export's lines come in no order,
-// so the ledger's items are held and sorted by version (about half a kilobyte each) before the fold.
+// so the ledger's items are held and sorted by version (about half a kilobyte each) before the fold. The data
+// files are gunzipped, parsed and unmarshalled in worker threads, a file to a worker (export-scan.ts); the fold,
+// which needs version order, runs here.
 
 import { unmarshall } from "@aws-sdk/util-dynamodb";
 import type { Bounds } from "../domain/decider";
 import { PROJECTION_LAG_GRACE_MS } from "../domain/limits";
 import { LedgerCheck, type TrustedHead, type VerificationReport } from "../domain/verification";
+import { itemOfScanned, scanExportFiles, type ScannedFile } from "./export-scan";
 import {
+  dataFilesOf,
   ExportFormatError,
   exportItems,
-  exportLines,
   findExports,
-  itemOfLine,
   readExportSummary,
   tableNameOfArn,
   type ExportedItem,
@@ -34,6 +36,8 @@ export interface ExportReplayOptions {
   readonly bounds: Bounds;
   readonly trustedHeads?: readonly TrustedHead[];
   readonly onProgress?: (progress: { eventsRead: number; eventsExpected: number }) => void;
+  /** Called once the data files are scanned (in worker threads), before the fold: for the bench's split of times. */
+  readonly onScanned?: () => void;
 }
 
 export interface ExportReport extends VerificationReport {
@@ -72,10 +76,14 @@ function isCounters(item: ExportedItem, key: string, counterId: string): boolean
   return item[key]?.S === counterId;
 }
 
-/** An item kept as its line, parsed again when the fold takes it: held strings cost the collector far less. */
+/**
+ * An item kept as text (plain JSON, or its line of the export: export-scan.ts), parsed when the fold takes it:
+ * held strings cost the collector far less than held objects.
+ */
 interface HeldItem {
   readonly order: number;
-  readonly line: string;
+  readonly text: string;
+  readonly plain: boolean;
 }
 
 function byOrder(left: HeldItem, right: HeldItem): number {
@@ -83,36 +91,60 @@ function byOrder(left: HeldItem, right: HeldItem): number {
 }
 
 function parsed(held: HeldItem): Item {
-  return unmarshall(itemOfLine(held.line));
+  return itemOfScanned(held.text, held.plain);
 }
 
 /**
  * The counter's ledger items as the byVersion index holds them (a numeric version and this counterId: the
- * index is sparse), in version order.
+ * index is sparse), in version order, from the scanned data files (in the manifest's order).
  */
-async function ledgerInVersionOrder(directory: string, counterId: string): Promise<HeldItem[]> {
-  const { partitionKey, sortKey } = LEDGER.byVersionIndex;
+function ledgerInVersionOrder(files: readonly ScannedFile[]): HeldItem[] {
   const held: HeldItem[] = [];
-  for await (const { item, line } of exportLines(directory)) {
-    const version = item[sortKey]?.N;
-    if (isCounters(item, partitionKey, counterId) && version !== undefined)
-      held.push({ order: Number(version), line });
+  for (const { keys, texts, plain } of files) {
+    for (const [index, version] of keys.entries()) {
+      if (version !== undefined)
+        held.push({ order: Number(version), text: texts[index]!, plain: plain[index]! });
+    }
   }
   return held.sort(byOrder);
 }
 
-/** The counter's projected state and audit entries (entries ≥ 1, in version order) of a read-model export. */
-async function readModelOf(directory: string | undefined, counterId: string) {
+/** The counter's projected state and audit entries (entries ≥ 1, in version order) of a scanned read model. */
+function readModelOf(files: readonly ScannedFile[]) {
   const entries: HeldItem[] = [];
   let projected: Item | undefined;
-  if (directory === undefined) return { projected, entries };
-  for await (const { item, line } of exportLines(directory)) {
-    if (!isCounters(item, READ_MODEL.partitionKey, counterId)) continue;
-    const entry = Number(item[READ_MODEL.sortKey]?.N);
-    if (entry === READ_MODEL.stateEntry) projected = unmarshall(item);
-    else if (entry > READ_MODEL.stateEntry) entries.push({ order: entry, line });
+  for (const { keys, texts, plain } of files) {
+    for (const [index, key] of keys.entries()) {
+      const entry = Number(key);
+      const held = { order: entry, text: texts[index]!, plain: plain[index]! };
+      if (entry === READ_MODEL.stateEntry) projected = parsed(held);
+      else if (entry > READ_MODEL.stateEntry) entries.push(held);
+    }
   }
   return { projected, entries: entries.sort(byOrder) };
+}
+
+/**
+ * The data files of the read model's export (if any) and the ledger's, scanned in worker threads
+ * (export-scan.ts) for the counter's lines: the read model's first, as their results are taken in that order.
+ */
+async function scanned(readModel: string | undefined, ledger: string, counterId: string) {
+  const readModelFiles = readModel === undefined ? [] : await dataFilesOf(readModel);
+  const ledgerFiles = await dataFilesOf(ledger);
+  const { partitionKey, sortKey } = LEDGER.byVersionIndex;
+  const readModelSelection = {
+    partitionKey: READ_MODEL.partitionKey,
+    sortKey: READ_MODEL.sortKey,
+    counterId,
+  };
+  const files = await scanExportFiles([
+    ...readModelFiles.map((file) => ({ file, selection: readModelSelection })),
+    ...ledgerFiles.map((file) => ({ file, selection: { partitionKey, sortKey, counterId } })),
+  ]);
+  return {
+    readModel: readModelOf(files.slice(0, readModelFiles.length)),
+    ledger: ledgerInVersionOrder(files.slice(readModelFiles.length)),
+  };
 }
 
 async function aggregateOf(directory: string, counterId: string): Promise<Item | undefined> {
@@ -149,7 +181,11 @@ export async function verifyExport(options: ExportReplayOptions): Promise<Export
   const startedAtMs = Date.now();
   const { counterId, bounds } = options;
   const exports = await exportsByTable(options.directory, options.tables);
-  const readModel = await readModelOf(exports.readModel?.directory, counterId);
+  const { readModel, ledger } = await scanned(
+    exports.readModel?.directory,
+    exports.ledger.directory,
+    counterId,
+  );
   const check = new LedgerCheck(
     {
       counterId,
@@ -161,7 +197,7 @@ export async function verifyExport(options: ExportReplayOptions): Promise<Export
     },
     readModel.projected,
   );
-  const ledger = await ledgerInVersionOrder(exports.ledger.directory, counterId);
+  options.onScanned?.();
   const next = feed(check, ledger, readModel.entries, options);
   check.aggregate(await aggregateOf(exports.counters.directory, counterId));
   check.endLedger();

@@ -75,7 +75,7 @@ export async function readExportSummary(directory: string): Promise<ExportSummar
 }
 
 /** The data files of an export, from manifest-files.json: each found by its name under `<export>/data/`. */
-async function dataFilesOf(directory: string): Promise<string[]> {
+export async function dataFilesOf(directory: string): Promise<string[]> {
   const lines = (await readFile(join(directory, FILES_MANIFEST), "utf8")).split("\n");
   return lines
     .filter((line) => line.trim() !== "")
@@ -148,13 +148,36 @@ async function writeDataFile(
  */
 export async function writeTableExport(
   client: Pick<DynamoDBClient, "send">,
-  options: {
-    readonly table: string;
-    readonly directory: string;
-    readonly region: string;
-    /** The export time the summary names: one for every table of one export run. */
-    readonly exportTime: string;
-  },
+  options: ExportWriteOptions,
+): Promise<ExportSummary> {
+  async function* scanned(): AsyncGenerator<readonly ExportedItem[]> {
+    let startKey: ExportedItem | undefined;
+    do {
+      const page = await client.send(
+        new ScanCommand({ TableName: options.table, ExclusiveStartKey: startKey, ConsistentRead: true }),
+      );
+      yield page.Items ?? [];
+      startKey = page.LastEvaluatedKey;
+    } while (startKey !== undefined);
+  }
+  return writeItemsAsExport(scanned(), options);
+}
+
+export interface ExportWriteOptions {
+  readonly table: string;
+  readonly directory: string;
+  readonly region: string;
+  /** The export time the summary names: one for every table of one export run. */
+  readonly exportTime: string;
+}
+
+/**
+ * Writes items, given a batch at a time, as a DynamoDB export of `options.table` under `options.directory`
+ * (the layout writeTableExport writes from a Scan): data files of ITEMS_PER_FILE items, then the manifests.
+ */
+export async function writeItemsAsExport(
+  batches: AsyncIterable<readonly ExportedItem[]> | Iterable<readonly ExportedItem[]>,
+  options: ExportWriteOptions,
 ): Promise<ExportSummary> {
   const startTime = new Date().toISOString();
   const dataDirectory = join(options.directory, "data");
@@ -162,19 +185,15 @@ export async function writeTableExport(
   const files: ExportFileEntry[] = [];
   let pending: ExportedItem[] = [];
   let itemCount = 0;
-  let startKey: ExportedItem | undefined;
-  do {
-    const page = await client.send(
-      new ScanCommand({ TableName: options.table, ExclusiveStartKey: startKey, ConsistentRead: true }),
-    );
-    pending.push(...(page.Items ?? []));
-    itemCount += page.Items?.length ?? 0;
-    startKey = page.LastEvaluatedKey;
-    if (pending.length >= ITEMS_PER_FILE || (startKey === undefined && pending.length > 0)) {
+  for await (const batch of batches) {
+    pending.push(...batch);
+    itemCount += batch.length;
+    if (pending.length >= ITEMS_PER_FILE) {
       files.push(await writeDataFile(dataDirectory, pending));
       pending = [];
     }
-  } while (startKey !== undefined);
+  }
+  if (pending.length > 0) files.push(await writeDataFile(dataDirectory, pending));
   const tableArn = `arn:aws:dynamodb:${options.region}:000000000000:table/${options.table}`;
   const summary: ExportSummary = {
     version: "2020-06-30",

@@ -1,7 +1,8 @@
 // Verification of an escrow-sharded counter (COUNTER_SHARDS > 1) against DynamoDB Local, through what users
 // call: GET /number/verify (the API's handler) and `npm run verify` on the tables. After a sharded run with
 // transfers both answer ok; after one value of one shard's event is changed in the table, both answer not ok,
-// naming that shard and the event's version on it.
+// naming that shard and the event's version on it. GET /number/history merges the shards' audit entries by
+// `at`, then shard, without the transfers, and pages through them in both orders without a repeat or a gap.
 
 import { ScanCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { execFile } from "node:child_process";
@@ -9,6 +10,8 @@ import { resolve } from "node:path";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
 import { createCommandHandler } from "../../services/command/handler";
+import { createProjectorHandler } from "../../services/projector/handler";
+import { encodeCursor } from "../../services/query/history";
 import { ShardedCommitter } from "../../services/command/sharded-committer";
 import { shardIdOf } from "../../services/ledger/domain/escrow";
 import { ESCROW_PROBLEM_KIND } from "../../services/ledger/storage/escrow-replay";
@@ -16,6 +19,7 @@ import { createDocumentClient } from "../../services/ledger/storage/clients";
 import { LEDGER } from "../../services/ledger/storage/tables";
 import { createReadHandler } from "../../services/query/handler";
 import { commandEvent, httpEvent } from "../support/fixtures";
+import { streamRecordOf } from "../support/ledger-fixtures";
 import { createTestStore, type TestStore } from "../support/store";
 
 const run = promisify(execFile);
@@ -131,5 +135,81 @@ describe("verification of an escrow-sharded counter", () => {
     expect(failed?.code).toBe(1);
     expect(failed?.stdout).toContain(`${ESCROW_PROBLEM_KIND} at version ${version}: ${shardId} v${version}:`);
     expect(failed?.stdout).toContain("NOT OK");
+  });
+});
+
+interface Page {
+  readonly items: readonly { readonly at: string; readonly version: number; readonly valueAfter: number }[];
+  readonly nextCursor: string | null;
+}
+
+/** Every shard's ledger through the projector, one batch per shard in version order, as its stream shard. */
+async function project(store: TestStore, ledger: readonly Record<string, unknown>[]): Promise<void> {
+  const projector = createProjectorHandler({
+    client: store.client,
+    tables: store.config.tables,
+    log: () => undefined,
+  });
+  for (let shard = 0; shard < SHARDS; shard++) {
+    const shardId = shardIdOf(store.config.counterId, shard);
+    const items = ledger
+      .filter((item) => item.counterId === shardId)
+      .sort((a, b) => Number(a.version) - Number(b.version));
+    const response = await projector({
+      Records: items.map((item, index) => streamRecordOf(item, shard * 1000 + index + 1)),
+    });
+    expect(response.batchItemFailures).toEqual([]);
+  }
+}
+
+describe("history of an escrow-sharded counter", () => {
+  it("merges the shards' commands by at, then shard, leaves the transfers out, and pages both ways", async () => {
+    const { store, ledger } = await shardedRun();
+    await project(store, ledger);
+    const shardOf = (item: Record<string, unknown>) =>
+      Array.from({ length: SHARDS }, (_, s) => shardIdOf(store.config.counterId, s)).indexOf(
+        String(item.counterId),
+      );
+    const expected = ledger
+      .filter((item) => item.action !== "transfer")
+      .sort(
+        (a, b) =>
+          String(a.at).localeCompare(String(b.at)) ||
+          shardOf(a) - shardOf(b) ||
+          Number(a.version) - Number(b.version),
+      )
+      .map((item) => `${String(item.at)} v${Number(item.version)} → ${Number(item.valueAfter)}`);
+    expect(expected).toHaveLength(COMMANDS);
+    const query = createReadHandler({ client: store.client, config: store.config, log: () => undefined }, [
+      "query",
+    ]);
+    const walk = async (order: "asc" | "desc"): Promise<string[]> => {
+      const seen: string[] = [];
+      let cursor: string | null = null;
+      do {
+        const parameters: Record<string, string> = {
+          limit: "5",
+          order,
+          ...(cursor === null ? {} : { cursor }),
+        };
+        const answer = await query(
+          httpEvent({ method: "GET", path: "/number/history", queryStringParameters: parameters }),
+        );
+        expect(answer.statusCode).toBe(200);
+        const page = JSON.parse(answer.body ?? "") as Page;
+        expect(page.items.length).toBeLessThanOrEqual(5);
+        seen.push(...page.items.map((item) => `${item.at} v${item.version} → ${item.valueAfter}`));
+        cursor = page.nextCursor;
+      } while (cursor !== null);
+      return seen;
+    };
+    expect(await walk("asc")).toEqual(expected);
+    expect(await walk("desc")).toEqual([...expected].reverse());
+    // A one-chain cursor was not issued for this counter: refused, not guessed at.
+    const foreign = encodeCursor({ order: "asc", version: 3 });
+    const refused = await query(
+      httpEvent({ method: "GET", path: "/number/history", queryStringParameters: { cursor: foreign } }),
+    );
+    expect(refused.statusCode).toBe(400);
   });
 });

@@ -43,8 +43,11 @@ export const REQUEST_ID_CHARACTERS_MAX = 128;
 /** History pages: 1–100 entries, 20 by default. */
 export const HISTORY_PAGE_ENTRIES_DEFAULT = 20;
 export const HISTORY_PAGE_ENTRIES_MAX = 100;
-/** A history cursor we issue is about 40 characters; anything much longer is not ours. */
-export const HISTORY_CURSOR_CHARACTERS_MAX = 128;
+/**
+ * A history cursor we issue is about 40 characters with one shard; with escrow shards it holds a position per
+ * shard (64 of up to 16 digits: about 1 510), so anything longer than this is not ours.
+ */
+export const HISTORY_CURSOR_CHARACTERS_MAX = 1536;
 
 /** Violations listed in one verification report; the rest are counted, so a ruined ledger stays readable. */
 export const VERIFY_PROBLEMS_LISTED_MAX = 200;

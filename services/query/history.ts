@@ -27,6 +27,7 @@ import {
 import { auditEntrySchema } from "../ledger/domain/audit";
 import { storeCall } from "../ledger/storage/store";
 import { READ_MODEL } from "../ledger/storage/tables";
+import { readShardedHistoryPage } from "./sharded-history";
 
 export type HistoryOrder = "asc" | "desc";
 
@@ -35,6 +36,8 @@ export interface HistoryRequest {
   readonly order: HistoryOrder;
   /** The last version of the previous page; the page starts after it in the request's order. */
   readonly afterVersion: number | undefined;
+  /** An escrow-sharded counter's cursor instead: a position per shard (services/query/sharded-history.ts). */
+  readonly positions?: readonly number[];
 }
 
 export type HistoryRequestReading =
@@ -50,16 +53,29 @@ export interface HistoryPage {
 /** Bumped if the cursor's content changes; a cursor of another format is refused, not guessed at. */
 const CURSOR_FORMAT = 1;
 
-const cursorSchema = z.strictObject({
-  format: z.literal(CURSOR_FORMAT),
-  order: z.enum(["asc", "desc"]),
-  version: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER),
-});
+/** The cursor of an escrow-sharded counter's history: a position per shard (services/query/sharded-history.ts). */
+const SHARDED_CURSOR_FORMAT = 2;
+
+const cursorSchema = z.discriminatedUnion("format", [
+  z.strictObject({
+    format: z.literal(CURSOR_FORMAT),
+    order: z.enum(["asc", "desc"]),
+    version: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER),
+  }),
+  z.strictObject({
+    format: z.literal(SHARDED_CURSOR_FORMAT),
+    order: z.enum(["asc", "desc"]),
+    // Shard positions as decimal numbers joined by dots: short enough for 64 shards in the cursor's limit.
+    positions: z.string().regex(/^\d{1,16}(\.\d{1,16}){1,63}$/),
+  }),
+]);
 
 type Cursor = z.infer<typeof cursorSchema>;
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
-export function encodeCursor(cursor: Omit<Cursor, "format">): string {
-  return Buffer.from(JSON.stringify({ format: CURSOR_FORMAT, ...cursor })).toString("base64url");
+export function encodeCursor(cursor: DistributiveOmit<Cursor, "format">): string {
+  const format = "positions" in cursor ? SHARDED_CURSOR_FORMAT : CURSOR_FORMAT;
+  return Buffer.from(JSON.stringify({ format, ...cursor })).toString("base64url");
 }
 
 /** The cursor's content, or undefined for anything that is not exactly a cursor we issue. */
@@ -107,12 +123,16 @@ export function readHistoryRequest(
   if (rawOrder !== undefined && rawOrder !== cursor.order) {
     return { kind: "invalid", detail: `cursor belongs to a history in ${cursor.order} order.` };
   }
+  if (cursor.format === SHARDED_CURSOR_FORMAT) {
+    const positions = cursor.positions.split(".").map(Number);
+    return { kind: "valid", request: { limit, order: cursor.order, afterVersion: undefined, positions } };
+  }
   return { kind: "valid", request: { limit, order: cursor.order, afterVersion: cursor.version } };
 }
 
 export interface HistoryDependencies {
   readonly client: Pick<DynamoDBDocumentClient, "send">;
-  readonly config: Pick<LedgerConfig, "tables" | "counterId">;
+  readonly config: Pick<LedgerConfig, "tables" | "counterId" | "counterShards">;
 }
 
 /**
@@ -175,6 +195,8 @@ export async function readHistoryPage(
   return { items, nextCursor, projectedVersion };
 }
 
+const FOREIGN_CURSOR = "cursor is not one this API issued; pass nextCursor as it came.";
+
 export function createHistoryQuery(
   dependencies: HistoryDependencies,
 ): (context: {
@@ -186,9 +208,25 @@ export function createHistoryQuery(
     const reading = readHistoryRequest(event.queryStringParameters);
     if (reading.kind === "invalid")
       return problemResponse("badRequest", { requestId, detail: reading.detail });
-    const page: HistoryPageBody = await readHistoryPage(dependencies, reading.request, {
-      showKeys: hasScope(caller, SCOPES.audit),
-    });
-    return jsonResponse(200, page);
+    const view = { showKeys: hasScope(caller, SCOPES.audit) };
+    const shards = dependencies.config.counterShards ?? 1;
+    const { positions, ...request } = reading.request;
+    // A cursor of the other kind, or of another shard count, was not issued for this counter as it is now.
+    const foreign =
+      shards === 1
+        ? positions !== undefined
+        : request.afterVersion !== undefined || (positions !== undefined && positions.length !== shards);
+    if (foreign) return problemResponse("badRequest", { requestId, detail: FOREIGN_CURSOR });
+    if (shards === 1) return jsonResponse(200, await readHistoryPage(dependencies, request, view));
+    const page = await readShardedHistoryPage({ ...dependencies, shards }, { ...request, positions }, view);
+    const body: HistoryPageBody = {
+      items: page.items,
+      projectedVersion: page.projectedVersion,
+      nextCursor:
+        page.nextPositions === null
+          ? null
+          : encodeCursor({ order: request.order, positions: page.nextPositions.join(".") }),
+    };
+    return jsonResponse(200, body);
   };
 }

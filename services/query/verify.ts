@@ -10,7 +10,7 @@
 import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import type { APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import { randomUUID } from "node:crypto";
-import { VERIFY_EVENTS_PER_REQUEST_MAX } from "../../contract/limits";
+import { VERIFY_EVENTS_PER_REQUEST_MAX, VERIFY_PROBLEMS_LISTED_MAX } from "../../contract/limits";
 import { verifyReportSchema, type VerifyReport } from "../../contract/schemas";
 import type { LedgerConfig } from "../ledger/config";
 import { jsonResponse } from "../ledger/http/response";
@@ -23,6 +23,7 @@ import {
   releaseLease,
 } from "../ledger/storage/checkpoint";
 import { StoreUnavailableError } from "../ledger/storage/errors";
+import { verifyShards } from "../ledger/storage/escrow-replay";
 import { verifyAfterCheckpoint } from "../ledger/storage/replay";
 import { NO_METRICS, type MetricsRecorder } from "../ledger/telemetry";
 
@@ -46,7 +47,7 @@ export const VERIFY_DEADLINE_MS = 20_000;
 
 export interface VerifyDependencies {
   readonly client: Pick<DynamoDBDocumentClient, "send">;
-  readonly config: Pick<LedgerConfig, "tables" | "counterId" | "bounds">;
+  readonly config: Pick<LedgerConfig, "tables" | "counterId" | "bounds" | "counterShards">;
   readonly clock?: () => Date;
   readonly sleep?: (milliseconds: number) => Promise<void>;
   /** Events checked per request (VERIFY_EVENTS_PER_REQUEST_MAX); smaller in tests. */
@@ -106,6 +107,20 @@ async function verifyAndAdvance(
 ): Promise<VerifyReport> {
   const { client, config } = dependencies;
   const clock = dependencies.clock ?? (() => new Date());
+  const shards = config.counterShards ?? 1;
+  if (shards > 1) {
+    // Escrow shards: a full replay of every shard each time, no checkpoint (docs/architecture.md#escrow-shards).
+    const report = await verifyShards({
+      client,
+      tables: config.tables,
+      counterId: config.counterId,
+      bounds: config.bounds,
+      shards,
+      problemsMax: VERIFY_PROBLEMS_LISTED_MAX,
+    });
+    const verifiedAt = clock().toISOString();
+    return { ...report, checkpointVersion: 0, verifiedAt, fromLastResult: false };
+  }
   const start = await readCheckpoint(client, config.tables, config.counterId);
   const { report, reached } = await verifyAfterCheckpoint(
     { client, tables: config.tables, counterId: config.counterId, bounds: config.bounds, clock },

@@ -29,7 +29,7 @@ export class ShardReader {
   private readonly reader: LedgerReader;
 
   constructor(
-    private readonly client: DynamoDBDocumentClient,
+    private readonly client: Pick<DynamoDBDocumentClient, "send">,
     private readonly tables: TableNames,
     private readonly bounds: Bounds,
     private readonly counterId: string,

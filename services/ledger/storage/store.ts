@@ -46,7 +46,7 @@ export async function storeCall<T>(call: () => Promise<T>): Promise<T> {
 export class LedgerReader {
   /** `bounds` tell where a counter without an aggregate item starts (its lower bound). */
   constructor(
-    private readonly client: DynamoDBDocumentClient,
+    private readonly client: Pick<DynamoDBDocumentClient, "send">,
     private readonly tables: TableNames,
     private readonly bounds: Bounds,
   ) {}

@@ -100,7 +100,8 @@ function HistoryBody({ history, lagging }: { readonly history: FollowedHistory; 
                 </td>
               </tr>
             ) : (
-              page.items.map((entry) => <HistoryRow key={entry.version} entry={entry} />)
+              // With escrow shards versions repeat across shards (docs/api.md): the position keeps keys unique.
+              page.items.map((entry, index) => <HistoryRow key={`${index}:${entry.version}`} entry={entry} />)
             )}
           </tbody>
         </table>

@@ -3,7 +3,9 @@
 // closed loop, increments with unique keys, against one counter of S shards. S = 1 is today's committer with
 // one event per transaction (what Lambda gets). Every client retries a 503 or a store failure with the same key
 // until its command settles, so the ledger must equal the accepted commands (I6), checked after every run
-// with verifyEscrow. `npx tsx bench/escrow.ts [seconds per run] [scale] [environments] [shard counts, e.g. 1,4,16] [warm-up seconds] [COUNTER_MAX, for a run near the upper bound]`; prints one JSON line per run.
+// with verifyEscrow. `npx tsx bench/escrow.ts [seconds per run] [scale] [environments] [shard counts, e.g. 1,4,16] [warm-up seconds] [COUNTER_MAX, for a run near the upper bound, or -] [partitions per table]`; prints one JSON
+// line per run. Partitions per table default to a new on-demand table's four (its warm throughput, 4 000 write units a
+// second); more stand for a table pre-warmed or split by traffic (docs/architecture.md#escrow-shards).
 // Node's CPU time is reported per accepted command (process.cpuUsage); DynamoDB Local's (Java) is not in it.
 
 import { randomUUID } from "node:crypto";
@@ -12,7 +14,14 @@ import { ensureTables } from "../local/bootstrap";
 import { startDynamoDbLocal } from "../local/dynamodb-local";
 import { installDynamoDbModel } from "../local/dynamodb-model/middleware";
 import { DynamoDbAwsModel } from "../local/dynamodb-model/model";
+import { ON_DEMAND_INITIAL_PARTITIONS } from "../local/dynamodb-model/partitions";
 import { tableShape } from "../local/dynamodb-model/requests";
+
+/** The model's time scale and partitions per table or index. */
+interface ModelSettings {
+  readonly scale: number;
+  readonly partitions: number;
+}
 import { Committer, type CommitOutcome } from "../services/command/committer";
 import { ShardedCommitter } from "../services/command/sharded-committer";
 import { loadLedgerConfig, type LedgerConfig } from "../services/ledger/config";
@@ -85,11 +94,11 @@ async function checkLedger(client: DynamoDBDocumentClient, config: LedgerConfig,
 }
 
 /** E committers, each with a client of its own, all meeting one model of DynamoDB's limits. */
-function environmentsOf(config: LedgerConfig, shards: number, environments: number, scale: number) {
+function environmentsOf(config: LedgerConfig, shards: number, environments: number, settings: ModelSettings) {
   const model = new DynamoDbAwsModel({
     tables: tableDefinitions(config.tables).map(tableShape),
     seed: "bench",
-    scale,
+    ...settings,
   });
   return Array.from({ length: environments }, () => {
     const client = createDocumentClient(config);
@@ -114,7 +123,7 @@ async function run(
   shards: number,
   environments: number,
   seconds: number,
-  scale: number,
+  model: ModelSettings,
   warmUpSeconds: number,
   counterMax: number | undefined,
 ) {
@@ -128,7 +137,7 @@ async function run(
   };
   const setup = createDocumentClient(config);
   await ensureTables(setup, config.tables, config.counterId, config.bounds);
-  const committers = environmentsOf(config, shards, environments, scale);
+  const committers = environmentsOf(config, shards, environments, model);
   // An unmeasured warm-up on the same counter: the first transfers (every shard but 0 starts empty) and the JIT.
   const warm = emptyTally();
   const warmUntilMs = performance.now() + warmUpSeconds * 1000;
@@ -152,7 +161,8 @@ async function run(
   return {
     shards,
     environments,
-    scale,
+    scale: model.scale,
+    partitions: model.partitions,
     acceptedPerSecond: Math.round(tally.applied / elapsedS),
     p50Ms: Math.round(percentile(sorted, 0.5)),
     p99Ms: Math.round(percentile(sorted, 0.99)),
@@ -180,13 +190,22 @@ async function main(): Promise<void> {
   const environments = Number(process.argv[4] ?? 16);
   const shardCounts = (process.argv[5] ?? "1,4,16").split(",").map(Number);
   const warmUpSeconds = Number(process.argv[6] ?? 5);
-  const counterMax = process.argv[7] === undefined ? undefined : Number(process.argv[7]);
+  const counterMax = [undefined, "-"].includes(process.argv[7]) ? undefined : Number(process.argv[7]);
+  const partitions = Number(process.argv[8] ?? ON_DEMAND_INITIAL_PARTITIONS);
   const dynamoDb = await startDynamoDbLocal();
   try {
     for (const shards of shardCounts) {
       console.log(
         JSON.stringify(
-          await run(dynamoDb.endpoint, shards, environments, seconds, scale, warmUpSeconds, counterMax),
+          await run(
+            dynamoDb.endpoint,
+            shards,
+            environments,
+            seconds,
+            { scale, partitions },
+            warmUpSeconds,
+            counterMax,
+          ),
         ),
       );
     }

@@ -20,7 +20,7 @@
 //
 // Options: --seconds N (per run, default 10), --clients 1,16,64, --replay-events N (default 100 000; the
 // issue's figure is 1 000 000, which takes about a quarter of an hour to fill here), --chain-rounds N
-// (default 2), --no-readme; --only-verification (the verification section alone, printed).
+// (default 2), --no-readme; --only-verification (the verification section alone, printed); --only-chain (the chain's cost alone, printed).
 // Lambda mode (docs/architecture.md#lambda-mode): --lambda-concurrency N runs this project's command function as
 // N execution environments (LAMBDA_CONCURRENCY), --dynamodb-model-scale S puts the AWS model at scale S in front
 // of DynamoDB Local (DYNAMODB_MODEL=aws); the clients then also resend a 500 (a throttled Lambda) with the same
@@ -59,7 +59,7 @@ import { createSeedCommandHandler } from "./seed-design";
 import { benchEnvironment, loadThroughGateway } from "./environment";
 
 const USAGE =
-  "usage: npm run bench -- [--seconds N] [--clients 1,16,64] [--replay-events N] [--chain-rounds N] [--only-verification] [--no-readme] [--lambda-concurrency N] [--dynamodb-model-scale S] [--warm-up-seconds N] [--only-load]";
+  "usage: npm run bench -- [--seconds N] [--clients 1,16,64] [--replay-events N] [--chain-rounds N] [--only-verification] [--only-chain] [--no-readme] [--lambda-concurrency N] [--dynamodb-model-scale S] [--warm-up-seconds N] [--only-load]";
 
 /** The bench's options, or a usage line and exit code 2 for anything it does not know or cannot use. */
 function parseBenchArguments(argv: readonly string[]) {
@@ -72,6 +72,7 @@ function parseBenchArguments(argv: readonly string[]) {
         "replay-events": { type: "string", default: "100000" },
         "chain-rounds": { type: "string", default: "2" },
         "only-verification": { type: "boolean", default: false },
+        "only-chain": { type: "boolean", default: false },
         "no-readme": { type: "boolean", default: false },
         "lambda-concurrency": { type: "string" },
         "dynamodb-model-scale": { type: "string" },
@@ -85,6 +86,7 @@ function parseBenchArguments(argv: readonly string[]) {
       replayEvents: Number(values["replay-events"]),
       chainRounds: Number(values["chain-rounds"]),
       onlyVerification: values["only-verification"],
+      onlyChain: values["only-chain"],
       writeReadme: !values["no-readme"],
       onlyLoad: values["only-load"],
       warmUpMs: Number(values["warm-up-seconds"]) * 1000,
@@ -123,6 +125,7 @@ const {
   replayEvents,
   chainRounds,
   onlyVerification,
+  onlyChain,
   writeReadme,
   onlyLoad,
   warmUpMs,
@@ -678,6 +681,12 @@ async function main(): Promise<void> {
       const run = await onFreshStore((endpoint) => runOurs(endpoint, clients, false));
       console.log(JSON.stringify(run.figures));
     }
+    return;
+  }
+  if (onlyChain) {
+    // The chain's cost alone (--chain-rounds rounds at the lowest and highest --clients): printed, never written.
+    const { runs, byClients } = await measureChainCost();
+    console.log(JSON.stringify({ byClients, runs }, null, 2));
     return;
   }
   if (onlyVerification) {

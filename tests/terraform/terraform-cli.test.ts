@@ -3,9 +3,10 @@
 // catch what parsing cannot — an argument the provider does not have, a value its validation refuses, a
 // dependency cycle. Everything runs in a temporary copy, so infra/ never gets a `.terraform` directory.
 //
-// Under CI (CI=true, as .ci/run sets it) they are required: a CI machine without Terraform or the provider
-// fails here, naming what is missing. Only a developer's `npm test` on a machine without them skips them, and
-// says so; the parse-based tests beside them still run there.
+// Not part of `npm test`: Terraform is in neither the npm registry nor Debian's archive, so a fresh laptop cannot
+// have it. `npm run test:terraform` runs them (vitest.terraform.config.ts), and .ci/run runs that after `npm test`:
+// a machine without Terraform or the provider fails here, naming what is missing; nothing skips. The parse-based
+// tests in tests/unit/infra hold infra/ to its rules inside `npm test` on every machine.
 
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
@@ -13,8 +14,8 @@ import { copyFile, cp, mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/pr
 import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { LAMBDA_ENTRIES, zipArchive } from "../../../scripts/build";
-import { INFRA_DIRECTORY } from "../../support/terraform";
+import { LAMBDA_ENTRIES, zipArchive } from "../../scripts/build";
+import { INFRA_DIRECTORY } from "../support/terraform";
 
 /** Where a machine keeps providers for offline use (`terraform providers mirror` layout). */
 const PLUGIN_MIRROR_DIRECTORY = process.env.TF_PLUGIN_MIRROR ?? "/opt/tf-plugins";
@@ -37,8 +38,6 @@ const terraformBinary = terraformOnPath();
 const available = terraformBinary !== undefined && existsSync(AWS_PROVIDER_DIRECTORY);
 const missing =
   terraformBinary === undefined ? "no terraform on PATH" : `no AWS provider under ${PLUGIN_MIRROR_DIRECTORY}`;
-const underCi = process.env.CI === "true";
-if (!available && !underCi) console.warn(`terraform CLI checks skipped outside CI: ${missing}`);
 
 let workDirectory: string;
 let environment: NodeJS.ProcessEnv;
@@ -75,12 +74,12 @@ function terraform(args: readonly string[], cwd: string): Promise<{ stdout: stri
   });
 }
 
-// Skipped only outside CI on a machine without Terraform and the provider: Terraform is in neither the npm
-// registry nor Debian's archive, so a fresh laptop's `npm test` cannot have it; the requirements on infra/ are
-// also held by the hcl2json tests beside this file, which always run. Under CI these checks never skip.
-describe.skipIf(!available && !underCi)("terraform CLI on infra/ (offline, mocked AWS)", () => {
+describe("terraform CLI on infra/ (offline, mocked AWS)", () => {
   beforeAll(async () => {
-    if (!available) throw new Error(`CI needs the Terraform CLI and the AWS provider mirror: ${missing}`);
+    if (!available)
+      throw new Error(
+        `npm run test:terraform needs the Terraform CLI and the AWS provider mirror: ${missing}`,
+      );
     workDirectory = await mkdtemp(join(tmpdir(), "counter-ledger-terraform-"));
     const configuration = join(workDirectory, "infra");
     await mkdir(join(configuration, "tests"), { recursive: true });
